@@ -1,0 +1,27 @@
+// Builds one ncc bundle per action (and the registry) into dist/<name>/index.js.
+// Bundles are committed because runners execute them; `npm run check-dist` fails when they are stale.
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const entries = ['create-artifact-version', 'upload-binary', 'sign-binary', 'publish-binary', 'registry'];
+const only = process.argv.slice(2);
+
+for (const name of entries) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  const entry = join(root, 'packages', name, 'src', 'main.ts');
+  if (!existsSync(entry)) continue;
+  const out = join(root, 'dist', name);
+  rmSync(out, { recursive: true, force: true });
+  const result = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'), 'build', entry, '-o', out, '--transpile-only', '--quiet', '--license', 'licenses.txt'],
+    { stdio: 'inherit', cwd: root },
+  );
+  if (result.status !== 0) {
+    console.error(`bundle: ncc failed for ${name}`);
+    process.exit(result.status ?? 1);
+  }
+  console.log(`bundle: dist/${name}/index.js`);
+}
