@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: hashing throughput, publish vs a `curl -T` floor, peak RSS of client and registry,
+ * parts per second at the minimum part size, and the bytes a resume sends again, all in one run on the
+ * same files. Prints Markdown tables (copied into BENCHMARKS.md) and PASS/FAIL per target.
+ * Flags: --sizes 16M,256M,1G,4G  --quick (16M,256M)  --keep  --part-size N  --concurrency N
+ *        --hash-rounds N  --no-sweep  --no-resume  --json FILE
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../packages/core/src/parts.js';
+import { DEFAULT_UPLOAD_CONCURRENCY } from '../packages/core/src/upload.js';
+import { formatSize, makeFile, MiB, parseSize, type BenchFile } from './bench/files.js';
+import { benchHashing } from './bench/hashing.js';
+import { machineInfo } from './bench/proc.js';
+import { benchConfig, benchSize, type BenchContext } from './bench/publish.js';
+import { checks, renderReport, type BenchResults } from './bench/report.js';
+import { benchResume } from './bench/resume.js';
+
+const root = new URL('..', import.meta.url).pathname;
+
+const { values: flags } = parseArgs({
+  allowNegative: true,
+  options: {
+    sizes: { type: 'string', default: '16M,256M,1G,4G' },
+    quick: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+    'part-size': { type: 'string' },
+    concurrency: { type: 'string' },
+    'hash-rounds': { type: 'string', default: '3' },
+    sweep: { type: 'boolean', default: true },
+    resume: { type: 'boolean', default: true },
+    json: { type: 'string' },
+  },
+});
+
+const sizes = (flags.quick ? '16M,256M' : flags.sizes).split(',').map(parseSize);
+const log = (message: string): void => console.error(`bench: ${message}`);
+
+async function main(): Promise<number> {
+  const tmp = await mkdtemp(join(tmpdir(), 'peridio-bench-'));
+  const ctx: BenchContext = {
+    root,
+    tmp,
+    partSize: flags['part-size'] ? parseSize(flags['part-size']) : DEFAULT_PART_SIZE,
+    concurrency: flags.concurrency ? Number(flags.concurrency) : DEFAULT_UPLOAD_CONCURRENCY,
+    registries: new Set(),
+  };
+  // Ctrl-C or a kill must not leave gigabytes in /tmp or registries running.
+  const cleanup = async (): Promise<void> => {
+    await Promise.allSettled([...ctx.registries].map((r) => r.stop()));
+    if (flags.keep) log(`kept ${tmp}`);
+    else await rm(tmp, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  }
+
+  try {
+    const results: BenchResults = {
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      startedAt: new Date().toISOString(),
+      machine: await machineInfo(),
+      partSize: ctx.partSize,
+      concurrency: ctx.concurrency,
+      sizes: [],
+      sweep: [],
+    };
+    log(`part size ${formatSize(ctx.partSize)}, concurrency ${ctx.concurrency}, files in ${tmp}`);
+
+    const files = new Map<number, BenchFile>();
+    for (const size of sizes) {
+      log(`writing a ${formatSize(size)} file`);
+      files.set(size, await makeFile(tmp, `bench-${size}.bin`, size));
+    }
+    // The 1 GiB publish file, so hashing and publish figures come from the same bytes.
+    const hashFileChoice = files.get(1024 * MiB) ?? files.get(Math.max(...sizes))!;
+    log(`hashing ${formatSize(hashFileChoice.size)}`);
+    results.hashing = await benchHashing(hashFileChoice, ctx.partSize, Number(flags['hash-rounds']));
+
+    for (const size of sizes) {
+      log(`publish vs curl floor, ${formatSize(size)}`);
+      results.sizes.push(await benchSize(ctx, files.get(size)!, formatSize(size).replace(' ', '')));
+    }
+
+    const mid = files.get(256 * MiB) ?? files.get(Math.min(...sizes.filter((s) => s >= 32 * MiB)));
+    if (flags.sweep && mid) {
+      results.sweepFileSize = mid.size;
+      const configs: [number, number][] = [
+        [MIN_PART_SIZE, ctx.concurrency],
+        ...[8, 16, 32, 64].map((m): [number, number] => [m * MiB, ctx.concurrency]),
+        ...[1, 2, 8].map((c): [number, number] => [ctx.partSize, c]),
+      ];
+      for (const [partSize, concurrency] of configs) {
+        log(`sweep: ${formatSize(mid.size)}, part size ${formatSize(partSize)}, concurrency ${concurrency}`);
+        results.sweep.push(await benchConfig(ctx, mid, partSize, concurrency));
+      }
+    }
+
+    if (flags.resume && mid) {
+      log(`resume after a fault at 80 %, ${formatSize(mid.size)}`);
+      results.resume = await benchResume(ctx, mid);
+    }
+
+    const report = renderReport(results);
+    console.log(report);
+    if (flags.json) await writeFile(flags.json, JSON.stringify(results, null, 2));
+    const failed = checks(results).filter((c) => !c.pass).length;
+    log(failed === 0 ? 'all targets met' : `${failed} target(s) missed`);
+    return 0;
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

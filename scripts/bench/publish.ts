@@ -1,0 +1,200 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runAction, tail, type ActionRun } from './action.js';
+import { formatSize, type BenchFile } from './files.js';
+import { runTimed } from './proc.js';
+import {
+  presignSinglePart,
+  registerSigningKey,
+  startRegistry,
+  type BenchRegistry,
+  type SigningKey,
+} from './registry.js';
+
+export interface BenchContext {
+  root: string;
+  tmp: string;
+  partSize: number;
+  concurrency: number;
+  /** Registries still running, stopped by the cleanup on failure. */
+  registries: Set<BenchRegistry>;
+}
+
+export interface PublishOptions {
+  target: string;
+  partSize: number;
+  concurrency: number;
+  onSpawn?: (pid: number) => void;
+  baseUrl?: string;
+}
+
+/** The bundled publish-binary action, run as a runner runs it, against `registry`. */
+export async function publish(
+  ctx: BenchContext,
+  registry: BenchRegistry,
+  key: SigningKey,
+  file: BenchFile,
+  options: PublishOptions,
+): Promise<ActionRun> {
+  const run = await runAction(
+    ctx.root,
+    'publish-binary',
+    {
+      'base-url': options.baseUrl ?? registry.baseUrl,
+      'api-key': registry.apiKey,
+      artifact: 'bench',
+      version: '1.0.0',
+      target: options.target,
+      file: file.path,
+      'part-size': String(options.partSize),
+      concurrency: String(options.concurrency),
+      'signing-key-private': key.privatePem,
+      'signing-key-prn': key.prn,
+    },
+    { tmpRoot: ctx.tmp, onSpawn: options.onSpawn },
+  );
+  return run;
+}
+
+export function requireSuccess(run: ActionRun, what: string, file: BenchFile): void {
+  if (run.code !== 0)
+    throw new Error(`${what}: publish-binary exited with ${run.code ?? run.signal}\n${tail(run)}`);
+  const hash = run.outputs['hash'];
+  if (hash !== undefined && hash !== file.sha256Hex) {
+    throw new Error(`${what}: publish-binary reported hash ${hash}, the file's is ${file.sha256Hex}`);
+  }
+}
+
+export async function withRegistry<T>(
+  ctx: BenchContext,
+  name: string,
+  body: (registry: BenchRegistry, key: SigningKey) => Promise<T>,
+): Promise<T> {
+  const dataDir = join(ctx.tmp, `registry-${name}`);
+  const registry = await startRegistry(ctx.root, dataDir);
+  ctx.registries.add(registry);
+  try {
+    return await body(registry, await registerSigningKey(registry));
+  } finally {
+    await registry.stop();
+    ctx.registries.delete(registry);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+export interface CurlFloor {
+  durationMs: number;
+  peakRssBytes: number;
+}
+
+/**
+ * The floor: the same bytes into the same registry with one `curl -T` to a presigned URL of a
+ * single-part binary. No hashing, API calls or signing in the timed section: the checksum header comes
+ * from the hash computed while the file was written.
+ */
+export async function curlFloor(registry: BenchRegistry, file: BenchFile, name: string): Promise<CurlFloor> {
+  const { url } = await presignSinglePart(registry, file, name);
+  const checksum = Buffer.from(file.sha256Hex, 'hex').toString('base64');
+  const run = await runTimed('curl', [
+    '-sS',
+    '-T',
+    file.path,
+    '-H',
+    'content-type: application/octet-stream',
+    '-H',
+    `x-amz-checksum-sha256: ${checksum}`,
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    url,
+  ]);
+  if (run.code !== 0 || !/^20[01]$/.test(run.stdout.trim())) {
+    // The URL is a capability; only the status goes into the message.
+    throw new Error(`curl floor for ${formatSize(file.size)}: exit ${run.code}, HTTP ${run.stdout.trim()}`);
+  }
+  return { durationMs: run.durationMs, peakRssBytes: run.peakRssBytes };
+}
+
+export interface SizeResult {
+  size: number;
+  partSize: number;
+  concurrency: number;
+  parts: number;
+  publishMs: number;
+  curlMs: number;
+  clientPeakRss: number;
+  registryPeakRss: number;
+  /** The registry's VmHWM right after start, before any upload. */
+  registryIdleRss: number;
+  curlPeakRss: number;
+  outputs: Record<string, string>;
+}
+
+/** Publish vs the curl floor for one file, on a registry started fresh for it. */
+export async function benchSize(ctx: BenchContext, file: BenchFile, label: string): Promise<SizeResult> {
+  return withRegistry(ctx, label, async (registry, key) => {
+    const registryIdleRss = registry.peakRss();
+    const run = await publish(ctx, registry, key, file, {
+      target: `bench-${label}`,
+      partSize: ctx.partSize,
+      concurrency: ctx.concurrency,
+    });
+    requireSuccess(run, `publish ${label}`, file);
+    // Before the curl floor, whose single 1-part upload must not count against the publish.
+    const registryPeakRss = registry.peakRss();
+    const floor = await curlFloor(registry, file, `curl-${label}`);
+    return {
+      size: file.size,
+      partSize: ctx.partSize,
+      concurrency: ctx.concurrency,
+      parts: Math.max(1, Math.ceil(file.size / ctx.partSize)),
+      publishMs: run.durationMs,
+      curlMs: floor.durationMs,
+      clientPeakRss: run.peakRssBytes,
+      registryPeakRss,
+      registryIdleRss,
+      curlPeakRss: floor.peakRssBytes,
+      outputs: run.outputs,
+    };
+  });
+}
+
+export interface SweepResult {
+  partSize: number;
+  concurrency: number;
+  parts: number;
+  publishMs: number;
+  uploadMs: number | undefined;
+  clientPeakRss: number;
+  registryPeakRss: number;
+}
+
+/** One publish of `file` with the given part size and concurrency, on a fresh registry. */
+export async function benchConfig(
+  ctx: BenchContext,
+  file: BenchFile,
+  partSize: number,
+  concurrency: number,
+): Promise<SweepResult> {
+  const label = `sweep-${partSize}-${concurrency}`;
+  return withRegistry(ctx, label, async (registry, key) => {
+    const run = await publish(ctx, registry, key, file, { target: label, partSize, concurrency });
+    requireSuccess(run, label, file);
+    return {
+      partSize,
+      concurrency,
+      parts: Math.max(1, Math.ceil(file.size / partSize)),
+      publishMs: run.durationMs,
+      uploadMs: uploadDurationMs(run.outputs, file.size),
+      clientPeakRss: run.peakRssBytes,
+      registryPeakRss: registry.peakRss(),
+    };
+  });
+}
+
+/** The upload phase alone, from the action's own throughput output when it gives one. */
+export function uploadDurationMs(outputs: Record<string, string>, size: number): number | undefined {
+  const bytesPerSecond = Number(outputs['bytes-per-second']);
+  return bytesPerSecond > 0 ? (size / bytesPerSecond) * 1000 : undefined;
+}
