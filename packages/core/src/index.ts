@@ -7,3 +7,4 @@ export * from './retry.js';
 export * from './version.js';
 export * from './prn.js';
 export * from './redact.js';
+export * from './upload.js';
