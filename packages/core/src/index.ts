@@ -8,3 +8,4 @@ export * from './version.js';
 export * from './prn.js';
 export * from './redact.js';
 export * from './upload.js';
+export * from './keys.js';
