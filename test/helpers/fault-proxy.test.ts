@@ -141,6 +141,43 @@ describe('fault proxy', () => {
     expect(echo.seen[0]!.complete).toBe(false);
   });
 
+  it('hold-mid-body pauses after N bytes, runs onHold while the upstream holds a partial body, then completes', async () => {
+    let seenAtHold: Seen | undefined;
+    proxy.addRule({
+      method: 'PUT',
+      path: /\/upload/,
+      action: {
+        kind: 'hold-mid-body',
+        afterBytes: 500_000,
+        ms: 100,
+        onHold: async () => {
+          await expect.poll(() => echo.seen[0]?.bytes).toBe(500_000);
+          seenAtHold = { ...echo.seen[0]! };
+        },
+      },
+    });
+    const reply = await send(`${proxy.url}/upload`, { method: 'PUT', body: payload });
+    expect(seenAtHold).toMatchObject({ bytes: 500_000, complete: false });
+    expect(JSON.parse(reply.body)).toMatchObject({ bytes: payload.length });
+    expect(proxy.stats.requests[0]).toMatchObject({
+      status: 200,
+      bytesIn: payload.length,
+      bytesForwarded: payload.length,
+    });
+  });
+
+  it('hold-mid-body whose upstream dies during the hold resets the client', async () => {
+    proxy.addRule({
+      method: 'PUT',
+      path: /\/upload/,
+      action: { kind: 'hold-mid-body', afterBytes: 100_000, onHold: () => echo.close() },
+    });
+    await expect(send(`${proxy.url}/upload`, { method: 'PUT', body: payload })).rejects.toThrow(
+      /ECONNRESET|socket hang up|EPIPE/,
+    );
+    expect(proxy.stats.requests[0]!.status).toBeUndefined();
+  });
+
   it('close-before-response delivers the whole request upstream but never answers the client', async () => {
     proxy.addRule({ path: /\/upload/, action: { kind: 'close-before-response' } });
     await expect(send(`${proxy.url}/upload`, { method: 'PUT', body: payload })).rejects.toThrow(
@@ -216,6 +253,15 @@ describe('fault proxy', () => {
     }
     await expect(send(`${proxy.url}/x`)).rejects.toThrow(/ECONNRESET|socket hang up/);
     expect(proxy.stats.requests.at(-1)!.error).toMatch(/upstream: ECONNREFUSED/);
+  });
+
+  it('pass forwards untouched and counts matches', async () => {
+    const rule = proxy.addRule({ path: /^\/a/, times: Infinity, action: { kind: 'pass' } });
+    expect((await send(`${proxy.url}/a`)).status).toBe(200);
+    expect((await send(`${proxy.url}/b`)).status).toBe(200);
+    expect((await send(`${proxy.url}/a`)).status).toBe(200);
+    expect(rule).toMatchObject({ matched: 2, fired: 2 });
+    expect(echo.seen.map((s) => s.path)).toEqual(['/a', '/b', '/a']);
   });
 
   it('clearRules and remove stop faults', async () => {

@@ -11,6 +11,11 @@ import type { AddressInfo, Socket } from 'node:net';
 export type FaultAction =
   /** Forward this many request-body bytes, then reset both connections (client sees ECONNRESET). */
   | { kind: 'reset-mid-body'; afterBytes: number }
+  /**
+   * Forward this many request-body bytes, then stop reading: await `onHold` (e.g. kill the upstream
+   * there) and `ms`, then go on. The way to act while an upstream holds a partial body.
+   */
+  | { kind: 'hold-mid-body'; afterBytes: number; ms?: number; onHold?: () => void | Promise<void> }
   /** Forward the whole request and let the upstream answer, then drop the client without a response. */
   | { kind: 'close-before-response' }
   /** Forward the request, then hold the upstream response for `ms` (forever when omitted). */
@@ -18,7 +23,9 @@ export type FaultAction =
   /** Answer without forwarding (the body is read and discarded first, as a real front end would). */
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
   /** Wait `ms` before forwarding. */
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Forward normally: the rule exists for its `onFire` hook or to count matches. */
+  | { kind: 'pass' };
 
 export interface FaultRule {
   /** Any method when omitted. */
@@ -124,8 +131,10 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
     });
     upstreams.add(upstream);
     upstream.on('close', () => upstreams.delete(upstream));
-    const resetAfter = fault?.kind === 'reset-mid-body' ? fault.afterBytes : Infinity;
+    const limit =
+      fault?.kind === 'reset-mid-body' || fault?.kind === 'hold-mid-body' ? fault.afterBytes : Infinity;
     let reset = false;
+    let limitReached = false;
 
     const resetBoth = (): void => {
       reset = true;
@@ -133,27 +142,54 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
       req.socket.resetAndDestroy();
       upstream.destroy();
     };
+    // Runs `then` once what was written has left, so the upstream really holds the partial body.
+    const afterFlush = (flushed: boolean, then: () => void): void => {
+      if (flushed) then();
+      else upstream.once('drain', then);
+    };
+    const hold = async (rest: Buffer): Promise<void> => {
+      if (fault?.kind !== 'hold-mid-body') return;
+      try {
+        await fault.onHold?.();
+      } catch (err) {
+        record.error = `onHold hook failed: ${String(err)}`;
+      }
+      if (fault.ms) await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      if (upstream.destroyed || req.destroyed) return;
+      record.bytesForwarded += rest.length;
+      afterFlush(rest.length === 0 || upstream.write(rest), () => req.resume());
+    };
 
     req.on('data', (chunk: Buffer) => {
       if (reset) return;
       record.bytesIn += chunk.length;
-      const room = resetAfter - record.bytesForwarded;
+      const room = limit - record.bytesForwarded;
+      if (limitReached) {
+        // Past the hold point: plain forwarding.
+        record.bytesForwarded += chunk.length;
+        if (!upstream.write(chunk)) {
+          req.pause();
+          upstream.once('drain', () => req.resume());
+        }
+        return;
+      }
       const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
       record.bytesForwarded += piece.length;
       const flushed = piece.length === 0 || upstream.write(piece);
-      if (record.bytesForwarded >= resetAfter) {
-        // Let the forwarded bytes leave before the reset, so the upstream really sees a partial body.
-        if (flushed) resetBoth();
-        else upstream.once('drain', resetBoth);
+      if (record.bytesForwarded >= limit) {
+        limitReached = true;
         req.pause();
+        if (fault?.kind === 'reset-mid-body') afterFlush(flushed, resetBoth);
+        else afterFlush(flushed, () => void hold(chunk.subarray(piece.length)));
       } else if (!flushed) {
         req.pause();
         upstream.once('drain', () => req.resume());
       }
     });
     req.on('end', () => {
-      if (!reset && resetAfter === 0) resetBoth();
-      else if (!reset) upstream.end();
+      if (reset) return;
+      if (limit === 0 && fault?.kind === 'reset-mid-body') resetBoth();
+      else upstream.end();
     });
     // A client that gives up (its own timeout) must not leave the upstream exchange running.
     res.on('close', () => {
