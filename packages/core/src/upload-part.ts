@@ -53,13 +53,22 @@ export class PresignedUrlRefusedError extends ApiError {
 const URL_REFUSED = /expired|signature/i;
 const CONTENT_MISMATCH = /hash|checksum|digest|size|length|match/i;
 const MAX_DETAIL_CHARS = 2_000;
+/**
+ * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
+ * longer than the URL lives): more attempts would only re-send the bytes.
+ */
+const MAX_URL_REFUSALS = 3;
 
 export async function sendPart(ctx: PartContext, part: PartDigest, signal?: AbortSignal): Promise<void> {
   // The client already retried its own API calls; retrying them again here would multiply the attempts.
   const apiFailures = new WeakSet<object>();
   let url: string | undefined;
+  let refusals = 0;
+  let lastError: unknown;
+  let attempts = 0;
   await withRetry(
-    async () => {
+    async (attempt) => {
+      attempts = attempt;
       if (url === undefined) {
         try {
           const created = await ctx.createBinaryPart(ctx.binaryPrn, {
@@ -77,7 +86,11 @@ export async function sendPart(ctx: PartContext, part: PartDigest, signal?: Abor
       try {
         await putPart(ctx, part, url, signal);
       } catch (err) {
-        if (err instanceof PresignedUrlRefusedError) url = undefined;
+        lastError = err;
+        if (err instanceof PresignedUrlRefusedError) {
+          url = undefined;
+          refusals += 1;
+        }
         throw err;
       }
     },
@@ -88,9 +101,16 @@ export async function sendPart(ctx: PartContext, part: PartDigest, signal?: Abor
       logger: ctx.logger,
       shouldRetry: (err) =>
         !(typeof err === 'object' && err !== null && apiFailures.has(err)) &&
-        (err instanceof PresignedUrlRefusedError || err instanceof PartStalledError || isRetryable(err)),
+        (err instanceof PresignedUrlRefusedError
+          ? refusals < MAX_URL_REFUSALS
+          : err instanceof PartStalledError || isRetryable(err)),
     },
   );
+  // Retries are logged at debug by withRetry; a part that needed them is worth one visible line.
+  if (attempts > 1) {
+    const reason = lastError instanceof Error ? lastError.message : String(lastError);
+    ctx.logger.info(`part ${part.index}: sent after ${attempts} attempts (last failure: ${reason})`);
+  }
 }
 
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */

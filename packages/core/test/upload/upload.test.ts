@@ -97,9 +97,14 @@ describe('uploadParts', () => {
     const { path, digest } = await fixture();
     storage.fault(2, { kind: 'reset', afterBytes: PART / 2 });
     const progress: UploadProgress[] = [];
-    const result = await upload(path, digest, { onProgress: (p) => progress.push(p) });
+    const logger = memoryLogger();
+    const result = await upload(path, digest, { logger, onProgress: (p) => progress.push(p) });
 
     expect(storage.putsOf(2)).toHaveLength(2);
+    expect(logger.lines).toContainEqual({
+      level: 'info',
+      message: expect.stringMatching(/^part 2: sent after 2 attempts \(last failure: part 2 .*PUT failed/),
+    });
     expect(storage.putsOf(2)[0]!.status).toBeUndefined();
     expect(sha256(storage.assembled())).toBe(digest.sha256Hex);
     expect(result.partsUploaded).toBe(4);
@@ -141,6 +146,30 @@ describe('uploadParts', () => {
       [creates[1]!.token, 200],
     ]);
     expect(sha256(storage.assembled())).toBe(digest.sha256Hex);
+  });
+
+  it('also takes a fresh URL after a 400 SignatureDoesNotMatch', async () => {
+    const { path, digest } = await fixture();
+    storage.fault(1, {
+      kind: 'status',
+      status: 400,
+      body: '<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match</Message></Error>',
+    });
+    await upload(path, digest);
+
+    expect(storage.creates.filter((c) => c.index === 1)).toHaveLength(2);
+    expect(sha256(storage.assembled())).toBe(digest.sha256Hex);
+  });
+
+  it('stops asking for fresh URLs when they keep being refused', async () => {
+    const { path, digest } = await fixture();
+    const expire = { kind: 'expire' } as const;
+    storage.fault(1, expire, expire, expire, expire);
+    const error = await upload(path, digest, { concurrency: 1 }).catch((e: unknown) => e);
+
+    expect((error as Error).message).toMatch(/part 1 .*HTTP 403: .*Request has expired/);
+    expect(storage.putsOf(1)).toHaveLength(3);
+    expect(storage.creates).toHaveLength(3);
   });
 
   it('resumes: skips parts valid with the same size and hash, re-sends a valid part with another hash', async () => {
