@@ -9,3 +9,8 @@ export * from './prn.js';
 export * from './redact.js';
 export * from './upload.js';
 export * from './keys.js';
+export * from './client/search.js';
+export * from './client/api-error.js';
+export * from './client/http.js';
+export * from './client/bodies.js';
+export * from './client/admin-client.js';
