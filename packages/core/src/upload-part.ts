@@ -14,6 +14,7 @@ import { redactUrl } from './redact.js';
 import { isRetryable, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
 import type { CreatedBinaryPart } from './types.js';
 import type { ProgressTracker } from './upload-progress.js';
+import { classifyRefusal, readDetail, scrubUrls } from './upload-storage-errors.js';
 
 export interface CreateBinaryPartBody {
   index: number;
@@ -48,11 +49,6 @@ export class PresignedUrlRefusedError extends ApiError {
   override name = 'PresignedUrlRefusedError';
 }
 
-// Bodies are S3 XML (`<Code>AccessDenied</Code><Message>Request has expired</Message>`,
-// `SignatureDoesNotMatch`, `BadDigest`, `XAmzContentChecksumMismatch`) or the registry's text/JSON.
-const URL_REFUSED = /expired|signature/i;
-const CONTENT_MISMATCH = /hash|checksum|digest|size|length|match/i;
-const MAX_DETAIL_CHARS = 2_000;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
@@ -219,10 +215,9 @@ async function refusal(
   detail: string,
   retryAfter: string | string[] | undefined,
 ): Promise<Error> {
-  if (status === 403 || ((status === 400 || status === 401) && URL_REFUSED.test(detail))) {
-    return new PresignedUrlRefusedError(status, 'PUT', where, detail);
-  }
-  if (status === 400 && CONTENT_MISMATCH.test(detail)) {
+  const kind = classifyRefusal(status, detail);
+  if (kind === 'url-refused') return new PresignedUrlRefusedError(status, 'PUT', where, detail);
+  if (kind === 'content-mismatch') {
     // Say which of the two it is when we can: a stat change proves the file changed.
     await assertFileUnchanged(ctx, part);
     return new ConflictError(
@@ -249,20 +244,4 @@ async function drain(response: Dispatcher.ResponseData, onData: () => void): Pro
     void chunk;
     onData();
   }
-}
-
-async function readDetail(response: Dispatcher.ResponseData, onData: () => void): Promise<string> {
-  let text = '';
-  for await (const chunk of response.body) {
-    onData();
-    // Keep reading (and discarding) past the cap, so the connection can be reused.
-    if (text.length < MAX_DETAIL_CHARS) text += (chunk as Buffer).toString('utf8');
-  }
-  text = scrubUrls(text.trim().replace(/\s+/g, ' ')).slice(0, MAX_DETAIL_CHARS);
-  return text || '(empty body)';
-}
-
-/** Storage error bodies and transport messages can quote the request URL, signature included. */
-function scrubUrls(text: string): string {
-  return text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
 }

@@ -5,6 +5,7 @@ import { runPool } from '../../src/pool.js';
 import type { BinaryPart } from '../../src/types.js';
 import { ProgressTracker, type UploadProgress } from '../../src/upload-progress.js';
 import { compareParts, describeMissing, formatIndexes } from '../../src/upload-resume.js';
+import { classifyRefusal, summarizeErrorBody } from '../../src/upload-storage-errors.js';
 
 function planned(index: number, size = 10, hash = `${index}`.repeat(64).slice(0, 64)): PartDigest {
   return { index, offset: (index - 1) * 10, size, sha256Hex: hash, sha256Base64: 'x' };
@@ -138,5 +139,38 @@ describe('ProgressTracker', () => {
     tracker.bytesRead(1);
     tracker.bytesRead(1);
     expect(warnings).toEqual(['progress callback failed: display broke']);
+  });
+});
+
+describe('storage refusals', () => {
+  it('reads the S3 XML and registry JSON error shapes, without URL queries', () => {
+    expect(
+      summarizeErrorBody(
+        '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+      ),
+    ).toBe('AccessDenied: Request has expired');
+    expect(
+      summarizeErrorBody(
+        '{"errors":{"detail":"invalid_hash: the body\'s SHA-256 is 1, the part\'s hash is 2"}}',
+      ),
+    ).toBe("invalid_hash: the body's SHA-256 is 1, the part's hash is 2");
+    expect(summarizeErrorBody('see https://s3.example/b/k?X-Amz-Signature=abc123 now')).toBe(
+      'see https://s3.example/b/k?X-Amz-Signature=*** now',
+    );
+    expect(summarizeErrorBody('  ')).toBe('(empty body)');
+  });
+
+  it('tells a refused URL from bytes that do not match', () => {
+    expect(classifyRefusal(403, 'AccessDenied: Access Denied')).toBe('url-refused');
+    expect(classifyRefusal(400, 'Presigned URL expired')).toBe('url-refused');
+    expect(classifyRefusal(401, 'SignatureDoesNotMatch')).toBe('url-refused');
+    expect(
+      classifyRefusal(400, 'BadDigest: The SHA256 you specified did not match the calculated checksum.'),
+    ).toBe('content-mismatch');
+    expect(classifyRefusal(400, "invalid_size: the body is 3 bytes, the part's size is 4")).toBe(
+      'content-mismatch',
+    );
+    expect(classifyRefusal(400, 'InvalidArgument: Part number must be an integer')).toBe('other');
+    expect(classifyRefusal(404, 'NoSuchUpload')).toBe('other');
   });
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, InputError } from '../../src/errors.js';
-import type { FileDigest } from '../../src/hash.js';
+import { hashFile, type FileDigest } from '../../src/hash.js';
+import { MIN_PART_SIZE, planParts } from '../../src/parts.js';
 import { memoryLogger } from '../../src/logger.js';
 import {
   ExtraPartsError,
@@ -336,6 +337,19 @@ describe('uploadParts', () => {
 
     expect((error as Error).message).toBe('cancelled by test');
     expect(storage.puts).toHaveLength(1);
+  });
+
+  it('uploads parts planned and hashed by the real planner and hasher (5 MiB parts), through a reset', async () => {
+    const path = join(dir, 'planned.bin');
+    await makeFile(path, 2 * MIN_PART_SIZE + 123_457);
+    const digest = await hashFile(path, planParts(2 * MIN_PART_SIZE + 123_457, { partSize: MIN_PART_SIZE }));
+    storage.fault(2, { kind: 'reset', afterBytes: 1024 * 1024 });
+    const result = await upload(path, digest, { concurrency: 2 });
+
+    expect(digest.parts.map((p) => p.size)).toEqual([MIN_PART_SIZE, MIN_PART_SIZE, 123_457]);
+    expect(storage.putsOf(2)).toHaveLength(2);
+    expect(sha256(storage.assembled())).toBe(await fileSha256(path));
+    expect(result.bytesUploaded).toBe(digest.size);
   });
 
   it('uploads an empty file as one empty part', async () => {
