@@ -1,0 +1,77 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { RegistryContext } from './context.js';
+import { detailError, HttpError } from './http.js';
+import { findBinary } from './lifecycle.js';
+import type { Route } from './router.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** One `bytes=` range → inclusive [start, end], `undefined` to serve it all, or 416. */
+export function parseRange(header: string | undefined, size: number): [number, number] | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m) return undefined; // multiple ranges or another unit: answering with the whole body is allowed
+  const [, a, b] = m as unknown as [string, string, string];
+  if (a === '' && b === '') return undefined;
+  let start: number;
+  let end: number;
+  if (a === '') {
+    start = Math.max(0, size - Number(b));
+    end = size - 1;
+  } else {
+    start = Number(a);
+    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  }
+  if (start > end || start >= size) {
+    throw new HttpError(
+      416,
+      { errors: { detail: 'Range Not Satisfiable' } },
+      { 'content-range': `bytes */${size}` },
+    );
+  }
+  return [start, end];
+}
+
+/** The presigned download URL: a plain GET (or HEAD) with `Range` support, no API key. */
+export function downloadRoutes(ctx: RegistryContext): Route[] {
+  return [
+    {
+      method: 'GET',
+      pattern: '/_presigned/download/:binary',
+      auth: false,
+      async handler({ req, res, params, query }) {
+        const binaryId = params.binary!;
+        if (!UUID.test(binaryId)) throw detailError(404, 'Not Found');
+        const binary = findBinary(ctx, binaryId);
+        if (!binary?.blob_hash || (binary.state !== 'signable' && binary.state !== 'signed')) {
+          throw detailError(
+            404,
+            `Not Found: the binary has no content to download${binary ? ` (it is ${binary.state})` : ''}`,
+          );
+        }
+        const check = ctx.presigner.checkDownload(binaryId, binary.blob_hash, query);
+        if (check === 'expired') throw detailError(403, 'Presigned URL expired; ask for a new download_url');
+        if (check !== 'ok') throw detailError(403, 'Presigned URL signature does not match');
+        const blob = binary.blob_hash;
+        const size = binary.size;
+        const range = parseRange(req.headers.range, size);
+        const [start, end] = range ?? [0, size - 1];
+        const headers: Record<string, string> = {
+          'content-type': 'application/octet-stream',
+          'content-length': String(size === 0 ? 0 : end - start + 1),
+          'accept-ranges': 'bytes',
+          etag: `"${blob}"`,
+        };
+        if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+        res.writeHead(range ? 206 : 200, headers);
+        if (req.method === 'HEAD' || size === 0) {
+          res.end();
+          return undefined;
+        }
+        await pipeline(Readable.from(ctx.storage.readBlob(blob, start, end)), res);
+        return undefined;
+      },
+    },
+  ];
+}

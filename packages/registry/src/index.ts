@@ -1,0 +1,1 @@
+export { createRegistry, type Registry, type RegistryOptions } from './server.js';

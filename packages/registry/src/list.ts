@@ -1,0 +1,77 @@
+import type { RegistryContext } from './context.js';
+import { fieldError } from './http.js';
+import { compileSearch, type Condition, type SearchFields } from './search.js';
+
+/**
+ * `limit` (1..100, default 10), `order` by insertion (`asc` default), `search`, and an opaque `page` cursor
+ * that carries the position, the order and the search, so following `next_page` alone continues the listing.
+ */
+export const DEFAULT_LIMIT = 10;
+export const MAX_LIMIT = 100;
+
+interface Cursor {
+  s: number;
+  o: 'asc' | 'desc';
+  q: string | null;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(page: string): Cursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(page, 'base64url').toString('utf8')) as Cursor;
+    if (Number.isSafeInteger(cursor.s) && (cursor.o === 'asc' || cursor.o === 'desc')) {
+      return { s: cursor.s, o: cursor.o, q: typeof cursor.q === 'string' ? cursor.q : null };
+    }
+  } catch {
+    /* fall through */
+  }
+  throw fieldError('page', 'is invalid: pass the next_page value of a previous response');
+}
+
+function parseLimit(value: string | null): number {
+  if (value === null || value === '') return DEFAULT_LIMIT;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw fieldError('limit', `must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  return limit;
+}
+
+export function listRows<T extends { seq: number }>(
+  ctx: RegistryContext,
+  query: URLSearchParams,
+  table: string,
+  fields: SearchFields,
+  scope: Condition = { sql: '1', params: [] },
+): { rows: T[]; next_page: string | null } {
+  const limit = parseLimit(query.get('limit'));
+  const page = query.get('page');
+  let cursor: Cursor;
+  if (page) {
+    cursor = decodeCursor(page);
+  } else {
+    const order = query.get('order') ?? 'asc';
+    if (order !== 'asc' && order !== 'desc') throw fieldError('order', 'must be asc or desc');
+    cursor = { s: order === 'asc' ? 0 : Number.MAX_SAFE_INTEGER, o: order, q: query.get('search') };
+  }
+  const search = compileSearch(cursor.q, fields);
+  const rows = ctx.db.all<T>(
+    `SELECT t.* FROM ${table} t WHERE t.org = ? AND (${scope.sql}) AND (${search.sql}) AND t.seq ${cursor.o === 'asc' ? '>' : '<'} ?
+     ORDER BY t.seq ${cursor.o === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`,
+    ctx.org,
+    ...scope.params,
+    ...search.params,
+    cursor.s,
+    limit + 1,
+  );
+  const more = rows.length > limit;
+  const pageRows = more ? rows.slice(0, limit) : rows;
+  const last = pageRows[pageRows.length - 1];
+  return {
+    rows: pageRows,
+    next_page: more && last ? encodeCursor({ s: last.seq, o: cursor.o, q: cursor.q }) : null,
+  };
+}

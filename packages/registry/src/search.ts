@@ -1,0 +1,158 @@
+import { parsePrn, type PrnType } from '@peridio-actions/core';
+import type { SQLInputValue } from 'node:sqlite';
+import { HttpError } from './http.js';
+
+/**
+ * The search query language of Peridio's Admin API (protocol.md §2.3): up to 5 clauses joined by ` and `,
+ * each `field<op>value`, with `:` equals, `~` substring, `-` case-insensitive substring and the four
+ * comparisons; strings single-quoted with `\'`. Compiled to a parameterised SQL condition over alias `t`.
+ */
+export type FieldKind = 'string' | 'prn' | 'date' | 'integer' | 'enum';
+export type Operator = ':' | '~' | '-' | '<' | '<=' | '>' | '>=';
+
+export interface SearchField {
+  column: string;
+  kind: FieldKind;
+  ops: Operator[];
+  prnType?: PrnType;
+}
+
+export type SearchFields = Record<string, SearchField>;
+
+const CMP: Operator[] = [':', '<', '<=', '>', '>='];
+export const dateField = (column: string): SearchField => ({ column, kind: 'date', ops: CMP });
+export const integerField = (column: string): SearchField => ({ column, kind: 'integer', ops: CMP });
+export const stringField = (column: string, ops: Operator[] = [':']): SearchField => ({
+  column,
+  kind: 'string',
+  ops,
+});
+export const prnField = (column: string, prnType: PrnType): SearchField => ({
+  column,
+  kind: 'prn',
+  ops: [':'],
+  prnType,
+});
+
+export interface Condition {
+  sql: string;
+  params: SQLInputValue[];
+}
+
+interface Clause {
+  field: string;
+  op: Operator;
+  value: string;
+  quoted: boolean;
+}
+
+function unsupported(message: string): HttpError {
+  return new HttpError(422, { errors: { search: [message] } });
+}
+
+const CLAUSE = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(<=|>=|:|~|-|<|>)\s*(.*?)\s*$/s;
+
+/** Splits on ` and ` outside quotes. */
+function splitClauses(query: string): string[] {
+  const clauses: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < query.length; i++) {
+    const ch = query[i]!;
+    if (quoted && ch === '\\' && i + 1 < query.length) {
+      current += ch + query[i + 1];
+      i++;
+      continue;
+    }
+    if (ch === "'") quoted = !quoted;
+    if (!quoted && query.startsWith(' and ', i)) {
+      clauses.push(current);
+      current = '';
+      i += 4;
+      continue;
+    }
+    current += ch;
+  }
+  if (quoted) throw unsupported('unterminated quoted value');
+  clauses.push(current);
+  return clauses;
+}
+
+function parseClause(text: string): Clause {
+  const match = CLAUSE.exec(text);
+  if (!match) throw unsupported(`cannot parse search clause "${text.trim()}"`);
+  const [, field, op, raw] = match as unknown as [string, string, Operator, string];
+  if (raw.startsWith("'")) {
+    let value = '';
+    let i = 1;
+    for (; i < raw.length && raw[i] !== "'"; i++) {
+      if (raw[i] === '\\' && i + 1 < raw.length) i++;
+      value += raw[i];
+    }
+    if (i >= raw.length) throw unsupported(`unterminated quoted value in "${text.trim()}"`);
+    if (i !== raw.length - 1) {
+      throw unsupported(
+        `unexpected text after the quoted value in "${text.trim()}" (clauses are joined by "and")`,
+      );
+    }
+    return { field, op, value, quoted: true };
+  }
+  if (!/^(-?\d+(\.\d+)?|true|false)$/.test(raw)) {
+    throw unsupported(
+      `value of "${field}" must be single-quoted (strings and dates) or a bare number or boolean`,
+    );
+  }
+  return { field, op, value: raw, quoted: false };
+}
+
+const DATE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/;
+
+function compileClause(clause: Clause, fields: SearchFields): Condition {
+  const spec = fields[clause.field];
+  const known = Object.keys(fields).join(', ');
+  if (!spec)
+    throw unsupported(`search on "${clause.field}" is not supported here (supported fields: ${known})`);
+  if (!spec.ops.includes(clause.op)) {
+    throw unsupported(
+      `operator "${clause.op}" is not supported for "${clause.field}" (supported: ${spec.ops.join(' ')})`,
+    );
+  }
+  const col = spec.column;
+  const sqlOp = clause.op === ':' ? '=' : clause.op;
+  switch (spec.kind) {
+    case 'prn': {
+      const prn = parsePrn(clause.value);
+      // A PRN of another type or organization can match nothing here; that is an empty result, not an error.
+      if (!prn?.id || prn.type !== spec.prnType) return { sql: '0', params: [] };
+      return { sql: `(t.org = ? AND ${col} = ?)`, params: [prn.org.toLowerCase(), prn.id.toLowerCase()] };
+    }
+    case 'integer': {
+      if (!/^-?\d+$/.test(clause.value)) throw unsupported(`value of "${clause.field}" must be an integer`);
+      return { sql: `${col} ${sqlOp} ?`, params: [Number(clause.value)] };
+    }
+    case 'date': {
+      const m = DATE.exec(clause.value);
+      if (!m)
+        throw unsupported(`value of "${clause.field}" must be a quoted date-time 'YYYY-MM-DDTHH:MM:SSZ'`);
+      const [, seconds, fraction] = m as unknown as [string, string, string | undefined];
+      if (clause.op === ':' && fraction === undefined)
+        return { sql: `substr(${col}, 1, 19) = ?`, params: [seconds] };
+      return { sql: `${col} ${sqlOp} ?`, params: [`${seconds}.${(fraction ?? '').padEnd(6, '0')}Z`] };
+    }
+    default: {
+      if (clause.op === '~') return { sql: `instr(${col}, ?) > 0`, params: [clause.value] };
+      if (clause.op === '-') return { sql: `instr(lower(${col}), lower(?)) > 0`, params: [clause.value] };
+      return { sql: `${col} ${sqlOp} ?`, params: [clause.value] };
+    }
+  }
+}
+
+export const MAX_CLAUSES = 5;
+
+export function compileSearch(query: string | null, fields: SearchFields): Condition {
+  if (query === null || query.trim() === '') return { sql: '1', params: [] };
+  const clauses = splitClauses(query);
+  if (clauses.length > MAX_CLAUSES) throw unsupported(`at most ${MAX_CLAUSES} clauses joined by "and"`);
+  const compiled = clauses.map((text) => compileClause(parseClause(text), fields));
+  return { sql: compiled.map((c) => `(${c.sql})`).join(' AND '), params: compiled.flatMap((c) => c.params) };
+}

@@ -1,0 +1,195 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '@peridio-actions/core';
+import type { RegistryContext } from './context.js';
+import { Database } from './db.js';
+import { downloadRoutes } from './download.js';
+import { Hasher } from './hasher.js';
+import { detailError, HttpError, sendJson } from './http.js';
+import { findBinary } from './lifecycle.js';
+import { Presigner } from './presign.js';
+import { makeRequest, Router } from './router.js';
+import { artifactVersionRoutes } from './routes/artifact-versions.js';
+import { artifactRoutes } from './routes/artifacts.js';
+import { binaryRoutes } from './routes/binaries.js';
+import { partRoutes } from './routes/parts.js';
+import { signatureRoutes } from './routes/signatures.js';
+import { signingKeyRoutes } from './routes/signing-keys.js';
+import { loadOrganization, loadPresignSecret } from './secrets.js';
+import { Storage } from './storage.js';
+import { uploadRoutes } from './uploads.js';
+
+export interface RegistryOptions {
+  dataDir: string;
+  apiKey: string;
+  /** Base of presigned URLs; default: `http://` + the request's Host header (so a proxy in front works). */
+  publicUrl?: string;
+  presignTtlSeconds?: number;
+  /** Artificial delay before the server-side hash check, to exercise clients' polling. */
+  hashingDelayMs?: number;
+  logger?: Logger;
+}
+
+export interface Registry {
+  server: Server;
+  context: RegistryContext;
+  hasher: Hasher;
+  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Stops accepting, lets in-flight requests finish, stops hashing, closes the database. */
+  close(): Promise<void>;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+function authenticate(req: IncomingMessage, expected: Buffer): void {
+  const match = /^(?:Token|Bearer)\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
+    throw new HttpError(401, {
+      errors: {
+        detail: "Unauthorized: send the registry's API key as 'Authorization: Token <key>' (or Bearer)",
+      },
+    });
+  }
+}
+
+function checkApiVersion(req: IncomingMessage): void {
+  const version = req.headers['x-api-version'];
+  if (version !== undefined && version !== '1' && version !== '2') {
+    throw detailError(400, `Unsupported x-api-version '${String(version)}'; this registry speaks 1 and 2`);
+  }
+}
+
+/** The path for the request log: presigned query strings (the capability) are never logged. */
+function loggablePath(url: string): string {
+  const [path, query] = url.split('?', 2) as [string, string | undefined];
+  if (path.includes('/_presigned/')) return query === undefined ? path : `${path}?***`;
+  return url;
+}
+
+/** Part directories that no binary in an upload state owns: left by a crash between two steps. */
+function sweepOrphanParts(ctx: RegistryContext): void {
+  for (const name of readdirSync(ctx.storage.partsDir)) {
+    const binary = /^[0-9a-f-]{36}$/.test(name) ? findBinary(ctx, name) : undefined;
+    if (!binary || !['uploadable', 'hashable', 'hashing'].includes(binary.state))
+      ctx.storage.removePartsSync(name);
+  }
+}
+
+export function createRegistry(options: RegistryOptions): Registry {
+  const logger = options.logger ?? silentLogger;
+  mkdirSync(options.dataDir, { recursive: true });
+  const db = new Database(join(options.dataDir, 'registry.db'));
+  const storage = new Storage(options.dataDir);
+  const presigner = new Presigner(loadPresignSecret(options.dataDir), options.presignTtlSeconds ?? 3600);
+  const publicUrl = options.publicUrl?.replace(/\/+$/, '');
+  let hasher: Hasher;
+  const context: RegistryContext = {
+    db,
+    storage,
+    presigner,
+    logger,
+    org: loadOrganization(db),
+    publicUrl,
+    enqueueHashing: (id) => hasher.enqueue(id),
+  };
+  hasher = new Hasher(context, options.hashingDelayMs ?? 0);
+  sweepOrphanParts(context);
+
+  const router = new Router([
+    ...artifactRoutes(context),
+    ...artifactVersionRoutes(context),
+    ...binaryRoutes(context),
+    ...partRoutes(context),
+    ...signatureRoutes(context),
+    ...signingKeyRoutes(context),
+    ...uploadRoutes(context),
+    ...downloadRoutes(context),
+    {
+      method: 'GET',
+      pattern: '/health',
+      auth: false,
+      handler: () => ({ status: 200, body: { status: 'ok' } }),
+    },
+  ]);
+  const apiKeyDigest = digest(options.apiKey);
+  let listening = { host: '127.0.0.1', port: 0 };
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const started = performance.now();
+    const method = req.method ?? 'GET';
+    res.on('close', () => {
+      const ms = Math.round(performance.now() - started);
+      const status = res.writableFinished ? res.statusCode : `${res.statusCode} aborted`;
+      logger.info(`request method=${method} path=${loggablePath(req.url ?? '/')} status=${status} ms=${ms}`);
+    });
+    try {
+      // Not `new URL(...)`: it would read the SDK's `//binaries` as a host name.
+      const [pathname, search = ''] = (req.url ?? '/').split('?', 2) as [string, string | undefined];
+      const { route, params } = router.match(method, pathname);
+      if (route.auth) {
+        authenticate(req, apiKeyDigest);
+        checkApiVersion(req);
+      }
+      const baseUrl = publicUrl ?? `http://${req.headers.host ?? `${listening.host}:${listening.port}`}`;
+      const result = await route.handler(makeRequest(req, res, params, new URLSearchParams(search), baseUrl));
+      if (result) sendJson(res, result.status, result.body, result.headers);
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) {
+        sendJson(res, err.status, err.body, err.headers);
+      } else if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' || req.destroyed) {
+        res.destroy(); // the client went away mid-request
+      } else {
+        logger.error(`${method} ${loggablePath(req.url ?? '/')}: ${(err as Error)?.stack ?? String(err)}`);
+        sendJson(res, 500, { errors: { detail: 'Internal Server Error' } });
+      }
+    }
+  }
+
+  const server = createServer({ requestTimeout: 3_600_000, headersTimeout: 60_000 }, (req, res) => {
+    void handle(req, res);
+  });
+  hasher.requeueInterrupted();
+
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    context,
+    hasher,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          listening = { host, port: address.port };
+          const shownHost = host.includes(':') ? `[${host}]` : host;
+          resolve({ url: `http://${shownHost}:${address.port}`, port: address.port });
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          if (!server.listening) return resolve();
+          // In-flight requests finish; idle keep-alive connections are closed; stragglers get 30 s.
+          const force = setTimeout(() => server.closeAllConnections(), 30_000);
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await hasher.close();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}
