@@ -217,6 +217,13 @@ async function refusal(
 ): Promise<Error> {
   const kind = classifyRefusal(status, detail);
   if (kind === 'url-refused') return new PresignedUrlRefusedError(status, 'PUT', where, detail);
+  if (kind === 'transient') {
+    // A short body can also mean the file shrank under us; that is not worth retrying.
+    await assertFileUnchanged(ctx, part);
+    return new NetworkError(
+      `${where}: the storage did not receive the whole body (HTTP ${status}: ${detail})`,
+    );
+  }
   if (kind === 'content-mismatch') {
     // Say which of the two it is when we can: a stat change proves the file changed.
     await assertFileUnchanged(ctx, part);

@@ -47,6 +47,18 @@ export function compareParts(planned: readonly PartDigest[], listed: readonly Bi
   return { present, missing, extra };
 }
 
+/**
+ * The part size an earlier upload used, when the server's parts show one (all but the last the same
+ * size): the caller can plan with it and reuse those parts instead of starting over.
+ */
+export function serverPartSize(listed: readonly BinaryPart[]): number | undefined {
+  const sorted = [...listed].sort((a, b) => a.index - b.index);
+  if (sorted.length < 2) return undefined;
+  const size = sorted[0]!.size;
+  const uniform = sorted.slice(0, -1).every((part, i) => part.index === i + 1 && part.size === size);
+  return uniform && size > 0 && sorted.at(-1)!.size <= size ? size : undefined;
+}
+
 /** Why the server's record of a part does not count, for error messages: `2 (missing), 3 (invalid_hash)`. */
 export function describeMissing(
   missing: readonly PartDigest[],

@@ -6,8 +6,10 @@
 import type { Dispatcher } from 'undici';
 import { redactUrl } from './redact.js';
 
-export type RefusalKind = 'url-refused' | 'content-mismatch' | 'other';
+export type RefusalKind = 'url-refused' | 'content-mismatch' | 'transient' | 'other';
 
+/** S3 answers 400 to a body that stopped arriving; the AWS SDKs retry these. */
+const TRANSIENT_400 = /RequestTimeout|IncompleteBody/;
 const URL_REFUSED = /expired|signature/i;
 const CONTENT_MISMATCH = /hash|checksum|digest|size|length|match/i;
 const MAX_DETAIL_CHARS = 2_000;
@@ -17,6 +19,7 @@ const MAX_DETAIL_CHARS = 2_000;
  * a 400/401 only when it says so. A 400 about the bytes means they are not what was hashed.
  */
 export function classifyRefusal(status: number, detail: string): RefusalKind {
+  if (status === 400 && TRANSIENT_400.test(detail)) return 'transient';
   if (status === 403 || ((status === 400 || status === 401) && URL_REFUSED.test(detail)))
     return 'url-refused';
   if (status === 400 && CONTENT_MISMATCH.test(detail)) return 'content-mismatch';

@@ -12,7 +12,7 @@ import type { RetryPolicy } from './retry.js';
 import type { BinaryPart, CreatedBinaryPart } from './types.js';
 import { assertFileUnchanged, sendPart, type CreateBinaryPartBody, type PartContext } from './upload-part.js';
 import { ProgressTracker, type UploadProgress } from './upload-progress.js';
-import { compareParts, describeMissing, formatIndexes } from './upload-resume.js';
+import { compareParts, describeMissing, formatIndexes, serverPartSize } from './upload-resume.js';
 
 export type { UploadProgress } from './upload-progress.js';
 export { PartStalledError, PresignedUrlRefusedError } from './upload-part.js';
@@ -67,10 +67,14 @@ export class ExtraPartsError extends ConflictError {
   constructor(
     readonly indexes: number[],
     plannedParts: number,
+    /** The part size the earlier upload used, when its parts show one: planning with it resumes that upload. */
+    readonly serverPartSize: number | undefined,
   ) {
     super(
       `the server holds parts ${formatIndexes(indexes)} beyond the ${plannedParts} this file needs ` +
-        `(left over from an upload with a smaller part size); reset the binary to upload it again`,
+        `(left over from an upload with a smaller part size` +
+        (serverPartSize ? `: ${serverPartSize} bytes` : '') +
+        `); upload with that part size, or delete the binary and upload it again`,
     );
   }
 }
@@ -123,8 +127,11 @@ export async function uploadParts(options: UploadOptions): Promise<UploadResult>
 
   // Fail before asking for anything if the file is no longer the one that was hashed.
   await assertFileUnchanged(ctx);
-  const initial = compareParts(digest.parts, await api.listBinaryParts(binaryPrn));
-  if (initial.extra.length > 0) throw new ExtraPartsError(initial.extra, digest.parts.length);
+  const listedAtStart = await api.listBinaryParts(binaryPrn);
+  const initial = compareParts(digest.parts, listedAtStart);
+  if (initial.extra.length > 0) {
+    throw new ExtraPartsError(initial.extra, digest.parts.length, serverPartSize(listedAtStart));
+  }
   const bytesSkipped = sum(initial.present);
   logger.info(
     `Uploading ${initial.missing.length} of ${digest.parts.length} parts (${sum(initial.missing)} bytes)` +

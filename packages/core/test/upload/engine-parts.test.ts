@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/logger.js';
 import { runPool } from '../../src/pool.js';
 import type { BinaryPart } from '../../src/types.js';
 import { ProgressTracker, type UploadProgress } from '../../src/upload-progress.js';
-import { compareParts, describeMissing, formatIndexes } from '../../src/upload-resume.js';
+import { compareParts, describeMissing, formatIndexes, serverPartSize } from '../../src/upload-resume.js';
 import { classifyRefusal, summarizeErrorBody } from '../../src/upload-storage-errors.js';
 
 function planned(index: number, size = 10, hash = `${index}`.repeat(64).slice(0, 64)): PartDigest {
@@ -56,6 +56,20 @@ describe('compareParts', () => {
       listed(4, { hash: 'e' }),
     ]);
     expect(text).toBe('1 (missing), 2 (invalid_hash), 3 (size 9, expected 10), 4 (another hash)');
+  });
+});
+
+describe('serverPartSize', () => {
+  it('finds the part size of an earlier upload only when its parts show one', () => {
+    const sized = (sizes: number[]) => sizes.map((size, i) => listed(i + 1, { size }));
+    expect(serverPartSize(sized([8, 8, 8, 3]))).toBe(8);
+    expect(serverPartSize(sized([8, 8]))).toBe(8);
+    expect(serverPartSize(sized([8, 5, 8, 3]))).toBeUndefined();
+    expect(serverPartSize(sized([8, 9]))).toBeUndefined();
+    expect(serverPartSize(sized([8]))).toBeUndefined();
+    expect(
+      serverPartSize([listed(1, { size: 8 }), listed(3, { size: 8 }), listed(4, { size: 2 })]),
+    ).toBeUndefined();
   });
 });
 
@@ -170,6 +184,12 @@ describe('storage refusals', () => {
     expect(classifyRefusal(400, "invalid_size: the body is 3 bytes, the part's size is 4")).toBe(
       'content-mismatch',
     );
+    expect(
+      classifyRefusal(
+        400,
+        'IncompleteBody: You did not provide the number of bytes specified by the Content-Length',
+      ),
+    ).toBe('transient');
     expect(classifyRefusal(400, 'InvalidArgument: Part number must be an integer')).toBe('other');
     expect(classifyRefusal(404, 'NoSuchUpload')).toBe('other');
   });

@@ -203,13 +203,15 @@ describe('uploadParts', () => {
 
   it('refuses to upload when the server holds parts beyond the plan, and sends nothing', async () => {
     const { path, digest } = await fixture();
-    storage.seed(5, { hash: 'a'.repeat(64), size: PART });
-    storage.seed(6, { hash: 'b'.repeat(64), size: PART });
+    // An earlier run with half the part size: 7 parts of 32 KiB and a tail.
+    for (let index = 1; index <= 6; index++) storage.seed(index, { hash: 'a'.repeat(64), size: PART / 2 });
+    storage.seed(7, { hash: 'b'.repeat(64), size: 1000 });
     const error = await upload(path, digest).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ExtraPartsError);
-    expect((error as ExtraPartsError).indexes).toEqual([5, 6]);
-    expect((error as Error).message).toMatch(/parts 5-6 beyond the 4/);
+    expect((error as ExtraPartsError).indexes).toEqual([5, 6, 7]);
+    expect((error as ExtraPartsError).serverPartSize).toBe(PART / 2);
+    expect((error as Error).message).toMatch(/parts 5-7 beyond the 4 .*: 32768 bytes\)/);
     expect(storage.puts).toHaveLength(0);
   });
 
@@ -301,6 +303,19 @@ describe('uploadParts', () => {
     expect((error as Error).message).toMatch(/part 1 .*HTTP 503: down/);
     expect(storage.putsOf(1)).toHaveLength(3);
     expect(storage.puts).toHaveLength(3);
+  });
+
+  it('retries an S3 400 RequestTimeout (the body stopped arriving)', async () => {
+    const { path, digest } = await fixture();
+    storage.fault(2, {
+      kind: 'status',
+      status: 400,
+      body: '<Error><Code>RequestTimeout</Code><Message>Your socket connection to the server was not read from or written to within the timeout period.</Message></Error>',
+    });
+    await upload(path, digest);
+
+    expect(storage.putsOf(2).map((p) => p.status)).toEqual([400, 200]);
+    expect(storage.creates.filter((c) => c.index === 2)).toHaveLength(1);
   });
 
   it('does not retry a 404 from the storage', async () => {
