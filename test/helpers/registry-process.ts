@@ -95,7 +95,7 @@ export async function startRegistry(
   const keyFile = join(dataDir, 'api-key');
   const apiKey =
     options.apiKey ??
-    env.PERIDIO_REGISTRY_API_KEY ??
+    (env.PERIDIO_REGISTRY_API_KEY || undefined) ??
     printed ??
     (existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '');
 

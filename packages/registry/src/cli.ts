@@ -87,7 +87,13 @@ export async function runCli(argv: string[]): Promise<void> {
   process.stdout.write(`peridio-registry listening on ${address.url}\n`);
   logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
 
+  let stopping = false;
   const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warning(`${signal} again: exiting without waiting for in-flight requests`);
+      process.exit(1);
+    }
+    stopping = true;
     logger.info(`${signal}: finishing in-flight requests, then closing the database`);
     registry.close().then(
       () => process.exit(0),
@@ -97,6 +103,6 @@ export async function runCli(argv: string[]): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }

@@ -117,10 +117,18 @@ export function createRegistry(options: RegistryOptions): Registry {
   const apiKeyDigest = digest(options.apiKey);
   let listening = { host: '127.0.0.1', port: 0 };
 
+  let shuttingDown = false;
+  const inFlight = new Set<ServerResponse>();
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const started = performance.now();
     const method = req.method ?? 'GET';
+    inFlight.add(res);
+    if (shuttingDown) res.setHeader('connection', 'close');
     res.on('close', () => {
+      inFlight.delete(res);
+      // Once shutting down, a connection whose last request just finished must not idle on keep-alive.
+      if (shuttingDown) server.closeIdleConnections();
       const ms = Math.round(performance.now() - started);
       const status = res.writableFinished ? res.statusCode : `${res.statusCode} aborted`;
       logger.info(`request method=${method} path=${loggablePath(req.url ?? '/')} status=${status} ms=${ms}`);
@@ -176,6 +184,8 @@ export function createRegistry(options: RegistryOptions): Registry {
     },
     close() {
       closing ??= (async () => {
+        shuttingDown = true;
+        for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
         await new Promise<void>((resolve) => {
           if (!server.listening) return resolve();
           // In-flight requests finish; idle keep-alive connections are closed; stragglers get 30 s.
