@@ -38,6 +38,8 @@ export interface CommandResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** Each stdout line with the ms since spawn at which it arrived: the phases of an action's log. */
+  lines: { ms: number; text: string }[];
   durationMs: number;
   peakRssBytes: number;
 }
@@ -56,7 +58,16 @@ export function runTimed(
     const watch = child.pid === undefined ? undefined : watchPeakRss(child.pid);
     let stdout = '';
     let stderr = '';
-    child.stdout?.on('data', (data: Buffer) => (stdout += data.toString()));
+    const lines: { ms: number; text: string }[] = [];
+    let partial = '';
+    child.stdout?.on('data', (data: Buffer) => {
+      const text = data.toString();
+      stdout += text;
+      const ms = performance.now() - started;
+      const pieces = (partial + text).split('\n');
+      partial = pieces.pop()!;
+      for (const line of pieces) lines.push({ ms, text: line });
+    });
     child.stderr?.on('data', (data: Buffer) => (stderr += data.toString()));
     child.on('error', (err) => {
       watch?.stop();
@@ -69,7 +80,7 @@ export function runTimed(
       durationMs = performance.now() - started;
     });
     child.on('close', (code, signal) =>
-      resolve({ code, signal, stdout, stderr, durationMs, peakRssBytes: peak }),
+      resolve({ code, signal, stdout, stderr, lines, durationMs, peakRssBytes: peak }),
     );
   });
 }

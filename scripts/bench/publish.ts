@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runAction, tail, type ActionRun } from './action.js';
 import { formatSize, type BenchFile } from './files.js';
+import { phasesOf, type Phases } from './phases.js';
 import { runTimed } from './proc.js';
 import {
   presignSinglePart,
@@ -128,6 +129,7 @@ export interface SizeResult {
   /** The registry's VmHWM right after start, before any upload. */
   registryIdleRss: number;
   curlPeakRss: number;
+  phases: Phases;
   outputs: Record<string, string>;
 }
 
@@ -155,6 +157,7 @@ export async function benchSize(ctx: BenchContext, file: BenchFile, label: strin
       registryPeakRss,
       registryIdleRss,
       curlPeakRss: floor.peakRssBytes,
+      phases: phasesOf(run.lines),
       outputs: run.outputs,
     };
   });
@@ -186,15 +189,9 @@ export async function benchConfig(
       concurrency,
       parts: Math.max(1, Math.ceil(file.size / partSize)),
       publishMs: run.durationMs,
-      uploadMs: uploadDurationMs(run.outputs, file.size),
+      uploadMs: phasesOf(run.lines).uploadMs,
       clientPeakRss: run.peakRssBytes,
       registryPeakRss: registry.peakRss(),
     };
   });
-}
-
-/** The upload phase alone, from the action's own throughput output when it gives one. */
-export function uploadDurationMs(outputs: Record<string, string>, size: number): number | undefined {
-  const bytesPerSecond = Number(outputs['bytes-per-second']);
-  return bytesPerSecond > 0 ? (size / bytesPerSecond) * 1000 : undefined;
 }
