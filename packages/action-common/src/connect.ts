@@ -1,0 +1,57 @@
+/**
+ * The API client for an action, after one quick request that tells a wrong base URL or API key apart from
+ * everything else. The client retries network failures for minutes, which is right mid-upload and wrong
+ * for a typo in `base-url`: the first contact gets a short budget and an error naming the input.
+ */
+import { ApiError, InputError, NetworkError, PeridioClient, type Logger } from '@peridio-actions/core';
+import type { ApiInputs } from './inputs.js';
+
+const FIRST_CONTACT_RETRY = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2_000, deadlineMs: 15_000 };
+
+export async function connect(
+  inputs: ApiInputs,
+  options: { action: string; logger: Logger; probe: (client: PeridioClient) => Promise<unknown> },
+): Promise<PeridioClient> {
+  const common = {
+    baseUrl: inputs.baseUrl,
+    apiKey: inputs.apiKey,
+    logger: options.logger,
+    userAgent: `peridio-actions/${options.action}`,
+  };
+  try {
+    await options.probe(new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 }));
+  } catch (err) {
+    const failure = firstContactError(err, inputs.baseUrl);
+    if (failure !== undefined) throw failure;
+  }
+  return new PeridioClient(common);
+}
+
+function firstContactError(err: unknown, baseUrl: string): unknown {
+  if (err instanceof NetworkError) {
+    return new InputError(
+      'base-url',
+      `the registry at ${baseUrl} does not answer (${err.code ?? err.message}). Check base-url, and that the ` +
+        `registry is running and reachable from this runner.`,
+      { cause: err },
+    );
+  }
+  if (err instanceof ApiError && err.status === 401) {
+    return new InputError(
+      'api-key',
+      `the registry at ${baseUrl} rejected the API key (HTTP 401). Check the secret passed as api-key, and ` +
+        `that it is a key of this registry (base-url).`,
+      { cause: err },
+    );
+  }
+  if (err instanceof ApiError && err.status === 403) {
+    return new InputError(
+      'api-key',
+      `the API key may not ${err.method} ${err.path} (HTTP 403: ${err.detail}); give it that permission or use another key`,
+      { cause: err },
+    );
+  }
+  // 404 and the like concern the resource, not the connection: the flow reports them naming the input.
+  if (err instanceof ApiError && err.status === 404) return undefined;
+  return err;
+}

@@ -1,0 +1,141 @@
+/**
+ * Find or create the binary record of one target of an artifact version, for a file of known hash and
+ * size. This is what makes a re-run resume: the same content continues from whatever state the record
+ * is in; other content replaces an unsigned record, and is refused for a signed one.
+ */
+import { ApiError, ConflictError, InputError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { searchQuery } from '../client/search.js';
+import type { Binary, CustomMetadata } from '../types.js';
+import { allItems, type BinaryApi } from './api.js';
+import { findOrCreate } from './race.js';
+import { formatBytes } from './format.js';
+
+export interface EnsureBinaryOptions {
+  api: BinaryApi;
+  artifactVersionPrn: string;
+  target: string;
+  hash: string;
+  size: number;
+  /** Used only when this call creates the record. */
+  description?: string;
+  customMetadata?: CustomMetadata;
+  logger?: Logger;
+}
+
+export type EnsureBinaryOutcome = 'created' | 'found' | 'reset';
+
+export interface EnsuredBinary {
+  binary: Binary;
+  outcome: EnsureBinaryOutcome;
+}
+
+export async function ensureBinary(options: EnsureBinaryOptions): Promise<EnsuredBinary> {
+  const { api, artifactVersionPrn, target, hash, size } = options;
+  const logger = options.logger ?? silentLogger;
+  validateTarget(target);
+
+  const found = await findOrCreate(
+    () => findLive(api, artifactVersionPrn, target),
+    async () => {
+      // Destroyed binaries stay listed; one for this target means this version's content was revoked.
+      const destroyed = await findDestroyed(api, artifactVersionPrn, target);
+      if (destroyed) throw destroyedError(destroyed);
+      return api.createBinary({
+        artifact_version_prn: artifactVersionPrn,
+        target,
+        hash,
+        size,
+        description: options.description ?? null,
+        custom_metadata: options.customMetadata ?? null,
+      });
+    },
+  );
+  const binary = found.record;
+  if (found.created) {
+    logger.info(`Created binary ${binary.prn} for target ${target}`);
+    return { binary, outcome: 'created' };
+  }
+  if (binary.hash === hash && binary.size === size) {
+    logger.info(`Found binary ${binary.prn} for target ${target} with this content, state ${binary.state}`);
+    return { binary, outcome: 'found' };
+  }
+  if (binary.state === 'signed') {
+    throw new ConflictError(
+      `target '${target}' of artifact version ${artifactVersionPrn} is already signed with other content ` +
+        `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}); this file is sha256 ${hash}, ` +
+        `${describeSize(size)}. A signed binary cannot be replaced: publish this file as a new version, ` +
+        `or check that the right file and target were given.`,
+    );
+  }
+  if (binary.state === 'destroyed') throw destroyedError(binary);
+
+  logger.warning(
+    `Binary ${binary.prn} for target ${target} holds other content (sha256 ${binary.hash}, state ` +
+      `${binary.state}); resetting it to this file (sha256 ${hash})`,
+  );
+  // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
+  if (binary.state !== 'uploadable') await api.updateBinary(binary.prn, { state: 'uploadable' });
+  const reset = await api.updateBinary(binary.prn, { hash, size });
+  return { binary: reset, outcome: 'reset' };
+}
+
+export function validateTarget(target: string): void {
+  if (target.length === 0) throw new InputError('target', 'must not be empty');
+  if (target.length > 128)
+    throw new InputError('target', `must be at most 128 characters, got ${target.length}`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(target))
+    throw new InputError('target', 'must not contain control characters');
+}
+
+async function findLive(
+  api: BinaryApi,
+  artifactVersionPrn: string,
+  target: string,
+): Promise<Binary | undefined> {
+  for await (const binary of byTarget(api, artifactVersionPrn, target)) {
+    if (binary.state !== 'destroyed') return binary;
+  }
+  return undefined;
+}
+
+async function findDestroyed(
+  api: BinaryApi,
+  artifactVersionPrn: string,
+  target: string,
+): Promise<Binary | undefined> {
+  for await (const binary of byTarget(api, artifactVersionPrn, target)) {
+    if (binary.state === 'destroyed') return binary;
+  }
+  return undefined;
+}
+
+async function* byTarget(api: BinaryApi, artifactVersionPrn: string, target: string): AsyncGenerator<Binary> {
+  const search = searchQuery({ target, artifact_version_prn: artifactVersionPrn });
+  try {
+    for await (const binary of allItems((p) => api.listBinaries(p), { search, limit: 100 })) {
+      if (binary.target === target && binary.artifact_version_prn === artifactVersionPrn) yield binary;
+    }
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      throw new InputError(
+        'artifact-version-prn',
+        `no artifact version ${artifactVersionPrn} is visible to this API key`,
+      );
+    }
+    throw err;
+  }
+}
+
+function destroyedError(binary: Binary): ConflictError {
+  return new ConflictError(
+    `the binary for target '${binary.target}' of artifact version ${binary.artifact_version_prn} ` +
+      `(${binary.prn}) was destroyed: its content is deleted for good and cannot be uploaded or signed again. ` +
+      `Publish this file as a new version.`,
+  );
+}
+
+function describeSize(size: number | null): string {
+  return size === null ? 'unknown size' : `${size} bytes (${formatBytes(size)})`;
+}

@@ -1,0 +1,76 @@
+/**
+ * The whole release of one file in one process: artifact version → upload → sign. Each part is the flow
+ * the separate actions run, so the one-step action and the three-step workflow behave the same.
+ */
+import type { Dispatcher } from 'undici';
+import type { Ed25519KeyPair } from '../keys.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { CustomMetadata } from '../types.js';
+import type { PublishBinaryApi } from './api.js';
+import { ensureArtifactVersion, type EnsuredArtifactVersion } from './artifact-version.js';
+import { withProvenance, type Provenance } from './provenance.js';
+import { signBinary, type SignBinaryResult } from './sign-binary.js';
+import { uploadBinary, type UploadBinaryResult } from './upload-binary.js';
+
+export interface PublishBinaryOptions {
+  api: PublishBinaryApi;
+  artifact: string;
+  version: string;
+  target: string;
+  filePath: string;
+  key: Ed25519KeyPair;
+  signingKeyPrn?: string;
+  /** The binary's description and custom metadata (provenance is merged under the user's keys). */
+  description?: string;
+  customMetadata?: CustomMetadata;
+  provenance?: Provenance;
+  partSize?: number;
+  concurrency?: number;
+  hashingTimeoutMs?: number;
+  logger?: Logger;
+  signal?: AbortSignal;
+  progressIntervalMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+export interface PublishBinaryResult {
+  version: EnsuredArtifactVersion;
+  upload: UploadBinaryResult;
+  sign: SignBinaryResult;
+}
+
+export async function publishBinary(options: PublishBinaryOptions): Promise<PublishBinaryResult> {
+  const { api } = options;
+  const logger = options.logger ?? silentLogger;
+  const version = await logger.group(`Artifact version ${options.version}`, () =>
+    ensureArtifactVersion({ api, artifact: options.artifact, version: options.version, logger }),
+  );
+  const upload = await uploadBinary({
+    api,
+    artifactVersionPrn: version.artifactVersion.prn,
+    target: options.target,
+    filePath: options.filePath,
+    partSize: options.partSize,
+    concurrency: options.concurrency,
+    description: options.description,
+    customMetadata: withProvenance(options.customMetadata, options.provenance),
+    hashingTimeoutMs: options.hashingTimeoutMs,
+    logger,
+    signal: options.signal,
+    progressIntervalMs: options.progressIntervalMs,
+    dispatcher: options.dispatcher,
+  });
+  const sign = await logger.group(`Sign ${upload.binary.prn}`, () =>
+    signBinary({
+      api,
+      binaryPrn: upload.binary.prn,
+      key: options.key,
+      signingKeyPrn: options.signingKeyPrn,
+      expectedHash: upload.digest.sha256Hex,
+      hashingTimeoutMs: options.hashingTimeoutMs,
+      logger,
+      signal: options.signal,
+    }),
+  );
+  return { version, upload, sign };
+}

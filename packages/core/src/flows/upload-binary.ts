@@ -1,0 +1,268 @@
+/**
+ * Steps 2–4 of a release for one file: hash it, find or create its binary record, upload the parts the
+ * registry does not hold yet, and wait until the registry has verified the content (`signable`).
+ * Each step starts from the record's state, so a re-run of a job that died anywhere resumes there, and a
+ * re-run of a finished job sends nothing.
+ */
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Dispatcher } from 'undici';
+import { ApiError, ConflictError, InputError, PeridioError } from '../errors.js';
+import { hashFile, type FileDigest } from '../hash.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { MIN_PART_SIZE, planParts } from '../parts.js';
+import { requirePrn } from '../prn.js';
+import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
+import { ExtraPartsError, uploadParts } from '../upload.js';
+import type { UploadBinaryApi } from './api.js';
+import { ensureBinary, type EnsureBinaryOutcome } from './binary.js';
+import { formatBytes, formatDuration, formatRate } from './format.js';
+import { throttledProgress } from './progress.js';
+import { waitWhileHashing } from './wait.js';
+
+export interface UploadBinaryOptions {
+  api: UploadBinaryApi;
+  artifactVersionPrn: string;
+  target: string;
+  filePath: string;
+  partSize?: number;
+  concurrency?: number;
+  description?: string;
+  customMetadata?: CustomMetadata;
+  hashingTimeoutMs?: number;
+  logger?: Logger;
+  signal?: AbortSignal;
+  progressIntervalMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+export interface UploadBinaryResult {
+  artifactVersion: ArtifactVersion;
+  binary: Binary;
+  digest: FileDigest;
+  outcome: EnsureBinaryOutcome;
+  partsUploaded: number;
+  partsSkipped: number;
+  bytesUploaded: number;
+  /** Of the bytes this run sent; 0 when nothing was sent. */
+  bytesPerSecond: number;
+  uploadDurationMs: number;
+}
+
+/** The registry rejected its own hash check once; a second failure means the problem is not in transit. */
+const MAX_REUPLOADS = 1;
+
+export async function uploadBinary(options: UploadBinaryOptions): Promise<UploadBinaryResult> {
+  const { api, target, filePath } = options;
+  const logger = options.logger ?? silentLogger;
+  const artifactVersionPrn = requirePrn(
+    options.artifactVersionPrn,
+    'artifact_version',
+    'artifact-version-prn',
+  );
+  const artifactVersion = await getArtifactVersion(api, artifactVersionPrn);
+
+  const digest = await logger.group(`Hash ${basename(filePath)}`, () => hash(options, logger));
+
+  let { binary, outcome } = await logger.group(`Binary record for target ${target}`, () =>
+    ensureBinary({
+      api,
+      artifactVersionPrn,
+      target,
+      hash: digest.sha256Hex,
+      size: digest.size,
+      description: options.description,
+      customMetadata: options.customMetadata,
+      logger,
+    }),
+  );
+
+  const totals = { partsUploaded: 0, partsSkipped: 0, bytesUploaded: 0, uploadDurationMs: 0 };
+  let partsSkippedKnown = false;
+  let reuploads = 0;
+  let plannedDigest = digest;
+  // Each pass moves the record one step; the bound only guards against a registry that never settles.
+  for (let step = 0; step < 20; step++) {
+    switch (binary.state) {
+      case 'uploadable': {
+        const result = await logger.group(`Upload ${formatBytes(digest.size)} to ${binary.prn}`, async () => {
+          const sent = await uploadResumingGeometry(options, binary, plannedDigest, logger);
+          plannedDigest = sent.digest;
+          return sent.result;
+        });
+        totals.partsUploaded += result.partsUploaded;
+        if (!partsSkippedKnown) totals.partsSkipped = result.partsSkipped;
+        partsSkippedKnown = true;
+        totals.bytesUploaded += result.bytesUploaded;
+        totals.uploadDurationMs += result.durationMs;
+        binary = await moveTo(api, binary, 'hashable', logger);
+        break;
+      }
+      case 'hashable':
+        binary = await moveTo(api, binary, 'hashing', logger);
+        break;
+      case 'hashing': {
+        binary = await logger.group('Registry verification', () =>
+          waitWhileHashing({
+            api,
+            binaryPrn: binary.prn,
+            timeoutMs: options.hashingTimeoutMs,
+            logger,
+            signal: options.signal,
+          }),
+        );
+        if (binary.state === 'uploadable') {
+          const reason = (binary as Binary & { hash_error?: string }).hash_error;
+          if (reuploads >= MAX_REUPLOADS) {
+            throw new ConflictError(
+              `the registry rejected the uploaded content of ${binary.prn} again${reason ? ` (${reason})` : ''}; ` +
+                `its SHA-256 does not match ${digest.sha256Hex}. Check that nothing modifies the file during the upload.`,
+            );
+          }
+          reuploads += 1;
+          logger.warning(
+            `The registry's hash check failed${reason ? ` (${reason})` : ''} and it discarded the parts; uploading again`,
+          );
+        }
+        break;
+      }
+      case 'signable':
+      case 'signed': {
+        if (!partsSkippedKnown) totals.partsSkipped = plannedDigest.parts.length;
+        const bytesPerSecond =
+          totals.uploadDurationMs > 0
+            ? Math.round((totals.bytesUploaded * 1000) / totals.uploadDurationMs)
+            : 0;
+        logger.info(
+          `Binary ${binary.prn} is ${binary.state}: ${totals.partsUploaded} parts sent, ${totals.partsSkipped} already there` +
+            (totals.bytesUploaded > 0
+              ? `, ${formatBytes(totals.bytesUploaded)} at ${formatRate(bytesPerSecond)}`
+              : ''),
+        );
+        return { artifactVersion, binary, digest, outcome, ...totals, bytesPerSecond };
+      }
+      case 'destroyed':
+        throw new ConflictError(
+          `binary ${binary.prn} was destroyed while this job ran; publish a new version`,
+        );
+    }
+  }
+  throw new PeridioError(`binary ${binary.prn} did not reach signable (last state ${binary.state})`);
+}
+
+async function getArtifactVersion(api: UploadBinaryApi, prn: string): Promise<ArtifactVersion> {
+  try {
+    return await api.getArtifactVersion(prn);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      throw new InputError('artifact-version-prn', `no artifact version ${prn} is visible to this API key`);
+    }
+    throw err;
+  }
+}
+
+async function hash(
+  options: UploadBinaryOptions,
+  logger: Logger,
+  partSize = options.partSize,
+): Promise<FileDigest> {
+  const size = await fileSize(options.filePath);
+  const plan = planParts(size, { partSize });
+  const progress = throttledProgress(logger, 'Hashing', { intervalMs: options.progressIntervalMs });
+  const startedAt = Date.now();
+  const digest = await hashFile(options.filePath, plan, {
+    signal: options.signal,
+    onProgress: (done) => progress({ done, total: size }),
+  });
+  const ms = Date.now() - startedAt;
+  logger.info(
+    `sha256 ${digest.sha256Hex}, ${formatBytes(size)} (${size} bytes), ${plan.parts.length} part(s) of ` +
+      `${formatBytes(plan.partSize)}, hashed in ${formatDuration(ms)}` +
+      (ms > 0 ? ` (${formatRate((size * 1000) / ms)})` : ''),
+  );
+  return digest;
+}
+
+/** `hashFile` reports these too, but only after planning, which needs the size first. */
+async function fileSize(path: string): Promise<number> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new InputError('file', `${path} is a directory, not a file`);
+    if (!info.isFile()) throw new InputError('file', `${path} is not a regular file`);
+    return info.size;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new InputError('file', `${path} does not exist (relative paths start at ${process.cwd()})`);
+    throw new InputError('file', `${path} cannot be read (${code ?? (err as Error).message})`);
+  }
+}
+
+/**
+ * Parts left by an earlier run with a smaller part size cannot be deleted one by one, and the binary is
+ * `uploadable`, which has no reset. Continuing with the part size the registry already holds keeps
+ * the parts that match and overwrites the rest, at the price of hashing the file once more.
+ */
+async function uploadResumingGeometry(
+  options: UploadBinaryOptions,
+  binary: Binary,
+  digest: FileDigest,
+  logger: Logger,
+): Promise<{ result: Awaited<ReturnType<typeof uploadParts>>; digest: FileDigest }> {
+  const send = (d: FileDigest) => {
+    const progress = throttledProgress(logger, 'Uploading', { intervalMs: options.progressIntervalMs });
+    return uploadParts({
+      api: options.api,
+      binaryPrn: binary.prn,
+      binarySize: binary.size ?? d.size,
+      filePath: options.filePath,
+      digest: d,
+      concurrency: options.concurrency,
+      signal: options.signal,
+      logger,
+      dispatcher: options.dispatcher,
+      onProgress: (p) =>
+        progress({
+          done: p.bytesSent,
+          total: p.bytesToSend,
+          bytesPerSecond: p.bytesPerSecond,
+          detail: `${p.partsDone}/${p.partsToSend} parts`,
+        }),
+    });
+  };
+  try {
+    return { result: await send(digest), digest };
+  } catch (err) {
+    if (!(err instanceof ExtraPartsError) || !err.serverPartSize || err.serverPartSize < MIN_PART_SIZE)
+      throw err;
+    logger.warning(
+      `The registry holds parts of ${formatBytes(err.serverPartSize)} from an earlier run; continuing with that part size`,
+    );
+    const again = await hash(options, logger, err.serverPartSize);
+    return { result: await send(again), digest: again };
+  }
+}
+
+/**
+ * One state step. A 422 may mean another run of this job moved the record first (a re-run racing a
+ * straggler); the record's actual state decides what comes next.
+ */
+async function moveTo(
+  api: UploadBinaryApi,
+  binary: Binary,
+  state: 'hashable' | 'hashing',
+  logger: Logger,
+): Promise<Binary> {
+  try {
+    const moved = await api.updateBinary(binary.prn, { state });
+    logger.info(`Binary ${binary.prn}: ${binary.state} → ${moved.state}`);
+    return moved;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 422) throw err;
+    const current = await api.getBinary(binary.prn);
+    if (current.state === binary.state) throw err;
+    logger.info(`Binary ${binary.prn} is already ${current.state}`);
+    return current;
+  }
+}

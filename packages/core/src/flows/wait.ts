@@ -1,0 +1,62 @@
+/**
+ * Waiting for the registry's own hash check (`hashing` → `signable`). Peridio's CLI polls every 10 s for
+ * at most 5 minutes; a small binary on a local registry is done in milliseconds, a large one on the cloud
+ * may take longer than 5 minutes. So: poll soon, back off to a cap, and stop at a deadline the user sets.
+ */
+import { TimeoutError } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { abortableSleep } from '../retry.js';
+import type { Binary } from '../types.js';
+import { formatDuration } from './format.js';
+
+export const DEFAULT_HASHING_TIMEOUT_MS = 10 * 60_000;
+
+export interface WaitOptions {
+  api: { getBinary(prn: string): Promise<Binary> };
+  binaryPrn: string;
+  timeoutMs?: number;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+  logger?: Logger;
+  signal?: AbortSignal;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Polls until the binary leaves `hashing` and returns it in whatever state it reached: `signable` (or
+ * `signed`) normally, `uploadable` when the server's check failed and it wants the content again.
+ */
+export async function waitWhileHashing(options: WaitOptions): Promise<Binary> {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? abortableSleep;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HASHING_TIMEOUT_MS;
+  const maxDelayMs = options.maxDelayMs ?? 10_000;
+  const startedAt = now();
+  const deadline = startedAt + timeoutMs;
+  let delayMs = options.firstDelayMs ?? 200;
+  let lastReportAt = startedAt;
+  for (;;) {
+    const binary = await options.api.getBinary(options.binaryPrn);
+    if (binary.state !== 'hashing') {
+      logger.info(
+        `The registry verified the content in ${formatDuration(now() - startedAt)}: state ${binary.state}`,
+      );
+      return binary;
+    }
+    const remaining = deadline - now();
+    if (remaining <= 0) {
+      throw new TimeoutError(
+        `the registry has not finished verifying binary ${options.binaryPrn} after ${formatDuration(timeoutMs)} ` +
+          `(still hashing). Re-run the job to keep waiting (nothing is uploaded again), or raise \`hashing-timeout\`.`,
+      );
+    }
+    if (now() - lastReportAt >= 15_000) {
+      lastReportAt = now();
+      logger.info(`Still hashing after ${formatDuration(lastReportAt - startedAt)}`);
+    }
+    await sleep(Math.min(delayMs, remaining), options.signal);
+    delayMs = Math.min(maxDelayMs, Math.ceil(delayMs * 1.5));
+  }
+}

@@ -1,0 +1,27 @@
+import { ensureArtifactVersion } from '@peridio-actions/core';
+import { connect } from '../../action-common/src/connect.js';
+import { runnerLogger as logger } from '../../action-common/src/logger.js';
+import { versionOutputs, versionRows } from '../../action-common/src/rows.js';
+import { setOutputs, writeSummary } from '../../action-common/src/summary.js';
+import { readInputs } from './inputs.js';
+
+export async function run(): Promise<void> {
+  const inputs = readInputs();
+  const api = await connect(inputs.api, {
+    action: 'create-artifact-version',
+    logger,
+    probe: (client) => client.listArtifacts({ limit: 1 }),
+  });
+  const result = await logger.group(`Artifact version ${inputs.version}`, () =>
+    ensureArtifactVersion({
+      api,
+      artifact: inputs.artifact,
+      version: inputs.version,
+      description: inputs.description,
+      customMetadata: inputs.customMetadata,
+      logger,
+    }),
+  );
+  setOutputs(versionOutputs(result));
+  await writeSummary(`Artifact version ${result.artifactVersion.version}`, versionRows(result));
+}

@@ -1,0 +1,26 @@
+import { signBinary } from '@peridio-actions/core';
+import { connect } from '../../action-common/src/connect.js';
+import { runnerLogger as logger } from '../../action-common/src/logger.js';
+import { signOutputs, signRows } from '../../action-common/src/rows.js';
+import { setOutputs, writeSummary } from '../../action-common/src/summary.js';
+import { readInputs } from './inputs.js';
+
+export async function run(): Promise<void> {
+  const inputs = readInputs();
+  const api = await connect(inputs.api, {
+    action: 'sign-binary',
+    logger,
+    probe: (client) => client.getBinary(inputs.binaryPrn),
+  });
+  const result = await logger.group(`Sign ${inputs.binaryPrn}`, () =>
+    signBinary({
+      api,
+      binaryPrn: inputs.binaryPrn,
+      key: inputs.key,
+      signingKeyPrn: inputs.signingKeyPrn,
+      logger,
+    }),
+  );
+  setOutputs(signOutputs(result));
+  await writeSummary(`Signed ${result.binary.target}`, signRows(result, { withBinary: true }));
+}

@@ -1,0 +1,33 @@
+import type { CustomMetadata } from '@peridio-actions/core';
+import {
+  readApiInputs,
+  readDescription,
+  readFile,
+  readJsonObject,
+  readPrn,
+  readTarget,
+  readUploadTuning,
+  type ApiInputs,
+  type UploadTuning,
+} from '../../action-common/src/inputs.js';
+
+export interface UploadBinaryInputs extends UploadTuning {
+  api: ApiInputs;
+  artifactVersionPrn: string;
+  target: string;
+  file: string;
+  description?: string;
+  customMetadata?: CustomMetadata;
+}
+
+export function readInputs(): UploadBinaryInputs {
+  return {
+    api: readApiInputs(),
+    artifactVersionPrn: readPrn('artifact-version-prn', 'artifact_version', { required: true }),
+    target: readTarget(),
+    file: readFile(),
+    ...readUploadTuning(),
+    description: readDescription(),
+    customMetadata: readJsonObject('custom-metadata'),
+  };
+}
