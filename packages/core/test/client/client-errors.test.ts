@@ -148,6 +148,13 @@ describe('transport failures', () => {
     expectNoKey(err);
   });
 
+  it('a body that stops mid-way becomes NetworkError ETIMEDOUT', async () => {
+    stub.reply({ stallBody: true });
+    const err = await failure(makeClient({ timeoutMs: 200, retry: { maxAttempts: 1 } }).getBinary(PRN));
+    expect(err).toBeInstanceOf(NetworkError);
+    expect((err as NetworkError).code).toBe('ETIMEDOUT');
+  });
+
   it('a connection reset becomes NetworkError and is retried until it succeeds', async () => {
     stub.reply({ reset: true }, { reset: true }, { status: 200, json: { binary: { prn: PRN } } });
     await expect(makeClient().getBinary(PRN)).resolves.toEqual({ prn: PRN });

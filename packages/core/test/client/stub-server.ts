@@ -18,7 +18,9 @@ export type Reply =
   /** Never answer (the client must time out). */
   | { hang: true }
   /** Destroy the socket without answering (the client sees a reset). */
-  | { reset: true };
+  | { reset: true }
+  /** Send the headers and part of a JSON body, then nothing more. */
+  | { stallBody: true };
 
 export interface StubServer {
   url: string;
@@ -59,6 +61,10 @@ export async function startStub(): Promise<StubServer> {
       const reply = queue.shift() ?? stub.fallback(recorded);
       if ('hang' in reply) return;
       if ('reset' in reply) return void req.socket.destroy();
+      if ('stallBody' in reply) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        return void res.write('{"binary": {');
+      }
       const headers: Record<string, string> = { ...reply.headers };
       let payload = reply.text ?? '';
       if (reply.json !== undefined) {
