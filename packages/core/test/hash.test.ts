@@ -58,6 +58,19 @@ describe('hashFile', () => {
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
 
+  it('hashes a 34 MiB file (big enough for the part-hashing worker) whole and per part', async () => {
+    const size = 34 * 1024 * 1024 + 5;
+    const { path, content } = randomFile('worker', size);
+    const digest = await hashFile(path, planParts(size, { partSize: MIN_PART_SIZE }));
+    expect(digest.sha256Hex).toBe(sha256(content).toString('hex'));
+    expect(digest.parts).toHaveLength(7);
+    for (const part of digest.parts) {
+      expect(part.sha256Hex).toBe(
+        sha256(content.subarray(part.offset, part.offset + part.size)).toString('hex'),
+      );
+    }
+  });
+
   it('hashes a file of exactly two parts', async () => {
     const size = 2 * MIN_PART_SIZE;
     const { path, content } = randomFile('two', size);
