@@ -156,6 +156,7 @@ export function renderReport(results: BenchResults): string {
             'size',
             'parts',
             'publish',
+            'hash / upload / verify',
             'curl -T',
             'publish / curl',
             'client peak RSS',
@@ -166,6 +167,9 @@ export function renderReport(results: BenchResults): string {
             formatSize(s.size),
             String(s.parts),
             `${seconds(s.publishMs)} (${mibps(s.size, s.publishMs)})`,
+            [s.phases.hashMs, s.phases.uploadMs, s.phases.verifyMs]
+              .map((ms) => (ms === undefined ? '?' : seconds(ms)))
+              .join(' / '),
             `${seconds(s.curlMs)} (${mibps(s.size, s.curlMs)})`,
             x(s.publishMs / s.curlMs),
             mib(s.clientPeakRss),

@@ -23,8 +23,6 @@ export interface ResumeResult {
 }
 
 const PART_PUT = /^\/_presigned\/parts\//;
-/** Slows each part upload a little, so that polling sees the 80 % mark before the upload is done. */
-const PART_DELAY_MS = 40;
 
 function partBodyBytes(requests: { method: string; path: string; bytesIn: number }[]): number {
   return requests
@@ -33,9 +31,9 @@ function partBodyBytes(requests: { method: string; path: string; bytesIn: number
 }
 
 /**
- * A fault at 80 %: the action's process is killed (SIGKILL, as when a runner dies) once 80 % of the parts
- * are `valid`, then the same publish runs again. Both runs go through the fault proxy, which counts the
- * bytes each sends to presigned part URLs.
+ * A fault at 80 %: the uploads of the last 20 % of the parts hang, and the action's process is killed
+ * (SIGKILL, as when a runner dies) once the first 80 % are `valid`; then the same publish runs again.
+ * Both runs go through the fault proxy, which counts the bytes each sends to presigned part URLs.
  */
 export async function benchResume(ctx: BenchContext, file: BenchFile): Promise<ResumeResult> {
   const { partSize, concurrency } = ctx;
@@ -45,11 +43,15 @@ export async function benchResume(ctx: BenchContext, file: BenchFile): Promise<R
     const proxy = await startFaultProxy({ target: registry.baseUrl });
     try {
       const target = 'bench-resume';
-      const delay = proxy.addRule({
+      // The fault: parts beyond 80 % hang in the proxy, as on a link that died, so the registry holds
+      // exactly the first 80 % when the runner is killed and the parts in flight are lost with it.
+      const threshold = Math.ceil(partCount * 0.8);
+      const beyond = Array.from({ length: partCount - threshold }, (_, i) => threshold + 1 + i);
+      const hang = proxy.addRule({
         method: 'PUT',
-        path: PART_PUT,
+        path: new RegExp(`^/_presigned/parts/[^/]+/(${beyond.join('|') || '0'})\\?`),
         times: Infinity,
-        action: { kind: 'delay', ms: PART_DELAY_MS },
+        action: { kind: 'delay', ms: 600_000 },
       });
       let pid: number | undefined;
       let killed = false;
@@ -62,7 +64,6 @@ export async function benchResume(ctx: BenchContext, file: BenchFile): Promise<R
       });
       let done = false;
       void first.finally(() => (done = true));
-      const threshold = Math.ceil(partCount * 0.8);
       let binaryPrn: string | undefined;
       while (!done && !killed) {
         binaryPrn ??= await findBinaryPrn(registry, target);
@@ -73,7 +74,7 @@ export async function benchResume(ctx: BenchContext, file: BenchFile): Promise<R
             killed = true;
           }
         }
-        if (!killed) await sleep(10);
+        if (!killed) await sleep(20);
       }
       const firstRun = await first;
       if (!killed)
@@ -89,7 +90,7 @@ export async function benchResume(ctx: BenchContext, file: BenchFile): Promise<R
         if (!validIndexes.has(index)) missingBytes += partBytes(index);
       const firstRunBytes = partBodyBytes(proxy.stats.requests);
 
-      delay.remove();
+      hang.remove();
       const before = proxy.stats.requests.length;
       const second = await publish(ctx, registry, key, file, {
         target,
