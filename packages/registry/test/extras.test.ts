@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { get, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRange } from '../src/download.js';
 import { nowTimestamp } from '../src/time.js';
@@ -114,5 +114,64 @@ describe('more endpoints', () => {
     const parts = (await t.api('GET', `/binaries/${binary.prn}/parts`)).body.binary_parts;
     expect(parts).toMatchObject([{ index: 1, state: 'uploadable' }]);
     expect(t.logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('builds presigned URLs from the Host header a request came with (a proxy in front)', async () => {
+    const binary = await createBinary(t, Buffer.from('host'), 'host');
+    const target = new URL(t.baseUrl);
+    const body = await new Promise<string>((resolve, reject) => {
+      get(
+        {
+          hostname: target.hostname,
+          port: target.port,
+          path: `/binaries/${binary.prn}/parts`,
+          headers: { host: 'proxy.example:8443', authorization: `Token ${t.apiKey}` },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        },
+      ).on('error', reject);
+    });
+    expect(JSON.parse(body)).toEqual({ binary_parts: [], next_page: null });
+    const url = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        {
+          method: 'PUT',
+          hostname: target.hostname,
+          port: target.port,
+          path: `/binaries/${binary.prn}/parts/1`,
+          headers: {
+            host: 'proxy.example:8443',
+            authorization: `Token ${t.apiKey}`,
+            'content-type': 'application/json',
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(JSON.parse(text).binary_part.presigned_upload_url));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ hash: sha256('host'), size: 4 }));
+    });
+    expect(url).toMatch(/^http:\/\/proxy\.example:8443\/_presigned\/parts\//);
+  });
+});
+
+describe('--public-url', () => {
+  it('is the base of presigned URLs when given', async () => {
+    const t = await startTestRegistry({ publicUrl: 'https://registry.example.com/' });
+    try {
+      const binary = await createBinary(t, Buffer.from('public'), 'public');
+      const part = await t.api('PUT', `/binaries/${binary.prn}/parts/1`, { hash: sha256('public'), size: 6 });
+      expect(part.body.binary_part.presigned_upload_url).toMatch(
+        /^https:\/\/registry\.example\.com\/_presigned\/parts\//,
+      );
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -2,6 +2,7 @@
  * The bundled `peridio-registry serve` as users run it: key handling, stdout lines, restarts, signals,
  * and a kill -9 in the middle of a part upload. Needs dist/registry/index.js (`node scripts/bundle.mjs registry`).
  */
+import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -218,6 +219,12 @@ describe('peridio-registry serve (bundled)', () => {
     ).body.binary_part;
     expect((await fetch(fresh.presigned_upload_url, { method: 'PUT', body: content })).status).toBe(200);
     expect((await api('PATCH', `/binaries/${binary.prn}`, { state: 'hashable' })).status).toBe(200);
+  });
+
+  it('runs through the package bin, which loads the bundle', () => {
+    const bin = new URL('../bin/peridio-registry.js', import.meta.url).pathname;
+    const out = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+    expect(out).toContain('Usage: peridio-registry serve');
   });
 
   it('refuses bad arguments with usage on stderr', async () => {
