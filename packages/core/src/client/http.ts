@@ -61,14 +61,18 @@ export class HttpTransport {
   readonly baseUrl: string;
   private readonly origin: string;
   private readonly pathPrefix: string;
-  private readonly headers: Record<string, string>;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
-  private readonly secrets: string[];
 
-  constructor(private readonly options: ClientOptions) {
+  // #private: util.inspect and JSON.stringify of a client must not print the Authorization header.
+  readonly #options: ClientOptions;
+  readonly #headers: Record<string, string>;
+  readonly #secrets: string[];
+
+  constructor(options: ClientOptions) {
+    this.#options = options;
     const apiKey = options.apiKey?.trim();
     if (!apiKey) throw new InputError('api-key', 'is empty; pass a Peridio API key (e.g. from a secret)');
     if (/[\r\n]/.test(apiKey)) throw new InputError('api-key', 'must be a single line');
@@ -76,8 +80,8 @@ export class HttpTransport {
     this.baseUrl = base.href;
     this.origin = base.origin;
     this.pathPrefix = base.pathPrefix;
-    this.secrets = [apiKey];
-    this.headers = {
+    this.#secrets = [apiKey];
+    this.#headers = {
       authorization: `Token ${apiKey}`,
       'x-api-version': String(options.apiVersion ?? DEFAULT_API_VERSION),
       'user-agent': options.userAgent ?? `peridio-actions/${CLIENT_VERSION}`,
@@ -93,8 +97,8 @@ export class HttpTransport {
   async request(req: HttpRequest): Promise<HttpResponse> {
     return withRetry(() => this.once(req), {
       label: `${req.method} ${req.path}`,
-      policy: this.options.retry,
-      signal: this.options.signal,
+      policy: this.#options.retry,
+      signal: this.#options.signal,
       logger: this.logger,
     });
   }
@@ -107,7 +111,7 @@ export class HttpTransport {
   private async once(req: HttpRequest): Promise<HttpResponse> {
     const query = encodeQuery(req.query);
     const shownPath = query ? `${req.path}?${query}` : req.path;
-    const headers: Record<string, string> = { ...this.headers, ...req.headers };
+    const headers: Record<string, string> = { ...this.#headers, ...req.headers };
     let payload: string | undefined;
     if (req.body !== undefined) {
       payload = JSON.stringify(req.body);
@@ -124,7 +128,7 @@ export class HttpTransport {
         body: payload,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
-        signal: this.options.signal,
+        signal: this.#options.signal,
       });
       const text = await res.body.text();
       this.logger.debug(`${req.method} ${shownPath} -> ${res.statusCode} (${elapsed()} ms)`);
@@ -135,16 +139,16 @@ export class HttpTransport {
           path: req.path,
           body: text,
           retryAfter: headerValue(res.headers['retry-after']),
-          secrets: this.secrets,
+          secrets: this.#secrets,
         });
       }
       return { status: res.statusCode, body: parseJson(text, req, res.statusCode) };
     } catch (err) {
       if (err instanceof PeridioError) throw err;
-      if (this.options.signal?.aborted) throw this.options.signal.reason;
+      if (this.#options.signal?.aborted) throw this.#options.signal.reason;
       if (err instanceof TypeError || codeOf(err) === 'UND_ERR_INVALID_ARG') {
         // A bug on our side (a malformed header or URL), not a transient failure: do not retry it.
-        const message = redactSecrets(err instanceof Error ? err.message : String(err), this.secrets);
+        const message = redactSecrets(err instanceof Error ? err.message : String(err), this.#secrets);
         throw new PeridioError(`${req.method} ${req.path}: invalid request: ${message}`);
       }
       const wrapped = this.toNetworkError(err, req);
@@ -163,7 +167,7 @@ export class HttpTransport {
       );
     }
     // undici messages never carry headers, but scrub anyway: the key must not leak through a future change.
-    const message = redactSecrets(err instanceof Error ? err.message : String(err), this.secrets);
+    const message = redactSecrets(err instanceof Error ? err.message : String(err), this.#secrets);
     return new NetworkError(`${where}: connection to ${this.origin} failed: ${message} (${code})`, code);
   }
 }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PeridioClient } from '../../src/client/admin-client.js';
 import { searchQuery } from '../../src/client/search.js';
@@ -217,6 +218,10 @@ describe('PeridioClient on the wire', () => {
     expect(logger.lines).toEqual([
       { level: 'debug', message: expect.stringMatching(/^POST \/signing_keys -> 201 \(\d+ ms\)$/) },
     ]);
+  });
+
+  it('does not show the API key when the client object is inspected', () => {
+    expect(inspect(client, { depth: 6 })).not.toContain(API_KEY);
   });
 
   it('refuses an empty API key and a malformed base URL as input errors', () => {
