@@ -104,18 +104,18 @@ export function checks(results: BenchResults): Check[] {
       pass: ratio <= sizeRatio * 1.1,
     });
   }
-  const small = results.sweep.find(
+  const smallest = results.sweep.find(
     (r) => r.partSize === MIN_PART_SIZE && r.concurrency === results.concurrency,
   );
   const usual = results.sweep.find(
     (r) => r.partSize === results.partSize && r.concurrency === results.concurrency,
   );
-  if (small && results.sweepFileSize) {
-    const ms = small.uploadMs ?? small.publishMs;
+  if (smallest && results.sweepFileSize) {
+    const ms = smallest.uploadMs ?? smallest.publishMs;
     const usualMs = usual ? (usual.uploadMs ?? usual.publishMs) : undefined;
     out.push({
-      measure: `many small parts: ${small.parts} × 5,242,880 B (${formatSize(results.sweepFileSize)}), upload phase`,
-      figure: `${(small.parts / (ms / 1000)).toFixed(1)} parts/s (${mibps(results.sweepFileSize, ms)})`,
+      measure: `many small parts: ${smallest.parts} × 5,242,880 B (${formatSize(results.sweepFileSize)}), upload phase`,
+      figure: `${(smallest.parts / (ms / 1000)).toFixed(1)} parts/s (${mibps(results.sweepFileSize, ms)})`,
       ratio: usualMs ? `${x(ms / usualMs)} the time at ${mib(results.partSize)}` : '–',
       target: 'none (informs the default)',
     });
