@@ -101,6 +101,11 @@ describe('hello-binary.fw from artifact to signed (the real vector of protocol.m
 
     const url = await t.api('GET', `/binaries/${binary.prn}/download_url`);
     expectSpec('/binaries/{binary_prn}/download_url', 'get', 200, url.body);
+    expectSpec('/artifacts', 'get', 200, (await t.api('GET', '/artifacts')).body);
+    expectSpec('/artifact_versions', 'get', 200, (await t.api('GET', '/artifact_versions')).body);
+    expectSpec('/binaries', 'get', 200, (await t.api('GET', '/binaries')).body);
+    expectSpec('/binary_signatures', 'get', 200, (await t.api('GET', '/binary_signatures')).body);
+    expectSpec('/signing_keys', 'get', 200, (await t.api('GET', '/signing_keys')).body);
     const download = await fetch(url.body.download_url);
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(HELLO.content)).toBe(true);

@@ -1,4 +1,5 @@
 /** In-process registry for the registry's own tests, plus an OpenAPI validator for response bodies. */
+import './quiet-sqlite.js';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
