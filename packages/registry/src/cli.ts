@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from '@peridio-actions/core';
@@ -67,7 +68,6 @@ export async function runCli(argv: string[]): Promise<void> {
   const dataDir = resolve(values['data-dir']);
   const hashingDelayMs = Number(process.env.PERIDIO_REGISTRY_HASHING_DELAY_MS ?? 0) || 0;
 
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(dataDir, { recursive: true });
   const envKey = process.env.PERIDIO_REGISTRY_API_KEY?.trim();
   const stored = envKey ? undefined : loadApiKey(dataDir);
