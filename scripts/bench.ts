@@ -13,7 +13,7 @@ import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../packages/core/src/parts.js'
 import { DEFAULT_UPLOAD_CONCURRENCY } from '../packages/core/src/upload.js';
 import { formatSize, makeFile, MiB, parseSize, type BenchFile } from './bench/files.js';
 import { benchHashing } from './bench/hashing.js';
-import { machineInfo } from './bench/proc.js';
+import { liveChildren, machineInfo } from './bench/proc.js';
 import { benchConfig, benchSize, type BenchContext } from './bench/publish.js';
 import { checks, renderReport, type BenchResults } from './bench/report.js';
 import { benchResume } from './bench/resume.js';
@@ -50,6 +50,7 @@ async function main(): Promise<number> {
   };
   // Ctrl-C or a kill must not leave gigabytes in /tmp or registries running.
   const cleanup = async (): Promise<void> => {
+    for (const child of liveChildren) child.kill('SIGKILL');
     await Promise.allSettled([...ctx.registries].map((r) => r.stop()));
     if (flags.keep) log(`kept ${tmp}`);
     else await rm(tmp, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { KiB } from './files.js';
@@ -33,6 +33,9 @@ export function watchPeakRss(pid: number, intervalMs = 10): { stop(): number } {
   };
 }
 
+/** Commands still running, killed by the bench's cleanup when it is interrupted. */
+export const liveChildren = new Set<ChildProcess>();
+
 export interface CommandResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -56,6 +59,7 @@ export function runTimed(
     let durationMs = 0;
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     const watch = child.pid === undefined ? undefined : watchPeakRss(child.pid);
+    liveChildren.add(child);
     let stdout = '';
     let stderr = '';
     const lines: { ms: number; text: string }[] = [];
@@ -75,6 +79,7 @@ export function runTimed(
     });
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     child.on('exit', () => {
+      liveChildren.delete(child);
       // Read before the close event: the pid is reaped right after exit.
       peak = watch?.stop() ?? 0;
       durationMs = performance.now() - started;
