@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { MIN_PART_SIZE, planParts } from '../parts.js';
 import { requirePrn } from '../prn.js';
 import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
-import { ExtraPartsError, uploadParts } from '../upload.js';
+import { ExtraPartsError, IncompleteUploadError, uploadParts } from '../upload.js';
 import type { UploadBinaryApi } from './api.js';
 import { ensureBinary, type EnsureBinaryOutcome } from './binary.js';
 import { formatBytes, formatDuration, formatRate } from './format.js';
@@ -52,6 +52,14 @@ export interface UploadBinaryResult {
 /** The registry rejected its own hash check once; a second failure means the problem is not in transit. */
 const MAX_REUPLOADS = 1;
 
+/**
+ * Another job of the same release (same artifact version and target, other content) may reset the record
+ * while this one uploads: its parts vanish, its URLs are refused, its state changes fail. Each time, the
+ * record decides: if it now holds the other job's content, this job stops with a ConflictError and leaves
+ * the target to the other one; if it still holds ours, the step starts again from the record's state.
+ */
+const MAX_INTERFERENCES = 3;
+
 export async function uploadBinary(options: UploadBinaryOptions): Promise<UploadBinaryResult> {
   const { api, target, filePath } = options;
   const logger = options.logger ?? silentLogger;
@@ -82,72 +90,106 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
   let reuploads = 0;
   let plannedDigest = digest;
   // Each pass moves the record one step; the bound only guards against a registry that never settles.
+  let interferences = 0;
   for (let step = 0; step < 20; step++) {
-    switch (binary.state) {
-      case 'uploadable': {
-        const result = await logger.group(`Upload ${formatBytes(digest.size)} to ${binary.prn}`, async () => {
-          const sent = await uploadResumingGeometry(options, binary, plannedDigest, logger);
-          plannedDigest = sent.digest;
-          return sent.result;
-        });
-        totals.partsUploaded += result.partsUploaded;
-        if (!partsSkippedKnown) totals.partsSkipped = result.partsSkipped;
-        partsSkippedKnown = true;
-        totals.bytesUploaded += result.bytesUploaded;
-        totals.uploadDurationMs += result.durationMs;
-        binary = await moveTo(api, binary, 'hashable', logger);
-        break;
-      }
-      case 'hashable':
-        binary = await moveTo(api, binary, 'hashing', logger);
-        break;
-      case 'hashing': {
-        binary = await logger.group('Registry verification', () =>
-          waitWhileHashing({
-            api,
-            binaryPrn: binary.prn,
-            timeoutMs: options.hashingTimeoutMs,
-            logger,
-            signal: options.signal,
-          }),
-        );
-        if (binary.state === 'uploadable') {
-          const reason = (binary as Binary & { hash_error?: string }).hash_error;
-          if (reuploads >= MAX_REUPLOADS) {
-            throw new ConflictError(
-              `the registry rejected the uploaded content of ${binary.prn} again${reason ? ` (${reason})` : ''}; ` +
-                `its SHA-256 does not match ${digest.sha256Hex}. Check that nothing modifies the file during the upload.`,
+    try {
+      switch (binary.state) {
+        case 'uploadable': {
+          const result = await logger.group(
+            `Upload ${formatBytes(digest.size)} to ${binary.prn}`,
+            async () => {
+              const sent = await uploadResumingGeometry(options, binary, plannedDigest, logger);
+              plannedDigest = sent.digest;
+              return sent.result;
+            },
+          );
+          totals.partsUploaded += result.partsUploaded;
+          if (!partsSkippedKnown) totals.partsSkipped = result.partsSkipped;
+          partsSkippedKnown = true;
+          totals.bytesUploaded += result.bytesUploaded;
+          totals.uploadDurationMs += result.durationMs;
+          binary = await moveTo(api, binary, 'hashable', logger);
+          break;
+        }
+        case 'hashable':
+          binary = await moveTo(api, binary, 'hashing', logger);
+          break;
+        case 'hashing': {
+          binary = await logger.group('Registry verification', () =>
+            waitWhileHashing({
+              api,
+              binaryPrn: binary.prn,
+              timeoutMs: options.hashingTimeoutMs,
+              logger,
+              signal: options.signal,
+            }),
+          );
+          if (binary.state === 'uploadable') {
+            assertOwnContent(binary, digest, target);
+            const reason = (binary as Binary & { hash_error?: string }).hash_error;
+            if (reuploads >= MAX_REUPLOADS) {
+              throw new ConflictError(
+                `the registry rejected the uploaded content of ${binary.prn} again${reason ? ` (${reason})` : ''}; ` +
+                  `its SHA-256 does not match ${digest.sha256Hex}. Check that nothing modifies the file during the upload.`,
+              );
+            }
+            reuploads += 1;
+            logger.warning(
+              `The registry's hash check failed${reason ? ` (${reason})` : ''} and it discarded the parts; uploading again`,
             );
           }
-          reuploads += 1;
-          logger.warning(
-            `The registry's hash check failed${reason ? ` (${reason})` : ''} and it discarded the parts; uploading again`,
-          );
+          break;
         }
-        break;
+        case 'signable':
+        case 'signed': {
+          assertOwnContent(binary, digest, target);
+          if (!partsSkippedKnown) totals.partsSkipped = plannedDigest.parts.length;
+          const bytesPerSecond =
+            totals.uploadDurationMs > 0
+              ? Math.round((totals.bytesUploaded * 1000) / totals.uploadDurationMs)
+              : 0;
+          logger.info(
+            `Binary ${binary.prn} is ${binary.state}: ${totals.partsUploaded} parts sent, ${totals.partsSkipped} already there` +
+              (totals.bytesUploaded > 0
+                ? `, ${formatBytes(totals.bytesUploaded)} at ${formatRate(bytesPerSecond)}`
+                : ''),
+          );
+          return { artifactVersion, binary, digest, outcome, ...totals, bytesPerSecond };
+        }
+        case 'destroyed':
+          throw new ConflictError(
+            `binary ${binary.prn} was destroyed while this job ran; publish a new version`,
+          );
       }
-      case 'signable':
-      case 'signed': {
-        if (!partsSkippedKnown) totals.partsSkipped = plannedDigest.parts.length;
-        const bytesPerSecond =
-          totals.uploadDurationMs > 0
-            ? Math.round((totals.bytesUploaded * 1000) / totals.uploadDurationMs)
-            : 0;
-        logger.info(
-          `Binary ${binary.prn} is ${binary.state}: ${totals.partsUploaded} parts sent, ${totals.partsSkipped} already there` +
-            (totals.bytesUploaded > 0
-              ? `, ${formatBytes(totals.bytesUploaded)} at ${formatRate(bytesPerSecond)}`
-              : ''),
-        );
-        return { artifactVersion, binary, digest, outcome, ...totals, bytesPerSecond };
-      }
-      case 'destroyed':
-        throw new ConflictError(
-          `binary ${binary.prn} was destroyed while this job ran; publish a new version`,
-        );
+    } catch (err) {
+      if (!isInterference(err)) throw err;
+      const current = await api.getBinary(binary.prn);
+      assertOwnContent(current, digest, target);
+      if (++interferences > MAX_INTERFERENCES) throw err;
+      logger.warning(
+        `Binary ${binary.prn} changed under this job (${(err as Error).message}); continuing from its state ${current.state}`,
+      );
+      binary = current;
     }
   }
   throw new PeridioError(`binary ${binary.prn} did not reach signable (last state ${binary.state})`);
+}
+
+/** What a concurrent reset of the record looks like from here: refused URLs, vanished parts, failed moves. */
+function isInterference(err: unknown): boolean {
+  return (
+    (err instanceof ApiError && [403, 409, 422].includes(err.status)) || err instanceof IncompleteUploadError
+  );
+}
+
+function assertOwnContent(binary: Binary, digest: FileDigest, target: string): void {
+  if (binary.hash === digest.sha256Hex && binary.size === digest.size) return;
+  throw new ConflictError(
+    `another job is publishing other content for target '${target}' of this artifact version: binary ` +
+      `${binary.prn} now holds sha256 ${binary.hash} (${binary.size} bytes), this job's file is sha256 ` +
+      `${digest.sha256Hex} (${digest.size} bytes). This job stops and leaves the target to the other one; ` +
+      `check that each job of the matrix publishes its own target, or publish this file as a new version.`,
+  );
 }
 
 async function getArtifactVersion(api: UploadBinaryApi, prn: string): Promise<ArtifactVersion> {
