@@ -104,10 +104,8 @@ describe('two jobs publishing the same target and version at once', () => {
     });
   }, 120_000);
 
-  // Exposes a bug in the publish flow (reported): ensureBinary resets an unsigned record that holds other
-  // content, which is right for a stale record from an earlier run but not for one another job is uploading
-  // right now; the two jobs then undo each other's parts and both fail (a 409 from a part PUT, and "the
-  // registry rejected the uploaded content again").
+  // Depending on timing the loser finds the winner's binary already signed, or is reset under while it
+  // uploads (fa1f30c: before it, both jobs could fail and leave the target unsigned).
   it('with different content: one wins, the other fails with a clear message, and the binary is the winner’s', async () => {
     const fileA = await makeFile('a.bin');
     const fileB = await makeFile('b.bin');
