@@ -85,6 +85,7 @@ describe('publish-binary', () => {
   it('logs one group per phase, and a job summary table with what a release manager needs', () => {
     const groups = [...first.stdout.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
     expect(groups).toEqual([
+      'Signing key',
       'Artifact version 2.3.4-rc.1',
       'Hash firmware.img',
       'Binary record for target aarch64-linux-gnu',

@@ -9,7 +9,7 @@ import type { CustomMetadata } from '../types.js';
 import type { PublishBinaryApi } from './api.js';
 import { ensureArtifactVersion, type EnsuredArtifactVersion } from './artifact-version.js';
 import { withProvenance, type Provenance } from './provenance.js';
-import { signBinary, type SignBinaryResult } from './sign-binary.js';
+import { resolveSigningKey, signBinary, type SignBinaryResult } from './sign-binary.js';
 import { uploadBinary, type UploadBinaryResult } from './upload-binary.js';
 
 export interface PublishBinaryOptions {
@@ -42,6 +42,10 @@ export interface PublishBinaryResult {
 export async function publishBinary(options: PublishBinaryOptions): Promise<PublishBinaryResult> {
   const { api } = options;
   const logger = options.logger ?? silentLogger;
+  // A key that is not registered fails the job before anything is created or uploaded.
+  const signingKey = await logger.group('Signing key', () =>
+    resolveSigningKey(api, options.key, options.signingKeyPrn, logger),
+  );
   const version = await logger.group(`Artifact version ${options.version}`, () =>
     ensureArtifactVersion({ api, artifact: options.artifact, version: options.version, logger }),
   );
@@ -65,7 +69,7 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
       api,
       binaryPrn: upload.binary.prn,
       key: options.key,
-      signingKeyPrn: options.signingKeyPrn,
+      signingKey,
       expectedHash: upload.digest.sha256Hex,
       hashingTimeoutMs: options.hashingTimeoutMs,
       logger,

@@ -19,6 +19,8 @@ export interface SignBinaryOptions {
   key: Ed25519KeyPair;
   /** When omitted, the registered key whose public value is the private key's public half. */
   signingKeyPrn?: string;
+  /** Already resolved by the caller (publishBinary checks the key before it uploads anything). */
+  signingKey?: SigningKey;
   /** The hash the caller uploaded: signing refuses a record that says otherwise. */
   expectedHash?: string;
   /** A binary still `hashing` is waited for this long. */
@@ -43,8 +45,7 @@ export async function signBinary(options: SignBinaryOptions): Promise<SignBinary
   const binaryPrn = requirePrn(options.binaryPrn, 'binary', 'binary-prn');
   const keyid = keyIdOf(key.publicKey);
 
-  const signingKey = await resolveSigningKey(api, key, options.signingKeyPrn);
-  logger.info(`Signing key ${signingKey.name} (${signingKey.prn}), keyid ${keyid}`);
+  const signingKey = options.signingKey ?? (await resolveSigningKey(api, key, options.signingKeyPrn, logger));
 
   let binary = await getBinary(api, binaryPrn);
   if (options.expectedHash && binary.hash !== options.expectedHash) {
@@ -126,8 +127,20 @@ async function getBinary(api: SignBinaryApi, prn: string): Promise<Binary> {
   }
 }
 
-async function resolveSigningKey(
-  api: SignBinaryApi,
+/** The registered signing key of this private key: the given PRN after checking it, else found by public value. */
+export async function resolveSigningKey(
+  api: Pick<SignBinaryApi, 'getSigningKey' | 'listSigningKeys'>,
+  key: Ed25519KeyPair,
+  prn: string | undefined,
+  logger: Logger = silentLogger,
+): Promise<SigningKey> {
+  const found = await findSigningKey(api, key, prn);
+  logger.info(`Signing key ${found.name} (${found.prn}), keyid ${keyIdOf(key.publicKey)}`);
+  return found;
+}
+
+async function findSigningKey(
+  api: Pick<SignBinaryApi, 'getSigningKey' | 'listSigningKeys'>,
   key: Ed25519KeyPair,
   prn: string | undefined,
 ): Promise<SigningKey> {
