@@ -216,6 +216,12 @@ const apiRows: ApiRow[] = [
     field: 'size',
   },
   {
+    name: 'binary size one byte over 10,000 × 5 GiB',
+    bad: badBinary('api-size-over-max', { size: 53_687_091_200_001 }),
+    status: 422,
+    field: 'size',
+  },
+  {
     name: 'binary size not an integer (1.5)',
     bad: badBinary('api-size-fraction', { size: 1.5 }),
     status: 422,
