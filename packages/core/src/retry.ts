@@ -1,4 +1,4 @@
-import { ApiError, ConflictError, InputError, NetworkError, TimeoutError, UserError } from './errors.js';
+import { ApiError, NetworkError, TimeoutError, UserError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 
 export interface RetryPolicy {
@@ -20,7 +20,8 @@ const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 /** Transient failures only: retrying a request the server refused on its merits cannot succeed. */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof InputError || err instanceof ConflictError || err instanceof UserError) return false;
+  // InputError and ConflictError are UserErrors: the same request would fail the same way.
+  if (err instanceof UserError) return false;
   if (err instanceof ApiError) return RETRYABLE_STATUSES.has(err.status);
   return err instanceof NetworkError || err instanceof TimeoutError;
 }
