@@ -13,6 +13,7 @@ import {
   verifyHashSignature,
 } from '../src/keys.js';
 import { planParts } from '../src/parts.js';
+import { redactSecrets } from '../src/redact.js';
 
 const FIXTURES = new URL('../../../../shared/fixtures/peridio-docs/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -158,6 +159,26 @@ describe('parsePrivateKey accepts every documented form and round-trips', () => 
     expect(secrets).toContain(pem);
     expect(JSON.stringify(key)).not.toContain(seed.toString('hex'));
     expect(JSON.stringify(key)).not.toContain(seed.toString('base64'));
+  });
+
+  it('secretForms let redactSecrets mask the key in any form it may be echoed in', () => {
+    const key = parsePrivateKey(seed.toString('base64'));
+    const pemBody = pem.split('\n')[1] as string;
+    const log = [
+      pem,
+      `seed=${seed.toString('hex')}`,
+      `b64=${Buffer.from(pem).toString('base64')}`,
+      pemBody,
+    ].join('\n');
+    const masked = redactSecrets(log, key.secretForms());
+    for (const leaked of [
+      pemBody,
+      seed.toString('hex'),
+      seed.toString('base64'),
+      Buffer.from(pem).toString('base64'),
+    ]) {
+      expect(masked).not.toContain(leaked);
+    }
   });
 
   it('publicKeyValue and keyIdOf match the wire forms', () => {
