@@ -6,13 +6,13 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { hashFile } from '../packages/core/src/hash.js';
-import { planParts } from '../packages/core/src/parts.js';
+import { planParts, type PartPlan } from '../packages/core/src/parts.js';
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -83,39 +83,70 @@ async function writeRandomFile(path: string, size: number): Promise<void> {
   }
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+/** Wall and CPU seconds (all threads for core; the child's user+sys via /usr/bin/time for the tools). */
+interface Timing {
+  hex: string;
+  wall: number;
+  cpu?: number;
+}
+
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+async function timeTool(command: string, args: string[], parse: (stdout: string) => string): Promise<Timing> {
   const start = process.hrtime.bigint();
-  const value = await fn();
-  return [value, Number(process.hrtime.bigint() - start) / 1e9];
+  if (!TIME) {
+    const { stdout } = await run(command, args);
+    return { hex: parse(stdout), wall: Number(process.hrtime.bigint() - start) / 1e9 };
+  }
+  const { stdout, stderr } = await run(TIME, ['-f', 'cpu %U %S', command, ...args]);
+  const wall = Number(process.hrtime.bigint() - start) / 1e9;
+  const [, user, sys] = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(stderr) ?? [];
+  return { hex: parse(stdout), wall, cpu: Number(user) + Number(sys) };
+}
+
+async function timeCore(file: string, plan: PartPlan): Promise<Timing> {
+  const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  const { sha256Hex } = await hashFile(file, plan);
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    hex: sha256Hex,
+    wall: Number(process.hrtime.bigint() - start) / 1e9,
+    cpu: (cpu.user + cpu.system) / 1e6,
+  };
 }
 
 async function throughput(file: string, size: number, rounds: number): Promise<void> {
   const plan = planParts(size, partSize ? { partSize } : {});
-  const tools: Record<string, () => Promise<string>> = {
-    core: async () => (await hashFile(file, plan)).sha256Hex,
-    openssl: async () =>
-      /([0-9a-f]{64})\s*$/.exec((await run('openssl', ['dgst', '-sha256', file])).stdout)?.[1] ?? '',
-    sha256sum: async () => (await run('sha256sum', [file])).stdout.slice(0, 64),
+  const tools: Record<string, () => Promise<Timing>> = {
+    core: () => timeCore(file, plan),
+    openssl: () =>
+      timeTool('openssl', ['dgst', '-sha256', file], (out) => /([0-9a-f]{64})\s*$/.exec(out)?.[1] ?? ''),
+    sha256sum: () => timeTool('sha256sum', [file], (out) => out.slice(0, 64)),
   };
-  const best: Record<string, number> = {};
+  const best: Record<string, Timing> = {};
   const hashes = new Set<string>();
   await tools.core?.(); // warm the page cache and the JIT
+  const loadBefore = loadavg()[0] ?? 0;
   // Interleaved rounds, so load from other processes affects every tool alike.
   for (let round = 0; round < rounds; round++) {
     for (const [name, fn] of Object.entries(tools)) {
-      const [hex, seconds] = await timed(fn);
-      hashes.add(hex);
-      best[name] = Math.min(best[name] ?? Infinity, seconds);
+      const timing = await fn();
+      hashes.add(timing.hex);
+      if (timing.wall < (best[name]?.wall ?? Infinity)) best[name] = timing;
     }
   }
   if (hashes.size !== 1) throw new Error(`tools disagree on the hash: ${[...hashes].join(', ')}`);
-  const mbps = (name: string): number => size / 1e6 / (best[name] ?? Infinity);
+  const mbps = (name: string): number => size / 1e6 / (best[name]?.wall ?? Infinity);
   console.log(
-    `file: ${(size / MiB).toFixed(0)} MiB, ${plan.parts.length} parts of ${(plan.partSize / MiB).toFixed(0)} MiB, best of ${rounds}`,
+    `file: ${(size / MiB).toFixed(0)} MiB, ${plan.parts.length} parts of ${(plan.partSize / MiB).toFixed(0)} MiB, ` +
+      `best of ${rounds}; ${cpus().length} CPUs, load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] ?? 0).toFixed(1)}`,
   );
   for (const name of Object.keys(tools)) {
+    const t = best[name];
+    const cpu = t?.cpu === undefined ? '' : `, ${t.cpu.toFixed(2)} CPU-s`;
     console.log(
-      `  ${name.padEnd(10)} ${mbps(name).toFixed(0).padStart(6)} MB/s  (${(best[name] ?? 0).toFixed(3)} s)`,
+      `  ${name.padEnd(10)} ${mbps(name).toFixed(0).padStart(6)} MB/s  (${(t?.wall ?? 0).toFixed(3)} s${cpu})`,
     );
   }
   const ratio = mbps('core') / mbps('openssl');
