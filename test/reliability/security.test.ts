@@ -155,7 +155,8 @@ describe('the Admin API key', () => {
       `Basic ${Buffer.from(`user:${registry.apiKey}`).toString('base64')}`,
       'Token ',
     ];
-    const routes = adminRoutes();
+    // HEAD is answered wherever GET is, so it must be guarded the same way.
+    const routes = adminRoutes().flatMap((r) => (r.method === 'GET' ? [r, { ...r, method: 'HEAD' }] : [r]));
     const refused: string[] = [];
     for (const route of routes) {
       for (const auth of badAuth) {
