@@ -176,20 +176,20 @@ export function readJsonObject(name: string): CustomMetadata | undefined {
  */
 export function readPrivateKey(name = 'signing-key-private'): Ed25519KeyPair {
   const raw = core.getInput(name);
-  maskMultiline(raw);
+  const masked = new Set<string>();
+  maskLines(raw, masked);
   const key = parsePrivateKey(raw, name);
-  for (const form of key.secretForms()) maskMultiline(form);
+  for (const form of key.secretForms()) maskLines(form, masked);
   return key;
 }
 
-function maskMultiline(secret: string): void {
-  const trimmed = secret.trim();
-  if (!trimmed) return;
-  core.setSecret(trimmed);
-  for (const line of trimmed.split(/\r?\n/)) {
+/** The runner masks line by line, so a PEM is masked as its lines (the armour lines are public). */
+function maskLines(secret: string, masked: Set<string>): void {
+  for (const line of secret.split(/\r?\n/)) {
     const text = line.trim();
-    // PEM armour lines are public knowledge; masking them would only garble the log.
-    if (text.length >= 8 && !text.startsWith('-----')) core.setSecret(text);
+    if (text.length < 8 || text.startsWith('-----') || masked.has(text)) continue;
+    masked.add(text);
+    core.setSecret(text);
   }
 }
 

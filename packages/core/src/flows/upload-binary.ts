@@ -100,6 +100,7 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
             async () => {
               const sent = await uploadResumingGeometry(options, binary, plannedDigest, logger);
               plannedDigest = sent.digest;
+              binary = await moveTo(api, binary, 'hashable', logger);
               return sent.result;
             },
           );
@@ -108,24 +109,22 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
           partsSkippedKnown = true;
           totals.bytesUploaded += result.bytesUploaded;
           totals.uploadDurationMs += result.durationMs;
-          binary = await moveTo(api, binary, 'hashable', logger);
           break;
         }
         case 'hashable':
-          binary = await moveTo(api, binary, 'hashing', logger);
-          break;
         case 'hashing': {
-          binary = await logger.group('Registry verification', () =>
-            waitWhileHashing({
+          binary = await logger.group('Registry verification', async () => {
+            if (binary.state === 'hashable') binary = await moveTo(api, binary, 'hashing', logger);
+            if (binary.state !== 'hashing') return binary;
+            return waitWhileHashing({
               api,
               binaryPrn: binary.prn,
               timeoutMs: options.hashingTimeoutMs,
               logger,
               signal: options.signal,
-            }),
-          );
+            });
+          });
           if (binary.state === 'uploadable') {
-            assertOwnContent(binary, digest, target);
             const reason = (binary as Binary & { hash_error?: string }).hash_error;
             if (reuploads >= MAX_REUPLOADS) {
               throw new ConflictError(
