@@ -11,12 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry } from '../helpers/registry-process.js';
 import { errorAnnotations, runAction } from '../helpers/run-action.js';
 import {
+  call,
+  createArtifactVersion,
   listAll,
   makeKey,
   measurement,
   ok,
   registerKey,
   sha256,
+  uploadParts,
+  waitForState,
   type Registry,
   type TestKey,
 } from './registry-api.js';
@@ -174,4 +178,71 @@ describe('a matrix of 16 targets of one version', () => {
       jobMsMax: Math.max(...runs.map((r) => r.ms)),
     });
   }, 180_000);
+});
+
+describe('racing Admin API calls', () => {
+  it('20 creates of one artifact name, and of one target, at once: exactly one wins, the rest are 422', async () => {
+    const names = await Promise.all(
+      Array.from({ length: 20 }, () => call(registry, 'POST', '/artifacts', { body: { name: 'same-name' } })),
+    );
+    const { versionPrn } = await createArtifactVersion(registry, 'same-target');
+    const targets = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call(registry, 'POST', '/binaries', {
+          body: { artifact_version_prn: versionPrn, target: 'one', hash: sha256(String(i)), size: 1 },
+        }),
+      ),
+    );
+    for (const replies of [names, targets]) {
+      expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
+      expect(replies.filter((r) => r.status === 422)).toHaveLength(19);
+    }
+    expect(targets.find((r) => r.status === 422)!.json.errors.target).toBeDefined();
+    expect((await listAll(registry, 'artifacts')).filter((a) => a.name === 'same-name')).toHaveLength(1);
+    expect(
+      (await listAll(registry, 'binaries')).filter((b) => b.artifact_version_prn === versionPrn),
+    ).toHaveLength(1);
+    measurement('Races', '20 concurrent creates of one name / one target', {
+      artifactCreates: { created: 1, refused422: names.filter((r) => r.status === 422).length },
+      binaryCreates: { created: 1, refused422: targets.filter((r) => r.status === 422).length },
+    });
+  });
+
+  it("a reset while the server's hash check is pending never makes the old content signable", async () => {
+    const slow = await startRegistry({ env: { PERIDIO_REGISTRY_HASHING_DELAY_MS: '400' } });
+    try {
+      const { versionPrn } = await createArtifactVersion(slow, 'reset-while-hashing');
+      const [first, second] = [randomBytes(2048), randomBytes(3000)];
+      const { binary } = await ok(slow, 'POST', '/binaries', {
+        artifact_version_prn: versionPrn,
+        target: 'reset',
+        hash: sha256(first),
+        size: first.length,
+      });
+      await uploadParts(slow, binary.prn, first);
+      await ok(slow, 'PATCH', `/binaries/${binary.prn}`, { state: 'hashable' });
+      await ok(slow, 'PATCH', `/binaries/${binary.prn}`, { state: 'hashing' });
+      // Another job takes the record over before the check runs.
+      await ok(slow, 'PATCH', `/binaries/${binary.prn}`, { state: 'uploadable' });
+      await ok(slow, 'PATCH', `/binaries/${binary.prn}`, { hash: sha256(second), size: second.length });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const after = (await ok(slow, 'GET', `/binaries/${binary.prn}`)).binary;
+      expect(after).toMatchObject({ state: 'uploadable', hash: sha256(second), size: second.length });
+      expect((await ok(slow, 'GET', `/binaries/${binary.prn}/parts`)).binary_parts).toEqual([]);
+
+      await uploadParts(slow, binary.prn, second);
+      await ok(slow, 'PATCH', `/binaries/${binary.prn}`, { state: 'hashable' });
+      await ok(slow, 'PATCH', `/binaries/${binary.prn}`, { state: 'hashing' });
+      await waitForState(slow, binary.prn, 'signable');
+      const { download_url } = await ok(slow, 'GET', `/binaries/${binary.prn}/download_url`);
+      expect(sha256(Buffer.from(await (await fetch(download_url)).arrayBuffer()))).toBe(sha256(second));
+      measurement('Races', 'reset while the hash check is pending', {
+        stateAfterReset: after.state,
+        partsAfterReset: 0,
+        finalContent: 'the second upload',
+      });
+    } finally {
+      await slow.stop();
+    }
+  });
 });
