@@ -25,6 +25,7 @@ import {
 
 const SENTINEL_TEXT = 'SENTINEL-SECRET-do-not-serve';
 const SIGNED_CONTENT = 'content-of-the-signed-binary';
+const OTHER_CONTENT = 'content-of-another-signed-binary';
 
 let root: string;
 let registry: Registry;
@@ -34,6 +35,7 @@ let fx: {
   artifactPrn: string;
   versionPrn: string;
   signedPrn: string;
+  otherSignedPrn: string;
   keyPrn: string;
   signaturePrn: string;
   uploadablePrn: string;
@@ -61,6 +63,14 @@ beforeAll(async () => {
     keyPrn,
   });
   const { binary_signatures } = await ok(registry, 'GET', '/binary_signatures?limit=100');
+  // A second downloadable binary: a download URL rewritten to its id must not serve it.
+  const other = await publishRaw(registry, {
+    versionPrn,
+    target: 'signed-2',
+    content: Buffer.from(OTHER_CONTENT),
+    key,
+    keyPrn,
+  });
 
   // Two parts, so that a URL for part 1 rewritten to index 2 names a part that exists.
   const content = Buffer.alloc(PART_SIZE + 10, 7);
@@ -84,6 +94,7 @@ beforeAll(async () => {
     artifactPrn,
     versionPrn,
     signedPrn: signed.prn,
+    otherSignedPrn: other.prn,
     keyPrn,
     signaturePrn: binary_signatures[0].prn,
     uploadablePrn: binary.prn,
@@ -262,11 +273,13 @@ describe('presigned URLs', () => {
         tamper(download_url, (u) => u.searchParams.set('sig', flipHex(u.searchParams.get('sig')!))),
       ],
       ['signature removed', tamper(download_url, (u) => u.searchParams.delete('sig'))],
+      ['other binary', download_url.replace(fx.signedPrn.split(':')[4]!, fx.otherSignedPrn.split(':')[4]!)],
     ];
     for (const [what, url] of downloads) {
       const reply = await call(registry, 'GET', url, { auth: null });
       expect(reply.status, `download, ${what}`).toBe(403);
       expect(reply.text).not.toContain(SIGNED_CONTENT);
+      expect(reply.text).not.toContain(OTHER_CONTENT);
     }
     const good = await call(registry, 'GET', download_url, { auth: null });
     expect(good.status).toBe(200);
