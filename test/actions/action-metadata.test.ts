@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_HASHING_TIMEOUT_MS, DEFAULT_PART_SIZE, DEFAULT_UPLOAD_CONCURRENCY } from '@peridio-actions/core';
 import {
   convertActionTemplate,
   NoOperationTraceWriter,
@@ -68,6 +69,34 @@ describe('action.yml files', () => {
         const baseUrl = template?.inputs?.find((i) => i.id === 'base-url');
         expect(baseUrl?.default?.toString()).toBe('https://api.cremini.peridio.com');
       });
+    });
+  }
+});
+
+describe('declared defaults', () => {
+  // The runner passes action.yml defaults as inputs, so these, not the core's constants, are what runs.
+  for (const file of ['action.yml', 'packages/upload-binary/action.yml']) {
+    it(`${file} declares the core's upload defaults`, () => {
+      const inputs = parse(file).template?.inputs ?? [];
+      const value = (id: string) => inputs.find((i) => i.id === id)?.default?.toString();
+      expect(value('part-size')).toBe(String(DEFAULT_PART_SIZE));
+      expect(value('concurrency')).toBe(String(DEFAULT_UPLOAD_CONCURRENCY));
+      expect(Number(value('hashing-timeout')) * 1000).toBe(DEFAULT_HASHING_TIMEOUT_MS);
+    });
+  }
+});
+
+describe('README', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  for (const action of ACTIONS) {
+    it(`documents every input and output of ${action.name}`, () => {
+      const start = readme.indexOf(`#### ${action.name}`);
+      expect(start).toBeGreaterThan(-1);
+      const section = readme.slice(start, readme.indexOf('\n#### ', start + 1) >>> 0);
+      const { template } = parse(action.file);
+      for (const item of [...(template?.inputs ?? []), ...(template?.outputs ?? [])]) {
+        expect(section).toContain(`| \`${item.id}\` |`);
+      }
     });
   }
 });
