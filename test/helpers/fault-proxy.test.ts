@@ -16,6 +16,12 @@ interface Seen {
 async function startEchoServer(name: string) {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
+    if (req.url === '/early') {
+      // Refuses before reading the body, as the registry does for an expired presigned URL.
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end('{"errors":{"detail":"expired"}}');
+      return;
+    }
     const entry: Seen = {
       method: req.method ?? '',
       path: req.url ?? '',
@@ -56,22 +62,26 @@ interface Reply {
 
 function send(
   url: string,
-  options: { method?: string; body?: Buffer; host?: string; timeoutMs?: number } = {},
+  options: { method?: string; body?: Buffer; host?: string; timeoutMs?: number; agent?: http.Agent } = {},
 ): Promise<Reply> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = {};
     if (options.host) headers.host = options.host;
     if (options.body) headers['content-length'] = options.body.length;
-    const req = http.request(url, { method: options.method ?? 'GET', headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: Date.now() - started }),
-      );
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: options.method ?? 'GET', headers, agent: options.agent ?? false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: Date.now() - started }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (options.timeoutMs) req.setTimeout(options.timeoutMs, () => req.destroy(new Error('client timeout')));
     // Several writes, so the proxy sees the body in chunks as it would a streamed part.
@@ -253,6 +263,27 @@ describe('fault proxy', () => {
     }
     await expect(send(`${proxy.url}/x`)).rejects.toThrow(/ECONNRESET|socket hang up/);
     expect(proxy.stats.requests.at(-1)!.error).toMatch(/upstream: ECONNREFUSED/);
+  });
+
+  it('an upstream that answers before reading the body gets its answer through, every time', async () => {
+    for (let i = 0; i < 3; i++) {
+      const reply = await send(`${proxy.url}/early`, { method: 'PUT', body: payload });
+      expect(reply.status).toBe(403);
+    }
+    expect(proxy.stats.requests.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('after an early answer, the next request on the same keep-alive connection is not held up', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      proxy.addRule({ path: /\/early/, action: { kind: 'delay', ms: 50 } });
+      expect((await send(`${proxy.url}/early`, { method: 'PUT', body: payload, agent })).status).toBe(403);
+      const next = await send(`${proxy.url}/after`, { method: 'PUT', body: Buffer.alloc(10), agent });
+      expect(next.status).toBe(200);
+      expect(next.ms).toBeLessThan(1_000);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('pass forwards untouched and counts matches', async () => {

@@ -98,6 +98,10 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const upstreams = new Set<http.ClientRequest>();
+  // Keep-alive upstream, as a direct client would be: with `Connection: close` a server that answers
+  // early (an expired URL refused before the body is read) closes on the unsent body, and the client would
+  // see a reset the real registry never causes.
+  const upstreamAgent = new http.Agent({ keepAlive: true });
 
   function pickRule(method: string, path: string): ActiveRule | undefined {
     let chosen: ActiveRule | undefined;
@@ -127,14 +131,21 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
       method: req.method,
       path: req.url,
       headers: endToEndHeaders(req.headers),
-      agent: false,
+      agent: upstreamAgent,
     });
     upstreams.add(upstream);
-    upstream.on('close', () => upstreams.delete(upstream));
+    upstream.on('close', () => {
+      upstreams.delete(upstream);
+      if (responded && !req.destroyed) req.resume();
+    });
     const limit =
       fault?.kind === 'reset-mid-body' || fault?.kind === 'hold-mid-body' ? fault.afterBytes : Infinity;
     let reset = false;
     let limitReached = false;
+    let responded = false;
+    let bodyDone = false;
+    // Body bytes dropped after an early answer: the upstream connection must not be reused then.
+    let truncated = false;
 
     const resetBoth = (): void => {
       reset = true;
@@ -163,6 +174,12 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
     req.on('data', (chunk: Buffer) => {
       if (reset) return;
       record.bytesIn += chunk.length;
+      // The upstream already answered (early, e.g. refusing an expired URL): read and drop the rest, as
+      // the server would, so the client's connection stays usable for its next request.
+      if (upstream.destroyed || responded) {
+        truncated = true;
+        return;
+      }
       const room = limit - record.bytesForwarded;
       if (limitReached) {
         // Past the hold point: plain forwarding.
@@ -187,7 +204,8 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
       }
     });
     req.on('end', () => {
-      if (reset) return;
+      bodyDone = true;
+      if (reset || truncated || upstream.destroyed) return;
       if (limit === 0 && fault?.kind === 'reset-mid-body') resetBoth();
       else upstream.end();
     });
@@ -201,6 +219,8 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
     });
 
     upstream.on('error', (err) => {
+      // An upstream that answered before reading the whole body may close on the rest: its answer stands.
+      if (responded) return;
       if (reset || res.headersSent) {
         res.destroy();
         return;
@@ -211,6 +231,13 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
     });
 
     upstream.on('response', (upRes) => {
+      responded = true;
+      if (!bodyDone) {
+        req.resume();
+        upRes.on('end', () => {
+          if (truncated || !bodyDone) upstream.destroy();
+        });
+      }
       if (fault?.kind === 'close-before-response') {
         record.error = 'closed by proxy before response';
         upRes.resume();
@@ -324,6 +351,7 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
     async close() {
       for (const upstream of upstreams) upstream.destroy();
       for (const socket of sockets) socket.destroy();
+      upstreamAgent.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
