@@ -7,7 +7,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HASHING_TIMEOUT_MS, DEFAULT_PART_SIZE, DEFAULT_UPLOAD_CONCURRENCY } from '@peridio-actions/core';
+import {
+  DEFAULT_HASHING_TIMEOUT_MS,
+  DEFAULT_PART_SIZE,
+  DEFAULT_UPLOAD_CONCURRENCY,
+} from '@peridio-actions/core';
 import {
   convertActionTemplate,
   NoOperationTraceWriter,
