@@ -49,6 +49,8 @@ export class PresignedUrlRefusedError extends ApiError {
   override name = 'PresignedUrlRefusedError';
 }
 
+/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
+const READ_CHUNK = 256 * 1024;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
@@ -153,7 +155,11 @@ export async function putPart(
   let bytesThisAttempt = 0;
   const file =
     part.size > 0
-      ? createReadStream(ctx.filePath, { start: part.offset, end: part.offset + part.size - 1 })
+      ? createReadStream(ctx.filePath, {
+          start: part.offset,
+          end: part.offset + part.size - 1,
+          highWaterMark: READ_CHUNK,
+        })
       : undefined;
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
