@@ -195,6 +195,8 @@ export async function expectPublished(scene: Scene, target: string, file: TestFi
   expect(binary, `a binary for ${target}`).toBeDefined();
   expect(binary).toMatchObject({ state: 'signed', hash: file.sha256, size: file.size });
   await expectSignaturesOverHash(scene, binary!, file.sha256);
+  // One run's worth of signing, however many times a call was retried.
+  expect(binary!.signatures).toHaveLength(1);
   const { download_url } = await api<{ download_url: string }>(
     scene.registry,
     'GET',
