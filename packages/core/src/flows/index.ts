@@ -9,3 +9,4 @@ export * from './race.js';
 export * from './sign-binary.js';
 export * from './upload-binary.js';
 export * from './wait.js';
+export * from './hash-step.js';

@@ -4,19 +4,19 @@
  * Each step starts from the record's state, so a re-run of a job that died anywhere resumes there, and a
  * re-run of a finished job sends nothing.
  */
-import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { ApiError, ConflictError, InputError, PeridioError } from '../errors.js';
-import { hashFile, type FileDigest } from '../hash.js';
+import type { FileDigest } from '../hash.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { MIN_PART_SIZE, planParts } from '../parts.js';
+import { MIN_PART_SIZE } from '../parts.js';
 import { requirePrn } from '../prn.js';
 import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
 import { ExtraPartsError, IncompleteUploadError, uploadParts } from '../upload.js';
 import type { UploadBinaryApi } from './api.js';
 import { ensureBinary, type EnsureBinaryOutcome } from './binary.js';
-import { formatBytes, formatDuration, formatRate } from './format.js';
+import { formatBytes, formatRate } from './format.js';
+import { hashForUpload } from './hash-step.js';
 import { throttledProgress } from './progress.js';
 import { waitWhileHashing } from './wait.js';
 
@@ -70,7 +70,7 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
   );
   const artifactVersion = await getArtifactVersion(api, artifactVersionPrn);
 
-  const digest = await logger.group(`Hash ${basename(filePath)}`, () => hash(options, logger));
+  const digest = await logger.group(`Hash ${basename(filePath)}`, () => hashForUpload(options, logger));
 
   let { binary, outcome } = await logger.group(`Binary record for target ${target}`, () =>
     ensureBinary({
@@ -125,6 +125,7 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
             });
           });
           if (binary.state === 'uploadable') {
+            assertOwnContent(binary, digest, target);
             const reason = (binary as Binary & { hash_error?: string }).hash_error;
             if (reuploads >= MAX_REUPLOADS) {
               throw new ConflictError(
@@ -202,44 +203,6 @@ async function getArtifactVersion(api: UploadBinaryApi, prn: string): Promise<Ar
   }
 }
 
-async function hash(
-  options: UploadBinaryOptions,
-  logger: Logger,
-  partSize = options.partSize,
-): Promise<FileDigest> {
-  const size = await fileSize(options.filePath);
-  const plan = planParts(size, { partSize });
-  const progress = throttledProgress(logger, 'Hashing', { intervalMs: options.progressIntervalMs });
-  const startedAt = Date.now();
-  const digest = await hashFile(options.filePath, plan, {
-    signal: options.signal,
-    onProgress: (done) => progress({ done, total: size }),
-  });
-  const ms = Date.now() - startedAt;
-  logger.info(
-    `sha256 ${digest.sha256Hex}, ${formatBytes(size)} (${size} bytes), ${plan.parts.length} part(s) of ` +
-      `${formatBytes(plan.partSize)}, hashed in ${formatDuration(ms)}` +
-      (ms > 0 ? ` (${formatRate((size * 1000) / ms)})` : ''),
-  );
-  return digest;
-}
-
-/** `hashFile` reports these too, but only after planning, which needs the size first. */
-async function fileSize(path: string): Promise<number> {
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw new InputError('file', `${path} is a directory, not a file`);
-    if (!info.isFile()) throw new InputError('file', `${path} is not a regular file`);
-    return info.size;
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new InputError('file', `${path} does not exist (relative paths start at ${process.cwd()})`);
-    throw new InputError('file', `${path} cannot be read (${code ?? (err as Error).message})`);
-  }
-}
-
 /**
  * Parts left by an earlier run with a smaller part size cannot be deleted one by one, and the binary is
  * `uploadable`, which has no reset. Continuing with the part size the registry already holds keeps
@@ -280,7 +243,7 @@ async function uploadResumingGeometry(
     logger.warning(
       `The registry holds parts of ${formatBytes(err.serverPartSize)} from an earlier run; continuing with that part size`,
     );
-    const again = await hash(options, logger, err.serverPartSize);
+    const again = await hashForUpload(options, logger, err.serverPartSize);
     return { result: await send(again), digest: again };
   }
 }
