@@ -50,7 +50,9 @@ export async function signBinary(options: SignBinaryOptions): Promise<SignBinary
   let binary = await getBinary(api, binaryPrn);
   if (options.expectedHash && binary.hash !== options.expectedHash) {
     throw new ConflictError(
-      `binary ${binaryPrn} records sha256 ${binary.hash}, not the uploaded ${options.expectedHash}; refusing to sign it`,
+      `another job is publishing other content for target '${binary.target}' of this artifact version: binary ` +
+        `${binaryPrn} now records sha256 ${binary.hash}, not the ${options.expectedHash} this job uploaded. ` +
+        `Nothing was signed; check that each job of the matrix publishes its own target.`,
     );
   }
   const existing = signatureBy(binary, signingKey);
@@ -106,7 +108,7 @@ export async function signBinary(options: SignBinaryOptions): Promise<SignBinary
         `the signature does not verify against the public key registered as ${signingKey.prn}; nothing was sent`,
       );
     }
-    const created = await postSignature(api, binaryPrn, signature, signingKey);
+    const created = await postSignature(api, binary, signature, signingKey);
     signature = created.signature;
     binarySignaturePrn = created.prn;
     logger.info(`Sent signature ${binarySignaturePrn}`);
@@ -220,10 +222,11 @@ async function findSignaturePrn(
 /** A lost race with another run of this job leaves the same signature in place: take it. */
 async function postSignature(
   api: SignBinaryApi,
-  binaryPrn: string,
+  signed: Binary,
   signature: string,
   signingKey: SigningKey,
 ): Promise<BinarySignature> {
+  const binaryPrn = signed.prn;
   try {
     return await api.createBinarySignature({
       binary_prn: binaryPrn,
@@ -232,6 +235,18 @@ async function postSignature(
     });
   } catch (err) {
     if (!(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
+    // Refused: either another run of this job got there first, or another job reset the record to other
+    // content after this one read it. The record tells which.
+    const current = await api.getBinary(binaryPrn);
+    if (current.hash !== signed.hash) {
+      throw new ConflictError(
+        `another job is publishing other content for target '${current.target}' of this artifact version: ` +
+          `binary ${binaryPrn} now holds sha256 ${current.hash} (state ${current.state}), not the sha256 ` +
+          `${signed.hash} this job uploaded and signed. This job stops and leaves the target to the other one; ` +
+          `check that each job of the matrix publishes its own target, or publish this file as a new version.`,
+        { cause: err },
+      );
+    }
     const found = await findFirst(
       (p) => api.listBinarySignatures(p),
       { search: searchQuery({ binary_prn: binaryPrn, signing_key_prn: signingKey.prn }), limit: 100 },

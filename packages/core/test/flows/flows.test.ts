@@ -207,6 +207,21 @@ describe('signBinary', () => {
     expect(result.binary.state).toBe('signed');
   });
 
+  it('a signature refused because another job reset the record: a ConflictError naming the target', async () => {
+    const api = new FakeApi();
+    api.addKey(key.publicValue);
+    const binary = signable(api, { target: 'x86_64-linux-gnu' });
+    api.createBinarySignature = async () => {
+      Object.assign(api.binaries[0]!, { hash: HASH_B, state: 'uploadable' });
+      throw new ApiError(422, 'POST', '/binary_signatures', 'binary must be signable to be signed');
+    };
+    const error = await signBinary({ api, binaryPrn: binary.prn, key, expectedHash: HASH_A }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toMatch(/another job .*'x86_64-linux-gnu'.*bbbb/);
+  });
+
   it('refuses a binary whose upload is not complete, naming the step to run', async () => {
     const api = new FakeApi();
     api.addKey(key.publicValue);
