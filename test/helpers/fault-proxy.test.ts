@@ -235,6 +235,21 @@ describe('fault proxy', () => {
     expect(bytesSent(proxy, 'PUT', /^\/parts\//)).toBe(40);
   });
 
+  it('status sends a string body as is, with the given content-type', async () => {
+    proxy.addRule({
+      path: /./,
+      action: {
+        kind: 'status',
+        status: 503,
+        headers: { 'content-type': 'application/xml' },
+        body: '<Error><Code>SlowDown</Code></Error>',
+      },
+    });
+    const reply = await send(`${proxy.url}/x`);
+    expect(reply).toMatchObject({ status: 503, body: '<Error><Code>SlowDown</Code></Error>' });
+    expect(reply.headers['content-type']).toBe('application/xml');
+  });
+
   it('delay waits before forwarding and runs the onFire hook first', async () => {
     const order: string[] = [];
     proxy.addRule({

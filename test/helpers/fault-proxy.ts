@@ -20,7 +20,10 @@ export type FaultAction =
   | { kind: 'close-before-response' }
   /** Forward the request, then hold the upstream response for `ms` (forever when omitted). */
   | { kind: 'stall-response'; ms?: number }
-  /** Answer without forwarding (the body is read and discarded first, as a real front end would). */
+  /**
+   * Answer without forwarding (the body is read and discarded first, as a real front end would). `body`
+   * is sent as JSON, or as is when a string (set `content-type` in `headers` then, e.g. S3's XML).
+   */
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: unknown }
   /** Wait `ms` before forwarding. */
   | { kind: 'delay'; ms: number }
@@ -272,7 +275,10 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
   ): void {
     req.on('data', (chunk: Buffer) => (record.bytesIn += chunk.length));
     req.on('end', () => {
-      const body = JSON.stringify(fault.body ?? { errors: { detail: http.STATUS_CODES[fault.status] } });
+      const body =
+        typeof fault.body === 'string'
+          ? fault.body
+          : JSON.stringify(fault.body ?? { errors: { detail: http.STATUS_CODES[fault.status] } });
       record.status = fault.status;
       res.writeHead(fault.status, {
         'content-type': 'application/json',
