@@ -31,7 +31,8 @@ function failureText(run: PublishRun): string {
   return `${run.stdout}\n${run.stderr}`;
 }
 
-describe('registry killed (SIGKILL) and restarted on the same data dir', () => {
+// Each test runs the action one to three times; generous under a loaded CI machine.
+describe('registry killed (SIGKILL) and restarted on the same data dir', { timeout: 120_000 }, () => {
   let scene: Scene | undefined;
   afterEach(async () => {
     await scene?.close();

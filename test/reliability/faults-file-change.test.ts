@@ -40,7 +40,8 @@ async function rewriteInPlace(file: TestFile, options: { keepMtime?: number } = 
   return { ...file, sha256: hash.digest('hex') };
 }
 
-describe('the file changes between hashing and upload', () => {
+// Each test runs the action one to three times; generous under a loaded CI machine.
+describe('the file changes between hashing and upload', { timeout: 120_000 }, () => {
   let scene: Scene;
   beforeAll(async () => {
     scene = await startScene();

@@ -25,7 +25,8 @@ import {
 
 const LAST_PART = 11 * MiB - 2 * PART_SIZE;
 
-describe('publish-binary through network faults', () => {
+// Each test runs the action one to three times; generous under a loaded CI machine.
+describe('publish-binary through network faults', { timeout: 120_000 }, () => {
   let scene: Scene;
   beforeAll(async () => {
     scene = await startScene();

@@ -22,23 +22,24 @@ const LAST_PART = 11 * MiB - 2 * PART_SIZE;
 const TTL_SECONDS = 2;
 const createPart = (index: number) => new RegExp(`^/binaries/[^/]+/parts/${index}$`);
 
-describe(`presigned URLs expiring during the upload (--presign-ttl ${TTL_SECONDS})`, () => {
-  let scene: Scene;
-  beforeAll(async () => {
-    scene = await startScene({ args: ['--presign-ttl', String(TTL_SECONDS)] });
-  });
-  afterAll(async () => {
-    await scene?.close();
-  });
-  beforeEach(() => {
-    scene.proxy.clearRules();
-    scene.proxy.stats.requests.length = 0;
-  });
+// Each test runs the action one to three times; generous under a loaded CI machine.
+describe(
+  `presigned URLs expiring during the upload (--presign-ttl ${TTL_SECONDS})`,
+  { timeout: 120_000 },
+  () => {
+    let scene: Scene;
+    beforeAll(async () => {
+      scene = await startScene({ args: ['--presign-ttl', String(TTL_SECONDS)] });
+    });
+    afterAll(async () => {
+      await scene?.close();
+    });
+    beforeEach(() => {
+      scene.proxy.clearRules();
+      scene.proxy.stats.requests.length = 0;
+    });
 
-  it(
-    'every part URL expired on arrival: each part gets a fresh URL once and is sent again',
-    { timeout: 90_000 },
-    async () => {
+    it('every part URL expired on arrival: each part gets a fresh URL once and is sent again', async () => {
       const file = await makeFile(scene.dir, 'expired.bin');
       const rules = [1, 2, 3].map((index) =>
         scene.proxy.addRule({
@@ -69,26 +70,26 @@ describe(`presigned URLs expiring during the upload (--presign-ttl ${TTL_SECONDS
         bytesResent: Object.values(bytes).reduce((a, b) => a + b, 0) - file.size,
         partBytes: bytes,
       });
-    },
-  );
+    });
 
-  it('a URL that expires while its body is in flight is honoured, as S3 checks expiry at the start', async () => {
-    const file = await makeFile(scene.dir, 'expires-in-flight.bin');
-    const rule = scene.proxy.addRule({
-      method: 'PUT',
-      path: presignedPart(1),
-      action: { kind: 'hold-mid-body', afterBytes: 1 * MiB, ms: TTL_SECONDS * 1000 + 500 },
+    it('a URL that expires while its body is in flight is honoured, as S3 checks expiry at the start', async () => {
+      const file = await makeFile(scene.dir, 'expires-in-flight.bin');
+      const rule = scene.proxy.addRule({
+        method: 'PUT',
+        path: presignedPart(1),
+        action: { kind: 'hold-mid-body', afterBytes: 1 * MiB, ms: TTL_SECONDS * 1000 + 500 },
+      });
+      const run = await publish(scene, file, { target: 'expires-in-flight' });
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      expect(rule.fired).toBe(1);
+      await expectPublished(scene, 'expires-in-flight', file);
+      expect(countRequests(scene.proxy, 'PUT', createPart(1))).toBe(1);
+      expect(partBytes(scene.proxy)).toEqual({ 1: PART_SIZE, 2: PART_SIZE, 3: LAST_PART });
+      reportMeasurement('presigned URL expires mid-body (ttl 2 s, part 1 held 2.5 s after 1 MiB)', {
+        ok: true,
+        durationMs: run.durationMs,
+        bytesResent: 0,
+      });
     });
-    const run = await publish(scene, file, { target: 'expires-in-flight' });
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(rule.fired).toBe(1);
-    await expectPublished(scene, 'expires-in-flight', file);
-    expect(countRequests(scene.proxy, 'PUT', createPart(1))).toBe(1);
-    expect(partBytes(scene.proxy)).toEqual({ 1: PART_SIZE, 2: PART_SIZE, 3: LAST_PART });
-    reportMeasurement('presigned URL expires mid-body (ttl 2 s, part 1 held 2.5 s after 1 MiB)', {
-      ok: true,
-      durationMs: run.durationMs,
-      bytesResent: 0,
-    });
-  });
-});
+  },
+);
