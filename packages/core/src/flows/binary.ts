@@ -74,10 +74,23 @@ export async function ensureBinary(options: EnsureBinaryOptions): Promise<Ensure
     `Binary ${binary.prn} for target ${target} holds other content (sha256 ${binary.hash}, state ` +
       `${binary.state}); resetting it to this file (sha256 ${hash})`,
   );
-  // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
-  if (binary.state !== 'uploadable') await api.updateBinary(binary.prn, { state: 'uploadable' });
-  const reset = await api.updateBinary(binary.prn, { hash, size });
-  return { binary: reset, outcome: 'reset' };
+  try {
+    // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
+    if (binary.state !== 'uploadable') await api.updateBinary(binary.prn, { state: 'uploadable' });
+    const reset = await api.updateBinary(binary.prn, { hash, size });
+    return { binary: reset, outcome: 'reset' };
+  } catch (err) {
+    // Another job may have moved the record on (hashing, signed) between our read and our reset.
+    if (!(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
+    const now = await api.getBinary(binary.prn);
+    if (now.hash === hash && now.size === size) return { binary: now, outcome: 'found' };
+    throw new ConflictError(
+      `target '${target}' of artifact version ${artifactVersionPrn} is being published with other content ` +
+        `by another job (binary ${now.prn}: sha256 ${now.hash}, state ${now.state}); this file is sha256 ` +
+        `${hash}. The registry refused the reset (${err.detail}). Check that only one job publishes this target.`,
+      { cause: err },
+    );
+  }
 }
 
 export function validateTarget(target: string): void {

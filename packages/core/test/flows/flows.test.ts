@@ -96,6 +96,28 @@ describe('ensureBinary', () => {
     ]);
   });
 
+  it('a reset refused because another job moved the record on: a ConflictError naming the target', async () => {
+    const api = new FakeApi();
+    const existing = api.addBinary({
+      artifact_version_prn: av,
+      target: 't',
+      hash: HASH_B,
+      size: 99,
+      state: 'uploadable',
+    });
+    api.updateBinary = async () => {
+      existing.state = 'hashing';
+      throw new ApiError(422, 'PATCH', `/binaries/${existing.prn}`, 'Validation errors', {
+        hash: ['can only change while uploadable'],
+      });
+    };
+    const error = await ensureBinary({ api, ...base }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toContain(`target 't'`);
+    expect((error as Error).message).toContain(HASH_B);
+    expect((error as Error).message).toContain('another job');
+  });
+
   it('other content, signed: a ConflictError naming both hashes, and nothing written', async () => {
     const api = new FakeApi();
     api.addBinary({ artifact_version_prn: av, target: 't', hash: HASH_B, size: 99, state: 'signed' });
