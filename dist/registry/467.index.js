@@ -868,11 +868,24 @@ async function ensureBinary(options) {
         throw destroyedError(binary);
     logger.warning(`Binary ${binary.prn} for target ${target} holds other content (sha256 ${binary.hash}, state ` +
         `${binary.state}); resetting it to this file (sha256 ${hash})`);
-    // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
-    if (binary.state !== 'uploadable')
-        await api.updateBinary(binary.prn, { state: 'uploadable' });
-    const reset = await api.updateBinary(binary.prn, { hash, size });
-    return { binary: reset, outcome: 'reset' };
+    try {
+        // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
+        if (binary.state !== 'uploadable')
+            await api.updateBinary(binary.prn, { state: 'uploadable' });
+        const reset = await api.updateBinary(binary.prn, { hash, size });
+        return { binary: reset, outcome: 'reset' };
+    }
+    catch (err) {
+        // Another job may have moved the record on (hashing, signed) between our read and our reset.
+        if (!(err instanceof errors_js_1.ApiError) || (err.status !== 409 && err.status !== 422))
+            throw err;
+        const now = await api.getBinary(binary.prn);
+        if (now.hash === hash && now.size === size)
+            return { binary: now, outcome: 'found' };
+        throw new errors_js_1.ConflictError(`target '${target}' of artifact version ${artifactVersionPrn} is being published with other content ` +
+            `by another job (binary ${now.prn}: sha256 ${now.hash}, state ${now.state}); this file is sha256 ` +
+            `${hash}. The registry refused the reset (${err.detail}). Check that only one job publishes this target.`, { cause: err });
+    }
 }
 function validateTarget(target) {
     if (target.length === 0)
@@ -5098,6 +5111,8 @@ const list_js_1 = __webpack_require__(9369);
 const records_js_1 = __webpack_require__(7099);
 const search_js_1 = __webpack_require__(7389);
 const time_js_1 = __webpack_require__(7360);
+/** Long enough for any PEM public key, so a key of the wrong algorithm is named, not refused by length. */
+const MAX_KEY_INPUT = 4096;
 const SEARCH = {
     inserted_at: (0, search_js_1.dateField)('t.inserted_at'),
     keyid: (0, search_js_1.stringField)('t.keyid'),
@@ -5130,8 +5145,10 @@ function normaliseValue(value) {
     try {
         raw = (0, core_1.parsePublicKey)(value, 'value');
     }
-    catch {
-        throw (0, http_js_1.fieldError)('value', 'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM');
+    catch (err) {
+        // Core names the algorithm of a key that is not Ed25519 ("is an RSA key …"): pass that on.
+        const named = err instanceof core_1.InputError ? /^Input 'value': (is an? .*)$/.exec(err.message)?.[1] : undefined;
+        throw (0, http_js_1.fieldError)('value', named ?? 'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM');
     }
     return { value: (0, core_1.publicKeyValue)(raw), keyid: (0, core_1.keyIdOf)(raw) };
 }
@@ -5149,7 +5166,7 @@ function signingKeyRoutes(ctx) {
             async handler({ body }) {
                 const input = await body();
                 const name = (0, fields_js_1.requiredString)(input, 'name', 128);
-                const key = normaliseValue((0, fields_js_1.requiredString)(input, 'value', 256, { allowControl: true }));
+                const key = normaliseValue((0, fields_js_1.requiredString)(input, 'value', MAX_KEY_INPUT, { allowControl: true }));
                 const row = ctx.db.transaction(() => {
                     assertKeyFree(ctx, key.keyid);
                     const id = (0, node_crypto_1.randomUUID)();
@@ -5188,7 +5205,7 @@ function signingKeyRoutes(ctx) {
                 const existing = getKey(ctx, params.prn);
                 const input = await body();
                 const name = (0, fields_js_1.optionalString)(input, 'name', 128);
-                const given = (0, fields_js_1.optionalString)(input, 'value', 256, { allowControl: true });
+                const given = (0, fields_js_1.optionalString)(input, 'value', MAX_KEY_INPUT, { allowControl: true });
                 const key = given === undefined ? undefined : normaliseValue(given);
                 const row = ctx.db.transaction(() => {
                     if (key && key.keyid !== existing.keyid) {

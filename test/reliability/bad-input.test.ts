@@ -78,6 +78,8 @@ interface ApiRow {
   status: number;
   /** The field the error must name: a key of `errors`, or a word of the detail. */
   field: string;
+  /** What the error must also say, where a generic "is invalid" would not tell the user what to fix. */
+  says?: RegExp;
 }
 
 const post = (path: string, body: unknown) => call(registry, 'POST', path, { body });
@@ -351,8 +353,20 @@ const apiRows: ApiRow[] = [
     status: 422,
     field: 'signature',
   },
-  { name: 'signing key value: RSA public key', bad: badKey(rsaPublicPem), status: 422, field: 'value' },
-  { name: 'signing key value: P-256 public key', bad: badKey(p256PublicPem), status: 422, field: 'value' },
+  {
+    name: 'signing key value: RSA public key',
+    bad: badKey(rsaPublicPem),
+    status: 422,
+    field: 'value',
+    says: /RSA key/,
+  },
+  {
+    name: 'signing key value: P-256 public key',
+    bad: badKey(p256PublicPem),
+    status: 422,
+    field: 'value',
+    says: /P-256/,
+  },
   { name: 'signing key value empty', bad: badKey(''), status: 422, field: 'value' },
   {
     name: 'signing key value of 31 bytes',
@@ -392,6 +406,7 @@ describe('bad input to the Admin API', () => {
     const errors = reply.json?.errors ?? {};
     const named = row.field in errors || String(errors.detail ?? '').includes(row.field);
     expect(named, `the error names ${row.field}: ${reply.text.slice(0, 300)}`).toBe(true);
+    if (row.says) expect(reply.text).toMatch(row.says);
     const again = await retry();
     expect(again.status, `retry: ${again.text.slice(0, 300)}`).toBeGreaterThanOrEqual(200);
     expect(again.status).toBeLessThan(300);

@@ -1,4 +1,4 @@
-import { keyIdOf, parsePublicKey, publicKeyValue } from '@peridio-actions/core';
+import { InputError, keyIdOf, parsePublicKey, publicKeyValue } from '@peridio-actions/core';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { idFromPathPrn, optionalString, requiredString } from '../fields.js';
@@ -9,6 +9,9 @@ import type { Route } from '../router.js';
 import type { SigningKeyRow } from '../rows.js';
 import { dateField, prnField, stringField, type SearchFields } from '../search.js';
 import { nowTimestamp } from '../time.js';
+
+/** Long enough for any PEM public key, so a key of the wrong algorithm is named, not refused by length. */
+const MAX_KEY_INPUT = 4096;
 
 const SEARCH: SearchFields = {
   inserted_at: dateField('t.inserted_at'),
@@ -48,10 +51,13 @@ function normaliseValue(value: string): { value: string; keyid: string } {
   let raw: Uint8Array;
   try {
     raw = parsePublicKey(value, 'value');
-  } catch {
+  } catch (err) {
+    // Core names the algorithm of a key that is not Ed25519 ("is an RSA key …"): pass that on.
+    const named =
+      err instanceof InputError ? /^Input 'value': (is an? .*)$/.exec(err.message)?.[1] : undefined;
     throw fieldError(
       'value',
-      'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM',
+      named ?? 'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM',
     );
   }
   return { value: publicKeyValue(raw), keyid: keyIdOf(raw) };
@@ -74,7 +80,7 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       async handler({ body }) {
         const input = await body();
         const name = requiredString(input, 'name', 128);
-        const key = normaliseValue(requiredString(input, 'value', 256, { allowControl: true }));
+        const key = normaliseValue(requiredString(input, 'value', MAX_KEY_INPUT, { allowControl: true }));
         const row = ctx.db.transaction(() => {
           assertKeyFree(ctx, key.keyid);
           const id = randomUUID();
@@ -122,7 +128,7 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
         const existing = getKey(ctx, params.prn!);
         const input = await body();
         const name = optionalString(input, 'name', 128);
-        const given = optionalString(input, 'value', 256, { allowControl: true });
+        const given = optionalString(input, 'value', MAX_KEY_INPUT, { allowControl: true });
         const key = given === undefined ? undefined : normaliseValue(given);
         const row = ctx.db.transaction(() => {
           if (key && key.keyid !== existing.keyid) {
