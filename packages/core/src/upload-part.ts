@@ -10,6 +10,7 @@ import { request, type Dispatcher } from 'undici';
 import { ApiError, ConflictError, NetworkError, TimeoutError } from './errors.js';
 import type { FileDigest, PartDigest } from './hash.js';
 import type { Logger } from './logger.js';
+import { presignedUrlExpiring } from './presigned-expiry.js';
 import { redactUrl } from './redact.js';
 import { isRetryable, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
 import type { CreatedBinaryPart } from './types.js';
@@ -67,6 +68,8 @@ export async function sendPart(ctx: PartContext, part: PartDigest, signal?: Abor
   await withRetry(
     async (attempt) => {
       attempts = attempt;
+      // A retry after a dropped connection may hold a URL that has run out meanwhile.
+      if (url !== undefined && presignedUrlExpiring(url)) url = undefined;
       if (url === undefined) {
         try {
           const created = await ctx.createBinaryPart(ctx.binaryPrn, {

@@ -112,6 +112,24 @@ describe('uploadParts', () => {
     expect(Math.max(...progress.map((p) => p.bytesSent))).toBeLessThanOrEqual(digest.size);
   });
 
+  it('a retry after a dropped connection asks for a fresh URL when the old one has run out', async () => {
+    const { path, digest } = await fixture();
+    // Some front ends drop the connection of an expired URL instead of answering 403.
+    storage.fault(2, { kind: 'reset', afterBytes: PART / 2 });
+    const api = {
+      ...storage.api,
+      createBinaryPart: async (...args: Parameters<typeof storage.api.createBinaryPart>) => {
+        const created = await storage.api.createBinaryPart(...args);
+        const expires = Math.floor(Date.now() / 1000) + 2;
+        return { ...created, presigned_upload_url: `${created.presigned_upload_url}&Expires=${expires}` };
+      },
+    };
+    await upload(path, digest, { api });
+    expect(storage.creates.filter((c) => c.index === 2)).toHaveLength(2);
+    expect(storage.creates.filter((c) => c.index === 1)).toHaveLength(1);
+    expect(sha256(storage.assembled())).toBe(digest.sha256Hex);
+  });
+
   it('waits for Retry-After on a 503 and then succeeds', async () => {
     const { path, digest } = await fixture();
     storage.fault(3, { kind: 'status', status: 503, headers: { 'retry-after': '1' }, body: 'SlowDown' });
