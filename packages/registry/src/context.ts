@@ -15,4 +15,6 @@ export interface RegistryContext {
   publicUrl: string | undefined;
   /** Wakes the background hasher for a binary that just entered `hashing`. */
   enqueueHashing(binaryId: string): void;
+  /** A part just became valid: lets the background hash of the content move on. */
+  partValid(binaryId: string): void;
 }

@@ -3,10 +3,12 @@ import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegistryContext } from './context.js';
 import { findBinary, incompleteReason, partsOf, resetToUploadable } from './lifecycle.js';
+import { PrefixDigests } from './prefix-digest.js';
 import { nowTimestamp } from './time.js';
 
 /**
- * The server's own check, `hashing → signable`: reads the parts in order in one pass, and when the SHA-256
+ * The server's own check, `hashing → signable`: the SHA-256 of the parts in order (most of it computed while
+ * they arrived, see prefix-digest.ts; otherwise in one pass now), and when it
  * and size match the record, publishes them as the content blob. On a mismatch (or missing content) the
  * binary goes back to `uploadable` with its parts deleted and the reason in `hash_error` and the log: a
  * client polling for `signable` sees `uploadable` and uploads again.
@@ -17,11 +19,15 @@ export class Hasher {
   private readonly queue: string[] = [];
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  /** Running hashes of the parts uploaded so far, so the check at `hashing` only reads the tail. */
+  readonly prefixes: PrefixDigests;
 
   constructor(
     private readonly ctx: RegistryContext,
     private readonly delayMs = 0,
-  ) {}
+  ) {
+    this.prefixes = new PrefixDigests(ctx, this.abort.signal);
+  }
 
   requeueInterrupted(): void {
     const rows = this.ctx.db.all<{ id: string }>(
@@ -73,7 +79,11 @@ export class Hasher {
       const hash = createHash('sha256');
       let total = 0;
       try {
-        for (const part of parts) {
+        const kept = await this.prefixes.digestOf(
+          binaryId,
+          parts.map((p) => p.file ?? ''),
+        );
+        for (const part of kept ? [] : parts) {
           const stream = createReadStream(ctx.storage.partPath(binaryId, part.file ?? ''), {
             signal: this.abort.signal,
             highWaterMark: 1024 * 1024,
@@ -83,7 +93,9 @@ export class Hasher {
             total += chunk.length;
           }
         }
-        digest = hash.digest('hex');
+        if (kept) ctx.logger.debug(`binary ${binaryId}: content hashed while its parts arrived`);
+        digest = kept?.digest ?? hash.digest('hex');
+        total = kept?.bytes ?? total;
         if (total !== binary.size)
           failure = `the content is ${total} bytes, the binary's size is ${binary.size}`;
         else if (digest !== binary.hash)

@@ -94,6 +94,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     org: loadOrganization(db),
     publicUrl,
     enqueueHashing: (id) => hasher.enqueue(id),
+    partValid: (id) => hasher.prefixes.partValid(id),
   };
   hasher = new Hasher(context, options.hashingDelayMs ?? 0);
   sweepOrphanParts(context);

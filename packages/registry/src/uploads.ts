@@ -145,6 +145,7 @@ export function uploadRoutes(ctx: RegistryContext): Route[] {
           binaryId,
           index,
         );
+        ctx.partValid(binaryId);
         return { status: 200, headers: { etag: `"${hex}"` } };
       },
     },
