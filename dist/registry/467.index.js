@@ -2402,6 +2402,50 @@ async function runPool(items, limit, worker, signal) {
 
 /***/ }),
 
+/***/ 6182:
+/***/ ((__unused_webpack_module, exports) => {
+
+
+/**
+ * When a presigned URL stops working, read from the URL itself. A retry after a dropped connection
+ * should not send a whole part to a URL that is certain to be refused: some storage front ends answer an
+ * expired URL by closing the connection rather than with a 403, and the bytes would go for nothing.
+ */
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.presignedUrlExpiresAt = presignedUrlExpiresAt;
+exports.presignedUrlExpiring = presignedUrlExpiring;
+/** Epoch ms at which the URL expires, if it says so (S3 SigV4, S3 SigV2, or `expires=<unix>`). */
+function presignedUrlExpiresAt(url) {
+    let query;
+    try {
+        query = new URL(url).searchParams;
+    }
+    catch {
+        return undefined;
+    }
+    const amzDate = query.get('X-Amz-Date');
+    const amzExpires = query.get('X-Amz-Expires');
+    if (amzDate && amzExpires && /^\d+$/.test(amzExpires)) {
+        const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+        if (!m)
+            return undefined;
+        const signedAt = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+        return signedAt + Number(amzExpires) * 1000;
+    }
+    const unix = query.get('Expires') ?? query.get('expires');
+    if (unix && /^\d{1,12}$/.test(unix))
+        return Number(unix) * 1000;
+    return undefined;
+}
+/** True when the URL says it expires within `marginMs` of `nowMs`; unknown expiry counts as fresh. */
+function presignedUrlExpiring(url, nowMs = Date.now(), marginMs = 5_000) {
+    const expiresAt = presignedUrlExpiresAt(url);
+    return expiresAt !== undefined && expiresAt - nowMs <= marginMs;
+}
+
+
+/***/ }),
+
 /***/ 2633:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
@@ -2653,6 +2697,7 @@ const promises_1 = __webpack_require__(1455);
 const node_stream_1 = __webpack_require__(7075);
 const undici_1 = __webpack_require__(5134);
 const errors_js_1 = __webpack_require__(7638);
+const presigned_expiry_js_1 = __webpack_require__(6182);
 const redact_js_1 = __webpack_require__(796);
 const retry_js_1 = __webpack_require__(9899);
 const upload_storage_errors_js_1 = __webpack_require__(5414);
@@ -2685,6 +2730,9 @@ async function sendPart(ctx, part, signal) {
     let attempts = 0;
     await (0, retry_js_1.withRetry)(async (attempt) => {
         attempts = attempt;
+        // A retry after a dropped connection may hold a URL that has run out meanwhile.
+        if (url !== undefined && (0, presigned_expiry_js_1.presignedUrlExpiring)(url))
+            url = undefined;
         if (url === undefined) {
             try {
                 const created = await ctx.createBinaryPart(ctx.binaryPrn, {
@@ -3700,9 +3748,11 @@ const node_crypto_1 = __webpack_require__(7598);
 const node_fs_1 = __webpack_require__(3024);
 const promises_1 = __webpack_require__(8500);
 const lifecycle_js_1 = __webpack_require__(3837);
+const prefix_digest_js_1 = __webpack_require__(5450);
 const time_js_1 = __webpack_require__(7360);
 /**
- * The server's own check, `hashing → signable`: reads the parts in order in one pass, and when the SHA-256
+ * The server's own check, `hashing → signable`: the SHA-256 of the parts in order (most of it computed while
+ * they arrived, see prefix-digest.ts; otherwise in one pass now), and when it
  * and size match the record, publishes them as the content blob. On a mismatch (or missing content) the
  * binary goes back to `uploadable` with its parts deleted and the reason in `hash_error` and the log: a
  * client polling for `signable` sees `uploadable` and uploads again.
@@ -3715,9 +3765,12 @@ class Hasher {
     queue = [];
     running;
     abort = new AbortController();
+    /** Running hashes of the parts uploaded so far, so the check at `hashing` only reads the tail. */
+    prefixes;
     constructor(ctx, delayMs = 0) {
         this.ctx = ctx;
         this.delayMs = delayMs;
+        this.prefixes = new prefix_digest_js_1.PrefixDigests(ctx, this.abort.signal);
     }
     requeueInterrupted() {
         const rows = this.ctx.db.all("SELECT id FROM binaries WHERE state = 'hashing' ORDER BY updated_at");
@@ -3770,7 +3823,8 @@ class Hasher {
             const hash = (0, node_crypto_1.createHash)('sha256');
             let total = 0;
             try {
-                for (const part of parts) {
+                const kept = await this.prefixes.digestOf(binaryId, parts.map((p) => p.file ?? ''));
+                for (const part of kept ? [] : parts) {
                     const stream = (0, node_fs_1.createReadStream)(ctx.storage.partPath(binaryId, part.file ?? ''), {
                         signal: this.abort.signal,
                         highWaterMark: 1024 * 1024,
@@ -3780,7 +3834,10 @@ class Hasher {
                         total += chunk.length;
                     }
                 }
-                digest = hash.digest('hex');
+                if (kept)
+                    ctx.logger.debug(`binary ${binaryId}: content hashed while its parts arrived`);
+                digest = kept?.digest ?? hash.digest('hex');
+                total = kept?.bytes ?? total;
                 if (total !== binary.size)
                     failure = `the content is ${total} bytes, the binary's size is ${binary.size}`;
                 else if (digest !== binary.hash)
@@ -4207,6 +4264,139 @@ exports.MIGRATIONS = [
   );
   `,
 ];
+
+
+/***/ }),
+
+/***/ 5450:
+/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.PrefixDigests = void 0;
+const node_crypto_1 = __webpack_require__(7598);
+const node_fs_1 = __webpack_require__(3024);
+const lifecycle_js_1 = __webpack_require__(3837);
+/** Binaries in upload at once whose running hash is kept; the oldest is dropped beyond that. */
+const MAX_TRACKED = 64;
+/**
+ * The whole-content SHA-256 computed while the parts arrive: as soon as parts 1..k are valid, their files
+ * are read in order into a running hash, in the background. When the client asks for `hashing`, the
+ * server's own check then only has to finish the tail instead of reading the whole content again, which on
+ * a multi-GB binary is most of the wait. Part files are named by index and SHA-256 and never change once
+ * in place, so a prefix stays right as long as the same files make it up; any other file restarts it.
+ * A file written to since it was read (a failing disk, a tampering process) changes its ctime, and then
+ * the check reads everything again, as it would without this shortcut.
+ */
+class PrefixDigests {
+    ctx;
+    signal;
+    prefixes = new Map();
+    constructor(ctx, signal) {
+        this.ctx = ctx;
+        this.signal = signal;
+    }
+    /** A part of this binary just became valid: hash on as far as the valid parts are contiguous. */
+    partValid(binaryId) {
+        const prefix = this.prefixFor(binaryId);
+        prefix.busy = prefix.busy
+            .then(() => this.advance(binaryId, prefix))
+            .catch((err) => {
+            // A failed read only costs the shortcut: the check reads everything itself.
+            this.prefixes.delete(binaryId);
+            if (!this.signal.aborted)
+                this.ctx.logger.debug(`prefix hash of ${binaryId} dropped: ${String(err)}`);
+        });
+    }
+    /**
+     * The SHA-256 and byte count of exactly these part files, hashing whatever the background work has not
+     * reached yet. Undefined when nothing useful is kept; the caller then reads every part itself.
+     */
+    async digestOf(binaryId, files) {
+        const prefix = this.prefixes.get(binaryId);
+        if (!prefix)
+            return undefined;
+        await prefix.busy;
+        this.prefixes.delete(binaryId);
+        if (prefix.files.length === 0 || !samePrefix(prefix.files, files))
+            return undefined;
+        const unchanged = prefix.files.every((file, i) => stampOf(this.ctx.storage.partPath(binaryId, file)) === prefix.stamps[i]);
+        if (!unchanged) {
+            this.ctx.logger.warning(`binary ${binaryId}: a part changed on disk after it arrived; reading it all again`);
+            return undefined;
+        }
+        for (const file of files.slice(prefix.files.length))
+            await this.hashFileInto(binaryId, file, prefix);
+        return { digest: prefix.hash.digest('hex'), bytes: prefix.bytes };
+    }
+    prefixFor(binaryId) {
+        let prefix = this.prefixes.get(binaryId);
+        if (!prefix) {
+            if (this.prefixes.size >= MAX_TRACKED) {
+                const oldest = [...this.prefixes.entries()].sort((a, b) => a[1].touched - b[1].touched)[0];
+                this.prefixes.delete(oldest[0]);
+            }
+            prefix = {
+                files: [],
+                keys: [],
+                stamps: [],
+                bytes: 0,
+                hash: (0, node_crypto_1.createHash)('sha256'),
+                busy: Promise.resolve(),
+                touched: 0,
+            };
+            this.prefixes.set(binaryId, prefix);
+        }
+        prefix.touched = Date.now();
+        return prefix;
+    }
+    async advance(binaryId, prefix) {
+        if (this.prefixes.get(binaryId) !== prefix)
+            return;
+        const parts = (0, lifecycle_js_1.partsOf)(this.ctx, binaryId);
+        // A re-upload of a part under the same name gets a new row time: that, too, restarts the prefix.
+        const keys = parts.map((p) => (p.state === 'valid' ? `${p.file}@${p.updated_at}` : null));
+        if (!samePrefix(prefix.keys, keys)) {
+            // A hashed part was replaced (re-upload, reset to other content): start over.
+            prefix.files = [];
+            prefix.keys = [];
+            prefix.stamps = [];
+            prefix.bytes = 0;
+            prefix.hash = (0, node_crypto_1.createHash)('sha256');
+        }
+        for (let i = prefix.files.length; i < parts.length; i++) {
+            const part = parts[i];
+            if (part.idx !== i + 1 || part.state !== 'valid' || !part.file)
+                return;
+            await this.hashFileInto(binaryId, part.file, prefix);
+            prefix.keys.push(keys[i]);
+        }
+    }
+    async hashFileInto(binaryId, file, prefix) {
+        const path = this.ctx.storage.partPath(binaryId, file);
+        const stamp = stampOf(path);
+        const stream = (0, node_fs_1.createReadStream)(path, {
+            signal: this.signal,
+            highWaterMark: 1024 * 1024,
+        });
+        for await (const chunk of stream) {
+            prefix.hash.update(chunk);
+            prefix.bytes += chunk.length;
+        }
+        prefix.files.push(file);
+        prefix.stamps.push(stamp);
+    }
+}
+exports.PrefixDigests = PrefixDigests;
+function samePrefix(prefix, files) {
+    if (prefix.length > files.length)
+        return false;
+    return prefix.every((file, i) => files[i] === file);
+}
+function stampOf(path) {
+    const info = (0, node_fs_1.statSync)(path, { bigint: true });
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
 
 
 /***/ }),
@@ -5501,6 +5691,7 @@ function createRegistry(options) {
         org: (0, secrets_js_1.loadOrganization)(db),
         publicUrl,
         enqueueHashing: (id) => hasher.enqueue(id),
+        partValid: (id) => hasher.prefixes.partValid(id),
     };
     hasher = new hasher_js_1.Hasher(context, options.hashingDelayMs ?? 0);
     sweepOrphanParts(context);
@@ -5894,6 +6085,7 @@ function uploadRoutes(ctx) {
                     (0, node_fs_1.closeSync)(dir);
                 }
                 ctx.db.run(`UPDATE binary_parts SET state = 'valid', file = ?, updated_at = ? WHERE binary_id = ? AND idx = ?`, file, (0, time_js_1.nowTimestamp)(), binaryId, index);
+                ctx.partValid(binaryId);
                 return { status: 200, headers: { etag: `"${hex}"` } };
             },
         },

@@ -71201,6 +71201,7 @@ var node_modules_undici = __nccwpck_require__(5134);
 
 
 
+
 /** Nothing was accepted or answered for too long; the attempt is dropped and retried. */
 class PartStalledError extends (/* unused pure expression or super */ null && (TimeoutError)) {
     name = 'PartStalledError';
@@ -71228,6 +71229,9 @@ async function upload_part_sendPart(ctx, part, signal) {
     let attempts = 0;
     await withRetry(async (attempt) => {
         attempts = attempt;
+        // A retry after a dropped connection may hold a URL that has run out meanwhile.
+        if (url !== undefined && presignedUrlExpiring(url))
+            url = undefined;
         if (url === undefined) {
             try {
                 const created = await ctx.createBinaryPart(ctx.binaryPrn, {
@@ -74339,11 +74343,24 @@ async function binary_ensureBinary(options) {
         throw destroyedError(binary);
     logger.warning(`Binary ${binary.prn} for target ${target} holds other content (sha256 ${binary.hash}, state ` +
         `${binary.state}); resetting it to this file (sha256 ${hash})`);
-    // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
-    if (binary.state !== 'uploadable')
-        await api.updateBinary(binary.prn, { state: 'uploadable' });
-    const reset = await api.updateBinary(binary.prn, { hash, size });
-    return { binary: reset, outcome: 'reset' };
+    try {
+        // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
+        if (binary.state !== 'uploadable')
+            await api.updateBinary(binary.prn, { state: 'uploadable' });
+        const reset = await api.updateBinary(binary.prn, { hash, size });
+        return { binary: reset, outcome: 'reset' };
+    }
+    catch (err) {
+        // Another job may have moved the record on (hashing, signed) between our read and our reset.
+        if (!(err instanceof ApiError) || (err.status !== 409 && err.status !== 422))
+            throw err;
+        const now = await api.getBinary(binary.prn);
+        if (now.hash === hash && now.size === size)
+            return { binary: now, outcome: 'found' };
+        throw new ConflictError(`target '${target}' of artifact version ${artifactVersionPrn} is being published with other content ` +
+            `by another job (binary ${now.prn}: sha256 ${now.hash}, state ${now.state}); this file is sha256 ` +
+            `${hash}. The registry refused the reset (${err.detail}). Check that only one job publishes this target.`, { cause: err });
+    }
 }
 function binary_validateTarget(target) {
     if (target.length === 0)

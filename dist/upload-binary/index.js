@@ -1134,7 +1134,7 @@ const Pool = __nccwpck_require__(628)
 const BalancedPool = __nccwpck_require__(837)
 const Agent = __nccwpck_require__(7405)
 const ProxyAgent = __nccwpck_require__(6672)
-const EnvHttpProxyAgent = __nccwpck_require__(5518)
+const EnvHttpProxyAgent = __nccwpck_require__(3137)
 const RetryAgent = __nccwpck_require__(50)
 const errors = __nccwpck_require__(8707)
 const util = __nccwpck_require__(3440)
@@ -8859,7 +8859,7 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 5518:
+/***/ 3137:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -72063,6 +72063,41 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./packages/core/node_modules/undici/index.js
 var node_modules_undici = __nccwpck_require__(5134);
+;// CONCATENATED MODULE: ./packages/core/src/presigned-expiry.ts
+/**
+ * When a presigned URL stops working, read from the URL itself. A retry after a dropped connection
+ * should not send a whole part to a URL that is certain to be refused: some storage front ends answer an
+ * expired URL by closing the connection rather than with a 403, and the bytes would go for nothing.
+ */
+/** Epoch ms at which the URL expires, if it says so (S3 SigV4, S3 SigV2, or `expires=<unix>`). */
+function presignedUrlExpiresAt(url) {
+    let query;
+    try {
+        query = new URL(url).searchParams;
+    }
+    catch {
+        return undefined;
+    }
+    const amzDate = query.get('X-Amz-Date');
+    const amzExpires = query.get('X-Amz-Expires');
+    if (amzDate && amzExpires && /^\d+$/.test(amzExpires)) {
+        const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+        if (!m)
+            return undefined;
+        const signedAt = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+        return signedAt + Number(amzExpires) * 1000;
+    }
+    const unix = query.get('Expires') ?? query.get('expires');
+    if (unix && /^\d{1,12}$/.test(unix))
+        return Number(unix) * 1000;
+    return undefined;
+}
+/** True when the URL says it expires within `marginMs` of `nowMs`; unknown expiry counts as fresh. */
+function presignedUrlExpiring(url, nowMs = Date.now(), marginMs = 5_000) {
+    const expiresAt = presignedUrlExpiresAt(url);
+    return expiresAt !== undefined && expiresAt - nowMs <= marginMs;
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/redact.ts
 /** A path segment this long made only of token characters is treated as a capability, not a name. */
 const PATH_TOKEN = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+=%~]{32,}$/;
@@ -72183,6 +72218,7 @@ function scrubUrls(text) {
 
 
 
+
 /** Nothing was accepted or answered for too long; the attempt is dropped and retried. */
 class PartStalledError extends TimeoutError {
     name = 'PartStalledError';
@@ -72210,6 +72246,9 @@ async function sendPart(ctx, part, signal) {
     let attempts = 0;
     await withRetry(async (attempt) => {
         attempts = attempt;
+        // A retry after a dropped connection may hold a URL that has run out meanwhile.
+        if (url !== undefined && presignedUrlExpiring(url))
+            url = undefined;
         if (url === undefined) {
             try {
                 const created = await ctx.createBinaryPart(ctx.binaryPrn, {
@@ -75448,11 +75487,24 @@ async function ensureBinary(options) {
         throw destroyedError(binary);
     logger.warning(`Binary ${binary.prn} for target ${target} holds other content (sha256 ${binary.hash}, state ` +
         `${binary.state}); resetting it to this file (sha256 ${hash})`);
-    // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
-    if (binary.state !== 'uploadable')
-        await api.updateBinary(binary.prn, { state: 'uploadable' });
-    const reset = await api.updateBinary(binary.prn, { hash, size });
-    return { binary: reset, outcome: 'reset' };
+    try {
+        // A reset deletes the uploaded parts; hash and size may change only once the record is `uploadable`.
+        if (binary.state !== 'uploadable')
+            await api.updateBinary(binary.prn, { state: 'uploadable' });
+        const reset = await api.updateBinary(binary.prn, { hash, size });
+        return { binary: reset, outcome: 'reset' };
+    }
+    catch (err) {
+        // Another job may have moved the record on (hashing, signed) between our read and our reset.
+        if (!(err instanceof errors_ApiError) || (err.status !== 409 && err.status !== 422))
+            throw err;
+        const now = await api.getBinary(binary.prn);
+        if (now.hash === hash && now.size === size)
+            return { binary: now, outcome: 'found' };
+        throw new errors_ConflictError(`target '${target}' of artifact version ${artifactVersionPrn} is being published with other content ` +
+            `by another job (binary ${now.prn}: sha256 ${now.hash}, state ${now.state}); this file is sha256 ` +
+            `${hash}. The registry refused the reset (${err.detail}). Check that only one job publishes this target.`, { cause: err });
+    }
 }
 function validateTarget(target) {
     if (target.length === 0)
