@@ -4,6 +4,8 @@ import { InputError } from './errors.js';
 export const MIN_PART_SIZE = 5_242_880;
 export const MAX_PART_SIZE = 5_368_709_120;
 export const MAX_PARTS = 10_000;
+/** The largest binary the part limits allow (spec `binary-size`: 53_687_091_200_000). */
+export const MAX_BINARY_SIZE = MAX_PARTS * MAX_PART_SIZE;
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 
 const MIB = 1024 * 1024;

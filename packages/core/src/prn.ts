@@ -11,7 +11,9 @@ const TYPES: readonly PrnType[] = [
   'binary_signature',
   'signing_key',
 ];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A UUID as PRNs carry it (either case). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = UUID_PATTERN;
 
 /** `prn:1:<org-uuid>` or `prn:1:<org-uuid>:<type>:<uuid>` (protocol.md §1.5), as the Peridio CLI validates. */
 export function parsePrn(value: string): { org: string; type?: PrnType; id?: string } | undefined {

@@ -59,6 +59,12 @@ export interface Binary {
 }
 
 export type BinaryPartState = 'uploadable' | 'invalid_size' | 'invalid_hash' | 'valid';
+export const BINARY_PART_STATES: readonly BinaryPartState[] = [
+  'uploadable',
+  'invalid_size',
+  'invalid_hash',
+  'valid',
+];
 
 export interface BinaryPart {
   prn: string;

@@ -74,7 +74,14 @@ export async function runCli(argv: string[]): Promise<void> {
   const apiKey = envKey || stored!.apiKey;
 
   const logger = stderrLogger(process.env.PERIDIO_REGISTRY_DEBUG === '1');
-  const registry = createRegistry({ dataDir, apiKey, publicUrl, presignTtlSeconds, hashingDelayMs, logger });
+  const registry = await createRegistry({
+    dataDir,
+    apiKey,
+    publicUrl,
+    presignTtlSeconds,
+    hashingDelayMs,
+    logger,
+  });
   let address;
   try {
     address = await registry.listen(port, values.host);

@@ -1,12 +1,17 @@
 import type { Logger } from '@peridio-actions/core';
-import type { Database } from './db.js';
+import type { BlobStore } from './blobs/blob-store.js';
+import type { Janitor } from './janitor.js';
+import type { KeyedLock } from './lock.js';
 import type { Presigner } from './presign.js';
-import type { Storage } from './storage.js';
+import type { Store } from './store/store.js';
 
 /** What every route handler needs. One organization per registry. */
 export interface RegistryContext {
-  db: Database;
-  storage: Storage;
+  store: Store;
+  blobs: BlobStore;
+  /** Serialises changes of one binary's records and content (see lifecycle.ts `changeBinary`). */
+  locks: KeyedLock;
+  janitor: Janitor;
   presigner: Presigner;
   logger: Logger;
   /** The organization's UUID; PRNs of any other organization are 404. */

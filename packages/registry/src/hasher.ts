@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegistryContext } from './context.js';
-import { findBinary, incompleteReason, partsOf, resetToUploadable } from './lifecycle.js';
+import { binaryLock, blobLock } from './janitor.js';
+import { changeBinary, findBinary, incompleteReason, resetToUploadable } from './lifecycle.js';
 import { PrefixDigests } from './prefix-digest.js';
 import { nowTimestamp } from './time.js';
 
@@ -29,11 +29,8 @@ export class Hasher {
     this.prefixes = new PrefixDigests(ctx, this.abort.signal);
   }
 
-  requeueInterrupted(): void {
-    const rows = this.ctx.db.all<{ id: string }>(
-      "SELECT id FROM binaries WHERE state = 'hashing' ORDER BY updated_at",
-    );
-    for (const row of rows) this.enqueue(row.id);
+  async requeueInterrupted(): Promise<void> {
+    for (const id of await this.ctx.store.binaries.idsInState('hashing')) this.enqueue(id);
   }
 
   enqueue(binaryId: string): void {
@@ -47,11 +44,6 @@ export class Hasher {
     this.abort.abort();
     this.queue.length = 0;
     await this.running;
-  }
-
-  /** Resolves when the queue is empty (for tests). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
   }
 
   private async drain(): Promise<void> {
@@ -69,10 +61,10 @@ export class Hasher {
   private async hash(binaryId: string): Promise<void> {
     const { ctx } = this;
     if (this.delayMs > 0) await sleep(this.delayMs, undefined, { signal: this.abort.signal });
-    const binary = findBinary(ctx, binaryId);
+    const binary = await findBinary(ctx, binaryId);
     if (!binary || binary.state !== 'hashing') return;
     const generation = binary.upload_generation;
-    const parts = partsOf(ctx, binaryId);
+    const parts = await ctx.store.parts.list(binaryId);
     let failure = incompleteReason(binary, parts);
     let digest = '';
     if (!failure) {
@@ -84,11 +76,7 @@ export class Hasher {
           parts.map((p) => p.file ?? ''),
         );
         for (const part of kept ? [] : parts) {
-          const stream = createReadStream(ctx.storage.partPath(binaryId, part.file ?? ''), {
-            signal: this.abort.signal,
-            highWaterMark: 1024 * 1024,
-          });
-          for await (const chunk of stream as AsyncIterable<Buffer>) {
+          for await (const chunk of ctx.blobs.readPart(binaryId, part.file ?? '', this.abort.signal)) {
             hash.update(chunk);
             total += chunk.length;
           }
@@ -106,27 +94,33 @@ export class Hasher {
       }
     }
 
-    // Synchronous from here: the binary may have been reset while we read; then this result is stale.
-    const current = findBinary(ctx, binaryId);
-    if (!current || current.state !== 'hashing' || current.upload_generation !== generation) return;
-    if (failure) {
-      ctx.logger.warning(`binary ${binaryId}: server-side hash check failed, back to uploadable: ${failure}`);
-      ctx.db.transaction(() => resetToUploadable(ctx, current, `server-side hash check failed: ${failure}`));
-      return;
-    }
-    ctx.storage.publishBlobSync(
-      digest,
-      binaryId,
-      parts.map((p) => p.file!),
-    );
-    ctx.db.run(
-      "UPDATE binaries SET state = 'signable', blob_hash = ?, hash_error = NULL, updated_at = ? WHERE id = ?",
-      digest,
-      nowTimestamp(),
-      binaryId,
-    );
-    // The blob holds its own links to the bytes; the part files are no longer needed.
-    ctx.storage.removePartsSync(binaryId);
-    ctx.logger.info(`binary ${binaryId}: content verified (${binary.size} bytes), signable`);
+    // Under the binary's lock from here: the binary may have been reset while we read; then this result is stale.
+    await ctx.locks.run(binaryLock(binaryId), async () => {
+      const current = await findBinary(ctx, binaryId);
+      if (!current || current.state !== 'hashing' || current.upload_generation !== generation) return;
+      if (failure) {
+        ctx.logger.warning(
+          `binary ${binaryId}: server-side hash check failed, back to uploadable: ${failure}`,
+        );
+        await ctx.store.transaction((tx) =>
+          resetToUploadable(tx, current, `server-side hash check failed: ${failure}`),
+        );
+        await ctx.janitor.sweep();
+        return;
+      }
+      const files = parts.map((p) => p.file!);
+      // Under the blob's lock: the janitor cannot delete a blob between its re-use here and the record naming it.
+      await ctx.locks.run(blobLock(digest), async () => {
+        await ctx.blobs.assembleBlob(digest, binary.size, binaryId, files);
+        const change = { to: 'signable' as const, generation, blobHash: digest };
+        if (await ctx.store.binaries.transition(binaryId, change, nowTimestamp())) return;
+        // Cannot happen while the lock is held; if it did, the blob must not outlive its last reference.
+        await ctx.store.contentGarbage.add({ kind: 'blob', blobHash: digest }, nowTimestamp());
+      });
+      await ctx.janitor.sweep();
+      // The blob holds its own links to the bytes; the part files are no longer needed.
+      await ctx.blobs.removeParts(binaryId);
+      ctx.logger.info(`binary ${binaryId}: content verified (${binary.size} bytes), signable`);
+    });
   }
 }

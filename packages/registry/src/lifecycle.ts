@@ -1,6 +1,9 @@
+import { MIN_PART_SIZE } from '@peridio-actions/core';
 import type { RegistryContext } from './context.js';
 import { fieldError } from './http.js';
-import type { BinaryRow, BinaryStateName, PartRow } from './rows.js';
+import { binaryLock } from './janitor.js';
+import type { BinaryRow, BinaryStateName, PartRow } from './store/rows.js';
+import type { Repositories } from './store/store.js';
 import { nowTimestamp } from './time.js';
 
 /**
@@ -12,28 +15,29 @@ import { nowTimestamp } from './time.js';
  *
  * `hashing → signable` is the server's own (hasher.ts); `signable → signed` also happens when a valid
  * signature is attached. A same-state PATCH is a no-op; every other change is a 422 naming both states.
- * Each function here runs inside the caller's transaction and touches the filesystem only synchronously,
- * so no other request can interleave between the record change and the content change.
+ * Each function here runs inside the caller's transaction and only records content as garbage: the
+ * janitor deletes it after the commit, so a refused or rolled-back request never loses content.
  */
-export const BINARY_STATES: readonly BinaryStateName[] = [
-  'uploadable',
-  'hashable',
-  'hashing',
-  'signable',
-  'signed',
-  'destroyed',
-];
 
-export const MIN_PART_SIZE = 5_242_880;
-export const MAX_PART_SIZE = 5_368_709_120;
-export const MAX_PARTS = 10_000;
-
-export function findBinary(ctx: RegistryContext, id: string): BinaryRow | undefined {
-  return ctx.db.get<BinaryRow>('SELECT * FROM binaries WHERE id = ? AND org = ?', id, ctx.org);
+/**
+ * Runs fn in a transaction while holding the binary's lock, then deletes what it made garbage. Every
+ * change of a binary's state or parts goes through here, so a part upload never commits between a reset's
+ * record change and its content deletion.
+ */
+export async function changeBinary<T>(
+  ctx: RegistryContext,
+  binaryId: string,
+  fn: (tx: Repositories) => Promise<T>,
+): Promise<T> {
+  return ctx.locks.run(binaryLock(binaryId), async () => {
+    const result = await ctx.store.transaction(fn);
+    await ctx.janitor.sweep();
+    return result;
+  });
 }
 
-export function partsOf(ctx: RegistryContext, binaryId: string): PartRow[] {
-  return ctx.db.all<PartRow>('SELECT * FROM binary_parts WHERE binary_id = ? ORDER BY idx', binaryId);
+export function findBinary(ctx: RegistryContext, id: string, repos: Repositories = ctx.store) {
+  return repos.binaries.find(ctx.org, id);
 }
 
 /** Why the parts do not make up the binary's content, or undefined when they do. */
@@ -53,50 +57,35 @@ export function incompleteReason(binary: BinaryRow, parts: PartRow[]): string | 
   return undefined;
 }
 
-/** Deletes a blob once no signable or signed binary refers to it (blobs are shared between binaries). */
-export function releaseBlob(ctx: RegistryContext, blobHash: string | null): void {
-  if (!blobHash) return;
-  if (ctx.db.get('SELECT 1 FROM binaries WHERE blob_hash = ?', blobHash)) return;
-  ctx.storage.removeBlobSync(blobHash);
-}
-
-function dropParts(ctx: RegistryContext, binary: BinaryRow): void {
-  ctx.db.run('DELETE FROM binary_parts WHERE binary_id = ?', binary.id);
-  ctx.storage.removePartsSync(binary.id);
+/** Drops the parts and the content reference; both become garbage. */
+async function dropContent(tx: Repositories, binary: BinaryRow, at: string): Promise<void> {
+  await tx.parts.deleteAll(binary.id);
+  await tx.contentGarbage.add({ kind: 'parts', binaryId: binary.id }, at);
+  if (binary.blob_hash) await tx.contentGarbage.add({ kind: 'blob', blobHash: binary.blob_hash }, at);
 }
 
 /** Back to `uploadable`: parts and any published content go; a new upload may start. */
-export function resetToUploadable(
-  ctx: RegistryContext,
+export async function resetToUploadable(
+  tx: Repositories,
   binary: BinaryRow,
   hashError: string | null = null,
-): void {
-  dropParts(ctx, binary);
-  ctx.db.run(
-    `UPDATE binaries SET state = 'uploadable', blob_hash = NULL, hash_error = ?,
-     upload_generation = upload_generation + 1, updated_at = ? WHERE id = ?`,
-    hashError,
-    nowTimestamp(),
-    binary.id,
-  );
-  releaseBlob(ctx, binary.blob_hash);
+) {
+  const at = nowTimestamp();
+  await dropContent(tx, binary, at);
+  await tx.binaries.transition(binary.id, { to: 'uploadable', hashError }, at);
 }
 
 /** Content deleted for good; the record stays as `destroyed` and frees its target. */
-export function destroy(ctx: RegistryContext, binary: BinaryRow): void {
-  dropParts(ctx, binary);
-  ctx.db.run(
-    "UPDATE binaries SET state = 'destroyed', blob_hash = NULL, updated_at = ? WHERE id = ?",
-    nowTimestamp(),
-    binary.id,
-  );
-  releaseBlob(ctx, binary.blob_hash);
+export async function destroy(tx: Repositories, binary: BinaryRow) {
+  const at = nowTimestamp();
+  await dropContent(tx, binary, at);
+  await tx.binaries.transition(binary.id, { to: 'destroyed' }, at);
 }
 
-export function signatureCount(ctx: RegistryContext, binaryId: string): number {
-  return Number(
-    ctx.db.get<{ n: number }>('SELECT count(*) AS n FROM binary_signatures WHERE binary_id = ?', binaryId)!.n,
-  );
+/** Never verified, never signed: the record goes, and any parts with it. */
+export async function deleteUnfinished(tx: Repositories, binary: BinaryRow) {
+  await tx.binaries.delete(binary.id);
+  await tx.contentGarbage.add({ kind: 'parts', binaryId: binary.id }, nowTimestamp());
 }
 
 function refuse(from: BinaryStateName, to: BinaryStateName, why?: string): never {
@@ -104,40 +93,33 @@ function refuse(from: BinaryStateName, to: BinaryStateName, why?: string): never
 }
 
 /** Applies a client-requested state change. Returns true when the binary entered `hashing`. */
-export function transition(ctx: RegistryContext, binary: BinaryRow, to: BinaryStateName): boolean {
+export async function transition(tx: Repositories, binary: BinaryRow, to: BinaryStateName): Promise<boolean> {
   const from = binary.state;
   if (from === to) return false;
-  const set = (state: BinaryStateName, extra = '') =>
-    ctx.db.run(
-      `UPDATE binaries SET state = ?, updated_at = ?${extra} WHERE id = ?`,
-      state,
-      nowTimestamp(),
-      binary.id,
-    );
   switch (`${from}->${to}`) {
     case 'uploadable->hashable': {
-      const reason = incompleteReason(binary, partsOf(ctx, binary.id));
+      const reason = incompleteReason(binary, await tx.parts.list(binary.id));
       if (reason) refuse(from, to, reason);
-      set('hashable', ', hash_error = NULL');
+      await tx.binaries.transition(binary.id, { to: 'hashable' }, nowTimestamp());
       return false;
     }
     case 'hashable->hashing':
-      set('hashing');
+      await tx.binaries.transition(binary.id, { to: 'hashing' }, nowTimestamp());
       return true;
     case 'hashable->uploadable':
     case 'hashing->uploadable':
     case 'signable->uploadable':
-      resetToUploadable(ctx, binary);
+      await resetToUploadable(tx, binary);
       return false;
     case 'signable->signed':
-      if (signatureCount(ctx, binary.id) === 0) {
+      if ((await tx.signatures.count(binary.id)) === 0) {
         refuse(from, to, 'the binary has no signature yet; create a binary signature first');
       }
-      set('signed');
+      await tx.binaries.transition(binary.id, { to: 'signed' }, nowTimestamp());
       return false;
     case 'signable->destroyed':
     case 'signed->destroyed':
-      destroy(ctx, binary);
+      await destroy(tx, binary);
       return false;
     default:
       return refuse(from, to);

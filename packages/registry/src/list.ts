@@ -1,6 +1,7 @@
 import type { RegistryContext } from './context.js';
 import { fieldError } from './http.js';
-import { compileSearch, type Condition, type SearchFields } from './search.js';
+import { compileSearch, type SearchFields } from './search.js';
+import type { Listable } from './store/store.js';
 
 /**
  * `limit` (1..100, default 10), `order` by insertion (`asc` default), `search`, and an opaque `page` cursor
@@ -40,13 +41,12 @@ function parseLimit(value: string | null): number {
   return limit;
 }
 
-export function listRows<T extends { seq: number }>(
+export async function listRows<T extends { seq: number }>(
   ctx: RegistryContext,
   query: URLSearchParams,
-  table: string,
+  repo: Listable<T>,
   fields: SearchFields,
-  scope: Condition = { sql: '1', params: [] },
-): { rows: T[]; next_page: string | null } {
+): Promise<{ rows: T[]; next_page: string | null }> {
   const limit = parseLimit(query.get('limit'));
   const page = query.get('page');
   let cursor: Cursor;
@@ -57,21 +57,11 @@ export function listRows<T extends { seq: number }>(
     if (order !== 'asc' && order !== 'desc') throw fieldError('order', 'must be asc or desc');
     cursor = { s: order === 'asc' ? 0 : Number.MAX_SAFE_INTEGER, o: order, q: query.get('search') };
   }
-  const search = compileSearch(cursor.q, fields);
-  const rows = ctx.db.all<T>(
-    `SELECT t.* FROM ${table} t WHERE t.org = ? AND (${scope.sql}) AND (${search.sql}) AND t.seq ${cursor.o === 'asc' ? '>' : '<'} ?
-     ORDER BY t.seq ${cursor.o === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`,
-    ctx.org,
-    ...scope.params,
-    ...search.params,
-    cursor.s,
-    limit + 1,
-  );
-  const more = rows.length > limit;
-  const pageRows = more ? rows.slice(0, limit) : rows;
-  const last = pageRows[pageRows.length - 1];
+  const filters = compileSearch(cursor.q, fields);
+  const { rows, more } = await repo.list({ org: ctx.org, limit, order: cursor.o, after: cursor.s, filters });
+  const last = rows[rows.length - 1];
   return {
-    rows: pageRows,
+    rows,
     next_page: more && last ? encodeCursor({ s: last.seq, o: cursor.o, q: cursor.q }) : null,
   };
 }

@@ -1,7 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
 import type { RegistryContext } from './context.js';
-import { partsOf } from './lifecycle.js';
 
 interface Prefix {
   /** Part files (`<index>-<sha256>`) hashed so far, in index order. */
@@ -33,7 +31,7 @@ export class PrefixDigests {
   private readonly prefixes = new Map<string, Prefix>();
 
   constructor(
-    private readonly ctx: Pick<RegistryContext, 'db' | 'storage' | 'logger'>,
+    private readonly ctx: Pick<RegistryContext, 'store' | 'blobs' | 'logger'>,
     private readonly signal: AbortSignal,
   ) {}
 
@@ -59,9 +57,8 @@ export class PrefixDigests {
     await prefix.busy;
     this.prefixes.delete(binaryId);
     if (prefix.files.length === 0 || !samePrefix(prefix.files, files)) return undefined;
-    const unchanged = prefix.files.every(
-      (file, i) => stampOf(this.ctx.storage.partPath(binaryId, file)) === prefix.stamps[i],
-    );
+    const stamps = await Promise.all(prefix.files.map((file) => this.ctx.blobs.partVersion(binaryId, file)));
+    const unchanged = stamps.every((stamp, i) => stamp !== undefined && stamp === prefix.stamps[i]);
     if (!unchanged) {
       this.ctx.logger.warning(
         `binary ${binaryId}: a part changed on disk after it arrived; reading it all again`,
@@ -96,7 +93,7 @@ export class PrefixDigests {
 
   private async advance(binaryId: string, prefix: Prefix): Promise<void> {
     if (this.prefixes.get(binaryId) !== prefix) return;
-    const parts = partsOf(this.ctx as RegistryContext, binaryId);
+    const parts = await this.ctx.store.parts.list(binaryId);
     // A re-upload of a part under the same name gets a new row time: that, too, restarts the prefix.
     const keys = parts.map((p) => (p.state === 'valid' ? `${p.file}@${p.updated_at}` : null));
     if (!samePrefix(prefix.keys, keys)) {
@@ -116,13 +113,9 @@ export class PrefixDigests {
   }
 
   private async hashFileInto(binaryId: string, file: string, prefix: Prefix): Promise<void> {
-    const path = this.ctx.storage.partPath(binaryId, file);
-    const stamp = stampOf(path);
-    const stream = createReadStream(path, {
-      signal: this.signal,
-      highWaterMark: 1024 * 1024,
-    });
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const stamp = await this.ctx.blobs.partVersion(binaryId, file);
+    if (stamp === undefined) throw new Error(`part ${file} is gone`);
+    for await (const chunk of this.ctx.blobs.readPart(binaryId, file, this.signal)) {
       prefix.hash.update(chunk);
       prefix.bytes += chunk.length;
     }
@@ -134,9 +127,4 @@ export class PrefixDigests {
 function samePrefix(prefix: string[], files: (string | null)[]): boolean {
   if (prefix.length > files.length) return false;
   return prefix.every((file, i) => files[i] === file);
-}
-
-function stampOf(path: string): string {
-  const info = statSync(path, { bigint: true });
-  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 }

@@ -7,7 +7,7 @@ import type {
   PartRow,
   SignatureRow,
   SigningKeyRow,
-} from './rows.js';
+} from './store/rows.js';
 
 /** Rows → wire objects with the field names and nullability of protocol.md §3. */
 
@@ -47,12 +47,8 @@ export function publicKeyPem(rawBase64: string): string {
   return `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
 }
 
-export function binaryJson(ctx: RegistryContext, row: BinaryRow) {
-  const signatures = ctx.db.all<{ signature: string; signing_key_id: string; keyid: string; value: string }>(
-    `SELECT s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
-     JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ? ORDER BY s.seq`,
-    row.id,
-  );
+export async function binaryJson(ctx: RegistryContext, row: BinaryRow) {
+  const signatures = await ctx.store.signatures.forBinary(row.id);
   return {
     artifact_version_prn: formatPrn(row.org, 'artifact_version', row.artifact_version_id),
     custom_metadata: metadata(row.custom_metadata),
@@ -104,11 +100,8 @@ export function signingKeyJson(ctx: RegistryContext, row: SigningKeyRow) {
   };
 }
 
-export function signatureJson(ctx: RegistryContext, row: SignatureRow) {
-  const key = ctx.db.get<{ keyid: string }>(
-    'SELECT keyid FROM signing_keys WHERE id = ?',
-    row.signing_key_id,
-  );
+export async function signatureJson(ctx: RegistryContext, row: SignatureRow) {
+  const key = await ctx.store.signingKeys.find(row.org, row.signing_key_id);
   return {
     binary_prn: formatPrn(row.org, 'binary', row.binary_id),
     inserted_at: row.inserted_at,

@@ -1,17 +1,16 @@
 import { parsePrn, type PrnType } from '@peridio-actions/core';
-import type { SQLInputValue } from 'node:sqlite';
 import { HttpError } from './http.js';
+import type { Filter } from './store/store.js';
 
 /**
  * The search query language of Peridio's Admin API (protocol.md §2.3): up to 5 clauses joined by ` and `,
  * each `field<op>value`, with `:` equals, `~` substring, `-` case-insensitive substring and the four
- * comparisons; strings single-quoted with `\'`. Compiled to a parameterised SQL condition over alias `t`.
+ * comparisons; strings single-quoted with `\'`. Parsed into typed filters the Store applies.
  */
-export type FieldKind = 'string' | 'prn' | 'date' | 'integer' | 'enum';
+export type FieldKind = 'string' | 'prn' | 'date' | 'integer';
 export type Operator = ':' | '~' | '-' | '<' | '<=' | '>' | '>=';
 
 export interface SearchField {
-  column: string;
   kind: FieldKind;
   ops: Operator[];
   prnType?: PrnType;
@@ -20,24 +19,14 @@ export interface SearchField {
 export type SearchFields = Record<string, SearchField>;
 
 const CMP: Operator[] = [':', '<', '<=', '>', '>='];
-export const dateField = (column: string): SearchField => ({ column, kind: 'date', ops: CMP });
-export const integerField = (column: string): SearchField => ({ column, kind: 'integer', ops: CMP });
-export const stringField = (column: string, ops: Operator[] = [':']): SearchField => ({
-  column,
-  kind: 'string',
-  ops,
-});
-export const prnField = (column: string, prnType: PrnType): SearchField => ({
-  column,
+export const dateField = (): SearchField => ({ kind: 'date', ops: CMP });
+export const integerField = (): SearchField => ({ kind: 'integer', ops: CMP });
+export const stringField = (ops: Operator[] = [':']): SearchField => ({ kind: 'string', ops });
+export const prnField = (prnType: PrnType): SearchField => ({
   kind: 'prn',
   ops: [':'],
   prnType,
 });
-
-export interface Condition {
-  sql: string;
-  params: SQLInputValue[];
-}
 
 interface Clause {
   field: string;
@@ -107,7 +96,7 @@ function parseClause(text: string): Clause {
 
 const DATE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/;
 
-function compileClause(clause: Clause, fields: SearchFields): Condition {
+function compileClause(clause: Clause, fields: SearchFields): Filter {
   const spec = fields[clause.field];
   const known = Object.keys(fields).join(', ');
   if (!spec)
@@ -117,18 +106,19 @@ function compileClause(clause: Clause, fields: SearchFields): Condition {
       `operator "${clause.op}" is not supported for "${clause.field}" (supported: ${spec.ops.join(' ')})`,
     );
   }
-  const col = spec.column;
-  const sqlOp = clause.op === ':' ? '=' : clause.op;
+  const field = clause.field;
+  const op =
+    clause.op === ':' ? '=' : clause.op === '~' ? 'contains' : clause.op === '-' ? 'icontains' : clause.op;
   switch (spec.kind) {
     case 'prn': {
       const prn = parsePrn(clause.value);
       // A PRN of another type or organization can match nothing here; that is an empty result, not an error.
-      if (!prn?.id || prn.type !== spec.prnType) return { sql: '0', params: [] };
-      return { sql: `(t.org = ? AND ${col} = ?)`, params: [prn.org.toLowerCase(), prn.id.toLowerCase()] };
+      if (!prn?.id || prn.type !== spec.prnType) return { field, never: true };
+      return { field, op: '=', prn: { org: prn.org.toLowerCase(), id: prn.id.toLowerCase() } };
     }
     case 'integer': {
       if (!/^-?\d+$/.test(clause.value)) throw unsupported(`value of "${clause.field}" must be an integer`);
-      return { sql: `${col} ${sqlOp} ?`, params: [Number(clause.value)] };
+      return { field, op, value: Number(clause.value) };
     }
     case 'date': {
       const m = DATE.exec(clause.value);
@@ -136,23 +126,19 @@ function compileClause(clause: Clause, fields: SearchFields): Condition {
         throw unsupported(`value of "${clause.field}" must be a quoted date-time 'YYYY-MM-DDTHH:MM:SSZ'`);
       const [, seconds, fraction] = m as unknown as [string, string, string | undefined];
       if (clause.op === ':' && fraction === undefined)
-        return { sql: `substr(${col}, 1, 19) = ?`, params: [seconds] };
-      return { sql: `${col} ${sqlOp} ?`, params: [`${seconds}.${(fraction ?? '').padEnd(6, '0')}Z`] };
+        return { field, op, value: seconds, secondsOnly: true };
+      return { field, op, value: `${seconds}.${(fraction ?? '').padEnd(6, '0')}Z` };
     }
-    default: {
-      if (clause.op === '~') return { sql: `instr(${col}, ?) > 0`, params: [clause.value] };
-      if (clause.op === '-') return { sql: `instr(lower(${col}), lower(?)) > 0`, params: [clause.value] };
-      return { sql: `${col} ${sqlOp} ?`, params: [clause.value] };
-    }
+    default:
+      return { field, op, value: clause.value };
   }
 }
 
 export const MAX_CLAUSES = 5;
 
-export function compileSearch(query: string | null, fields: SearchFields): Condition {
-  if (query === null || query.trim() === '') return { sql: '1', params: [] };
+export function compileSearch(query: string | null, fields: SearchFields): Filter[] {
+  if (query === null || query.trim() === '') return [];
   const clauses = splitClauses(query);
   if (clauses.length > MAX_CLAUSES) throw unsupported(`at most ${MAX_CLAUSES} clauses joined by "and"`);
-  const compiled = clauses.map((text) => compileClause(parseClause(text), fields));
-  return { sql: compiled.map((c) => `(${c.sql})`).join(' AND '), params: compiled.flatMap((c) => c.params) };
+  return clauses.map((text) => compileClause(parseClause(text), fields));
 }

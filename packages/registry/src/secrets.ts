@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database } from './db.js';
+import type { Store } from './store/store.js';
 
 /** A secret kept in a 0600 file of the data dir, created on first use. */
 function fileSecret(dataDir: string, name: string, make: () => string): { value: string; created: boolean } {
@@ -34,10 +34,6 @@ export function loadPresignSecret(dataDir: string): Buffer {
 }
 
 /** The registry's one organization, created with the database. */
-export function loadOrganization(db: Database): string {
-  const row = db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'organization'");
-  if (row) return row.value;
-  const org = randomUUID();
-  db.run("INSERT INTO meta (key, value) VALUES ('organization', ?)", org);
-  return org;
+export async function loadOrganization(store: Store): Promise<string> {
+  return (await store.meta.get('organization')) ?? store.meta.setIfAbsent('organization', randomUUID());
 }

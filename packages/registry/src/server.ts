@@ -1,26 +1,30 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '@peridio-actions/core';
+import type { BlobStore } from './blobs/blob-store.js';
+import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import type { RegistryContext } from './context.js';
-import { Database } from './db.js';
-import { downloadRoutes } from './download.js';
 import { Hasher } from './hasher.js';
 import { detailError, HttpError, sendJson } from './http.js';
+import { Janitor } from './janitor.js';
 import { findBinary } from './lifecycle.js';
+import { KeyedLock } from './lock.js';
 import { Presigner } from './presign.js';
 import { makeRequest, Router } from './router.js';
 import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { binaryRoutes } from './routes/binaries.js';
+import { downloadRoutes } from './routes/download.js';
 import { partRoutes } from './routes/parts.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
+import { uploadRoutes } from './routes/uploads.js';
 import { loadOrganization, loadPresignSecret } from './secrets.js';
-import { Storage } from './storage.js';
-import { uploadRoutes } from './uploads.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
 
 export interface RegistryOptions {
   dataDir: string;
@@ -31,6 +35,10 @@ export interface RegistryOptions {
   /** Artificial delay before the server-side hash check, to exercise clients' polling. */
   hashingDelayMs?: number;
   logger?: Logger;
+  /** Records; default: SQLite in <dataDir>/registry.db. The registry closes it. */
+  store?: Store;
+  /** Content; default: the local filesystem under dataDir. */
+  blobs?: BlobStore;
 }
 
 export interface Registry {
@@ -69,35 +77,40 @@ function loggablePath(url: string): string {
   return url;
 }
 
-/** Part directories that no binary in an upload state owns: left by a crash between two steps. */
-function sweepOrphanParts(ctx: RegistryContext): void {
-  for (const name of readdirSync(ctx.storage.partsDir)) {
-    const binary = /^[0-9a-f-]{36}$/.test(name) ? findBinary(ctx, name) : undefined;
+/** Parts that no binary in an upload state owns: left by a crash between two steps. */
+async function sweepOrphanParts(ctx: RegistryContext): Promise<void> {
+  for (const id of await ctx.blobs.partOwners()) {
+    const binary = await findBinary(ctx, id);
     if (!binary || !['uploadable', 'hashable', 'hashing'].includes(binary.state))
-      ctx.storage.removePartsSync(name);
+      await ctx.blobs.removeParts(id);
   }
 }
 
-export function createRegistry(options: RegistryOptions): Registry {
+export async function createRegistry(options: RegistryOptions): Promise<Registry> {
   const logger = options.logger ?? silentLogger;
   mkdirSync(options.dataDir, { recursive: true });
-  const db = new Database(join(options.dataDir, 'registry.db'));
-  const storage = new Storage(options.dataDir);
+  const store = options.store ?? new SqliteStore(join(options.dataDir, 'registry.db'));
+  const blobs = options.blobs ?? (await LocalBlobStore.open(options.dataDir));
+  const locks = new KeyedLock();
   const presigner = new Presigner(loadPresignSecret(options.dataDir), options.presignTtlSeconds ?? 3600);
   const publicUrl = options.publicUrl?.replace(/\/+$/, '');
   let hasher: Hasher;
   const context: RegistryContext = {
-    db,
-    storage,
+    store,
+    blobs,
+    locks,
+    janitor: new Janitor(store, blobs, locks, logger),
     presigner,
     logger,
-    org: loadOrganization(db),
+    org: await loadOrganization(store),
     publicUrl,
     enqueueHashing: (id) => hasher.enqueue(id),
     partValid: (id) => hasher.prefixes.partValid(id),
   };
   hasher = new Hasher(context, options.hashingDelayMs ?? 0);
-  sweepOrphanParts(context);
+  // What a crash left: content deletions not yet done, parts no upload owns.
+  await context.janitor.sweep();
+  await sweepOrphanParts(context);
 
   const router = new Router([
     ...artifactRoutes(context),
@@ -164,7 +177,7 @@ export function createRegistry(options: RegistryOptions): Registry {
   const server = createServer({ requestTimeout: 3_600_000, headersTimeout: 60_000 }, (req, res) => {
     void handle(req, res);
   });
-  hasher.requeueInterrupted();
+  await hasher.requeueInterrupted();
 
   let closing: Promise<void> | undefined;
   return {
@@ -198,7 +211,7 @@ export function createRegistry(options: RegistryOptions): Registry {
           server.closeIdleConnections();
         });
         await hasher.close();
-        db.close();
+        await store.close();
       })();
       return closing;
     },

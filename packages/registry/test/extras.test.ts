@@ -1,6 +1,6 @@
 import { get, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRange } from '../src/download.js';
+import { parseRange } from '../src/routes/download.js';
 import { nowTimestamp } from '../src/time.js';
 import {
   createBinary,

@@ -56,7 +56,7 @@ export async function startTestRegistry(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'registry-test-'));
   const apiKey = options.apiKey ?? 'test-key';
   const logger = memoryLogger();
-  const registry = createRegistry({ logger, ...options, dataDir, apiKey });
+  const registry = await createRegistry({ logger, ...options, dataDir, apiKey });
   const { url } = await registry.listen(0);
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(url + path, {

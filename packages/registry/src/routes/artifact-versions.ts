@@ -12,30 +12,21 @@ import { fieldError, notFound } from '../http.js';
 import { listRows } from '../list.js';
 import { artifactVersionJson } from '../records.js';
 import type { Route } from '../router.js';
-import type { ArtifactVersionRow } from '../rows.js';
+import type { ArtifactVersionRow } from '../store/rows.js';
 import { dateField, prnField, stringField, type SearchFields } from '../search.js';
 import { nowTimestamp } from '../time.js';
-import { findArtifact } from './artifacts.js';
 
 const SEARCH: SearchFields = {
-  artifact_prn: prnField('t.artifact_id', 'artifact'),
-  description: stringField('t.description', [':', '~']),
-  inserted_at: dateField('t.inserted_at'),
-  prn: prnField('t.id', 'artifact_version'),
-  updated_at: dateField('t.updated_at'),
-  version: stringField('t.version', [':', '~', '-']),
+  artifact_prn: prnField('artifact'),
+  description: stringField([':', '~']),
+  inserted_at: dateField(),
+  prn: prnField('artifact_version'),
+  updated_at: dateField(),
+  version: stringField([':', '~', '-']),
 };
 
-export function findArtifactVersion(ctx: RegistryContext, id: string): ArtifactVersionRow | undefined {
-  return ctx.db.get<ArtifactVersionRow>(
-    'SELECT * FROM artifact_versions WHERE id = ? AND org = ?',
-    id,
-    ctx.org,
-  );
-}
-
-function getVersion(ctx: RegistryContext, prn: string): ArtifactVersionRow {
-  const row = findArtifactVersion(ctx, idFromPathPrn(ctx, prn, 'artifact_version'));
+async function getVersion(ctx: RegistryContext, prn: string): Promise<ArtifactVersionRow> {
+  const row = await ctx.store.artifactVersions.find(ctx.org, idFromPathPrn(ctx, prn, 'artifact_version'));
   if (!row) throw notFound();
   return row;
 }
@@ -53,33 +44,23 @@ export function artifactVersionRoutes(ctx: RegistryContext): Route[] {
         const description = optionalString(input, 'description', 256, { allowControl: true }) ?? null;
         const metadata = optionalMetadata(input) ?? null;
         const id = optionalId(input) ?? randomUUID();
-        const row = ctx.db.transaction(() => {
-          if (!findArtifact(ctx, artifactId)) throw notFound(`artifact_prn ${String(input.artifact_prn)}`);
-          if (
-            ctx.db.get(
-              'SELECT 1 FROM artifact_versions WHERE artifact_id = ? AND version = ?',
-              artifactId,
-              version,
-            )
-          ) {
+        const row = await ctx.store.transaction(async (tx) => {
+          if (!(await tx.artifacts.find(ctx.org, artifactId)))
+            throw notFound(`artifact_prn ${String(input.artifact_prn)}`);
+          if (await tx.artifactVersions.versionTaken(artifactId, version))
             throw fieldError('version', 'has already been taken');
-          }
-          if (ctx.db.get('SELECT 1 FROM artifact_versions WHERE id = ?', id))
-            throw fieldError('id', 'has already been taken');
+          if (await tx.artifactVersions.idTaken(id)) throw fieldError('id', 'has already been taken');
           const now = nowTimestamp();
-          ctx.db.run(
-            `INSERT INTO artifact_versions (id, org, artifact_id, version, description, custom_metadata, inserted_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          return tx.artifactVersions.insert({
             id,
-            ctx.org,
-            artifactId,
+            org: ctx.org,
+            artifact_id: artifactId,
             version,
             description,
-            metadata,
-            now,
-            now,
-          );
-          return findArtifactVersion(ctx, id)!;
+            custom_metadata: metadata,
+            inserted_at: now,
+            updated_at: now,
+          });
         });
         return { status: 201, body: { artifact_version: artifactVersionJson(ctx, row) } };
       },
@@ -88,8 +69,8 @@ export function artifactVersionRoutes(ctx: RegistryContext): Route[] {
       method: 'GET',
       pattern: '/artifact_versions',
       auth: true,
-      handler({ query }) {
-        const page = listRows<ArtifactVersionRow>(ctx, query, 'artifact_versions', SEARCH);
+      async handler({ query }) {
+        const page = await listRows(ctx, query, ctx.store.artifactVersions, SEARCH);
         return {
           status: 200,
           body: {
@@ -103,10 +84,10 @@ export function artifactVersionRoutes(ctx: RegistryContext): Route[] {
       method: 'GET',
       pattern: '/artifact_versions/:prn',
       auth: true,
-      handler({ params }) {
+      async handler({ params }) {
         return {
           status: 200,
-          body: { artifact_version: artifactVersionJson(ctx, getVersion(ctx, params.prn!)) },
+          body: { artifact_version: artifactVersionJson(ctx, await getVersion(ctx, params.prn!)) },
         };
       },
     },
@@ -115,45 +96,35 @@ export function artifactVersionRoutes(ctx: RegistryContext): Route[] {
       pattern: '/artifact_versions/:prn',
       auth: true,
       async handler({ params, body }) {
-        const existing = getVersion(ctx, params.prn!);
+        const existing = await getVersion(ctx, params.prn!);
         const input = await body();
         const version = optionalString(input, 'version', 128);
         if (version !== undefined && version !== existing.version)
           throw fieldError('version', 'cannot be changed');
         const description = optionalString(input, 'description', 256, { allowControl: true });
         const metadata = optionalMetadata(input);
-        ctx.db.run(
-          `UPDATE artifact_versions SET description = coalesce(?, description),
-           custom_metadata = coalesce(?, custom_metadata), updated_at = ? WHERE id = ?`,
-          description ?? null,
-          metadata ?? null,
-          nowTimestamp(),
-          existing.id,
-        );
-        return {
-          status: 200,
-          body: { artifact_version: artifactVersionJson(ctx, findArtifactVersion(ctx, existing.id)!) },
-        };
+        const row = await ctx.store.artifactVersions.update(existing.id, {
+          description,
+          custom_metadata: metadata,
+          updated_at: nowTimestamp(),
+        });
+        return { status: 200, body: { artifact_version: artifactVersionJson(ctx, row) } };
       },
     },
     {
       method: 'DELETE',
       pattern: '/artifact_versions/:prn',
       auth: true,
-      handler({ params }) {
-        const existing = getVersion(ctx, params.prn!);
-        ctx.db.transaction(() => {
-          const live = ctx.db.get(
-            "SELECT 1 FROM binaries WHERE artifact_version_id = ? AND state <> 'destroyed'",
-            existing.id,
-          );
-          if (live)
+      async handler({ params }) {
+        const existing = await getVersion(ctx, params.prn!);
+        await ctx.store.transaction(async (tx) => {
+          if (await tx.binaries.hasLive(existing.id))
             throw fieldError(
               'artifact_version',
               'has binaries that are not destroyed; destroy or delete them first',
             );
           // Destroyed binaries hold no content; their records (and signatures) go with the version.
-          ctx.db.run('DELETE FROM artifact_versions WHERE id = ?', existing.id);
+          await tx.artifactVersions.delete(existing.id);
         });
         return { status: 204 };
       },

@@ -1,3 +1,4 @@
+import { BINARY_STATES, MAX_BINARY_SIZE } from '@peridio-actions/core';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import {
@@ -13,42 +14,30 @@ import {
   sha256Field,
 } from '../fields.js';
 import { fieldError, notFound } from '../http.js';
-import { BINARY_STATES, destroy, findBinary, transition } from '../lifecycle.js';
+import { changeBinary, deleteUnfinished, destroy, findBinary, transition } from '../lifecycle.js';
 import { listRows } from '../list.js';
 import { binaryJson } from '../records.js';
 import type { Route } from '../router.js';
-import type { BinaryRow, BinaryStateName } from '../rows.js';
+import type { BinaryRow, BinaryStateName } from '../store/rows.js';
 import { dateField, integerField, prnField, stringField, type SearchFields } from '../search.js';
 import { nowTimestamp } from '../time.js';
-import { findArtifactVersion } from './artifact-versions.js';
-
-export const MAX_BINARY_SIZE = 53_687_091_200_000;
 
 const SEARCH: SearchFields = {
-  artifact_version_prn: prnField('t.artifact_version_id', 'artifact_version'),
-  description: stringField('t.description', [':', '~']),
-  hash: stringField('t.hash'),
-  inserted_at: dateField('t.inserted_at'),
-  prn: prnField('t.id', 'binary'),
-  size: integerField('t.size'),
-  state: stringField('t.state'),
-  target: stringField('t.target', [':', '~']),
-  updated_at: dateField('t.updated_at'),
+  artifact_version_prn: prnField('artifact_version'),
+  description: stringField([':', '~']),
+  hash: stringField(),
+  inserted_at: dateField(),
+  prn: prnField('binary'),
+  size: integerField(),
+  state: stringField(),
+  target: stringField([':', '~']),
+  updated_at: dateField(),
 };
 
-export function getBinary(ctx: RegistryContext, prn: string): BinaryRow {
-  const row = findBinary(ctx, idFromPathPrn(ctx, prn, 'binary'));
+export async function getBinary(ctx: RegistryContext, prn: string): Promise<BinaryRow> {
+  const row = await findBinary(ctx, idFromPathPrn(ctx, prn, 'binary'));
   if (!row) throw notFound();
   return row;
-}
-
-function assertTargetFree(ctx: RegistryContext, versionId: string, target: string) {
-  const clash = ctx.db.get(
-    "SELECT 1 FROM binaries WHERE artifact_version_id = ? AND target = ? AND state <> 'destroyed'",
-    versionId,
-    target,
-  );
-  if (clash) throw fieldError('target', 'has already been taken');
 }
 
 function requestedState(input: Record<string, unknown>): BinaryStateName | undefined {
@@ -57,6 +46,30 @@ function requestedState(input: Record<string, unknown>): BinaryStateName | undef
   if (!BINARY_STATES.includes(state))
     throw fieldError('state', `is invalid: must be one of ${BINARY_STATES.join(', ')}`);
   return state;
+}
+
+interface BinaryPatch {
+  state: BinaryStateName | undefined;
+  hash: string | undefined;
+  size: number | undefined;
+  description: string | undefined;
+  metadata: string | undefined;
+}
+
+/**
+ * The whole request is checked before anything changes: new content (hash, size) needs the binary to end
+ * up `uploadable`, so `{state: "destroyed", hash}` is refused as a whole, with the content untouched.
+ */
+function checkContentChange(binary: BinaryRow, patch: BinaryPatch): void {
+  const hashChanges = patch.hash !== undefined && patch.hash !== binary.hash;
+  const sizeChanges = patch.size !== undefined && patch.size !== binary.size;
+  const after = patch.state ?? binary.state;
+  if ((hashChanges || sizeChanges) && after !== 'uploadable') {
+    throw fieldError(
+      hashChanges ? 'hash' : 'size',
+      `can only change while the binary is uploadable (it is ${after}); reset it to uploadable first`,
+    );
+  }
 }
 
 export function binaryRoutes(ctx: RegistryContext): Route[] {
@@ -74,51 +87,46 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
         const description = optionalString(input, 'description', 256, { allowControl: true }) ?? null;
         const metadata = optionalMetadata(input) ?? null;
         const id = optionalId(input) ?? randomUUID();
-        const row = ctx.db.transaction(() => {
-          if (!findArtifactVersion(ctx, versionId)) {
+        const row = await ctx.store.transaction(async (tx) => {
+          if (!(await tx.artifactVersions.find(ctx.org, versionId))) {
             throw notFound(`artifact_version_prn ${String(input.artifact_version_prn)}`);
           }
-          assertTargetFree(ctx, versionId, target);
-          if (ctx.db.get('SELECT 1 FROM binaries WHERE id = ?', id))
-            throw fieldError('id', 'has already been taken');
+          if (await tx.binaries.findLive(versionId, target))
+            throw fieldError('target', 'has already been taken');
+          if (await tx.binaries.idTaken(id)) throw fieldError('id', 'has already been taken');
           const now = nowTimestamp();
-          ctx.db.run(
-            `INSERT INTO binaries (id, org, artifact_version_id, target, hash, size, state, description,
-             custom_metadata, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'uploadable', ?, ?, ?, ?)`,
+          return tx.binaries.insert({
             id,
-            ctx.org,
-            versionId,
+            org: ctx.org,
+            artifact_version_id: versionId,
             target,
             hash,
             size,
             description,
-            metadata,
-            now,
-            now,
-          );
-          return findBinary(ctx, id)!;
+            custom_metadata: metadata,
+            inserted_at: now,
+            updated_at: now,
+          });
         });
-        return { status: 201, body: { binary: binaryJson(ctx, row) } };
+        return { status: 201, body: { binary: await binaryJson(ctx, row) } };
       },
     },
     {
       method: 'GET',
       pattern: '/binaries',
       auth: true,
-      handler({ query }) {
-        const page = listRows<BinaryRow>(ctx, query, 'binaries', SEARCH);
-        return {
-          status: 200,
-          body: { binaries: page.rows.map((r) => binaryJson(ctx, r)), next_page: page.next_page },
-        };
+      async handler({ query }) {
+        const page = await listRows(ctx, query, ctx.store.binaries, SEARCH);
+        const binaries = await Promise.all(page.rows.map((r) => binaryJson(ctx, r)));
+        return { status: 200, body: { binaries, next_page: page.next_page } };
       },
     },
     {
       method: 'GET',
       pattern: '/binaries/:prn',
       auth: true,
-      handler({ params }) {
-        return { status: 200, body: { binary: binaryJson(ctx, getBinary(ctx, params.prn!)) } };
+      async handler({ params }) {
+        return { status: 200, body: { binary: await binaryJson(ctx, await getBinary(ctx, params.prn!)) } };
       },
     },
     {
@@ -126,58 +134,48 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
       pattern: '/binaries/:prn',
       auth: true,
       async handler({ params, body }) {
-        const existing = getBinary(ctx, params.prn!);
+        const existing = await getBinary(ctx, params.prn!);
         const input = await body();
-        const state = requestedState(input);
-        const hash = sha256Field(input, 'hash', false);
-        const size = optionalInteger(input, 'size', 0, MAX_BINARY_SIZE);
-        const description = optionalString(input, 'description', 256, { allowControl: true });
-        const metadata = optionalMetadata(input);
+        const patch: BinaryPatch = {
+          state: requestedState(input),
+          hash: sha256Field(input, 'hash', false),
+          size: optionalInteger(input, 'size', 0, MAX_BINARY_SIZE),
+          description: optionalString(input, 'description', 256, { allowControl: true }),
+          metadata: optionalMetadata(input),
+        };
         let startHashing = false;
-        const row = ctx.db.transaction(() => {
+        const row = await changeBinary(ctx, existing.id, async (tx) => {
+          const current = (await findBinary(ctx, existing.id, tx)) ?? existing;
+          checkContentChange(current, patch);
           // The state first, so `{state: "uploadable", hash, size}` resets and then takes the new content's hash.
-          if (state !== undefined) startHashing = transition(ctx, existing, state);
-          const current = findBinary(ctx, existing.id)!;
-          const contentChanges =
-            (hash !== undefined && hash !== current.hash) || (size !== undefined && size !== current.size);
-          if (contentChanges && current.state !== 'uploadable') {
-            throw fieldError(
-              hash !== undefined && hash !== current.hash ? 'hash' : 'size',
-              `can only change while the binary is uploadable (it is ${current.state}); reset it to uploadable first`,
-            );
+          if (patch.state !== undefined) startHashing = await transition(tx, current, patch.state);
+          const { hash, size, description, metadata } = patch;
+          if ([hash, size, description, metadata].some((v) => v !== undefined)) {
+            return tx.binaries.update(existing.id, {
+              hash,
+              size,
+              description,
+              custom_metadata: metadata,
+              updated_at: nowTimestamp(),
+            });
           }
-          if (contentChanges || description !== undefined || metadata !== undefined) {
-            ctx.db.run(
-              `UPDATE binaries SET hash = coalesce(?, hash), size = coalesce(?, size), description = coalesce(?, description),
-               custom_metadata = coalesce(?, custom_metadata), updated_at = ? WHERE id = ?`,
-              hash ?? null,
-              size ?? null,
-              description ?? null,
-              metadata ?? null,
-              nowTimestamp(),
-              existing.id,
-            );
-          }
-          return findBinary(ctx, existing.id)!;
+          return (await findBinary(ctx, existing.id, tx))!;
         });
         if (startHashing) ctx.enqueueHashing(row.id);
-        return { status: 200, body: { binary: binaryJson(ctx, row) } };
+        return { status: 200, body: { binary: await binaryJson(ctx, row) } };
       },
     },
     {
       method: 'DELETE',
       pattern: '/binaries/:prn',
       auth: true,
-      handler({ params }) {
-        const existing = getBinary(ctx, params.prn!);
-        ctx.db.transaction(() => {
-          if (existing.state === 'signable' || existing.state === 'signed') {
-            destroy(ctx, existing);
-          } else if (existing.state !== 'destroyed') {
-            // Never verified, never signed: nothing worth keeping a record of.
-            ctx.db.run('DELETE FROM binaries WHERE id = ?', existing.id);
-            ctx.storage.removePartsSync(existing.id);
-          }
+      async handler({ params }) {
+        const existing = await getBinary(ctx, params.prn!);
+        await changeBinary(ctx, existing.id, async (tx) => {
+          const current = await findBinary(ctx, existing.id, tx);
+          if (!current || current.state === 'destroyed') return;
+          if (current.state === 'signable' || current.state === 'signed') await destroy(tx, current);
+          else await deleteUnfinished(tx, current);
         });
         return { status: 204 };
       },
@@ -186,8 +184,8 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
       method: 'GET',
       pattern: '/binaries/:prn/download_url',
       auth: true,
-      handler({ params, baseUrl }) {
-        const binary = getBinary(ctx, params.prn!);
+      async handler({ params, baseUrl }) {
+        const binary = await getBinary(ctx, params.prn!);
         if ((binary.state !== 'signable' && binary.state !== 'signed') || !binary.blob_hash) {
           throw fieldError(
             'state',

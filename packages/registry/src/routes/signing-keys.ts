@@ -6,7 +6,8 @@ import { fieldError, notFound } from '../http.js';
 import { listRows } from '../list.js';
 import { signingKeyJson } from '../records.js';
 import type { Route } from '../router.js';
-import type { SigningKeyRow } from '../rows.js';
+import type { SigningKeyRow } from '../store/rows.js';
+import type { Repositories } from '../store/store.js';
 import { dateField, prnField, stringField, type SearchFields } from '../search.js';
 import { nowTimestamp } from '../time.js';
 
@@ -14,36 +15,38 @@ import { nowTimestamp } from '../time.js';
 const MAX_KEY_INPUT = 4096;
 
 const SEARCH: SearchFields = {
-  inserted_at: dateField('t.inserted_at'),
-  keyid: stringField('t.keyid'),
-  name: stringField('t.name', [':', '~']),
-  prn: prnField('t.id', 'signing_key'),
-  updated_at: dateField('t.updated_at'),
-  value: stringField('t.value'),
+  inserted_at: dateField(),
+  keyid: stringField(),
+  name: stringField([':', '~']),
+  prn: prnField('signing_key'),
+  updated_at: dateField(),
+  value: stringField(),
 };
 
-export function findSigningKey(ctx: RegistryContext, id: string): SigningKeyRow | undefined {
-  return ctx.db.get<SigningKeyRow>('SELECT * FROM signing_keys WHERE id = ? AND org = ?', id, ctx.org);
-}
-
 /** By full keyid (hex SHA-256 of the raw key) or Avocado's short form `sha256-<first 16 hex>`. */
-export function findSigningKeyByKeyid(ctx: RegistryContext, keyid: string): SigningKeyRow | undefined {
+export function findSigningKeyByKeyid(
+  ctx: RegistryContext,
+  keyid: string,
+  repos: Repositories = ctx.store,
+): Promise<SigningKeyRow | undefined> {
   const k = keyid.trim().toLowerCase();
   const short = /^sha256-([0-9a-f]{16})$/.exec(k);
-  if (short) {
-    return ctx.db.get<SigningKeyRow>(
-      'SELECT * FROM signing_keys WHERE org = ? AND substr(keyid, 1, 16) = ? ORDER BY seq LIMIT 1',
-      ctx.org,
-      short[1]!,
-    );
-  }
-  return ctx.db.get<SigningKeyRow>('SELECT * FROM signing_keys WHERE org = ? AND keyid = ?', ctx.org, k);
+  if (short) return repos.signingKeys.findByKeyidPrefix(ctx.org, short[1]!);
+  return repos.signingKeys.findByKeyid(ctx.org, k);
 }
 
-function getKey(ctx: RegistryContext, prn: string): SigningKeyRow {
-  const row = findSigningKey(ctx, idFromPathPrn(ctx, prn, 'signing_key'));
+async function getKey(ctx: RegistryContext, prn: string): Promise<SigningKeyRow> {
+  const row = await ctx.store.signingKeys.find(ctx.org, idFromPathPrn(ctx, prn, 'signing_key'));
   if (!row) throw notFound();
   return row;
+}
+
+/**
+ * What core says about a key it refused, as the registry's message: core names the algorithm of a key that
+ * is not Ed25519 ("is an RSA key …"), which is worth passing on; anything else gets the generic hint.
+ */
+function keyRefusal(err: unknown): string | undefined {
+  return err instanceof InputError ? /^Input 'value': (is an? .*)$/.exec(err.message)?.[1] : undefined;
 }
 
 /** A PEM (SPKI) or raw base64 Ed25519 public key → stored raw base64 and its keyid. */
@@ -52,23 +55,18 @@ function normaliseValue(value: string): { value: string; keyid: string } {
   try {
     raw = parsePublicKey(value, 'value');
   } catch (err) {
-    // Core names the algorithm of a key that is not Ed25519 ("is an RSA key …"): pass that on.
-    const named =
-      err instanceof InputError ? /^Input 'value': (is an? .*)$/.exec(err.message)?.[1] : undefined;
     throw fieldError(
       'value',
-      named ?? 'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM',
+      keyRefusal(err) ??
+        'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM',
     );
   }
   return { value: publicKeyValue(raw), keyid: keyIdOf(raw) };
 }
 
-function assertKeyFree(ctx: RegistryContext, keyid: string, exceptId = '') {
-  if (
-    ctx.db.get('SELECT 1 FROM signing_keys WHERE org = ? AND keyid = ? AND id <> ?', ctx.org, keyid, exceptId)
-  ) {
+async function assertKeyFree(ctx: RegistryContext, tx: Repositories, keyid: string, exceptId?: string) {
+  if (await tx.signingKeys.keyidTaken(ctx.org, keyid, exceptId))
     throw fieldError('value', 'has already been taken');
-  }
 }
 
 export function signingKeyRoutes(ctx: RegistryContext): Route[] {
@@ -81,21 +79,18 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
         const input = await body();
         const name = requiredString(input, 'name', 128);
         const key = normaliseValue(requiredString(input, 'value', MAX_KEY_INPUT, { allowControl: true }));
-        const row = ctx.db.transaction(() => {
-          assertKeyFree(ctx, key.keyid);
-          const id = randomUUID();
+        const row = await ctx.store.transaction(async (tx) => {
+          await assertKeyFree(ctx, tx, key.keyid);
           const now = nowTimestamp();
-          ctx.db.run(
-            `INSERT INTO signing_keys (id, org, name, value, keyid, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-            id,
-            ctx.org,
+          return tx.signingKeys.insert({
+            id: randomUUID(),
+            org: ctx.org,
             name,
-            key.value,
-            key.keyid,
-            now,
-            now,
-          );
-          return findSigningKey(ctx, id)!;
+            value: key.value,
+            keyid: key.keyid,
+            inserted_at: now,
+            updated_at: now,
+          });
         });
         return { status: 201, body: { signing_key: signingKeyJson(ctx, row) } };
       },
@@ -104,8 +99,8 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       method: 'GET',
       pattern: '/signing_keys',
       auth: true,
-      handler({ query }) {
-        const page = listRows<SigningKeyRow>(ctx, query, 'signing_keys', SEARCH);
+      async handler({ query }) {
+        const page = await listRows(ctx, query, ctx.store.signingKeys, SEARCH);
         return {
           status: 200,
           body: { signing_keys: page.rows.map((r) => signingKeyJson(ctx, r)), next_page: page.next_page },
@@ -116,8 +111,8 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       method: 'GET',
       pattern: '/signing_keys/:prn',
       auth: true,
-      handler({ params }) {
-        return { status: 200, body: { signing_key: signingKeyJson(ctx, getKey(ctx, params.prn!)) } };
+      async handler({ params }) {
+        return { status: 200, body: { signing_key: signingKeyJson(ctx, await getKey(ctx, params.prn!)) } };
       },
     },
     {
@@ -125,28 +120,24 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       pattern: '/signing_keys/:prn',
       auth: true,
       async handler({ params, body }) {
-        const existing = getKey(ctx, params.prn!);
+        const existing = await getKey(ctx, params.prn!);
         const input = await body();
         const name = optionalString(input, 'name', 128);
         const given = optionalString(input, 'value', MAX_KEY_INPUT, { allowControl: true });
         const key = given === undefined ? undefined : normaliseValue(given);
-        const row = ctx.db.transaction(() => {
+        const row = await ctx.store.transaction(async (tx) => {
           if (key && key.keyid !== existing.keyid) {
-            assertKeyFree(ctx, key.keyid, existing.id);
-            if (ctx.db.get('SELECT 1 FROM binary_signatures WHERE signing_key_id = ?', existing.id)) {
+            await assertKeyFree(ctx, tx, key.keyid, existing.id);
+            if (await tx.signingKeys.inUse(existing.id)) {
               throw fieldError('value', 'cannot change: binary signatures were made with this key');
             }
           }
-          ctx.db.run(
-            `UPDATE signing_keys SET name = coalesce(?, name), value = coalesce(?, value), keyid = coalesce(?, keyid),
-             updated_at = ? WHERE id = ?`,
-            name ?? null,
-            key?.value ?? null,
-            key?.keyid ?? null,
-            nowTimestamp(),
-            existing.id,
-          );
-          return findSigningKey(ctx, existing.id)!;
+          return tx.signingKeys.update(existing.id, {
+            name,
+            value: key?.value,
+            keyid: key?.keyid,
+            updated_at: nowTimestamp(),
+          });
         });
         return { status: 200, body: { signing_key: signingKeyJson(ctx, row) } };
       },
@@ -155,13 +146,13 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       method: 'DELETE',
       pattern: '/signing_keys/:prn',
       auth: true,
-      handler({ params }) {
-        const existing = getKey(ctx, params.prn!);
-        ctx.db.transaction(() => {
-          if (ctx.db.get('SELECT 1 FROM binary_signatures WHERE signing_key_id = ?', existing.id)) {
+      async handler({ params }) {
+        const existing = await getKey(ctx, params.prn!);
+        await ctx.store.transaction(async (tx) => {
+          if (await tx.signingKeys.inUse(existing.id)) {
             throw fieldError('signing_key', 'is used by binary signatures; delete them first');
           }
-          ctx.db.run('DELETE FROM signing_keys WHERE id = ?', existing.id);
+          await tx.signingKeys.delete(existing.id);
         });
         return { status: 204 };
       },

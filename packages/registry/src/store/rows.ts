@@ -1,4 +1,6 @@
-/** Database rows, as node:sqlite returns them. */
+import type { BinaryPartState, BinaryState } from '@peridio-actions/core';
+
+/** Records as a Store returns them. `seq` is the insertion order (listing order and page cursor). */
 export interface ArtifactRow {
   seq: number;
   id: string;
@@ -22,7 +24,7 @@ export interface ArtifactVersionRow {
   updated_at: string;
 }
 
-export type BinaryStateName = 'uploadable' | 'hashable' | 'hashing' | 'signable' | 'signed' | 'destroyed';
+export type BinaryStateName = BinaryState;
 
 export interface BinaryRow {
   seq: number;
@@ -43,7 +45,7 @@ export interface BinaryRow {
   updated_at: string;
 }
 
-export type PartStateName = 'uploadable' | 'invalid_size' | 'invalid_hash' | 'valid';
+export type PartStateName = BinaryPartState;
 
 export interface PartRow {
   binary_id: string;

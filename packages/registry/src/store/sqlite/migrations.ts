@@ -94,4 +94,11 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (binary_id, signing_key_id)
   );
   `,
+  `
+  CREATE TABLE content_garbage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    item TEXT NOT NULL,
+    inserted_at TEXT NOT NULL
+  );
+  `,
 ];

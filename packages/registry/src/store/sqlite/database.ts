@@ -1,5 +1,6 @@
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { MIGRATIONS } from './migrations.js';
+import { UniqueViolation } from '../store.js';
 
 export type Row = Record<string, SQLInputValue>;
 export type Params = SQLInputValue[];
@@ -54,9 +55,29 @@ export class Database {
     return this.statement(sql).all(...params) as T[];
   }
 
-  run(sql: string, ...params: Params): { changes: number } {
-    const result = this.statement(sql).run(...params);
-    return { changes: Number(result.changes) };
+  run(sql: string, ...params: Params): { changes: number; lastId: number } {
+    try {
+      const result = this.statement(sql).run(...params);
+      return { changes: Number(result.changes), lastId: Number(result.lastInsertRowid) };
+    } catch (err) {
+      // "UNIQUE constraint failed: binaries.artifact_version_id, binaries.target" → the last column's name.
+      const m = /UNIQUE constraint failed: (?:.*, )?\w+\.(\w+)$/.exec((err as Error).message);
+      if (m) throw new UniqueViolation(m[1]!);
+      throw err;
+    }
+  }
+
+  /** For an async transaction; the caller serialises them (see SqliteStore). */
+  begin(): void {
+    this.db.exec('BEGIN IMMEDIATE');
+  }
+
+  commit(): void {
+    this.db.exec('COMMIT');
+  }
+
+  rollback(): void {
+    if (this.db.isTransaction) this.db.exec('ROLLBACK');
   }
 
   /** Runs fn atomically. Nested calls join the outer transaction. */

@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { RegistryContext } from './context.js';
-import { detailError, HttpError } from './http.js';
-import { findBinary } from './lifecycle.js';
-import type { Route } from './router.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+import { UUID_PATTERN } from '@peridio-actions/core';
+import type { RegistryContext } from '../context.js';
+import { detailError, HttpError } from '../http.js';
+import { findBinary } from '../lifecycle.js';
+import type { Route } from '../router.js';
 
 /** One `bytes=` range → inclusive [start, end], `undefined` to serve it all, or 416. */
 export function parseRange(header: string | undefined, size: number): [number, number] | undefined {
@@ -42,8 +41,8 @@ export function downloadRoutes(ctx: RegistryContext): Route[] {
       auth: false,
       async handler({ req, res, params, query }) {
         const binaryId = params.binary!;
-        if (!UUID.test(binaryId)) throw detailError(404, 'Not Found');
-        const binary = findBinary(ctx, binaryId);
+        if (!UUID_PATTERN.test(binaryId)) throw detailError(404, 'Not Found');
+        const binary = await findBinary(ctx, binaryId);
         if (!binary?.blob_hash || (binary.state !== 'signable' && binary.state !== 'signed')) {
           throw detailError(
             404,
@@ -69,7 +68,7 @@ export function downloadRoutes(ctx: RegistryContext): Route[] {
           res.end();
           return undefined;
         }
-        await pipeline(Readable.from(ctx.storage.readBlob(blob, start, end)), res);
+        await pipeline(Readable.from(ctx.blobs.readBlob(blob, start, end)), res);
         return undefined;
       },
     },

@@ -1,0 +1,60 @@
+import type { Logger } from '@peridio-actions/core';
+import type { BlobStore } from './blobs/blob-store.js';
+import type { KeyedLock } from './lock.js';
+import type { ContentGarbage, Store } from './store/store.js';
+
+/**
+ * Deletes content whose records a committed transaction dropped (the store's `contentGarbage` list), so a
+ * rolled-back request never loses content and a crash mid-delete leaves a record the next start finishes.
+ * A blob is deleted only while no binary refers to it, under the blob's lock, which the hasher also holds
+ * while it re-uses a blob: a blob is never deleted under a binary that just started to use it.
+ */
+export class Janitor {
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+    private readonly locks: KeyedLock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Resolves once everything that was garbage when called is deleted (or logged as failed). */
+  sweep(): Promise<void> {
+    this.running = this.running.then(() => this.sweepOnce());
+    return this.running;
+  }
+
+  private async sweepOnce(): Promise<void> {
+    for (const { id, item } of await this.store.contentGarbage.pending()) {
+      try {
+        await this.delete(item);
+        await this.store.contentGarbage.done(id);
+      } catch (err) {
+        // Kept in the list: the next sweep (at the latest, the next start) tries again.
+        this.logger.warning(`deleting content (${describe(item)}) failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private async delete(item: ContentGarbage): Promise<void> {
+    switch (item.kind) {
+      case 'parts':
+        return this.blobs.removeParts(item.binaryId);
+      case 'part':
+        return this.blobs.removePart(item.binaryId, item.file);
+      case 'blob':
+        return this.locks.run(blobLock(item.blobHash), async () => {
+          if (!(await this.store.binaries.blobReferenced(item.blobHash)))
+            await this.blobs.removeBlob(item.blobHash);
+        });
+    }
+  }
+}
+
+export const blobLock = (hash: string) => `blob:${hash}`;
+export const binaryLock = (id: string) => `binary:${id}`;
+
+function describe(item: ContentGarbage): string {
+  return item.kind === 'blob' ? `blob ${item.blobHash}` : `parts of binary ${item.binaryId}`;
+}

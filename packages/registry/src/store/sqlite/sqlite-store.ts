@@ -1,0 +1,68 @@
+import type { Repositories, Store } from '../store.js';
+import { Database } from './database.js';
+import { sqliteRepositories } from './repositories.js';
+
+type AnyFn = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * Store over one node:sqlite database file. One connection serves everything, so transactions are
+ * serialised by a lock: while one is open, every other call (inside or outside a transaction) waits, and
+ * no statement of another request can land inside it.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database;
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly inner: Repositories;
+  readonly meta: Repositories['meta'];
+  readonly artifacts: Repositories['artifacts'];
+  readonly artifactVersions: Repositories['artifactVersions'];
+  readonly binaries: Repositories['binaries'];
+  readonly parts: Repositories['parts'];
+  readonly signingKeys: Repositories['signingKeys'];
+  readonly signatures: Repositories['signatures'];
+  readonly contentGarbage: Repositories['contentGarbage'];
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.inner = sqliteRepositories(this.db);
+    const locked = <R extends object>(repo: R): R =>
+      Object.fromEntries(
+        Object.entries(repo).map(([name, fn]) => [
+          name,
+          (...args: unknown[]) => this.exclusive(() => (fn as AnyFn)(...args)),
+        ]),
+      ) as R;
+    this.meta = locked(this.inner.meta);
+    this.artifacts = locked(this.inner.artifacts);
+    this.artifactVersions = locked(this.inner.artifactVersions);
+    this.binaries = locked(this.inner.binaries);
+    this.parts = locked(this.inner.parts);
+    this.signingKeys = locked(this.inner.signingKeys);
+    this.signatures = locked(this.inner.signatures);
+    this.contentGarbage = locked(this.inner.contentGarbage);
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      this.db.begin();
+      try {
+        const result = await fn(this.inner);
+        this.db.commit();
+        return result;
+      } catch (err) {
+        this.db.rollback();
+        throw err;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.exclusive(async () => this.db.close());
+  }
+}
