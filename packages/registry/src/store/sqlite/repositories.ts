@@ -8,7 +8,7 @@ import type {
 } from '../rows.js';
 import type { ContentGarbage, Repositories } from '../store.js';
 import type { Database } from './database.js';
-import { listTable } from './list.js';
+import { table } from './table.js';
 
 /**
  * The repositories over one node:sqlite connection. The methods are async only in signature: each runs its
@@ -16,28 +16,7 @@ import { listTable } from './list.js';
  */
 export function sqliteRepositories(db: Database): Repositories {
   const exists = (sql: string, ...params: (string | number)[]) => db.get(sql, ...params) !== undefined;
-  const set = (changes: Record<string, unknown>) => {
-    const keys = Object.keys(changes).filter((k) => changes[k] !== undefined);
-    return {
-      sql: keys.map((k) => `${k} = ?`).join(', '),
-      params: keys.map((k) => changes[k] as string | number | null),
-    };
-  };
-  const update = (table: string, id: string, changes: Record<string, unknown>) => {
-    const s = set(changes);
-    db.run(`UPDATE ${table} SET ${s.sql} WHERE id = ?`, ...s.params, id);
-  };
-  const insert = (table: string, row: Record<string, unknown>) => {
-    const keys = Object.keys(row);
-    db.run(
-      `INSERT INTO ${table} (${keys.join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`,
-      ...keys.map((k) => row[k] as string | number | null),
-    );
-  };
-  const byId = <T>(table: string, id: string) => db.get<T>(`SELECT * FROM ${table} WHERE id = ?`, id)!;
-  const inOrg = <T>(table: string, org: string, id: string) =>
-    db.get<T>(`SELECT * FROM ${table} WHERE id = ? AND org = ?`, id, org);
-
+  const binaries = table<BinaryRow>(db, 'binaries');
   return {
     meta: {
       async get(key) {
@@ -50,48 +29,20 @@ export function sqliteRepositories(db: Database): Repositories {
     },
 
     artifacts: {
-      list: async (q) => listTable<ArtifactRow>(db, 'artifacts', q),
-      find: async (org, id) => inOrg<ArtifactRow>('artifacts', org, id),
-      idTaken: async (id) => exists('SELECT 1 FROM artifacts WHERE id = ?', id),
+      ...table<ArtifactRow>(db, 'artifacts'),
       nameTaken: async (org, name, exceptId = '') =>
         exists('SELECT 1 FROM artifacts WHERE org = ? AND name = ? AND id <> ?', org, name, exceptId),
-      async insert(row) {
-        insert('artifacts', row);
-        return byId<ArtifactRow>('artifacts', row.id);
-      },
-      async update(id, changes) {
-        update('artifacts', id, changes);
-        return byId<ArtifactRow>('artifacts', id);
-      },
       hasVersions: async (id) => exists('SELECT 1 FROM artifact_versions WHERE artifact_id = ?', id),
-      async delete(id) {
-        db.run('DELETE FROM artifacts WHERE id = ?', id);
-      },
     },
 
     artifactVersions: {
-      list: async (q) => listTable<ArtifactVersionRow>(db, 'artifact_versions', q),
-      find: async (org, id) => inOrg<ArtifactVersionRow>('artifact_versions', org, id),
-      idTaken: async (id) => exists('SELECT 1 FROM artifact_versions WHERE id = ?', id),
+      ...table<ArtifactVersionRow>(db, 'artifact_versions'),
       versionTaken: async (artifactId, version) =>
         exists('SELECT 1 FROM artifact_versions WHERE artifact_id = ? AND version = ?', artifactId, version),
-      async insert(row) {
-        insert('artifact_versions', row);
-        return byId<ArtifactVersionRow>('artifact_versions', row.id);
-      },
-      async update(id, changes) {
-        update('artifact_versions', id, changes);
-        return byId<ArtifactVersionRow>('artifact_versions', id);
-      },
-      async delete(id) {
-        db.run('DELETE FROM artifact_versions WHERE id = ?', id);
-      },
     },
 
     binaries: {
-      list: async (q) => listTable<BinaryRow>(db, 'binaries', q),
-      find: async (org, id) => inOrg<BinaryRow>('binaries', org, id),
-      idTaken: async (id) => exists('SELECT 1 FROM binaries WHERE id = ?', id),
+      ...binaries,
       findLive: async (versionId, target) =>
         db.get<BinaryRow>(
           "SELECT * FROM binaries WHERE artifact_version_id = ? AND target = ? AND state <> 'destroyed'",
@@ -100,14 +51,7 @@ export function sqliteRepositories(db: Database): Repositories {
         ),
       hasLive: async (versionId) =>
         exists("SELECT 1 FROM binaries WHERE artifact_version_id = ? AND state <> 'destroyed'", versionId),
-      async insert(row) {
-        insert('binaries', { ...row, state: 'uploadable' });
-        return byId<BinaryRow>('binaries', row.id);
-      },
-      async update(id, changes) {
-        update('binaries', id, changes);
-        return byId<BinaryRow>('binaries', id);
-      },
+      insert: (row) => binaries.insert({ ...row, state: 'uploadable' }),
       async transition(id, change, at) {
         switch (change.to) {
           case 'uploadable':
@@ -154,9 +98,6 @@ export function sqliteRepositories(db: Database): Repositories {
           .all<{ id: string }>('SELECT id FROM binaries WHERE state = ? ORDER BY updated_at', state)
           .map((r) => r.id),
       blobReferenced: async (hash) => exists('SELECT 1 FROM binaries WHERE blob_hash = ?', hash),
-      async delete(id) {
-        db.run('DELETE FROM binaries WHERE id = ?', id);
-      },
     },
 
     parts: {
@@ -250,8 +191,7 @@ export function sqliteRepositories(db: Database): Repositories {
     },
 
     signingKeys: {
-      list: async (q) => listTable<SigningKeyRow>(db, 'signing_keys', q),
-      find: async (org, id) => inOrg<SigningKeyRow>('signing_keys', org, id),
+      ...table<SigningKeyRow>(db, 'signing_keys'),
       findByKeyid: async (org, keyid) =>
         db.get<SigningKeyRow>('SELECT * FROM signing_keys WHERE org = ? AND keyid = ?', org, keyid),
       findByKeyidPrefix: async (org, prefix) =>
@@ -262,23 +202,11 @@ export function sqliteRepositories(db: Database): Repositories {
         ),
       keyidTaken: async (org, keyid, exceptId = '') =>
         exists('SELECT 1 FROM signing_keys WHERE org = ? AND keyid = ? AND id <> ?', org, keyid, exceptId),
-      async insert(row) {
-        insert('signing_keys', row);
-        return byId<SigningKeyRow>('signing_keys', row.id);
-      },
-      async update(id, changes) {
-        update('signing_keys', id, changes);
-        return byId<SigningKeyRow>('signing_keys', id);
-      },
       inUse: async (id) => exists('SELECT 1 FROM binary_signatures WHERE signing_key_id = ?', id),
-      async delete(id) {
-        db.run('DELETE FROM signing_keys WHERE id = ?', id);
-      },
     },
 
     signatures: {
-      list: async (q) => listTable<SignatureRow>(db, 'binary_signatures', q),
-      find: async (org, id) => inOrg<SignatureRow>('binary_signatures', org, id),
+      ...table<SignatureRow>(db, 'binary_signatures'),
       findByKey: async (binaryId, keyId) =>
         db.get<SignatureRow>(
           'SELECT * FROM binary_signatures WHERE binary_id = ? AND signing_key_id = ?',
@@ -296,13 +224,6 @@ export function sqliteRepositories(db: Database): Repositories {
           db.get<{ n: number }>('SELECT count(*) AS n FROM binary_signatures WHERE binary_id = ?', binaryId)!
             .n,
         ),
-      async insert(row) {
-        insert('binary_signatures', row);
-        return byId<SignatureRow>('binary_signatures', row.id);
-      },
-      async delete(id) {
-        db.run('DELETE FROM binary_signatures WHERE id = ?', id);
-      },
     },
 
     contentGarbage: {
