@@ -250,3 +250,21 @@ describe('a broken blob left by a crash is not re-used (deletion risk)', () => {
     expect(got.bytes.equals(bytes)).toBe(true);
   });
 });
+
+describe('a download never announces bytes it cannot send', () => {
+  let t: TestRegistry;
+  beforeAll(async () => {
+    t = await startTestRegistry();
+  });
+  afterAll(() => t.close());
+
+  it('answers 500 and logs when the content on disk is not the binary’s size', async () => {
+    const bytes = randomBytes(3000);
+    const binary = await signableBinary(t, bytes, 'lost-content');
+    const dir = blobDir(t.dataDir, sha256(bytes));
+    writeFileSync(join(dir, readdirSync(dir)[0]!), bytes.subarray(0, 10));
+    const got = await download(t, binary.prn);
+    expect(got.status).toBe(500);
+    expect(t.logger.lines.some((l) => l.message.includes(`is 10 bytes, not ${bytes.length}`))).toBe(true);
+  });
+});

@@ -54,6 +54,14 @@ export function downloadRoutes(ctx: RegistryContext): Route[] {
         if (check !== 'ok') throw detailError(403, 'Presigned URL signature does not match');
         const blob = binary.blob_hash;
         const size = binary.size;
+        // Never announce a length the content cannot deliver (content lost on disk, or a broken blob).
+        const stored = await ctx.blobs.statBlob(blob);
+        if (stored?.size !== size) {
+          ctx.logger.error(
+            `binary ${binaryId}: its content ${blob} is ${stored ? `${stored.size} bytes, not ${size}` : 'missing'}`,
+          );
+          throw detailError(500, 'Internal Server Error: the content of this binary is not available');
+        }
         const range = parseRange(req.headers.range, size);
         const [start, end] = range ?? [0, size - 1];
         const headers: Record<string, string> = {
