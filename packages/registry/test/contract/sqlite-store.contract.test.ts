@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import '../quiet-sqlite.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { describeStoreContract } from './store-contract.js';
@@ -15,4 +16,20 @@ describeStoreContract('SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('SqliteStore', () => {
+  it('refuses a call to the outer store from inside a transaction instead of waiting for itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-reentry-'));
+    const store = new SqliteStore(join(dir, 'registry.db'));
+    try {
+      await expect(store.transaction(async () => store.meta.get('organization'))).rejects.toThrow(
+        /inside a transaction/,
+      );
+      expect(await store.meta.get('organization')).toBeUndefined();
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Repositories, Store } from '../store.js';
 import { Database } from './database.js';
 import { sqliteRepositories } from './repositories.js';
@@ -12,6 +13,8 @@ type AnyFn = (...args: unknown[]) => Promise<unknown>;
 export class SqliteStore implements Store {
   private readonly db: Database;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Set while a transaction's callback runs, to catch a call that would wait for that transaction. */
+  private readonly inTransaction = new AsyncLocalStorage<true>();
   private readonly inner: Repositories;
   readonly meta: Repositories['meta'];
   readonly artifacts: Repositories['artifacts'];
@@ -29,7 +32,10 @@ export class SqliteStore implements Store {
       Object.fromEntries(
         Object.entries(repo).map(([name, fn]) => [
           name,
-          (...args: unknown[]) => this.exclusive(() => (fn as AnyFn)(...args)),
+          (...args: unknown[]) => {
+            this.assertOutsideTransaction(name);
+            return this.exclusive(() => (fn as AnyFn)(...args));
+          },
         ]),
       ) as R;
     this.meta = locked(this.inner.meta);
@@ -42,6 +48,13 @@ export class SqliteStore implements Store {
     this.contentGarbage = locked(this.inner.contentGarbage);
   }
 
+  private assertOutsideTransaction(what: string): void {
+    if (this.inTransaction.getStore()) {
+      // It would wait for the transaction it is called from: a deadlock. A bug, so fail loudly.
+      throw new Error(`store.${what} called inside a transaction: use the transaction's repositories`);
+    }
+  }
+
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
@@ -49,10 +62,11 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    this.assertOutsideTransaction('transaction');
     return this.exclusive(async () => {
       this.db.begin();
       try {
-        const result = await fn(this.inner);
+        const result = await this.inTransaction.run(true, () => fn(this.inner));
         this.db.commit();
         return result;
       } catch (err) {
