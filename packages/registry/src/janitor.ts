@@ -11,6 +11,11 @@ import type { ContentGarbage, Store } from './store/store.js';
  */
 export class Janitor {
   private running: Promise<void> = Promise.resolve();
+  /**
+   * Items whose deletion failed are retried at the next start only: a sweep runs under the lock of the binary
+   * whose change made the garbage, not of the binaries whose older garbage it would retry.
+   */
+  private readonly failed = new Set<number>();
 
   constructor(
     private readonly store: Store,
@@ -27,11 +32,13 @@ export class Janitor {
 
   private async sweepOnce(): Promise<void> {
     for (const { id, item } of await this.store.contentGarbage.pending()) {
+      if (this.failed.has(id)) continue;
       try {
         await this.delete(item);
         await this.store.contentGarbage.done(id);
       } catch (err) {
-        // Kept in the list: the next sweep (at the latest, the next start) tries again.
+        // Kept in the list: the next start tries again.
+        this.failed.add(id);
         this.logger.warning(`deleting content (${describe(item)}) failed: ${(err as Error).message}`);
       }
     }
@@ -39,10 +46,18 @@ export class Janitor {
 
   private async delete(item: ContentGarbage): Promise<void> {
     switch (item.kind) {
-      case 'parts':
-        return this.blobs.removeParts(item.binaryId);
-      case 'part':
-        return this.blobs.removePart(item.binaryId, item.file);
+      case 'parts': {
+        // Parts uploaded since (a retry at a later start): those files are in use; stale ones are named by
+        // their own hashes and go with the binary's next reset or destruction.
+        const inUse = (await this.store.parts.list(item.binaryId)).some((p) => p.file);
+        if (!inUse) await this.blobs.removeParts(item.binaryId);
+        return;
+      }
+      case 'part': {
+        const inUse = (await this.store.parts.list(item.binaryId)).some((p) => p.file === item.file);
+        if (!inUse) await this.blobs.removePart(item.binaryId, item.file);
+        return;
+      }
       case 'blob':
         return this.locks.run(blobLock(item.blobHash), async () => {
           if (!(await this.store.binaries.blobReferenced(item.blobHash)))
