@@ -71,7 +71,7 @@ export interface Page<T> {
   more: boolean;
 }
 
-/** What each resource's list can filter on; the route's search fields must be a subset. */
+/** A resource that lists in pages; which filter fields it knows is the implementation's column map. */
 export interface Listable<T> {
   list(query: ListQuery): Promise<Page<T>>;
 }
@@ -232,7 +232,7 @@ export interface SignatureRepository extends Listable<SignatureRow> {
   /** A binary's signatures in creation order, with their keys. */
   forBinary(binaryId: string): Promise<SignatureWithKey[]>;
   count(binaryId: string): Promise<number>;
-  /** @throws UniqueViolation('key') when this key signed the binary already */
+  /** @throws UniqueViolation('signing_key_id') when this key signed the binary already */
   insert(row: NewSignature): Promise<SignatureRow>;
   delete(id: string): Promise<void>;
 }
