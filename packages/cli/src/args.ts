@@ -52,7 +52,10 @@ export function parseLine(argv: string[], resources: ResourceSpec[]): ParsedLine
   const unknown =
     first !== undefined && !resource ? first : second !== undefined && !verb ? second : undefined;
 
-  const specs = [...GLOBAL_FLAGS, ...(verb?.flags ?? [])];
+  // A verb's own flag wins over a global of the same name (`artifact-versions create --version 1.0.0`).
+  const verbNames = new Set((verb?.flags ?? []).map((f) => f.name));
+  const globalsHere = GLOBAL_FLAGS.filter((f) => !verbNames.has(f.name));
+  const specs = [...globalsHere, ...(verb?.flags ?? [])];
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const spec of specs) {
     for (const name of [spec.name, ...(spec.aliases ?? [])]) {
@@ -102,9 +105,9 @@ export function parseLine(argv: string[], resources: ResourceSpec[]): ParsedLine
     output: output as OutputFormat,
     verbose: values.verbose === true,
     help: values.help === true,
-    version: values.version === true,
+    version: !verbNames.has('version') && values.version === true,
   };
-  for (const spec of GLOBAL_FLAGS) delete values[spec.name];
+  for (const spec of globalsHere) delete values[spec.name];
   return { resource, verb, unknown, globals, flags: values };
 }
 
