@@ -107,6 +107,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           logger,
           signal: io.signal,
           userAgent: `peridio-actions-cli/${CLI_VERSION}`,
+          retry: retryPolicy(io.env),
         });
         return client;
       },
@@ -158,6 +159,16 @@ function logDebugConfig(logger: ReturnType<typeof cliLogger>, config: ResolvedCo
       `profile ${config.profile ?? '(none)'}; base URL ${config.baseUrl ?? '(default)'}; ` +
       `API key ${config.apiKey ? `*** from ${config.apiKeySource}` : 'not set'}`,
   );
+}
+
+/** PERIDIO_MAX_ATTEMPTS: attempts per API request (default 8), for a CI that would rather fail fast. */
+function retryPolicy(env: CliIo['env']): { maxAttempts: number } | undefined {
+  const text = env.PERIDIO_MAX_ATTEMPTS;
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new InputError('PERIDIO_MAX_ATTEMPTS', `must be a whole number of at least 1, got '${text}'`);
+  }
+  return { maxAttempts: Number(text) };
 }
 
 /** The values of every flag declared secret, in both `--flag value` and `--flag=value` forms. */
