@@ -1,5 +1,5 @@
 /** Flag parsing shared by the resources: list paging, custom metadata, numbers, private keys. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import {
   InputError,
   parsePrivateKey,
@@ -87,25 +87,34 @@ export function customMetadata(flags: FlagValues): CustomMetadata | undefined {
 }
 
 /**
- * A private key flag: a path to a PKCS#8 PEM (Peridio's CLI takes a path), or the PEM itself (a CI
- * variable). The key's every form is masked from here on.
+ * A private key flag: a path to a PKCS#8 PEM (Peridio's CLI takes a path), or the key itself (a PEM
+ * given as `--flag="$PEM"`, or base64 of the PEM, which fits a masked CI variable). The key's every form
+ * is masked from here on. Errors never quote the value: it may be the key.
  */
 export function readPrivateKey(ctx: CommandContext, value: string, flag: string): Ed25519KeyPair {
-  const text = value.includes('-----BEGIN') ? value : readKeyFile(value, flag);
+  ctx.addSecrets([value]);
+  const path = expandHome(value, process.env);
+  let text: string;
+  if (!value.includes('-----BEGIN') && existsSync(path)) {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new InputError(
+        flag,
+        `cannot read the key file ${value} (${(err as NodeJS.ErrnoException).code ?? err})`,
+      );
+    }
+  } else if (value.includes('-----BEGIN') || /^[A-Za-z0-9+/=\s]{40,}$/.test(value)) {
+    text = value;
+  } else {
+    throw new InputError(
+      flag,
+      'is neither a readable key file nor an Ed25519 private key (PEM or base64 of it)',
+    );
+  }
   const key = parsePrivateKey(text, flag);
   ctx.addSecrets(key.secretForms());
   return key;
-}
-
-function readKeyFile(path: string, flag: string): string {
-  try {
-    return readFileSync(expandHome(path, process.env), 'utf8');
-  } catch (err) {
-    throw new InputError(
-      flag,
-      `cannot read the key file ${path} (${(err as NodeJS.ErrnoException).code ?? err})`,
-    );
-  }
 }
 
 /** The signing key pair of `--signing-key-pair NAME`, or of `--signing-key-private` (+ `--signing-key-prn`). */
