@@ -40,7 +40,7 @@ export const artifacts: ResourceSpec = {
       name: 'list',
       summary: 'List artifacts (one page)',
       flags: LIST_FLAGS,
-      examples: ["peridio artifacts list --search 'name:firmware' --output table"],
+      examples: [`peridio artifacts list --search "name:'firmware'" --output table`],
       run: async (ctx) => {
         const page = await ctx.client().listArtifacts(listParams(ctx.flags));
         return list('artifacts', page.items, page.next_page, COLUMNS);

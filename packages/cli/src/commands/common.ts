@@ -13,7 +13,7 @@ import type { CommandContext, FlagSpec, FlagValues } from '../spec.js';
 export const LIST_FLAGS: FlagSpec[] = [
   { name: 'limit', description: 'Items per page', valueName: 'N' },
   { name: 'order', choices: ['asc', 'desc'], description: 'Sort order' },
-  { name: 'search', description: "Search query in the API's query language, e.g. 'name:firmware'" },
+  { name: 'search', description: "Search query in the API's query language, e.g. \"name:'firmware'\"" },
   { name: 'page', description: 'Cursor from a previous answer’s next_page' },
 ];
 
