@@ -3,6 +3,7 @@
  * env vars over profiles), every documented exit code, secrets never echoed, `--output prn` in a
  * pipeline, help on every level and shell completion.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
 import { runCli, runShell } from '../helpers/run-cli.js';
 import { startScene, type Scene } from './scene.js';
 
+const hasZsh = spawnSync('zsh', ['--version']).status === 0;
 let scene: Scene;
 let configDir: string;
 let env: Record<string, string>;
@@ -276,11 +278,32 @@ it('completion bash completes resources, verbs and flags', async () => {
     'create',
     '--content-path',
   ]);
-  const zsh = await runCli(['completion', 'zsh']);
-  expect(zsh.code).toBe(0);
-  expect(zsh.stdout).toMatch(/^#compdef peridio/);
   expect((await runCli(['completion', 'fish'])).code).toBe(2);
 });
+
+it.skipIf(!hasZsh)(
+  'completion zsh offers resources, verbs and flags (compadd does the prefix match)',
+  async () => {
+    // Outside a completion widget compadd and compdef do not exist; these stand-ins print what was offered.
+    const run = await runShell(
+      `zsh -c 'compdef() {}; compadd() { shift; echo "$*"; }
+    source <(peridio completion zsh)
+    words=(peridio bin); CURRENT=2; _peridio
+    words=(peridio binaries c); CURRENT=3; _peridio
+    words=(peridio --profile prod binaries create --content-p); CURRENT=6; _peridio'`,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const [resources, verbs, flags] = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
+    expect(resources).toEqual(
+      expect.arrayContaining(['binaries', 'binary-parts', 'signing-keys', 'completion']),
+    );
+    expect(verbs).toEqual(['create', 'upload', 'get', 'list', 'update', 'delete', 'destroy']);
+    expect(flags).toEqual(expect.arrayContaining(['--content-path', '--signing-key-pair', '--api-key']));
+  },
+);
 
 function readConfig(name: string): string {
   return readFileSync(join(configDir, name), 'utf8');

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cliBundle, runShell } from '../helpers/run-cli.js';
-import { startScene, writeTestFile, type Scene } from './scene.js';
+import { getBinary, startScene, writeTestFile, type Scene } from './scene.js';
 
 let scene: Scene;
 let env: Record<string, string>;
@@ -71,4 +71,6 @@ it('not on a terminal, the same upload logs plain lines and no bar', async () =>
   expect(run.stderr).not.toMatch(/\r|\x1b\[/);
   expect(run.stderr).toMatch(/^Uploading 1 of 1 parts \(15728640 bytes\)$/m);
   expect(run.stdout).toMatch(/^prn:1:[^:]+:binary:\S+\n$/);
+  // No key given: the upload stops once the registry verified the content.
+  expect(await getBinary(scene, run.stdout.trim())).toMatchObject({ state: 'signable', hash: file.sha256 });
 });
