@@ -82,6 +82,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const config = resolveConfig(globals, io.env);
     if (config.apiKey) logger.addSecrets([config.apiKey]);
     logDebugConfig(logger, config);
+    if (config.caPath && !io.env.NODE_EXTRA_CA_CERTS) {
+      logger.warning(
+        `profile '${config.profile}' sets ca_path, which this CLI does not read; set NODE_EXTRA_CA_CERTS=${config.caPath} instead`,
+      );
+    }
     const progressBar = io.stderr.isTTY === true;
     const ctx: CommandContext = {
       flags: line.flags,

@@ -46,6 +46,8 @@ export interface ResolvedConfig {
   baseUrl?: string;
   apiVersion?: number;
   profile?: string;
+  /** The profile's ca_path, which this CLI does not read (Node takes NODE_EXTRA_CA_CERTS). */
+  caPath?: string;
   configDirectory: string;
   /** config.json was found. */
   configFound: boolean;
@@ -103,6 +105,7 @@ export function resolveConfig(flags: GlobalFlags, env: Env): ResolvedConfig {
     baseUrl: flags.baseUrl ?? nonEmpty(env.PERIDIO_BASE_URL) ?? profile.base_url ?? undefined,
     apiVersion: apiVersionText !== undefined ? Number(apiVersionText) : (profile.api_version ?? undefined),
     profile: profileName,
+    caPath: profile.ca_path ?? undefined,
     configDirectory,
     configFound: file !== undefined,
     signingKeyPairs: file?.signing_key_pairs ?? {},
