@@ -108,3 +108,27 @@ it('a killed binaries create --content-path re-run sends only the missing parts 
   expect(signatureVerifies(file.sha256, record.signatures![0]!.signature, scene.key.publicPem)).toBe(true);
   expect(await downloadSha256(scene, binaryPrn)).toBe(file.sha256);
 });
+
+it('SIGTERM during an upload exits 130 saying a re-run resumes; the re-run finishes', async () => {
+  const file = await writeTestFile(scene.dir, 'term.img', PART_SIZE + 5);
+  const args = ['binaries', 'create', '--artifact-version-prn', versionPrn, '--target', 'term-target'].concat(
+    ['--content-path', file.path, '--binary-part-size', String(PART_SIZE), '--output', 'prn'],
+  );
+  const controller = new AbortController();
+  const rule = proxy.addRule({
+    method: 'PUT',
+    path: PRESIGNED_PUT,
+    action: { kind: 'stall-response' },
+    onFire: () => controller.abort(),
+  });
+  const stopped = await runCli(args, { env, signal: controller.signal, killSignal: 'SIGTERM' });
+  rule.remove();
+  expect(rule.fired).toBe(1);
+  expect(stopped.code).toBe(130);
+  expect(stopped.stderr).toMatch(
+    /interrupted; what was uploaded stays, and running the command again resumes/,
+  );
+  const rerun = await runCli(args, { env, timeoutMs: 120_000 });
+  expect(rerun.code, rerun.stderr).toBe(0);
+  expect((await getBinary(scene, rerun.stdout.trim())).state).toBe('signable');
+});

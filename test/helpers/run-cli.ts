@@ -21,8 +21,9 @@ export interface RunCliOptions {
   env?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
-  /** Aborting kills the process with SIGKILL. */
+  /** Aborting sends `killSignal` (default SIGKILL) to the process group. */
   signal?: AbortSignal;
+  killSignal?: NodeJS.Signals;
 }
 
 /** A HOME of its own, so the developer's real ~/.config/peridio never leaks into a test. */
@@ -73,7 +74,14 @@ function spawnCollect(command: string, args: string[], options: RunCliOptions): 
       // Already gone.
     }
   };
-  options.signal?.addEventListener('abort', kill, { once: true });
+  const stop = () => {
+    try {
+      process.kill(-child.pid!, options.killSignal ?? 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  options.signal?.addEventListener('abort', stop, { once: true });
   const timeoutMs = options.timeoutMs ?? 60_000;
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -84,7 +92,7 @@ function spawnCollect(command: string, args: string[], options: RunCliOptions): 
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', kill);
+      options.signal?.removeEventListener('abort', stop);
       if (timedOut) {
         reject(
           new Error(

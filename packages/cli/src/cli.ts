@@ -30,6 +30,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   if (io.env.PERIDIO_API_KEY) logger.addSecrets([io.env.PERIDIO_API_KEY]);
 
   if (argv[0] === 'completion') {
+    if (argv[1] === '--help' || argv[1] === '-h') {
+      io.stdout.write(
+        'Print a shell completion script.\n\nUsage: peridio completion bash|zsh\n\nExamples:\n' +
+          '  source <(peridio completion bash)   # in ~/.bashrc\n  source <(peridio completion zsh)    # in ~/.zshrc\n',
+      );
+      return EXIT.ok;
+    }
     try {
       if (argv.length > 2) throw new UsageError(`unexpected argument '${argv[2]}'`);
       io.stdout.write(completionScript(argv[1], RESOURCES));
@@ -123,6 +130,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   } catch (err) {
     logger.endProgress();
+    if (io.signal?.aborted) {
+      logger.error('interrupted; what was uploaded stays, and running the command again resumes');
+      return EXIT.interrupted;
+    }
     return fail(err, logger, verbFlags, inputFlags);
   } finally {
     await client?.close();

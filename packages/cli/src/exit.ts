@@ -12,7 +12,7 @@ import {
 } from '@peridio-actions/core';
 import { UsageError } from './spec.js';
 
-export const EXIT = { ok: 0, user: 1, usage: 2, remote: 3 } as const;
+export const EXIT = { ok: 0, user: 1, usage: 2, remote: 3, interrupted: 130 } as const;
 
 export const EXIT_CODES_HELP = [
   'Exit codes:',
@@ -20,6 +20,7 @@ export const EXIT_CODES_HELP = [
   '  1  user error: bad flag value, missing API key, 4xx from the API, conflicting content',
   '  2  usage: unknown command or flag, missing required flag',
   '  3  remote or network failure after retries (5xx, timeouts, refused connections)',
+  '  130  interrupted (Ctrl-C, SIGTERM); running the command again resumes',
 ].join('\n');
 
 export function exitCodeOf(err: unknown): number {
