@@ -5,7 +5,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const entries = ['create-artifact-version', 'upload-binary', 'sign-binary', 'publish-binary', 'registry'];
+const entries = ['create-artifact-version', 'upload-binary', 'sign-binary', 'publish-binary', 'registry', 'cli'];
 const only = process.argv.slice(2);
 
 for (const name of entries) {

@@ -813,6 +813,94 @@ async function ensureArtifact(api, nameOrPrn, logger) {
 
 /***/ }),
 
+/***/ 2986:
+/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.uploadPartFile = uploadPartFile;
+/**
+ * One binary part from a file that holds exactly that part's bytes: the manual multipart upload a person
+ * does with `split` and one command per part. The part is hashed, its record created (or overwritten) and
+ * its bytes PUT to the presigned URL with the engine's retries; the binary is left `uploadable`, so the
+ * caller moves it to `hashable` once every part is there.
+ */
+const promises_1 = __webpack_require__(1455);
+const errors_js_1 = __webpack_require__(7638);
+const hash_js_1 = __webpack_require__(7889);
+const logger_js_1 = __webpack_require__(9157);
+const parts_js_1 = __webpack_require__(9067);
+const prn_js_1 = __webpack_require__(2633);
+const upload_js_1 = __webpack_require__(3784);
+const upload_part_js_1 = __webpack_require__(1544);
+const upload_progress_js_1 = __webpack_require__(7590);
+async function uploadPartFile(options) {
+    const { api, index, filePath } = options;
+    const logger = options.logger ?? logger_js_1.silentLogger;
+    const binaryPrn = (0, prn_js_1.requirePrn)(options.binaryPrn, 'binary', 'binary-prn');
+    if (!Number.isInteger(index) || index < 1 || index > parts_js_1.MAX_PARTS) {
+        throw new errors_js_1.InputError('index', `must be a whole number from 1 to ${parts_js_1.MAX_PARTS}, got ${index}`);
+    }
+    let binary;
+    try {
+        binary = await api.getBinary(binaryPrn);
+    }
+    catch (err) {
+        if (err instanceof errors_js_1.ApiError && err.status === 404) {
+            throw new errors_js_1.InputError('binary-prn', `no binary ${binaryPrn} is visible to this API key`);
+        }
+        throw err;
+    }
+    if (binary.state !== 'uploadable') {
+        throw new errors_js_1.InputError('binary-prn', `binary ${binaryPrn} is ${binary.state}; parts can only be added while it is uploadable`);
+    }
+    const expectedBinarySize = options.expectedBinarySize ?? binary.size;
+    if (expectedBinarySize === null || expectedBinarySize === undefined) {
+        throw new errors_js_1.InputError('expected-binary-size', `binary ${binaryPrn} declares no size; pass the whole binary's size`);
+    }
+    // The file is this one part, so a plan whose part size covers the file yields exactly one part.
+    const digest = await hashWhole(filePath, options.signal);
+    const planned = digest.parts[0];
+    if (planned.size > parts_js_1.MAX_PART_SIZE) {
+        throw new errors_js_1.InputError('file', `is ${planned.size} bytes; a part holds at most ${parts_js_1.MAX_PART_SIZE} bytes`);
+    }
+    const part = { ...planned, index };
+    const progress = new upload_progress_js_1.ProgressTracker(options.onProgress, logger);
+    progress.plan(part.size, 1);
+    let created;
+    await (0, upload_part_js_1.sendPart)({
+        createBinaryPart: async (prn, body) => {
+            const answer = await api.createBinaryPart(prn, body);
+            created = answer;
+            return answer;
+        },
+        binaryPrn,
+        binarySize: expectedBinarySize,
+        filePath,
+        digest: { ...digest, parts: [part] },
+        stallTimeoutMs: upload_js_1.DEFAULT_STALL_TIMEOUT_MS,
+        logger,
+        progress,
+        dispatcher: options.dispatcher,
+    }, part, options.signal);
+    progress.partDone();
+    logger.info(`Part ${index} of ${binaryPrn}: sent ${part.size} bytes (sha256 ${part.sha256Hex})`);
+    // The list answer carries the part's state after the bytes arrived; the create answer predates them.
+    const listed = (await api.listBinaryParts(binaryPrn)).find((p) => p.index === index);
+    const { presigned_upload_url: _url, ...record } = created;
+    return { binary, part: listed ?? record, sha256Hex: part.sha256Hex, size: part.size };
+}
+async function hashWhole(filePath, signal) {
+    const size = await (0, promises_1.stat)(filePath).then((s) => s.size, (err) => {
+        throw new errors_js_1.InputError('file', `cannot read ${filePath} (${err.code ?? err.message})`);
+    });
+    const partSize = Math.min(parts_js_1.MAX_PART_SIZE, Math.max(parts_js_1.MIN_PART_SIZE, size));
+    return (0, hash_js_1.hashFile)(filePath, (0, parts_js_1.planParts)(size, { partSize }), { signal });
+}
+
+
+/***/ }),
+
 /***/ 4946:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
@@ -1062,6 +1150,7 @@ __exportStar(__webpack_require__(4798), exports);
 __exportStar(__webpack_require__(5257), exports);
 __exportStar(__webpack_require__(742), exports);
 __exportStar(__webpack_require__(1530), exports);
+__exportStar(__webpack_require__(2986), exports);
 
 
 /***/ }),
@@ -1167,6 +1256,7 @@ async function publishBinary(options) {
         logger,
         signal: options.signal,
         progressIntervalMs: options.progressIntervalMs,
+        onProgress: options.onProgress,
         dispatcher: options.dispatcher,
     });
     const sign = await logger.group(`Sign ${upload.binary.prn}`, () => (0, sign_binary_js_1.signBinary)({
@@ -1622,12 +1712,15 @@ async function uploadResumingGeometry(options, binary, digest, logger) {
             signal: options.signal,
             logger,
             dispatcher: options.dispatcher,
-            onProgress: (p) => progress({
-                done: p.bytesSent,
-                total: p.bytesToSend,
-                bytesPerSecond: p.bytesPerSecond,
-                detail: `${p.partsDone}/${p.partsToSend} parts`,
-            }),
+            onProgress: (p) => {
+                options.onProgress?.(p);
+                progress({
+                    done: p.bytesSent,
+                    total: p.bytesToSend,
+                    bytesPerSecond: p.bytesPerSecond,
+                    detail: `${p.partsDone}/${p.partsToSend} parts`,
+                });
+            },
         });
     };
     try {

@@ -10,7 +10,7 @@ import type { PublishBinaryApi } from './api.js';
 import { ensureArtifactVersion, type EnsuredArtifactVersion } from './artifact-version.js';
 import { withProvenance, type Provenance } from './provenance.js';
 import { resolveSigningKey, signBinary, type SignBinaryResult } from './sign-binary.js';
-import { uploadBinary, type UploadBinaryResult } from './upload-binary.js';
+import { uploadBinary, type UploadBinaryOptions, type UploadBinaryResult } from './upload-binary.js';
 
 export interface PublishBinaryOptions {
   api: PublishBinaryApi;
@@ -30,6 +30,7 @@ export interface PublishBinaryOptions {
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
+  onProgress?: UploadBinaryOptions['onProgress'];
   dispatcher?: Dispatcher;
 }
 
@@ -62,6 +63,7 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
     logger,
     signal: options.signal,
     progressIntervalMs: options.progressIntervalMs,
+    onProgress: options.onProgress,
     dispatcher: options.dispatcher,
   });
   const sign = await logger.group(`Sign ${upload.binary.prn}`, () =>

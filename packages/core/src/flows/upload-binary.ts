@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { MIN_PART_SIZE } from '../parts.js';
 import { requirePrn } from '../prn.js';
 import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
-import { ExtraPartsError, IncompleteUploadError, uploadParts } from '../upload.js';
+import { ExtraPartsError, IncompleteUploadError, uploadParts, type UploadProgress } from '../upload.js';
 import type { UploadBinaryApi } from './api.js';
 import { ensureBinary, type EnsureBinaryOutcome } from './binary.js';
 import { formatBytes, formatRate } from './format.js';
@@ -33,6 +33,8 @@ export interface UploadBinaryOptions {
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
+  /** Every progress update of the upload, unthrottled (a terminal's progress bar). */
+  onProgress?: (p: UploadProgress) => void;
   dispatcher?: Dispatcher;
 }
 
@@ -226,13 +228,15 @@ async function uploadResumingGeometry(
       signal: options.signal,
       logger,
       dispatcher: options.dispatcher,
-      onProgress: (p) =>
+      onProgress: (p) => {
+        options.onProgress?.(p);
         progress({
           done: p.bytesSent,
           total: p.bytesToSend,
           bytesPerSecond: p.bytesPerSecond,
           detail: `${p.partsDone}/${p.partsToSend} parts`,
-        }),
+        });
+      },
     });
   };
   try {

@@ -1,0 +1,79 @@
+/**
+ * `peridio completion bash|zsh`: scripts generated from the command table, so a new resource or flag
+ * completes without touching this file. Load with `source <(peridio completion bash)`.
+ */
+import { GLOBAL_FLAGS } from './args.js';
+import type { ResourceSpec } from './spec.js';
+import { UsageError } from './spec.js';
+
+export function completionScript(shell: string | undefined, resources: ResourceSpec[]): string {
+  const globals = GLOBAL_FLAGS.map((f) => `--${f.name}`).join(' ');
+  const resourceNames = [...resources.map((r) => r.name), 'completion'].join(' ');
+  const verbCases = resources
+    .map(
+      (r) => `    ${r.name}) verbs="${r.verbs.flatMap((v) => [v.name, ...(v.aliases ?? [])]).join(' ')}" ;;`,
+    )
+    .join('\n');
+  const flagCases = resources
+    .flatMap((r) =>
+      r.verbs.flatMap((v) =>
+        [v.name, ...(v.aliases ?? [])].map(
+          (name) =>
+            `    "${r.name} ${name}") flags="${v.flags.flatMap((f) => [f.name, ...(f.aliases ?? [])].map((n) => `--${n}`)).join(' ')}" ;;`,
+        ),
+      ),
+    )
+    .join('\n');
+  // Both shells run the same word logic: the first two non-flag words pick resource and verb.
+  const body = `  local resource="" verb="" w i skip=0
+  for ((i = 1; i < cword; i++)); do
+    w="\${words[i]}"
+    if [[ $skip == 1 ]]; then skip=0; continue; fi
+    case "$w" in
+      --verbose|--help|-h|--version) ;;
+      --*=*) ;;
+      -*) skip=1 ;;
+      *) if [[ -z $resource ]]; then resource="$w"; elif [[ -z $verb ]]; then verb="$w"; fi ;;
+    esac
+  done
+  local verbs="" flags=""
+  case "$resource" in
+${verbCases}
+    completion) verbs="bash zsh" ;;
+  esac
+  case "$resource $verb" in
+${flagCases}
+  esac
+  local cur="\${words[cword]}" candidates
+  if [[ $cur == -* ]]; then candidates="$flags ${globals}"
+  elif [[ -z $resource ]]; then candidates="${resourceNames}"
+  elif [[ -z $verb ]]; then candidates="$verbs"
+  else candidates=""
+  fi`;
+  if (shell === 'bash') {
+    return `# bash completion for peridio: source <(peridio completion bash)
+_peridio() {
+  local cword=$COMP_CWORD
+  local -a words=("\${COMP_WORDS[@]}")
+${body}
+  COMPREPLY=($(compgen -W "$candidates" -- "$cur"))
+}
+complete -o default -F _peridio peridio
+`;
+  }
+  if (shell === 'zsh') {
+    return `#compdef peridio
+# zsh completion for peridio: source <(peridio completion zsh)
+_peridio() {
+  local cword=$((CURRENT - 1))
+  local -a words=("\${(@)words[1,-1]}")
+  words=("\${(@)words}")
+  setopt localoptions ksharrays
+${body}
+  compadd -- \${=candidates}
+}
+compdef _peridio peridio
+`;
+  }
+  throw new UsageError(`completion needs a shell: bash or zsh${shell ? `, got '${shell}'` : ''}`);
+}
