@@ -5,7 +5,10 @@
  * binary this key already signed is a success without any request that changes something.
  */
 import { ApiError, ConflictError, InputError, UserError } from '../errors.js';
-import { keyIdOf, parsePublicKey, signHash, verifyHashSignature, type Ed25519KeyPair } from '../keys.js';
+import type { Ed25519KeyPair } from '../keys.js';
+import { ALGORITHM_NAMES, parseSigningPublicKey } from '../signing/keys.js';
+import { asSigner, proveSigner, type Signer } from '../signing/signer.js';
+import { decodeSignature, verifySignature } from '../signing/verify.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { requirePrn } from '../prn.js';
 import { searchQuery } from '../client/search.js';
@@ -16,7 +19,13 @@ import { waitWhileHashing } from './wait.js';
 export interface SignBinaryOptions {
   api: SignBinaryApi;
   binaryPrn: string;
-  key: Ed25519KeyPair;
+  /** A Signer (any key type, token, command) or, as before, an Ed25519 key pair. */
+  key: Signer | Ed25519KeyPair;
+  /**
+   * Add this key's signature to a binary other keys signed already (key rotation). Without it such a
+   * binary is refused, so a job with the wrong key does not silently add a signature.
+   */
+  alsoSign?: boolean;
   /** When omitted, the registered key whose public value is the private key's public half. */
   signingKeyPrn?: string;
   /** Already resolved by the caller (publishBinary checks the key before it uploads anything). */
@@ -40,10 +49,11 @@ export interface SignBinaryResult {
 }
 
 export async function signBinary(options: SignBinaryOptions): Promise<SignBinaryResult> {
-  const { api, key } = options;
+  const { api } = options;
+  const key = asSigner(options.key);
   const logger = options.logger ?? silentLogger;
   const binaryPrn = requirePrn(options.binaryPrn, 'binary', 'binary-prn');
-  const keyid = keyIdOf(key.publicKey);
+  const keyid = key.publicKey.keyid;
 
   const signingKey = options.signingKey ?? (await resolveSigningKey(api, key, options.signingKeyPrn, logger));
 
@@ -67,6 +77,15 @@ export async function signBinary(options: SignBinaryOptions): Promise<SignBinary
       keyid,
       alreadySigned: true,
     };
+  }
+
+  const others = (binary.signatures ?? []).filter((s) => s !== existing);
+  if (!existing && others.length > 0 && !options.alsoSign) {
+    throw new InputError(
+      'also-sign',
+      `binary ${binaryPrn} is already signed by ${others.map((s) => s.signing_key_prn ?? s.keyid).join(', ')}; ` +
+        `set also-sign: true to add a signature by ${signingKey.prn} (key rotation). Nothing was sent.`,
+    );
   }
 
   if (binary.state === 'hashing') {
@@ -100,11 +119,11 @@ export async function signBinary(options: SignBinaryOptions): Promise<SignBinary
     signature = existing.signature;
     binarySignaturePrn = await findSignaturePrn(api, binaryPrn, signingKey.prn);
   } else {
-    signature = signHash(binary.hash, key);
-    const registered = parsePublicKey(signingKey.value ?? '', 'signing-key-prn');
-    if (!verifyHashSignature(binary.hash, signature, registered)) {
+    signature = await key.signHash(binary.hash, options.signal);
+    const registered = parseSigningPublicKey(signingKey.value ?? '', 'signing-key-prn');
+    if (!verifySignature(binary.hash, decodeSignature(signature) ?? Buffer.alloc(0), registered)) {
       throw new InputError(
-        'signing-key-private',
+        key.input,
         `the signature does not verify against the public key registered as ${signingKey.prn}; nothing was sent`,
       );
     }
@@ -132,18 +151,23 @@ async function getBinary(api: SignBinaryApi, prn: string): Promise<Binary> {
 /** The registered signing key of this private key: the given PRN after checking it, else found by public value. */
 export async function resolveSigningKey(
   api: Pick<SignBinaryApi, 'getSigningKey' | 'listSigningKeys'>,
-  key: Ed25519KeyPair,
+  keyOrPair: Signer | Ed25519KeyPair,
   prn: string | undefined,
   logger: Logger = silentLogger,
 ): Promise<SigningKey> {
+  const key = asSigner(keyOrPair);
+  // The check before anything is created: the signer signs a probe that verifies against its own key.
+  await proveSigner(key);
   const found = await findSigningKey(api, key, prn);
-  logger.info(`Signing key ${found.name} (${found.prn}), keyid ${keyIdOf(key.publicKey)}`);
+  logger.info(
+    `Signing key ${found.name} (${found.prn}), ${ALGORITHM_NAMES[key.publicKey.algorithm]}, keyid ${key.publicKey.keyid}`,
+  );
   return found;
 }
 
 async function findSigningKey(
   api: Pick<SignBinaryApi, 'getSigningKey' | 'listSigningKeys'>,
-  key: Ed25519KeyPair,
+  key: Signer,
   prn: string | undefined,
 ): Promise<SigningKey> {
   if (prn) {
@@ -164,7 +188,7 @@ async function findSigningKey(
       throw new InputError(
         'signing-key-prn',
         `${checked} is registered with another public key (keyid ${registered.keyid ?? 'unknown'}) than the one of ` +
-          `signing-key-private (keyid ${keyIdOf(key.publicKey)}, public value ${key.publicValue}). Pass the PRN of ` +
+          `${key.input} (keyid ${key.publicKey.keyid}). Pass the PRN of ` +
           `that key, or omit signing-key-prn to find it.`,
       );
     }
@@ -172,7 +196,7 @@ async function findSigningKey(
   }
   const bySearch = await findFirst(
     (p) => api.listSigningKeys(p),
-    { search: searchQuery({ value: key.publicValue }), limit: 100 },
+    { search: searchQuery({ value: key.publicKey.value }), limit: 100 },
     (k) => samePublicKey(k, key),
   ).catch((err: unknown) => {
     // A registry without `value:` search answers 400/422; the full scan below still finds the key.
@@ -183,18 +207,22 @@ async function findSigningKey(
   for await (const candidate of allItems((p) => api.listSigningKeys(p), { limit: 100 })) {
     if (samePublicKey(candidate, key)) return candidate;
   }
+  const value = key.publicKey.algorithm === 'ed25519' ? key.publicKey.value : '"$(cat public.pem)"';
   throw new InputError(
-    'signing-key-private',
-    `its public key ${key.publicValue} (keyid ${keyIdOf(key.publicKey)}) is not registered as a signing key. ` +
-      `Register it first (peridio signing-keys create --value ${key.publicValue} --name <name>), or use the key that is.`,
+    key.input,
+    `the public key of ${key.description} (keyid ${key.publicKey.keyid}) is not registered as a signing key. ` +
+      `Register it first (peridio signing-keys create --value ${value} --name <name>), or use the key that is.` +
+      (key.publicKey.algorithm === 'ed25519'
+        ? ''
+        : ` ${ALGORITHM_NAMES[key.publicKey.algorithm]} keys need a registry that accepts them (peridio-registry does; Peridio's cloud takes only Ed25519).`),
   );
 }
 
-function samePublicKey(registered: SigningKey, key: Ed25519KeyPair): boolean {
-  if (registered.keyid && registered.keyid.toLowerCase() === keyIdOf(key.publicKey)) return true;
+function samePublicKey(registered: SigningKey, key: Signer): boolean {
+  if (registered.keyid && registered.keyid.toLowerCase() === key.publicKey.keyid) return true;
   if (!registered.value) return false;
   try {
-    return Buffer.from(parsePublicKey(registered.value)).equals(Buffer.from(key.publicKey));
+    return parseSigningPublicKey(registered.value).keyid === key.publicKey.keyid;
   } catch {
     return false;
   }
