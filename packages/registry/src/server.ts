@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -30,6 +31,8 @@ export interface RegistryOptions {
   presignTtlSeconds?: number;
   /** Artificial delay before the server-side hash check, to exercise clients' polling. */
   hashingDelayMs?: number;
+  /** Trusted CAs of certificate signing keys (`--signing-ca`). */
+  signingCas?: X509Certificate[];
   logger?: Logger;
 }
 
@@ -93,6 +96,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     logger,
     org: loadOrganization(db),
     publicUrl,
+    signingCas: options.signingCas ?? [],
     enqueueHashing: (id) => hasher.enqueue(id),
     partValid: (id) => hasher.prefixes.partValid(id),
   };

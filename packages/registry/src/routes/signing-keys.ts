@@ -1,4 +1,11 @@
-import { InputError, keyIdOf, parsePublicKey, publicKeyValue } from '@peridio-actions/core';
+import {
+  certificateValidityProblem,
+  chainProblem,
+  formatPrn,
+  InputError,
+  parseSigningPublicKey,
+  type SigningPublicKey,
+} from '@peridio-actions/core';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { idFromPathPrn, optionalString, requiredString } from '../fields.js';
@@ -46,21 +53,46 @@ function getKey(ctx: RegistryContext, prn: string): SigningKeyRow {
   return row;
 }
 
-/** A PEM (SPKI) or raw base64 Ed25519 public key → stored raw base64 and its keyid. */
-function normaliseValue(value: string): { value: string; keyid: string } {
-  let raw: Uint8Array;
+/**
+ * Any accepted key (Ed25519 raw base64 or PEM; RSA ≥ 2048 / ECDSA P-256 PEM; PEM certificate chain) →
+ * the stored value and its keyid. Ed25519 keeps Peridio's wire form; the rest is stored as its PEM.
+ */
+export function parseKeyValue(ctx: RegistryContext, value: string): SigningPublicKey {
+  let key: SigningPublicKey;
   try {
-    raw = parsePublicKey(value, 'value');
+    key = parseSigningPublicKey(value, 'value');
   } catch (err) {
-    // Core names the algorithm of a key that is not Ed25519 ("is an RSA key …"): pass that on.
-    const named =
-      err instanceof InputError ? /^Input 'value': (is an? .*)$/.exec(err.message)?.[1] : undefined;
+    // Core says what the key is and why it is refused ("is an RSA key of 1024 bits; …"): pass that on.
+    const named = err instanceof InputError ? /^Input 'value': (.*)$/s.exec(err.message)?.[1] : undefined;
     throw fieldError(
       'value',
-      named ?? 'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM',
+      named ??
+        'is invalid: must be an Ed25519 public key (base64 of the raw 32 bytes, or PEM), an RSA (≥ 2048 bits) or ECDSA P-256 PEM public key, or a PEM certificate',
     );
   }
-  return { value: publicKeyValue(raw), keyid: keyIdOf(raw) };
+  const problem = certificateValidityProblem(key) ?? chainProblem(key, ctx.signingCas ?? []);
+  if (problem) throw fieldError('value', problem);
+  return key;
+}
+
+function normaliseValue(ctx: RegistryContext, value: string): { value: string; keyid: string } {
+  const key = parseKeyValue(ctx, value);
+  return { value: key.value, keyid: key.keyid };
+}
+
+/**
+ * Why a key may not be deleted: the signed binaries it alone signs (deleting it would leave them with no
+ * signature a device can check). The release-management work extends this to "in a live release".
+ */
+export function retirementBlockers(ctx: RegistryContext, keyRowId: string): string[] {
+  const rows = ctx.db.all<{ id: string }>(
+    `SELECT b.id FROM binaries b JOIN binary_signatures s ON s.binary_id = b.id
+     WHERE s.signing_key_id = ? AND b.state = 'signed'
+       AND (SELECT count(*) FROM binary_signatures o WHERE o.binary_id = b.id) = 1
+     ORDER BY b.seq`,
+    keyRowId,
+  );
+  return rows.map((r) => formatPrn(ctx.org, 'binary', r.id));
 }
 
 function assertKeyFree(ctx: RegistryContext, keyid: string, exceptId = '') {
@@ -80,7 +112,10 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       async handler({ body }) {
         const input = await body();
         const name = requiredString(input, 'name', 128);
-        const key = normaliseValue(requiredString(input, 'value', MAX_KEY_INPUT, { allowControl: true }));
+        const key = normaliseValue(
+          ctx,
+          requiredString(input, 'value', MAX_KEY_INPUT, { allowControl: true }),
+        );
         const row = ctx.db.transaction(() => {
           assertKeyFree(ctx, key.keyid);
           const id = randomUUID();
@@ -129,7 +164,7 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
         const input = await body();
         const name = optionalString(input, 'name', 128);
         const given = optionalString(input, 'value', MAX_KEY_INPUT, { allowControl: true });
-        const key = given === undefined ? undefined : normaliseValue(given);
+        const key = given === undefined ? undefined : normaliseValue(ctx, given);
         const row = ctx.db.transaction(() => {
           if (key && key.keyid !== existing.keyid) {
             assertKeyFree(ctx, key.keyid, existing.id);
@@ -158,9 +193,18 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       handler({ params }) {
         const existing = getKey(ctx, params.prn!);
         ctx.db.transaction(() => {
-          if (ctx.db.get('SELECT 1 FROM binary_signatures WHERE signing_key_id = ?', existing.id)) {
-            throw fieldError('signing_key', 'is used by binary signatures; delete them first');
+          const blockers = retirementBlockers(ctx, existing.id);
+          if (blockers.length > 0) {
+            const named =
+              blockers.slice(0, 10).join(', ') +
+              (blockers.length > 10 ? `, and ${blockers.length - 10} more` : '');
+            throw fieldError(
+              'signing_key',
+              `is the only signer of signed binaries ${named}; sign them with the new key first (sign-binary also-sign: true), then retire this one`,
+            );
           }
+          // Rotation: its signatures go with it; every binary they were on keeps another signature.
+          ctx.db.run('DELETE FROM binary_signatures WHERE signing_key_id = ?', existing.id);
           ctx.db.run('DELETE FROM signing_keys WHERE id = ?', existing.id);
         });
         return { status: 204 };
