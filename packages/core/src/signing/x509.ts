@@ -18,14 +18,14 @@ export function certificateValidityProblem(key: SigningPublicKey, at = new Date(
 }
 
 /**
- * Undefined when the certificate chain leads to one of `trusted`, else why not. Each certificate must be
+ * Undefined when the certificate chain leads to one of `trusted` (or the key is bare), else why not. Each certificate must be
  * issued and signed by the next; the last one by a trusted CA (or be one).
  */
 export function chainProblem(key: SigningPublicKey, trusted: X509Certificate[]): string | undefined {
   if (trusted.length === 0) return undefined;
   const chain = key.certificates;
-  if (!chain?.length)
-    return 'is a bare key, but this registry only accepts certificates issued by its trusted CAs';
+  // Bare keys stay accepted: the CAs constrain certificates, and Peridio's own keys are bare Ed25519.
+  if (!chain?.length) return undefined;
   for (let i = 0; i + 1 < chain.length; i++) {
     if (!issued(chain[i]!, chain[i + 1]!)) {
       return `certificate #${i + 1} (${chain[i]!.subject.replace(/\n/g, ', ')}) is not issued by certificate #${i + 2} in the chain`;
