@@ -10,11 +10,11 @@ import {
   readRequired,
   readTarget,
   readUploadTuning,
-  readSignerInputs,
   readVersion,
   type ApiInputs,
   type UploadTuning,
 } from '../../action-common/src/inputs.js';
+import { readSignerInputs } from '../../action-common/src/signer-inputs.js';
 
 export interface PublishBinaryInputs extends UploadTuning {
   api: ApiInputs;

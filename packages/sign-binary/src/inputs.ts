@@ -1,11 +1,6 @@
 import type { SignerConfig } from '@peridio-actions/core';
-import {
-  readApiInputs,
-  readBoolean,
-  readPrn,
-  readSignerInputs,
-  type ApiInputs,
-} from '../../action-common/src/inputs.js';
+import { readApiInputs, readBoolean, readPrn, type ApiInputs } from '../../action-common/src/inputs.js';
+import { readSignerInputs } from '../../action-common/src/signer-inputs.js';
 
 export interface SignBinaryInputs {
   api: ApiInputs;

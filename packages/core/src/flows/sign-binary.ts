@@ -127,7 +127,9 @@ export async function signBinary(options: SignBinaryOptions): Promise<SignBinary
         `the signature does not verify against the public key registered as ${signingKey.prn}; nothing was sent`,
       );
     }
-    const created = await postSignature(api, binary, signature, signingKey);
+    const created = await postSignature(api, binary, signature, signingKey).catch((err: unknown) => {
+      throw refusedKeyType(err, key);
+    });
     signature = created.signature;
     binarySignaturePrn = created.prn;
     logger.info(`Sent signature ${binarySignaturePrn}`);
@@ -283,6 +285,17 @@ async function postSignature(
     if (found) return found;
     throw err;
   }
+}
+
+/** A registry that knows only Ed25519 (Peridio's cloud) refuses other signatures: say so plainly. */
+function refusedKeyType(err: unknown, key: Signer): unknown {
+  if (!(err instanceof ApiError) || err.status !== 422 || key.publicKey.algorithm === 'ed25519') return err;
+  return new UserError(
+    `the registry refused the ${ALGORITHM_NAMES[key.publicKey.algorithm]} signature (${err.message}). ` +
+      `Peridio's cloud accepts only Ed25519 signing keys; sign with an Ed25519 key there, or use a registry ` +
+      `that accepts ${ALGORITHM_NAMES[key.publicKey.algorithm]} keys (peridio-registry does).`,
+    { cause: err },
+  );
 }
 
 /** Peridio's CLI sends this too, although attaching a signature already signs; a 422 from an already signed binary is fine. */
