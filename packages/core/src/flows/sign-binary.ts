@@ -1,20 +1,23 @@
 /**
- * Step 5 of a release: sign the binary's hash with the user's Ed25519 key. The key must be registered in
- * the registry; which registered key it is follows from the private key itself, so the user need not
- * pass its PRN. Nothing is sent before the signature verifies against the registered public key, and a
+ * Step 5 of a release: sign the binary's hash with the user's signer (a key from a secret, a PKCS#11 token,
+ * an external command). The key must be registered in the registry; which registered key it is follows
+ * from the signer's public key, so the user need not pass its PRN. Nothing is sent before the signature verifies against the registered public key, and a
  * binary this key already signed is a success without any request that changes something.
  */
 import { ApiError, ConflictError, InputError, UserError } from '../errors.js';
 import type { Ed25519KeyPair } from '../keys.js';
 import { ALGORITHM_NAMES, parseSigningPublicKey } from '../signing/keys.js';
-import { asSigner, proveSigner, type Signer } from '../signing/signer.js';
+import { asSigner, type Signer } from '../signing/signer.js';
 import { decodeSignature, verifySignature } from '../signing/verify.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { requirePrn } from '../prn.js';
 import { searchQuery } from '../client/search.js';
 import type { Binary, BinarySignature, SigningKey } from '../types.js';
-import { allItems, findFirst, type SignBinaryApi } from './api.js';
+import { findFirst, type SignBinaryApi } from './api.js';
 import { waitWhileHashing } from './wait.js';
+import { resolveSigningKey } from './signing-key.js';
+
+export { resolveSigningKey };
 
 export interface SignBinaryOptions {
   api: SignBinaryApi;
@@ -147,86 +150,6 @@ async function getBinary(api: SignBinaryApi, prn: string): Promise<Binary> {
       throw new InputError('binary-prn', `no binary ${prn} is visible to this API key`);
     }
     throw err;
-  }
-}
-
-/** The registered signing key of this private key: the given PRN after checking it, else found by public value. */
-export async function resolveSigningKey(
-  api: Pick<SignBinaryApi, 'getSigningKey' | 'listSigningKeys'>,
-  keyOrPair: Signer | Ed25519KeyPair,
-  prn: string | undefined,
-  logger: Logger = silentLogger,
-): Promise<SigningKey> {
-  const key = asSigner(keyOrPair);
-  // The check before anything is created: the signer signs a probe that verifies against its own key.
-  await proveSigner(key);
-  const found = await findSigningKey(api, key, prn);
-  logger.info(
-    `Signing key ${found.name} (${found.prn}), ${ALGORITHM_NAMES[key.publicKey.algorithm]}, keyid ${key.publicKey.keyid}`,
-  );
-  return found;
-}
-
-async function findSigningKey(
-  api: Pick<SignBinaryApi, 'getSigningKey' | 'listSigningKeys'>,
-  key: Signer,
-  prn: string | undefined,
-): Promise<SigningKey> {
-  if (prn) {
-    const checked = requirePrn(prn, 'signing_key', 'signing-key-prn');
-    let registered: SigningKey;
-    try {
-      registered = await api.getSigningKey(checked);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) {
-        throw new InputError(
-          'signing-key-prn',
-          `no signing key ${checked} is registered for this API key's organization`,
-        );
-      }
-      throw err;
-    }
-    if (!samePublicKey(registered, key)) {
-      throw new InputError(
-        'signing-key-prn',
-        `${checked} is registered with another public key (keyid ${registered.keyid ?? 'unknown'}) than the one of ` +
-          `${key.input} (keyid ${key.publicKey.keyid}). Pass the PRN of ` +
-          `that key, or omit signing-key-prn to find it.`,
-      );
-    }
-    return registered;
-  }
-  const bySearch = await findFirst(
-    (p) => api.listSigningKeys(p),
-    { search: searchQuery({ value: key.publicKey.value }), limit: 100 },
-    (k) => samePublicKey(k, key),
-  ).catch((err: unknown) => {
-    // A registry without `value:` search answers 400/422; the full scan below still finds the key.
-    if (err instanceof ApiError && (err.status === 400 || err.status === 422)) return undefined;
-    throw err;
-  });
-  if (bySearch) return bySearch;
-  for await (const candidate of allItems((p) => api.listSigningKeys(p), { limit: 100 })) {
-    if (samePublicKey(candidate, key)) return candidate;
-  }
-  const value = key.publicKey.algorithm === 'ed25519' ? key.publicKey.value : '"$(cat public.pem)"';
-  throw new InputError(
-    key.input,
-    `the public key of ${key.description} (keyid ${key.publicKey.keyid}) is not registered as a signing key. ` +
-      `Register it first (peridio signing-keys create --value ${value} --name <name>), or use the key that is.` +
-      (key.publicKey.algorithm === 'ed25519'
-        ? ''
-        : ` ${ALGORITHM_NAMES[key.publicKey.algorithm]} keys need a registry that accepts them (peridio-registry does; Peridio's cloud takes only Ed25519).`),
-  );
-}
-
-function samePublicKey(registered: SigningKey, key: Signer): boolean {
-  if (registered.keyid && registered.keyid.toLowerCase() === key.publicKey.keyid) return true;
-  if (!registered.value) return false;
-  try {
-    return parseSigningPublicKey(registered.value).keyid === key.publicKey.keyid;
-  } catch {
-    return false;
   }
 }
 

@@ -35,6 +35,7 @@ interface ToolResult {
 }
 
 const PIN_ENV = 'PERIDIO_PKCS11_PIN';
+const TOOL_TIMEOUT_MS = 120_000;
 
 export async function pkcs11Signer(config: Pkcs11Config): Promise<Signer> {
   if (!existsSync(config.module) || !statSync(config.module).isFile()) {
@@ -164,6 +165,8 @@ async function run(tool: string, args: string[], config: Pkcs11Config): Promise<
     const child = spawn(tool, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, [PIN_ENV]: config.pin },
+      // A token that stops answering (unplugged, waiting for a touch) must not hang the job.
+      timeout: TOOL_TIMEOUT_MS,
     });
     let stdout = '';
     let stderr = '';
@@ -179,7 +182,15 @@ async function run(tool: string, args: string[], config: Pkcs11Config): Promise<
         ),
       ),
     );
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) =>
+      resolve({
+        code,
+        stdout,
+        stderr: signal
+          ? `${stderr}\nerror: pkcs11-tool was stopped by ${signal} (no answer within ${TOOL_TIMEOUT_MS / 1000} s)`
+          : stderr,
+      }),
+    );
   });
   if (result.code !== 0) throw toolError(result, config);
   return result;
