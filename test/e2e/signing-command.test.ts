@@ -133,7 +133,7 @@ describe('signing with an external command or an RSA/ECDSA key', () => {
       /RSA key of 1024 bits/,
     ],
     ['a P-384 key', () => ({ 'signing-key-private': p384 }), 'signing-key-private', /P-384/],
-    ['no signer at all', () => ({}), 'signing-key-private', /no signer given/],
+    ['no signer at all', () => ({}), 'signing-key-private', /is empty and no other signer is given/],
   ];
   for (const [what, inputs, input, message, secret] of cases) {
     it(`fails on ${what}, naming ${input}, before anything is created`, async () => {

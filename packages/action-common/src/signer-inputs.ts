@@ -38,7 +38,7 @@ export function readSignerInputs(): SignerConfig {
     throw new InputError(
       kinds.length === 0 ? 'signing-key-private' : set.join(', '),
       kinds.length === 0
-        ? 'no signer given: set signing-key-private, or pkcs11-module with pkcs11-token-label/pkcs11-slot, pkcs11-key-label/pkcs11-key-id and pkcs11-pin, or signing-command with signing-public-key'
+        ? 'is empty and no other signer is given: set signing-key-private, or pkcs11-module with pkcs11-token-label/pkcs11-slot, pkcs11-key-label/pkcs11-key-id and pkcs11-pin, or signing-command with signing-public-key'
         : `these inputs choose ${kinds.length} signers (${kinds.join(', ')}); a step signs with exactly one, so keep the inputs of one kind`,
     );
   }
