@@ -65,7 +65,7 @@ describe('action.yml files', () => {
       it('documents every input and output, with kebab-case names', () => {
         const { template } = parse(action.file);
         for (const item of [...(template?.inputs ?? []), ...(template?.outputs ?? [])]) {
-          expect(item.id).toMatch(/^[a-z]+(-[a-z]+)*$/);
+          expect(item.id).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
           expect(item.description?.length ?? 0).toBeGreaterThan(10);
         }
         const apiKey = template?.inputs?.find((i) => i.id === 'api-key');

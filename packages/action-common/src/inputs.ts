@@ -184,7 +184,7 @@ export function readPrivateKey(name = 'signing-key-private'): Ed25519KeyPair {
 }
 
 /** The runner masks line by line, so a PEM is masked as its lines (the armour lines are public). */
-function maskLines(secret: string, masked: Set<string>): void {
+export function maskLines(secret: string, masked: Set<string>): void {
   for (const line of secret.split(/\r?\n/)) {
     const text = line.trim();
     if (text.length < 8 || text.startsWith('-----') || masked.has(text)) continue;
@@ -230,4 +230,11 @@ export function readUploadTuning(): UploadTuning {
     concurrency: readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY }),
     hashingTimeoutMs: readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 }),
   };
+}
+
+export function readBoolean(name: string): boolean {
+  const value = readOptional(name)?.toLowerCase();
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new InputError(name, `must be true or false, got '${value}'`);
 }

@@ -9,6 +9,7 @@ export * from './prn.js';
 export * from './redact.js';
 export * from './upload.js';
 export * from './keys.js';
+export * from './signing/index.js';
 export * from './flows/index.js';
 export * from './client/search.js';
 export * from './client/api-error.js';

@@ -176,10 +176,25 @@ export function parsePublicKey(value: string, inputName = 'value'): Uint8Array {
       );
     }
   }
+  let point: InstanceType<typeof ed.Point>;
   try {
-    ed.Point.fromBytes(raw);
+    // Strict RFC 8032 decoding: a y coordinate ≥ p or a "negative zero" x is refused here.
+    point = ed.Point.fromBytes(raw, false);
   } catch {
     throw new InputError(inputName, 'is 32 bytes but not a valid Ed25519 public key (not a curve point)');
+  }
+  // A small-order key (e.g. AQAA…A=, the identity) makes a forged signature verify for every message.
+  if (point.isSmallOrder()) {
+    throw new InputError(
+      inputName,
+      'is a small-order Ed25519 point, which any signature can match; use a real key',
+    );
+  }
+  if (!Buffer.from(point.toBytes()).equals(Buffer.from(raw))) {
+    throw new InputError(
+      inputName,
+      'is a non-canonical encoding of an Ed25519 point; use the key as generated',
+    );
   }
   return raw;
 }
@@ -222,7 +237,8 @@ export function verifyHashSignature(
   if (options.allowRawDigest) messages.push(Buffer.from(hashHex, 'hex'));
   return messages.some((message) => {
     try {
-      return ed.verify(signature, message, raw);
+      // zip215: false is RFC 8032 strict: non-canonical R, S ≥ L and small-order keys do not verify.
+      return ed.verify(signature, message, raw, { zip215: false });
     } catch {
       return false;
     }

@@ -1,11 +1,11 @@
 import * as github from '@actions/github';
-import type { CustomMetadata, Ed25519KeyPair } from '@peridio-actions/core';
+import type { CustomMetadata, SignerConfig } from '@peridio-actions/core';
 import {
   readApiInputs,
   readDescription,
   readFile,
   readJsonObject,
-  readPrivateKey,
+  readBoolean,
   readPrn,
   readRequired,
   readTarget,
@@ -14,6 +14,7 @@ import {
   type ApiInputs,
   type UploadTuning,
 } from '../../action-common/src/inputs.js';
+import { readSignerInputs } from '../../action-common/src/signer-inputs.js';
 
 export interface PublishBinaryInputs extends UploadTuning {
   api: ApiInputs;
@@ -21,22 +22,24 @@ export interface PublishBinaryInputs extends UploadTuning {
   version: string;
   target: string;
   file: string;
-  key: Ed25519KeyPair;
+  signer: SignerConfig;
+  alsoSign: boolean;
   signingKeyPrn?: string;
   description?: string;
   customMetadata?: CustomMetadata;
 }
 
 export function readInputs(): PublishBinaryInputs {
-  // The key first: it is masked before any other input can fail and print something.
-  const key = readPrivateKey('signing-key-private');
+  // The signer first: its secrets are masked before any other input can fail and print something.
+  const signer = readSignerInputs();
   return {
     api: readApiInputs(),
     artifact: readRequired('artifact'),
     version: readVersion(github.context.ref),
     target: readTarget(),
     file: readFile(),
-    key,
+    signer,
+    alsoSign: readBoolean('also-sign'),
     signingKeyPrn: readPrn('signing-key-prn', 'signing_key'),
     ...readUploadTuning(),
     description: readDescription(),

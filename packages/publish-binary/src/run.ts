@@ -1,4 +1,4 @@
-import { publishBinary } from '@peridio-actions/core';
+import { createSigner, publishBinary } from '@peridio-actions/core';
 import { connect } from '../../action-common/src/connect.js';
 import { runnerLogger as logger } from '../../action-common/src/logger.js';
 import { provenanceFromContext } from '../../action-common/src/provenance.js';
@@ -14,6 +14,7 @@ import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
   const inputs = readInputs();
+  const signer = await createSigner(inputs.signer);
   const api = await connect(inputs.api, {
     action: 'publish-binary',
     logger,
@@ -25,7 +26,8 @@ export async function run(): Promise<void> {
     version: inputs.version,
     target: inputs.target,
     filePath: inputs.file,
-    key: inputs.key,
+    key: signer,
+    alsoSign: inputs.alsoSign,
     signingKeyPrn: inputs.signingKeyPrn,
     description: inputs.description,
     customMetadata: inputs.customMetadata,

@@ -1,14 +1,15 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Logger } from '@peridio-actions/core';
+import { parseCertificates, type Logger } from '@peridio-actions/core';
 import { loadApiKey } from './secrets.js';
 import { createRegistry } from './server.js';
 
 const USAGE = `Usage: peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
-                              [--public-url URL] [--presign-ttl SECONDS]
+                              [--public-url URL] [--presign-ttl SECONDS] [--signing-ca FILE]...
 
 A self-hosted registry speaking the binary-management subset of Peridio's Admin API.
+--signing-ca FILE (repeatable): PEM CA certificates; signing keys must then be certificates issued by one.
 Env: PERIDIO_REGISTRY_API_KEY (else a key is generated and stored in <data-dir>/api-key),
      PERIDIO_REGISTRY_HASHING_DELAY_MS (delay before the server-side hash check, for tests).`;
 
@@ -48,6 +49,7 @@ export async function runCli(argv: string[]): Promise<void> {
         'data-dir': { type: 'string', default: '.peridio-registry' },
         'public-url': { type: 'string' },
         'presign-ttl': { type: 'string', default: '3600' },
+        'signing-ca': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -74,12 +76,23 @@ export async function runCli(argv: string[]): Promise<void> {
   const apiKey = envKey || stored!.apiKey;
 
   const logger = stderrLogger(process.env.PERIDIO_REGISTRY_DEBUG === '1');
+  const signingCas = values['signing-ca'].flatMap((file) => {
+    let certs;
+    try {
+      certs = parseCertificates(readFileSync(file, 'utf8'));
+    } catch (err) {
+      fail(`--signing-ca ${file}: ${(err as Error).message}`);
+    }
+    if (certs.length === 0) fail(`--signing-ca ${file} holds no PEM certificate`);
+    return certs;
+  });
   const registry = await createRegistry({
     dataDir,
     apiKey,
     publicUrl,
     presignTtlSeconds,
     hashingDelayMs,
+    signingCas,
     logger,
   });
   let address;

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -34,6 +35,8 @@ export interface RegistryOptions {
   presignTtlSeconds?: number;
   /** Artificial delay before the server-side hash check, to exercise clients' polling. */
   hashingDelayMs?: number;
+  /** Trusted CAs of certificate signing keys (`--signing-ca`). */
+  signingCas?: X509Certificate[];
   logger?: Logger;
   /** Records; default: SQLite in <dataDir>/registry.db. The registry closes it. */
   store?: Store;
@@ -104,6 +107,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     logger,
     org: await loadOrganization(store),
     publicUrl,
+    signingCas: options.signingCas ?? [],
     enqueueHashing: (id) => hasher.enqueue(id),
     partValid: (id) => hasher.prefixes.partValid(id),
   };

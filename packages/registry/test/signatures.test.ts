@@ -195,12 +195,15 @@ describe('binary signatures (protocol.md §6.7)', () => {
       first.body.binary_signature.prn,
     ]);
 
-    // A key with signatures cannot be deleted; the last signature of a signed binary cannot be either.
-    expect((await t.api('DELETE', `/signing_keys/${keyA}`)).status).toBe(422);
-    expect((await t.api('DELETE', `/binary_signatures/${first.body.binary_signature.prn}`)).status).toBe(204);
+    // Rotation: a key whose binaries all carry another signature can be retired, its signatures with it;
+    // the last signature of a signed binary cannot be deleted, nor its key, which names the binary.
+    expect((await t.api('DELETE', `/signing_keys/${keyA}`)).status).toBe(204);
     const last = await t.api('DELETE', `/binary_signatures/${second.body.binary_signature.prn}`);
     expect(last.status).toBe(422);
     expect(last.body.errors.binary_signature[0]).toContain('only signature');
+    const sole = await t.api('DELETE', `/signing_keys/${keyB}`);
+    expect(sole.status).toBe(422);
+    expect(sole.body.errors.signing_key[0]).toContain(`only signer of signed binaries ${binary.prn}`);
     expect((await t.api('DELETE', `/binary_signatures/${first.body.binary_signature.prn}`)).status).toBe(404);
   });
 });

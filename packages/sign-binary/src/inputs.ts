@@ -1,20 +1,23 @@
-import type { Ed25519KeyPair } from '@peridio-actions/core';
-import { readApiInputs, readPrivateKey, readPrn, type ApiInputs } from '../../action-common/src/inputs.js';
+import type { SignerConfig } from '@peridio-actions/core';
+import { readApiInputs, readBoolean, readPrn, type ApiInputs } from '../../action-common/src/inputs.js';
+import { readSignerInputs } from '../../action-common/src/signer-inputs.js';
 
 export interface SignBinaryInputs {
   api: ApiInputs;
   binaryPrn: string;
-  key: Ed25519KeyPair;
+  signer: SignerConfig;
   signingKeyPrn?: string;
+  alsoSign: boolean;
 }
 
 export function readInputs(): SignBinaryInputs {
-  // The key first: it is masked before any other input can fail and print something.
-  const key = readPrivateKey('signing-key-private');
+  // The signer first: its secrets are masked before any other input can fail and print something.
+  const signer = readSignerInputs();
   return {
     api: readApiInputs(),
     binaryPrn: readPrn('binary-prn', 'binary', { required: true }),
-    key,
+    signer,
     signingKeyPrn: readPrn('signing-key-prn', 'signing_key'),
+    alsoSign: readBoolean('also-sign'),
   };
 }

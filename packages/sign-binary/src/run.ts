@@ -1,4 +1,4 @@
-import { signBinary } from '@peridio-actions/core';
+import { createSigner, signBinary } from '@peridio-actions/core';
 import { connect } from '../../action-common/src/connect.js';
 import { runnerLogger as logger } from '../../action-common/src/logger.js';
 import { signOutputs, signRows } from '../../action-common/src/rows.js';
@@ -7,6 +7,8 @@ import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
   const inputs = readInputs();
+  // Reads the public key from a token or checks the command's key before any request.
+  const signer = await createSigner(inputs.signer);
   const api = await connect(inputs.api, {
     action: 'sign-binary',
     logger,
@@ -16,7 +18,8 @@ export async function run(): Promise<void> {
     signBinary({
       api,
       binaryPrn: inputs.binaryPrn,
-      key: inputs.key,
+      key: signer,
+      alsoSign: inputs.alsoSign,
       signingKeyPrn: inputs.signingKeyPrn,
       logger,
     }),

@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Ed25519KeyPair } from '../keys.js';
+import type { Signer } from '../signing/signer.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { CustomMetadata } from '../types.js';
 import type { PublishBinaryApi } from './api.js';
@@ -18,7 +19,9 @@ export interface PublishBinaryOptions {
   version: string;
   target: string;
   filePath: string;
-  key: Ed25519KeyPair;
+  key: Signer | Ed25519KeyPair;
+  /** See SignBinaryOptions.alsoSign. */
+  alsoSign?: boolean;
   signingKeyPrn?: string;
   /** The binary's description and custom metadata (provenance is merged under the user's keys). */
   description?: string;
@@ -71,6 +74,7 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
       api,
       binaryPrn: upload.binary.prn,
       key: options.key,
+      alsoSign: options.alsoSign,
       signingKey,
       expectedHash: upload.digest.sha256Hex,
       hashingTimeoutMs: options.hashingTimeoutMs,
