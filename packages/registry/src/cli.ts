@@ -6,9 +6,14 @@ import { loadApiKey } from './secrets.js';
 import { createRegistry } from './server.js';
 
 const USAGE = `Usage: peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
-                              [--public-url URL] [--presign-ttl SECONDS]
+                              [--public-url URL] [--presign-ttl SECONDS] [--idle-timeout SECONDS]
+                              [--body-timeout SECONDS] [--max-connections N]
 
 A self-hosted registry speaking the binary-management subset of Peridio's Admin API.
+  --idle-timeout     close a connection silent this long, also mid-upload (default 60)
+  --body-timeout     a JSON request body must arrive within this (default 30)
+  --max-connections  refuse connections beyond this many (default 256)
+Files and directories it creates are readable by the owner only (0600/0700).
 Env: PERIDIO_REGISTRY_API_KEY (else a key is generated and stored in <data-dir>/api-key),
      PERIDIO_REGISTRY_HASHING_DELAY_MS (delay before the server-side hash check, for tests).`;
 
@@ -48,6 +53,9 @@ export async function runCli(argv: string[]): Promise<void> {
         'data-dir': { type: 'string', default: '.peridio-registry' },
         'public-url': { type: 'string' },
         'presign-ttl': { type: 'string', default: '3600' },
+        'idle-timeout': { type: 'string', default: '60' },
+        'body-timeout': { type: 'string', default: '30' },
+        'max-connections': { type: 'string', default: '256' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -65,16 +73,37 @@ export async function runCli(argv: string[]): Promise<void> {
   const publicUrl = values['public-url'];
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl))
     fail('--public-url must be an http(s) URL');
+  const idleTimeoutMs = integer(values['idle-timeout'], 'idle-timeout', 1, 24 * 3600) * 1000;
+  const bodyTimeoutMs = integer(values['body-timeout'], 'body-timeout', 1, 24 * 3600) * 1000;
+  const maxConnections = integer(values['max-connections'], 'max-connections', 1, 1_000_000);
   const dataDir = resolve(values['data-dir']);
+  // The database, content and secrets are created owner-only; SQLite and the content store obey the umask.
+  process.umask(0o077);
   const hashingDelayMs = Number(process.env.PERIDIO_REGISTRY_HASHING_DELAY_MS ?? 0) || 0;
 
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const envKey = process.env.PERIDIO_REGISTRY_API_KEY?.trim();
   const stored = envKey ? undefined : loadApiKey(dataDir);
   const apiKey = envKey || stored!.apiKey;
 
   const logger = stderrLogger(process.env.PERIDIO_REGISTRY_DEBUG === '1');
-  const registry = createRegistry({ dataDir, apiKey, publicUrl, presignTtlSeconds, hashingDelayMs, logger });
+  let registry;
+  try {
+    registry = createRegistry({
+      dataDir,
+      apiKey,
+      publicUrl,
+      presignTtlSeconds,
+      hashingDelayMs,
+      idleTimeoutMs,
+      bodyTimeoutMs,
+      maxConnections,
+      logger,
+    });
+  } catch (err) {
+    process.stderr.write(`peridio-registry: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   let address;
   try {
     address = await registry.listen(port, values.host);
