@@ -111,11 +111,7 @@ export async function runCli(argv: string[]): Promise<void> {
     await registry.close();
     fail(`cannot listen on ${values.host}:${port}: ${(err as Error).message}`);
   }
-  if (stored?.generated)
-    process.stdout.write(`peridio-registry api key: ${apiKey} (stored in ${stored.path})\n`);
-  process.stdout.write(`peridio-registry listening on ${address.url}\n`);
-  logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
-
+  // Handlers first: whoever reads the listening line may signal at once.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -134,4 +130,8 @@ export async function runCli(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (stored?.generated)
+    process.stdout.write(`peridio-registry api key: ${apiKey} (stored in ${stored.path})\n`);
+  process.stdout.write(`peridio-registry listening on ${address.url}\n`);
+  logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
 }
