@@ -351,3 +351,21 @@ describe('slow, silent and surplus connections (risk)', () => {
     await expect.poll(async () => (await fetch(`${t.baseUrl}/health`)).status).toBe(200);
   });
 });
+
+describe('deleting an artifact version (README claim)', () => {
+  it('is refused while it has live binaries, and allowed once the last one is destroyed', async () => {
+    const t = await start();
+    const binary = await signableBinary(t, Buffer.from('live'), 'live');
+    const version = binary.artifact_version_prn;
+    const refused = await t.api('DELETE', `/artifact_versions/${version}`);
+    expect(refused.status).toBe(422);
+    expect(refused.body).toEqual({
+      errors: { artifact_version: ['has binaries that are not destroyed; destroy or delete them first'] },
+    });
+    expect((await t.api('GET', `/artifact_versions/${version}`)).status).toBe(200);
+    expect((await t.api('DELETE', `/binaries/${binary.prn}`)).status).toBe(204);
+    expect((await t.api('GET', `/binaries/${binary.prn}`)).body.binary.state).toBe('destroyed');
+    expect((await t.api('DELETE', `/artifact_versions/${version}`)).status).toBe(204);
+    expect((await t.api('GET', `/artifact_versions/${version}`)).status).toBe(404);
+  });
+});
