@@ -105,7 +105,8 @@ export function idFromBodyPrn(
   if (!given(body, key)) return undefined;
   const value = body[key];
   const prn = typeof value === 'string' ? parsePrn(value) : undefined;
-  if (!prn || prn.type !== type || !prn.id) throw fieldError(key, `is invalid: must be a ${type} PRN`);
+  if (!prn || prn.type !== type || !prn.id)
+    throw fieldError(key, `is invalid: must be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} PRN`);
   if (prn.org.toLowerCase() !== ctx.org) throw notFound(`${key} ${String(value)}`);
   return prn.id.toLowerCase();
 }
