@@ -197,7 +197,10 @@ describe('racing Admin API calls', () => {
       expect(replies.filter((r) => r.status === 201)).toHaveLength(1);
       expect(replies.filter((r) => r.status === 422)).toHaveLength(19);
     }
-    expect(targets.find((r) => r.status === 422)!.json.errors.target).toBeDefined();
+    for (const refused of targets.filter((r) => r.status === 422))
+      expect(refused.json).toEqual({ errors: { target: ['has already been taken'] } });
+    for (const refused of names.filter((r) => r.status === 422))
+      expect(Object.keys(refused.json.errors)).toEqual(['name']);
     expect((await listAll(registry, 'artifacts')).filter((a) => a.name === 'same-name')).toHaveLength(1);
     expect(
       (await listAll(registry, 'binaries')).filter((b) => b.artifact_version_prn === versionPrn),

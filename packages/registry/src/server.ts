@@ -191,8 +191,10 @@ export function createRegistry(options: RegistryOptions): Registry {
       const clientGone =
         code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || req.socket.destroyed;
       if (err instanceof HttpError && !res.headersSent) {
-        // An unread body (say, a refused upload) is not drained: the connection closes after the answer.
-        const close: Record<string, string> = bodyUnread(req) ? { connection: 'close' } : {};
+        // An unauthenticated body is not drained: the connection closes after the 401. Other refusals (an
+        // expired part URL) are drained as usual, so that a client still sending sees the answer, not a reset.
+        const close: Record<string, string> =
+          err.status === 401 && bodyUnread(req) ? { connection: 'close' } : {};
         sendJson(res, err.status, err.body, { ...close, ...err.headers });
         return;
       }
