@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_HASHING_TIMEOUT_MS,
   DEFAULT_PART_SIZE,
+  DEFAULT_STALL_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
   DEFAULT_UPLOAD_CONCURRENCY,
 } from '@peridio-actions/core';
 import {
@@ -86,6 +88,17 @@ describe('declared defaults', () => {
       expect(value('part-size')).toBe(String(DEFAULT_PART_SIZE));
       expect(value('concurrency')).toBe(String(DEFAULT_UPLOAD_CONCURRENCY));
       expect(Number(value('hashing-timeout')) * 1000).toBe(DEFAULT_HASHING_TIMEOUT_MS);
+      expect(Number(value('stall-timeout')) * 1000).toBe(DEFAULT_STALL_TIMEOUT_MS);
+    });
+  }
+});
+
+describe('request-timeout', () => {
+  for (const file of ACTIONS.map((action) => action.file)) {
+    it(`${file} declares the API client's request timeout`, () => {
+      const inputs = parse(file).template?.inputs ?? [];
+      const value = inputs.find((i) => i.id === 'request-timeout')?.default?.toString();
+      expect(Number(value) * 1000).toBe(DEFAULT_TIMEOUT_MS);
     });
   }
 });

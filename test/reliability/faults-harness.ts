@@ -144,6 +144,8 @@ export async function publish(
     timeoutMs?: number;
     /** Aborting kills the action (SIGKILL), as a crashed runner would end. */
     signal?: AbortSignal;
+    /** Extra environment of the action (test hooks such as PERIDIO_ACTIONS_RETRY_MAX_DELAY_MS). */
+    env?: Record<string, string>;
   },
 ): Promise<PublishRun> {
   const started = Date.now();
@@ -161,7 +163,7 @@ export async function publish(
       'signing-key-prn': scene.key.prn,
       ...options.inputs,
     },
-    { timeoutMs: options.timeoutMs ?? 60_000, signal: options.signal },
+    { timeoutMs: options.timeoutMs ?? 60_000, signal: options.signal, env: options.env },
   );
   return { ...result, durationMs: Date.now() - started };
 }
@@ -237,6 +239,11 @@ export async function sha256OfUrl(url: string): Promise<string> {
 }
 
 /** Body bytes sent to presigned part URLs, per part index. */
+/** Part bytes sent beyond the file's size: what faults cost in re-sending. */
+export function bytesResent(proxy: FaultProxy, file: TestFile): number {
+  return Object.values(partBytes(proxy)).reduce((sum, n) => sum + n, 0) - file.size;
+}
+
 export function partBytes(proxy: FaultProxy): Record<number, number> {
   const perPart: Record<number, number> = {};
   for (const request of proxy.stats.requests) {

@@ -38,6 +38,8 @@ export function readOptional(name: string): string | undefined {
 export interface ApiInputs {
   apiKey: string;
   baseUrl: string;
+  /** `request-timeout`: how long one API call may go without an answer before it is retried. */
+  requestTimeoutMs?: number;
 }
 
 export function readApiInputs(): ApiInputs {
@@ -49,7 +51,11 @@ export function readApiInputs(): ApiInputs {
       'is empty; pass the Admin API key from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}',
     );
   if (/\s/.test(apiKey)) throw new InputError('api-key', 'contains whitespace; check the secret');
-  return { apiKey, baseUrl: readBaseUrl() };
+  return {
+    apiKey,
+    baseUrl: readBaseUrl(),
+    requestTimeoutMs: readDuration('request-timeout', { minMs: 1_000, maxMs: 3_600_000 }),
+  };
 }
 
 function readBaseUrl(): string {
@@ -215,6 +221,7 @@ export interface UploadTuning {
   partSize?: number;
   concurrency?: number;
   hashingTimeoutMs?: number;
+  stallTimeoutMs?: number;
 }
 
 export function readUploadTuning(): UploadTuning {
@@ -229,6 +236,7 @@ export function readUploadTuning(): UploadTuning {
     partSize,
     concurrency: readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY }),
     hashingTimeoutMs: readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 }),
+    stallTimeoutMs: readDuration('stall-timeout', { minMs: 1_000, maxMs: 3_600_000 }),
   };
 }
 

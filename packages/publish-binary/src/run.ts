@@ -1,5 +1,5 @@
 import { createSigner, publishBinary } from '@peridio-actions/core';
-import { connect } from '../../action-common/src/connect.js';
+import { connect, retryOverride } from '../../action-common/src/connect.js';
 import { runnerLogger as logger } from '../../action-common/src/logger.js';
 import { provenanceFromContext } from '../../action-common/src/provenance.js';
 import {
@@ -35,6 +35,8 @@ export async function run(): Promise<void> {
     partSize: inputs.partSize,
     concurrency: inputs.concurrency,
     hashingTimeoutMs: inputs.hashingTimeoutMs,
+    stallTimeoutMs: inputs.stallTimeoutMs,
+    retry: retryOverride(),
     logger,
   });
   // The binary's final state is the signing step's.

@@ -6,10 +6,15 @@ import { loadApiKey } from './secrets.js';
 import { createRegistry } from './server.js';
 
 const USAGE = `Usage: peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
-                              [--public-url URL] [--presign-ttl SECONDS] [--signing-ca FILE]...
+                              [--public-url URL] [--presign-ttl SECONDS] [--idle-timeout SECONDS]
+                              [--body-timeout SECONDS] [--max-connections N] [--signing-ca FILE]...
 
 A self-hosted registry speaking the binary-management subset of Peridio's Admin API.
---signing-ca FILE (repeatable): PEM CA certificates; signing keys must then be certificates issued by one.
+  --signing-ca FILE  (repeatable) PEM CA certificates; a certificate signing key must be issued by one
+  --idle-timeout     close a connection silent this long, also mid-upload (default 60)
+  --body-timeout     a JSON request body must arrive within this (default 30)
+  --max-connections  refuse connections beyond this many (default 256)
+Files and directories it creates are readable by the owner only (0600/0700).
 Env: PERIDIO_REGISTRY_API_KEY (else a key is generated and stored in <data-dir>/api-key),
      PERIDIO_REGISTRY_HASHING_DELAY_MS (delay before the server-side hash check, for tests).`;
 
@@ -50,6 +55,9 @@ export async function runCli(argv: string[]): Promise<void> {
         'public-url': { type: 'string' },
         'presign-ttl': { type: 'string', default: '3600' },
         'signing-ca': { type: 'string', multiple: true, default: [] },
+        'idle-timeout': { type: 'string', default: '60' },
+        'body-timeout': { type: 'string', default: '30' },
+        'max-connections': { type: 'string', default: '256' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -67,10 +75,15 @@ export async function runCli(argv: string[]): Promise<void> {
   const publicUrl = values['public-url'];
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl))
     fail('--public-url must be an http(s) URL');
+  const idleTimeoutMs = integer(values['idle-timeout'], 'idle-timeout', 1, 24 * 3600) * 1000;
+  const bodyTimeoutMs = integer(values['body-timeout'], 'body-timeout', 1, 24 * 3600) * 1000;
+  const maxConnections = integer(values['max-connections'], 'max-connections', 1, 1_000_000);
   const dataDir = resolve(values['data-dir']);
+  // The database, content and secrets are created owner-only; SQLite and the content store obey the umask.
+  process.umask(0o077);
   const hashingDelayMs = Number(process.env.PERIDIO_REGISTRY_HASHING_DELAY_MS ?? 0) || 0;
 
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const envKey = process.env.PERIDIO_REGISTRY_API_KEY?.trim();
   const stored = envKey ? undefined : loadApiKey(dataDir);
   const apiKey = envKey || stored!.apiKey;
@@ -86,15 +99,24 @@ export async function runCli(argv: string[]): Promise<void> {
     if (certs.length === 0) fail(`--signing-ca ${file} holds no PEM certificate`);
     return certs;
   });
-  const registry = await createRegistry({
-    dataDir,
-    apiKey,
-    publicUrl,
-    presignTtlSeconds,
-    hashingDelayMs,
-    signingCas,
-    logger,
-  });
+  let registry;
+  try {
+    registry = await createRegistry({
+      dataDir,
+      apiKey,
+      publicUrl,
+      presignTtlSeconds,
+      hashingDelayMs,
+      signingCas,
+      idleTimeoutMs,
+      bodyTimeoutMs,
+      maxConnections,
+      logger,
+    });
+  } catch (err) {
+    process.stderr.write(`peridio-registry: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   let address;
   try {
     address = await registry.listen(port, values.host);
@@ -102,11 +124,7 @@ export async function runCli(argv: string[]): Promise<void> {
     await registry.close();
     fail(`cannot listen on ${values.host}:${port}: ${(err as Error).message}`);
   }
-  if (stored?.generated)
-    process.stdout.write(`peridio-registry api key: ${apiKey} (stored in ${stored.path})\n`);
-  process.stdout.write(`peridio-registry listening on ${address.url}\n`);
-  logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
-
+  // Handlers first: whoever reads the listening line may signal at once.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
@@ -125,4 +143,8 @@ export async function runCli(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (stored?.generated)
+    process.stdout.write(`peridio-registry api key: ${apiKey} (stored in ${stored.path})\n`);
+  process.stdout.write(`peridio-registry listening on ${address.url}\n`);
+  logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
 }

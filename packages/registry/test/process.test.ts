@@ -175,9 +175,10 @@ describe('peridio-registry serve (bundled)', () => {
       })
     ).body.binary_part;
     const upload = partialPut(part.presigned_upload_url, content, 100_000);
-    await new Promise((res) => setTimeout(res, 200));
+    // In flight once the registry streams it to a temp file (a sleep would only guess).
+    await expect.poll(() => readdirSync(join(r.dataDir, 'tmp')).length).toBe(1);
     process.kill(r.pid, 'SIGTERM');
-    await new Promise((res) => setTimeout(res, 200));
+    await expect.poll(() => r.output().stderr).toContain('SIGTERM: finishing in-flight requests');
     expect(r.exited()).toBeUndefined();
     upload.finish();
     expect(await upload.status).toBe(200);
@@ -201,8 +202,8 @@ describe('peridio-registry serve (bundled)', () => {
     ).body.binary_part;
     const upload = partialPut(part.presigned_upload_url, content, 150_000);
     upload.status.catch(() => undefined);
-    await new Promise((res) => setTimeout(res, 300));
-    expect(readdirSync(join(r.dataDir, 'tmp')).length).toBe(1); // the half-written temp file
+    // The half-written temp file: the registry holds part of the body.
+    await expect.poll(() => readdirSync(join(r.dataDir, 'tmp')).length).toBe(1);
     await r.kill('SIGKILL');
     upload.abandon();
 

@@ -1,5 +1,5 @@
 import { uploadBinary, withProvenance } from '@peridio-actions/core';
-import { connect } from '../../action-common/src/connect.js';
+import { connect, retryOverride } from '../../action-common/src/connect.js';
 import { runnerLogger as logger } from '../../action-common/src/logger.js';
 import { provenanceFromContext } from '../../action-common/src/provenance.js';
 import { uploadOutputs, uploadRows } from '../../action-common/src/rows.js';
@@ -21,6 +21,8 @@ export async function run(): Promise<void> {
     partSize: inputs.partSize,
     concurrency: inputs.concurrency,
     hashingTimeoutMs: inputs.hashingTimeoutMs,
+    stallTimeoutMs: inputs.stallTimeoutMs,
+    retry: retryOverride(),
     description: inputs.description,
     customMetadata: withProvenance(inputs.customMetadata, provenanceFromContext()),
     logger,

@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { Ed25519KeyPair } from '../keys.js';
 import type { Signer } from '../signing/signer.js';
 import { silentLogger, type Logger } from '../logger.js';
+import type { RetryPolicy } from '../retry.js';
 import type { CustomMetadata } from '../types.js';
 import type { PublishBinaryApi } from './api.js';
 import { ensureArtifactVersion, type EnsuredArtifactVersion } from './artifact-version.js';
@@ -30,6 +31,8 @@ export interface PublishBinaryOptions {
   partSize?: number;
   concurrency?: number;
   hashingTimeoutMs?: number;
+  stallTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
@@ -63,6 +66,8 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
     description: options.description,
     customMetadata: withProvenance(options.customMetadata, options.provenance),
     hashingTimeoutMs: options.hashingTimeoutMs,
+    stallTimeoutMs: options.stallTimeoutMs,
+    retry: options.retry,
     logger,
     signal: options.signal,
     progressIntervalMs: options.progressIntervalMs,

@@ -11,6 +11,7 @@ import type { FileDigest } from '../hash.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { MIN_PART_SIZE } from '../parts.js';
 import { requirePrn } from '../prn.js';
+import type { RetryPolicy } from '../retry.js';
 import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
 import { ExtraPartsError, IncompleteUploadError, uploadParts, type UploadProgress } from '../upload.js';
 import type { UploadBinaryApi } from './api.js';
@@ -30,6 +31,10 @@ export interface UploadBinaryOptions {
   description?: string;
   customMetadata?: CustomMetadata;
   hashingTimeoutMs?: number;
+  /** A part upload with no progress for this long is dropped and retried (default 60 s). */
+  stallTimeoutMs?: number;
+  /** Retry policy of the part uploads (the API client has its own). */
+  retry?: Partial<RetryPolicy>;
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
@@ -225,6 +230,8 @@ async function uploadResumingGeometry(
       filePath: options.filePath,
       digest: d,
       concurrency: options.concurrency,
+      stallTimeoutMs: options.stallTimeoutMs,
+      retry: options.retry,
       signal: options.signal,
       logger,
       dispatcher: options.dispatcher,
