@@ -13,7 +13,7 @@ import {
   readVersion,
   type ApiInputs,
   type UploadTuning,
-} from '../../action-common/src/inputs.js';
+} from '@peridio-actions/action-common/inputs';
 
 export interface PublishBinaryInputs extends UploadTuning {
   api: ApiInputs;

@@ -1,4 +1,4 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import type { Database } from './db.js';
 import type { Presigner } from './presign.js';
 import type { Storage } from './storage.js';

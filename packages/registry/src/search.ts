@@ -1,4 +1,4 @@
-import { parsePrn, type PrnType } from '@peridio-actions/core';
+import { parsePrn, type PrnType } from '@peridio-actions/core/base';
 import type { SQLInputValue } from 'node:sqlite';
 import { HttpError } from './http.js';
 

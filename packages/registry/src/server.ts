@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { silentLogger, type Logger } from '@peridio-actions/core';
+import { silentLogger, type Logger } from '@peridio-actions/core/base';
 import type { RegistryContext } from './context.js';
 import { Database } from './db.js';
 import { downloadRoutes } from './download.js';

@@ -10,12 +10,14 @@ import { silentLogger, type Logger } from '../logger.js';
 import { redactSecrets } from '../redact.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
 import { parseApiError } from './api-error.js';
+// The bundler inlines this file, so the version in the user agent is the one released, never a copy.
+import corePackage from '../../package.json' with { type: 'json' };
 
 export const DEFAULT_BASE_URL = 'https://api.cremini.peridio.com';
 export const DEFAULT_API_VERSION = 2;
 /** Admin API answers are small; a minute without headers or body bytes means the connection is dead. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
-export const CLIENT_VERSION = '0.1.0';
+export const CLIENT_VERSION: string = corePackage.version;
 
 export interface ClientOptions {
   baseUrl: string;

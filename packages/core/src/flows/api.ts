@@ -2,7 +2,7 @@
  * The Admin API calls the flows make, as narrow structural types: `PeridioClient` satisfies them, and a
  * unit test can pass a fake that records every call.
  */
-import type { PartsApi } from '../upload.js';
+import type { PartsApi } from '../upload/engine.js';
 import type {
   Artifact,
   ArtifactVersion,

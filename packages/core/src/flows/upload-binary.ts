@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { MIN_PART_SIZE } from '../parts.js';
 import { requirePrn } from '../prn.js';
 import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
-import { ExtraPartsError, IncompleteUploadError, uploadParts } from '../upload.js';
+import { ExtraPartsError, IncompleteUploadError, uploadParts } from '../upload/engine.js';
 import type { UploadBinaryApi } from './api.js';
 import { ensureBinary, type EnsureBinaryOutcome } from './binary.js';
 import { formatBytes, formatRate } from './format.js';

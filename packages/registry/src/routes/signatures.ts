@@ -1,4 +1,4 @@
-import { verifyHashSignature } from '@peridio-actions/core';
+import { verifyHashSignature } from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { given, idFromBodyPrn, idFromPathPrn, requiredBodyPrn } from '../fields.js';

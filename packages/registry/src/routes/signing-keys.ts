@@ -1,4 +1,4 @@
-import { InputError, keyIdOf, parsePublicKey, publicKeyValue } from '@peridio-actions/core';
+import { InputError, keyIdOf, parsePublicKey, publicKeyValue } from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { idFromPathPrn, optionalString, requiredString } from '../fields.js';

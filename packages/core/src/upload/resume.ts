@@ -4,8 +4,8 @@
  * then end up in the binary and the server's hashing step would fail minutes later. So a part counts as
  * present only when index, size and hash all match the local digest.
  */
-import type { PartDigest } from './hash.js';
-import type { BinaryPart } from './types.js';
+import type { PartDigest } from '../hash.js';
+import type { BinaryPart } from '../types.js';
 
 export interface PartComparison {
   /** Planned parts the server holds `valid` with the same size and hash. */

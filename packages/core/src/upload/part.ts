@@ -7,15 +7,15 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import { ApiError, ConflictError, NetworkError, TimeoutError } from './errors.js';
-import type { FileDigest, PartDigest } from './hash.js';
-import type { Logger } from './logger.js';
+import { ApiError, ConflictError, NetworkError, TimeoutError } from '../errors.js';
+import type { FileDigest, PartDigest } from '../hash.js';
+import type { Logger } from '../logger.js';
 import { presignedUrlExpiring } from './presigned-expiry.js';
-import { redactUrl } from './redact.js';
-import { isRetryable, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
-import type { CreatedBinaryPart } from './types.js';
-import type { ProgressTracker } from './upload-progress.js';
-import { classifyRefusal, readDetail, scrubUrls } from './upload-storage-errors.js';
+import { redactUrl } from '../redact.js';
+import { isRetryable, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js';
+import type { CreatedBinaryPart } from '../types.js';
+import type { ProgressTracker } from './progress.js';
+import { classifyRefusal, readDetail, scrubUrls } from './storage-errors.js';
 
 export interface CreateBinaryPartBody {
   index: number;
