@@ -1,5 +1,6 @@
 export * from './base.js';
 export * from './retry.js';
+export * from './paging.js';
 export * from './upload/engine.js';
 export * from './flows/index.js';
 export * from './client/search.js';

@@ -75,9 +75,7 @@ export class HttpTransport {
 
   constructor(options: ClientOptions) {
     this.#options = options;
-    const apiKey = options.apiKey?.trim();
-    if (!apiKey) throw new InputError('api-key', 'is empty; pass a Peridio API key (e.g. from a secret)');
-    if (/[\r\n]/.test(apiKey)) throw new InputError('api-key', 'must be a single line');
+    const apiKey = checkApiKey(options.apiKey ?? '');
     const base = parseBaseUrl(options.baseUrl || DEFAULT_BASE_URL);
     this.baseUrl = base.href;
     this.origin = base.origin;
@@ -174,18 +172,36 @@ export class HttpTransport {
   }
 }
 
-function parseBaseUrl(value: string): { href: string; origin: string; pathPrefix: string } {
+/** The API key, trimmed; an InputError on `api-key` if it is empty or could not be a key. */
+export function checkApiKey(value: string): string {
+  const apiKey = value.trim();
+  if (!apiKey) {
+    throw new InputError(
+      'api-key',
+      'is empty; pass the Admin API key from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}',
+    );
+  }
+  if (/\s/.test(apiKey)) throw new InputError('api-key', 'contains whitespace; check the secret');
+  return apiKey;
+}
+
+/** The Admin API base URL, checked: http(s), no credentials, query or fragment; `href` has no trailing slash. */
+export function parseBaseUrl(value: string): { href: string; origin: string; pathPrefix: string } {
   let url: URL;
   try {
     url = new URL(value.trim());
   } catch {
-    throw new InputError('base-url', `"${value}" is not a URL (e.g. ${DEFAULT_BASE_URL})`);
+    throw new InputError(
+      'base-url',
+      `'${value}' is not a URL; expected e.g. ${DEFAULT_BASE_URL} or http://localhost:4000`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InputError('base-url', `must be an http(s) URL, got ${url.protocol}`);
   }
-  if (url.username || url.password) throw new InputError('base-url', 'must not contain credentials');
-  if (url.search || url.hash) throw new InputError('base-url', 'must not contain a query or fragment');
+  if (url.username || url.password)
+    throw new InputError('base-url', 'must not contain credentials; put the key in api-key');
+  if (url.search || url.hash) throw new InputError('base-url', 'must not have a query or fragment');
   // The SDK concatenates base and path, so `https://host/` would yield `//binaries`.
   const pathPrefix = url.pathname.replace(/\/+$/, '');
   return { href: `${url.origin}${pathPrefix}`, origin: url.origin, pathPrefix };

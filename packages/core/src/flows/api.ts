@@ -73,26 +73,3 @@ export interface SignBinaryApi {
 }
 
 export type PublishBinaryApi = ArtifactVersionApi & UploadBinaryApi & SignBinaryApi;
-
-/** Every item of a list, following `next_page` (a caller that returns early stops the paging). */
-export async function* allItems<T>(
-  list: (params: ListParams) => Promise<Page<T>>,
-  params: ListParams = {},
-): AsyncGenerator<T> {
-  let page: string | undefined;
-  for (;;) {
-    const result = await list({ ...params, ...(page ? { page } : {}) });
-    yield* result.items;
-    if (!result.next_page) return;
-    page = result.next_page;
-  }
-}
-
-export async function findFirst<T>(
-  list: (params: ListParams) => Promise<Page<T>>,
-  params: ListParams,
-  match: (item: T) => boolean,
-): Promise<T | undefined> {
-  for await (const item of allItems(list, params)) if (match(item)) return item;
-  return undefined;
-}

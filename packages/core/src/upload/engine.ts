@@ -10,7 +10,8 @@ import { silentLogger, type Logger } from '../logger.js';
 import { runPool } from './pool.js';
 import type { RetryPolicy } from '../retry.js';
 import type { BinaryPart, CreatedBinaryPart } from '../types.js';
-import { assertFileUnchanged, sendPart, type CreateBinaryPartBody, type PartContext } from './part.js';
+import type { PartBody } from '../client/bodies.js';
+import { assertFileUnchanged, sendPart, type PartContext } from './part.js';
 import { ProgressTracker, type UploadProgress } from './progress.js';
 import { compareParts, describeMissing, formatIndexes, serverPartSize } from './resume.js';
 
@@ -19,7 +20,7 @@ export { PartStalledError, PresignedUrlRefusedError } from './part.js';
 
 /** The two Admin API calls the engine needs; `PeridioClient` satisfies it. */
 export interface PartsApi {
-  createBinaryPart(binaryPrn: string, body: CreateBinaryPartBody): Promise<CreatedBinaryPart>;
+  createBinaryPart(binaryPrn: string, body: PartBody): Promise<CreatedBinaryPart>;
   listBinaryParts(binaryPrn: string): Promise<BinaryPart[]>;
 }
 

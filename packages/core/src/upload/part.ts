@@ -13,19 +13,13 @@ import type { Logger } from '../logger.js';
 import { presignedUrlExpiring } from './presigned-expiry.js';
 import { redactUrl } from '../redact.js';
 import { isRetryable, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js';
+import type { PartBody } from '../client/bodies.js';
 import type { CreatedBinaryPart } from '../types.js';
 import type { ProgressTracker } from './progress.js';
 import { classifyRefusal, readDetail, scrubUrls } from './storage-errors.js';
 
-export interface CreateBinaryPartBody {
-  index: number;
-  expected_binary_size: number;
-  hash: string;
-  size: number;
-}
-
 export interface PartContext {
-  createBinaryPart(binaryPrn: string, body: CreateBinaryPartBody): Promise<CreatedBinaryPart>;
+  createBinaryPart(binaryPrn: string, body: PartBody): Promise<CreatedBinaryPart>;
   binaryPrn: string;
   binarySize: number;
   filePath: string;
