@@ -14,7 +14,7 @@ const TYPES: readonly PrnType[] = [
 /** A UUID in its 8-4-4-4-12 hex form, either case: the id inside every PRN. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** `prn:1:<org-uuid>` or `prn:1:<org-uuid>:<type>:<uuid>` (protocol.md §1.5), as the Peridio CLI validates. */
+/** `prn:1:<org-uuid>` or `prn:1:<org-uuid>:<type>:<uuid>`: the forms the Peridio CLI accepts and the API issues. */
 export function parsePrn(value: string): { org: string; type?: PrnType; id?: string } | undefined {
   const segments = value.split(':');
   if (segments[0] !== 'prn' || segments[1] !== '1') return undefined;

@@ -1,7 +1,7 @@
 /**
- * One JSON request to the Admin API: headers as the official SDK sends them (protocol.md §1.2), error
- * bodies turned into `ApiError`, transport failures into `NetworkError`, and every call retried while
- * the failure is transient. The API key is treated as a secret end to end: it goes into one header and
+ * One JSON request to the Admin API: headers as the official SDK sends them (a server tuned to the SDK
+ * sees nothing new), error bodies turned into `ApiError`, transport failures into `NetworkError`, and
+ * every call retried while the failure is transient. The API key is treated as a secret end to end: it goes into one header and
  * is scrubbed from anything that could reach a log or an error message.
  */
 import { Agent, type Dispatcher } from 'undici';

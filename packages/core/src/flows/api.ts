@@ -2,6 +2,12 @@
  * The Admin API calls the flows make, as narrow structural types: `PeridioClient` satisfies them, and a
  * unit test can pass a fake that records every call.
  */
+import type {
+  CreateArtifactBody,
+  CreateArtifactVersionBody,
+  CreateBinaryBody,
+  CreateBinarySignatureBody,
+} from '../client/bodies.js';
 import type { PartsApi } from '../upload/engine.js';
 import type {
   Artifact,
@@ -18,32 +24,16 @@ import type {
 export interface ArtifactVersionApi {
   getArtifact(prn: string): Promise<Artifact>;
   listArtifacts(params?: ListParams): Promise<Page<Artifact>>;
-  createArtifact(body: {
-    name: string;
-    description?: string | null;
-    custom_metadata?: CustomMetadata | null;
-  }): Promise<Artifact>;
+  createArtifact(body: CreateArtifactBody): Promise<Artifact>;
   listArtifactVersions(params?: ListParams): Promise<Page<ArtifactVersion>>;
-  createArtifactVersion(body: {
-    artifact_prn: string;
-    version: string;
-    description?: string | null;
-    custom_metadata?: CustomMetadata | null;
-  }): Promise<ArtifactVersion>;
+  createArtifactVersion(body: CreateArtifactVersionBody): Promise<ArtifactVersion>;
 }
 
 export interface BinaryApi {
   getArtifactVersion(prn: string): Promise<ArtifactVersion>;
   getBinary(prn: string): Promise<Binary>;
   listBinaries(params?: ListParams): Promise<Page<Binary>>;
-  createBinary(body: {
-    artifact_version_prn: string;
-    target: string;
-    hash: string;
-    size: number;
-    description?: string | null;
-    custom_metadata?: CustomMetadata | null;
-  }): Promise<Binary>;
+  createBinary(body: CreateBinaryBody): Promise<Binary>;
   updateBinary(
     prn: string,
     body: {
@@ -63,12 +53,7 @@ export interface SignBinaryApi {
   updateBinary(prn: string, body: { state?: BinaryState }): Promise<Binary>;
   getSigningKey(prn: string): Promise<SigningKey>;
   listSigningKeys(params?: ListParams): Promise<Page<SigningKey>>;
-  createBinarySignature(body: {
-    binary_prn: string;
-    signature: string;
-    signing_key_prn?: string;
-    signing_key_keyid?: string;
-  }): Promise<BinarySignature>;
+  createBinarySignature(body: CreateBinarySignatureBody): Promise<BinarySignature>;
   listBinarySignatures(params?: ListParams): Promise<Page<BinarySignature>>;
 }
 

@@ -101,8 +101,8 @@ export function validateTarget(target: string): void {
   if (target.length === 0) throw new InputError('target', 'must not be empty');
   if (target.length > 128)
     throw new InputError('target', `must be at most 128 characters, got ${target.length}`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(target))
+  // Control characters (C0 and DEL) would break log lines and the job summary the target appears in.
+  if ([...target].some((c) => c <= '\u001f' || c === '\u007f'))
     throw new InputError('target', 'must not contain control characters');
 }
 

@@ -6,7 +6,10 @@
 import { ApiError } from '../errors.js';
 import { abortableSleep } from '../retry.js';
 
-/** A create refused because the record already exists: 409, or 422 "has already been taken" (protocol.md §2.4). */
+/**
+ * A create refused because the record already exists: 409, or the 422 "has already been taken" Peridio
+ * answers for a unique name, version or target.
+ */
 export function isAlreadyTaken(err: unknown): boolean {
   if (!(err instanceof ApiError)) return false;
   if (err.status === 409) return true;

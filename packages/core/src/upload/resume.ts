@@ -1,6 +1,6 @@
 /**
- * Which parts the server already holds. Peridio's CLI skips any part listed `valid` by index alone
- * (protocol.md §9 problem 5); a part from an earlier run with another part size or other content would
+ * Which parts the server already holds. Peridio's CLI skips any part listed `valid` by index alone, so
+ * a part from an earlier run with another part size or other content would
  * then end up in the binary and the server's hashing step would fail minutes later. So a part counts as
  * present only when index, size and hash all match the local digest.
  */
