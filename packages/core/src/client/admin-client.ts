@@ -1,7 +1,8 @@
 /**
  * Typed Admin API client for the binary-management subset (artifacts, versions, binaries, parts,
  * signatures, signing keys), wire-compatible with the official Rust SDK: the same paths, bodies
- * (optional create fields as explicit `null`, PATCH bodies echoing `prn`) and envelopes, which it unwraps so callers get plain resources.
+ * (optional create fields as explicit `null`, PATCH bodies echoing `prn`) and envelopes, which it
+ * unwraps so callers get plain resources.
  */
 import { iteratePages } from '../paging.js';
 import type {
