@@ -21,8 +21,8 @@ export async function connect(
   try {
     await options.probe(new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 }));
   } catch (err) {
-    const failure = firstContactError(err, inputs.baseUrl);
-    if (failure !== undefined) throw failure;
+    // A 404 concerns the resource, not the connection: the flow reports it naming the input.
+    if (!(err instanceof ApiError && err.status === 404)) throw firstContactError(err, inputs.baseUrl);
   }
   return new PeridioClient(common);
 }
@@ -51,7 +51,5 @@ function firstContactError(err: unknown, baseUrl: string): unknown {
       { cause: err },
     );
   }
-  // 404 and the like concern the resource, not the connection: the flow reports them naming the input.
-  if (err instanceof ApiError && err.status === 404) return undefined;
   return err;
 }

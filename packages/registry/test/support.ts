@@ -8,7 +8,7 @@ import { memoryLogger } from '@peridio-actions/core';
 import { expectResponse } from '../../../test/contract/load.js';
 import { createRegistry, type Registry, type RegistryOptions } from '../src/server.js';
 
-export const FIXTURES = new URL('../../../test/fixtures/peridio-docs/', import.meta.url).pathname;
+const FIXTURES = new URL('../../../test/fixtures/peridio-docs/', import.meta.url).pathname;
 
 /** The real signature vector of Peridio's getting-started guide (test/fixtures/README.md). */
 export const HELLO = {

@@ -1,5 +1,10 @@
 import type { Ed25519KeyPair } from '@peridio-actions/core';
-import { readApiInputs, readPrivateKey, readPrn, type ApiInputs } from '@peridio-actions/action-common/inputs';
+import {
+  readApiInputs,
+  readPrivateKey,
+  readPrn,
+  type ApiInputs,
+} from '@peridio-actions/action-common/inputs';
 
 export interface SignBinaryInputs {
   api: ApiInputs;

@@ -127,12 +127,7 @@ export async function assertFileUnchanged(
 }
 
 /** One attempt of the PUT to the presigned URL. Resolves on 200/201; throws a classified error otherwise. */
-export async function putPart(
-  ctx: PartContext,
-  part: PartDigest,
-  url: string,
-  signal?: AbortSignal,
-): Promise<void> {
+async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?: AbortSignal): Promise<void> {
   signal?.throwIfAborted();
   await assertFileUnchanged(ctx, part);
 

@@ -16,7 +16,7 @@ export interface PartComparison {
   extra: number[];
 }
 
-export function matchesServerPart(part: PartDigest, listed: BinaryPart | undefined): boolean {
+function matchesServerPart(part: PartDigest, listed: BinaryPart | undefined): boolean {
   return (
     listed !== undefined &&
     listed.state === 'valid' &&

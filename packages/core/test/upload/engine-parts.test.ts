@@ -105,7 +105,7 @@ describe('runPool', () => {
         if (item === 1) throw new Error('part 1 broke');
         await new Promise((resolve, reject) => {
           const timer = setTimeout(resolve, 5_000);
-          signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)));
+          signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason as Error)));
         });
       } finally {
         settled++;
