@@ -37,10 +37,10 @@ export async function ensureBinary(options: EnsureBinaryOptions): Promise<Ensure
   validateTarget(target);
 
   const found = await findOrCreate(
-    () => findLive(api, artifactVersionPrn, target),
+    () => findByTarget(api, artifactVersionPrn, target, (state) => state !== 'destroyed'),
     async () => {
       // Destroyed binaries stay listed; one for this target means this version's content was revoked.
-      const destroyed = await findDestroyed(api, artifactVersionPrn, target);
+      const destroyed = await findByTarget(api, artifactVersionPrn, target, (state) => state === 'destroyed');
       if (destroyed) throw destroyedError(destroyed);
       return api.createBinary({
         artifact_version_prn: artifactVersionPrn,
@@ -106,24 +106,15 @@ export function validateTarget(target: string): void {
     throw new InputError('target', 'must not contain control characters');
 }
 
-async function findLive(
+/** The first binary of this version and target whose state `match` accepts. */
+async function findByTarget(
   api: BinaryApi,
   artifactVersionPrn: string,
   target: string,
+  match: (state: Binary['state']) => boolean,
 ): Promise<Binary | undefined> {
   for await (const binary of byTarget(api, artifactVersionPrn, target)) {
-    if (binary.state !== 'destroyed') return binary;
-  }
-  return undefined;
-}
-
-async function findDestroyed(
-  api: BinaryApi,
-  artifactVersionPrn: string,
-  target: string,
-): Promise<Binary | undefined> {
-  for await (const binary of byTarget(api, artifactVersionPrn, target)) {
-    if (binary.state === 'destroyed') return binary;
+    if (match(binary.state)) return binary;
   }
   return undefined;
 }
