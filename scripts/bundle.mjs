@@ -1,7 +1,7 @@
 // Builds one ncc bundle per action (and the registry) into dist/<name>/index.js.
 // Bundles are committed because runners execute them; `npm run check-dist` fails when they are stale.
 import { spawnSync } from 'node:child_process';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -37,5 +37,9 @@ for (const name of entries) {
   }
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
-  console.log(`bundle: dist/${name}/index.js`);
+  // The size, chunks included, so a change that drags a second copy of a dependency in shows at once.
+  const chunks = readdirSync(out).filter((f) => f.endsWith('.js'));
+  const bytes = chunks.reduce((sum, f) => sum + statSync(join(out, f)).size, 0);
+  const files = chunks.length > 1 ? ` in ${chunks.length} files` : '';
+  console.log(`bundle: dist/${name}/index.js ${(bytes / 1024).toFixed(0)} KiB${files}`);
 }

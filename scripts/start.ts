@@ -178,7 +178,7 @@ async function main(): Promise<number> {
     if (!response.ok || !response.body) throw new Error(`download failed: HTTP ${response.status}`);
     const hash = createHash('sha256');
     let size = 0;
-    for await (const chunk of response.body) {
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
       hash.update(chunk);
       size += chunk.length;
     }

@@ -61,7 +61,7 @@ describe.each(Object.keys(READERS) as ActionName[])('%s', (name) => {
       },
     });
     // ::add-mask:: lines would only clutter the test output.
-    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stdout.write = () => true;
     READERS[name]();
     process.stdout.write = originalWrite;
     expect([...looked].sort()).toEqual(Object.keys(declared).map(inputEnvName).sort());

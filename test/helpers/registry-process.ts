@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
-export const registryBundle = join(root, 'dist', 'registry', 'index.js');
+const registryBundle = join(root, 'dist', 'registry', 'index.js');
 
 export interface RegistryProcess {
   baseUrl: string;

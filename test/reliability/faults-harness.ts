@@ -18,16 +18,15 @@ import { runAction } from '../helpers/run-action.js';
 export const MiB = 1024 * 1024;
 export const PART_SIZE = 5_242_880;
 /** 11 MiB with 5 MiB parts: two full parts and a short last one. */
-export const FILE_SIZE = 11 * MiB;
+const FILE_SIZE = 11 * MiB;
 
-/** Part uploads to presigned URLs, and part creation in the Admin API. */
-export const PRESIGNED_PART = /^\/_presigned\/parts\//;
+/** Part uploads to the presigned URL of part `index`, and part creation in the Admin API. */
 export const presignedPart = (index: number): RegExp => new RegExp(`^/_presigned/parts/[^/]+/${index}\\?`);
 export const CREATE_PART = /^\/binaries\/[^/]+\/parts\/\d+$/;
 
 export type Registry = Awaited<ReturnType<typeof startRegistry>>;
 
-export interface SigningKey {
+interface SigningKey {
   privatePem: string;
   publicValue: string;
   prn: string;
@@ -230,7 +229,7 @@ export async function expectSignaturesOverHash(
   }
 }
 
-export async function sha256OfUrl(url: string): Promise<string> {
+async function sha256OfUrl(url: string): Promise<string> {
   const response = await fetch(url);
   expect(response.status).toBe(200);
   const hash = createHash('sha256');

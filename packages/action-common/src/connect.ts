@@ -54,8 +54,8 @@ export async function connect(
       }),
     );
   } catch (err) {
-    const failure = firstContactError(err, inputs.baseUrl);
-    if (failure !== undefined) throw failure;
+    // A 404 concerns the resource, not the connection: the flow reports it naming the input.
+    if (!(err instanceof ApiError && err.status === 404)) throw firstContactError(err, inputs.baseUrl);
   }
   return new PeridioClient({ ...common, retry, timeoutMs: inputs.requestTimeoutMs });
 }
@@ -84,7 +84,5 @@ function firstContactError(err: unknown, baseUrl: string): unknown {
       { cause: err },
     );
   }
-  // 404 and the like concern the resource, not the connection: the flow reports them naming the input.
-  if (err instanceof ApiError && err.status === 404) return undefined;
   return err;
 }

@@ -6,11 +6,14 @@
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
 import {
+  checkApiKey,
   checkCustomMetadataSize,
+  DEFAULT_BASE_URL,
   InputError,
   MAX_PART_SIZE,
   MAX_UPLOAD_CONCURRENCY,
   MIN_PART_SIZE,
+  parseBaseUrl,
   parsePrivateKey,
   requirePrn,
   validateTarget,
@@ -20,8 +23,6 @@ import {
   type Ed25519KeyPair,
   type PrnType,
 } from '@peridio-actions/core';
-
-export const DEFAULT_BASE_URL = 'https://api.cremini.peridio.com';
 
 export function readRequired(name: string): string {
   const value = core.getInput(name).trim();
@@ -43,39 +44,15 @@ export interface ApiInputs {
 }
 
 export function readApiInputs(): ApiInputs {
-  const apiKey = core.getInput('api-key').trim();
-  if (apiKey) core.setSecret(apiKey);
-  if (!apiKey)
-    throw new InputError(
-      'api-key',
-      'is empty; pass the Admin API key from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}',
-    );
-  if (/\s/.test(apiKey)) throw new InputError('api-key', 'contains whitespace; check the secret');
+  const raw = core.getInput('api-key').trim();
+  // Masked before it is checked, so not even an error about it can print it.
+  if (raw) core.setSecret(raw);
+  const apiKey = checkApiKey(raw);
   return {
     apiKey,
-    baseUrl: readBaseUrl(),
+    baseUrl: parseBaseUrl(readOptional('base-url') ?? DEFAULT_BASE_URL).href,
     requestTimeoutMs: readDuration('request-timeout', { minMs: 1_000, maxMs: 3_600_000 }),
   };
-}
-
-function readBaseUrl(): string {
-  const value = readOptional('base-url') ?? DEFAULT_BASE_URL;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InputError(
-      'base-url',
-      `'${value}' is not a URL; expected e.g. ${DEFAULT_BASE_URL} or http://localhost:4000`,
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InputError('base-url', `must be an http(s) URL, got ${url.protocol}`);
-  }
-  if (url.username || url.password)
-    throw new InputError('base-url', 'must not contain credentials; use api-key');
-  if (url.search || url.hash) throw new InputError('base-url', 'must not have a query or fragment');
-  return value.replace(/\/+$/, '');
 }
 
 export function readPrn(name: string, type: PrnType, options: { required: true }): string;

@@ -211,7 +211,7 @@ const HASH_HEX = /^[0-9a-fA-F]{64}$/;
 const SIGNATURE_HEX = /^[0-9a-fA-F]{128}$/;
 
 /**
- * Signs as the Peridio CLI does (protocol.md §6.1): the message is the 64 ASCII characters of the lowercase
+ * Signs as the Peridio CLI does, so that Peridio and devices verify it: the message is the 64 ASCII characters of the lowercase
  * hex SHA-256, not the raw digest; the signature goes out as uppercase hex.
  */
 export function signHash(hashHex: string, key: Ed25519KeyPair): string {
@@ -222,7 +222,7 @@ export function signHash(hashHex: string, key: Ed25519KeyPair): string {
 
 /**
  * Verifies a Peridio signature. `allowRawDigest` also accepts a signature over the 32 raw digest bytes,
- * the form Avocado tooling and newer device agents use (protocol.md §6.7).
+ * the form Avocado tooling and newer device agents produce, which Peridio also accepts.
  */
 export function verifyHashSignature(
   hashHex: string,

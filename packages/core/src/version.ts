@@ -37,7 +37,8 @@ export function versionFromRef(ref: string | undefined): string {
 export function validateVersion(v: string): string {
   if (v.length === 0) throw new InputError('version', 'must not be empty');
   if (v.length > 128) throw new InputError('version', `must be at most 128 characters, got ${v.length}`);
-  if (/[\u0000-\u001f\u007f]/.test(v)) throw new InputError('version', 'must not contain control characters');
+  if ([...v].some((c) => c <= '\u001f' || c === '\u007f'))
+    throw new InputError('version', 'must not contain control characters');
   if (v.trim() !== v) throw new InputError('version', 'must not start or end with whitespace');
   return v;
 }

@@ -7,7 +7,7 @@ import {
   readRequired,
   readVersion,
   type ApiInputs,
-} from '../../action-common/src/inputs.js';
+} from '@peridio-actions/action-common/inputs';
 
 export interface CreateArtifactVersionInputs {
   api: ApiInputs;

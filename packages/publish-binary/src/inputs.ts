@@ -13,8 +13,8 @@ import {
   readVersion,
   type ApiInputs,
   type UploadTuning,
-} from '../../action-common/src/inputs.js';
-import { readSignerInputs } from '../../action-common/src/signer-inputs.js';
+} from '@peridio-actions/action-common/inputs';
+import { readSignerInputs } from '@peridio-actions/action-common/signer-inputs';
 
 export interface PublishBinaryInputs extends UploadTuning {
   api: ApiInputs;

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { failureMessage, logFailureDetail } from '../../action-common/src/failure.js';
+import { failureMessage, logFailureDetail } from '@peridio-actions/action-common/failure';
 import { run } from './run.js';
 
 run().catch((err: unknown) => {

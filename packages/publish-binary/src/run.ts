@@ -1,15 +1,15 @@
 import { createSigner, publishBinary } from '@peridio-actions/core';
-import { connect, retryOverride } from '../../action-common/src/connect.js';
-import { runnerLogger as logger } from '../../action-common/src/logger.js';
-import { provenanceFromContext } from '../../action-common/src/provenance.js';
+import { connect, retryOverride } from '@peridio-actions/action-common/connect';
+import { runnerLogger as logger } from '@peridio-actions/action-common/logger';
+import { provenanceFromContext } from '@peridio-actions/action-common/provenance';
 import {
   signOutputs,
   signRows,
   uploadOutputs,
   uploadRows,
   versionOutputs,
-} from '../../action-common/src/rows.js';
-import { setOutputs, writeSummary } from '../../action-common/src/summary.js';
+} from '@peridio-actions/action-common/rows';
+import { setOutputs, writeSummary } from '@peridio-actions/action-common/summary';
 import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {

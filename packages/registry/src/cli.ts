@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseCertificates, type Logger } from '@peridio-actions/core';
+import { parseCertificates, type Logger } from '@peridio-actions/core/base';
 import { loadApiKey } from './secrets.js';
 import { createRegistry } from './server.js';
 

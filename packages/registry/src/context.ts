@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Janitor } from './janitor.js';
 import type { KeyedLock } from './lock.js';

@@ -1,4 +1,4 @@
-import { parsePrn, type PrnType } from '@peridio-actions/core';
+import { parsePrn, type PrnType } from '@peridio-actions/core/base';
 import type { RegistryContext } from './context.js';
 import { fieldError, notFound } from './http.js';
 

@@ -1,4 +1,4 @@
-import { formatPrn } from '@peridio-actions/core';
+import { formatPrn } from '@peridio-actions/core/base';
 import type { RegistryContext } from './context.js';
 import type {
   ArtifactRow,

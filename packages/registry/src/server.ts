@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { silentLogger, type Logger } from '@peridio-actions/core';
+import { silentLogger, type Logger } from '@peridio-actions/core/base';
 import type { BlobStore } from './blobs/blob-store.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import type { RegistryContext } from './context.js';

@@ -61,7 +61,6 @@ async function poll(r: RegistryProcess, prn: string, state: string) {
 /** Starts a PUT that sends `first` bytes of `body` and waits; returns a function that sends the rest. */
 function partialPut(url: string, body: Buffer, first: number) {
   const target = new URL(url);
-  let status: Promise<number>;
   const req = request({
     method: 'PUT',
     hostname: target.hostname,
@@ -69,7 +68,7 @@ function partialPut(url: string, body: Buffer, first: number) {
     path: target.pathname + target.search,
     headers: { 'content-length': body.length },
   });
-  status = new Promise<number>((resolve, reject) => {
+  const status = new Promise<number>((resolve, reject) => {
     req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);

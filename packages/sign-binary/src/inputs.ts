@@ -1,6 +1,6 @@
 import type { SignerConfig } from '@peridio-actions/core';
-import { readApiInputs, readBoolean, readPrn, type ApiInputs } from '../../action-common/src/inputs.js';
-import { readSignerInputs } from '../../action-common/src/signer-inputs.js';
+import { readApiInputs, readBoolean, readPrn, type ApiInputs } from '@peridio-actions/action-common/inputs';
+import { readSignerInputs } from '@peridio-actions/action-common/signer-inputs';
 
 export interface SignBinaryInputs {
   api: ApiInputs;

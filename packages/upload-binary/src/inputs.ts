@@ -9,7 +9,7 @@ import {
   readUploadTuning,
   type ApiInputs,
   type UploadTuning,
-} from '../../action-common/src/inputs.js';
+} from '@peridio-actions/action-common/inputs';
 
 export interface UploadBinaryInputs extends UploadTuning {
   api: ApiInputs;

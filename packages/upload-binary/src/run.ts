@@ -1,9 +1,9 @@
 import { uploadBinary, withProvenance } from '@peridio-actions/core';
-import { connect, retryOverride } from '../../action-common/src/connect.js';
-import { runnerLogger as logger } from '../../action-common/src/logger.js';
-import { provenanceFromContext } from '../../action-common/src/provenance.js';
-import { uploadOutputs, uploadRows } from '../../action-common/src/rows.js';
-import { setOutputs, writeSummary } from '../../action-common/src/summary.js';
+import { connect, retryOverride } from '@peridio-actions/action-common/connect';
+import { runnerLogger as logger } from '@peridio-actions/action-common/logger';
+import { provenanceFromContext } from '@peridio-actions/action-common/provenance';
+import { uploadOutputs, uploadRows } from '@peridio-actions/action-common/rows';
+import { setOutputs, writeSummary } from '@peridio-actions/action-common/summary';
 import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {

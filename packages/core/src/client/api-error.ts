@@ -1,6 +1,6 @@
 /**
  * Turns a non-2xx answer into an `ApiError` a user can act on. Peridio has answered with several body
- * shapes over the years (protocol.md §2.4); each is reduced to one human sentence plus, for validation
+ * shapes over the years (`errors` as a string, as a field map, `message`, plain text); each is reduced to one human sentence plus, for validation
  * errors, the field map, so callers can branch on `fieldErrors.target` without knowing the shape.
  */
 import { STATUS_CODES } from 'node:http';

@@ -4,7 +4,7 @@
  * from the signer's public key, so the user need not pass its PRN. Nothing is sent before the signature verifies against the registered public key, and a
  * binary this key already signed is a success without any request that changes something.
  */
-import { ApiError, ConflictError, InputError, UserError } from '../errors.js';
+import { ApiError, ConflictError, InputError, notFoundAsInput, UserError } from '../errors.js';
 import type { Ed25519KeyPair } from '../keys.js';
 import { ALGORITHM_NAMES, parseSigningPublicKey } from '../signing/keys.js';
 import { asSigner, type Signer } from '../signing/signer.js';
@@ -13,7 +13,9 @@ import { silentLogger, type Logger } from '../logger.js';
 import { requirePrn } from '../prn.js';
 import { searchQuery } from '../client/search.js';
 import type { Binary, BinarySignature, SigningKey } from '../types.js';
-import { findFirst, type SignBinaryApi } from './api.js';
+import { findFirst } from '../paging.js';
+import type { SignBinaryApi } from './api.js';
+import { changeOrReread } from './race.js';
 import { waitWhileHashing } from './wait.js';
 import { resolveSigningKey } from './signing-key.js';
 
@@ -146,10 +148,7 @@ async function getBinary(api: SignBinaryApi, prn: string): Promise<Binary> {
   try {
     return await api.getBinary(prn);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
-      throw new InputError('binary-prn', `no binary ${prn} is visible to this API key`);
-    }
-    throw err;
+    throw notFoundAsInput(err, 'binary-prn', `no binary ${prn} is visible to this API key`);
   }
 }
 
@@ -180,34 +179,29 @@ async function postSignature(
   signingKey: SigningKey,
 ): Promise<BinarySignature> {
   const binaryPrn = signed.prn;
-  try {
-    return await api.createBinarySignature({
-      binary_prn: binaryPrn,
-      signature,
-      signing_key_prn: signingKey.prn,
-    });
-  } catch (err) {
-    if (!(err instanceof ApiError) || (err.status !== 409 && err.status !== 422)) throw err;
-    // Refused: either another run of this job got there first, or another job reset the record to other
-    // content after this one read it. The record tells which.
-    const current = await api.getBinary(binaryPrn);
-    if (current.hash !== signed.hash) {
-      throw new ConflictError(
-        `another job is publishing other content for target '${current.target}' of this artifact version: ` +
-          `binary ${binaryPrn} now holds sha256 ${current.hash} (state ${current.state}), not the sha256 ` +
-          `${signed.hash} this job uploaded and signed. This job stops and leaves the target to the other one; ` +
-          `check that each job of the matrix publishes its own target, or publish this file as a new version.`,
-        { cause: err },
-      );
-    }
-    const found = await findFirst(
-      (p) => api.listBinarySignatures(p),
-      { search: searchQuery({ binary_prn: binaryPrn, signing_key_prn: signingKey.prn }), limit: 100 },
-      (s) => s.binary_prn === binaryPrn && s.signing_key_prn === signingKey.prn,
-    ).catch(() => undefined);
-    if (found) return found;
-    throw err;
-  }
+  // Refused: either another run of this job got there first, or another job reset the record to other
+  // content after this one read it. The record tells which.
+  return changeOrReread(
+    () => api.createBinarySignature({ binary_prn: binaryPrn, signature, signing_key_prn: signingKey.prn }),
+    [409, 422],
+    () => api.getBinary(binaryPrn),
+    async (current, refusal) => {
+      if (current.hash !== signed.hash) {
+        throw new ConflictError(
+          `another job is publishing other content for target '${current.target}' of this artifact version: ` +
+            `binary ${binaryPrn} now holds sha256 ${current.hash} (state ${current.state}), not the sha256 ` +
+            `${signed.hash} this job uploaded and signed. This job stops and leaves the target to the other one; ` +
+            `check that each job of the matrix publishes its own target, or publish this file as a new version.`,
+          { cause: refusal },
+        );
+      }
+      return findFirst(
+        (p) => api.listBinarySignatures(p),
+        { search: searchQuery({ binary_prn: binaryPrn, signing_key_prn: signingKey.prn }), limit: 100 },
+        (s) => s.binary_prn === binaryPrn && s.signing_key_prn === signingKey.prn,
+      ).catch(() => undefined);
+    },
+  );
 }
 
 /** A registry that knows only Ed25519 (Peridio's cloud) refuses other signatures: say so plainly. */
@@ -222,13 +216,11 @@ function refusedKeyType(err: unknown, key: Signer): unknown {
 }
 
 /** Peridio's CLI sends this too, although attaching a signature already signs; a 422 from an already signed binary is fine. */
-async function markSigned(api: SignBinaryApi, binaryPrn: string): Promise<Binary> {
-  try {
-    return await api.updateBinary(binaryPrn, { state: 'signed' });
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 422) throw err;
-    const current = await api.getBinary(binaryPrn);
-    if (current.state !== 'signed') throw err;
-    return current;
-  }
+function markSigned(api: SignBinaryApi, binaryPrn: string): Promise<Binary> {
+  return changeOrReread(
+    () => api.updateBinary(binaryPrn, { state: 'signed' }),
+    [422],
+    () => api.getBinary(binaryPrn),
+    (current) => (current.state === 'signed' ? current : undefined),
+  );
 }

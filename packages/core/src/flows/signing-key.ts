@@ -2,7 +2,7 @@
  * Finding the registered signing key of a signer: the PRN the user gave, checked against the signer's
  * public key, or the key registered with that public key. The signer is proven first (see proveSigner).
  */
-import { ApiError, InputError } from '../errors.js';
+import { ApiError, InputError, notFoundAsInput } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { requirePrn } from '../prn.js';
 import { searchQuery } from '../client/search.js';
@@ -10,7 +10,8 @@ import type { Ed25519KeyPair } from '../keys.js';
 import { ALGORITHM_NAMES, parseSigningPublicKey } from '../signing/keys.js';
 import { asSigner, proveSigner, type Signer } from '../signing/signer.js';
 import type { SigningKey } from '../types.js';
-import { allItems, findFirst, type SignBinaryApi } from './api.js';
+import { findFirst, iteratePages } from '../paging.js';
+import type { SignBinaryApi } from './api.js';
 
 /** The registered signing key of this private key: the given PRN after checking it, else found by public value. */
 export async function resolveSigningKey(
@@ -40,13 +41,11 @@ async function findSigningKey(
     try {
       registered = await api.getSigningKey(checked);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) {
-        throw new InputError(
-          'signing-key-prn',
-          `no signing key ${checked} is registered for this API key's organization`,
-        );
-      }
-      throw err;
+      throw notFoundAsInput(
+        err,
+        'signing-key-prn',
+        `no signing key ${checked} is registered for this API key's organization`,
+      );
     }
     if (!samePublicKey(registered, key)) {
       throw new InputError(
@@ -68,7 +67,7 @@ async function findSigningKey(
     throw err;
   });
   if (bySearch) return bySearch;
-  for await (const candidate of allItems((p) => api.listSigningKeys(p), { limit: 100 })) {
+  for await (const candidate of iteratePages((p) => api.listSigningKeys(p), { limit: 100 })) {
     if (samePublicKey(candidate, key)) return candidate;
   }
   const value = key.publicKey.algorithm === 'ed25519' ? key.publicKey.value : '"$(cat public.pem)"';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UUID_PATTERN } from '@peridio-actions/core';
+import { UUID_PATTERN } from '@peridio-actions/core/base';
 import type { RegistryContext } from '../context.js';
 import { detailError, HttpError } from '../http.js';
 import { findBinary } from '../lifecycle.js';

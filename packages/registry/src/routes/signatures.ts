@@ -4,7 +4,7 @@ import {
   decodeSignature,
   parseSigningPublicKey,
   verifySignature,
-} from '@peridio-actions/core';
+} from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { given, idFromBodyPrn, idFromPathPrn, requiredBodyPrn } from '../fields.js';

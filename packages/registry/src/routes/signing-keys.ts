@@ -5,7 +5,7 @@ import {
   InputError,
   parseSigningPublicKey,
   type SigningPublicKey,
-} from '@peridio-actions/core';
+} from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { idFromPathPrn, optionalString, requiredString } from '../fields.js';
