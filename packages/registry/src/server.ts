@@ -15,6 +15,7 @@ import { makeRequest, Router } from './router.js';
 import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { binaryRoutes } from './routes/binaries.js';
+import { consoleRoutes } from './routes/console.js';
 import { partRoutes } from './routes/parts.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
@@ -108,6 +109,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...signingKeyRoutes(context),
     ...uploadRoutes(context),
     ...downloadRoutes(context),
+    ...consoleRoutes(),
     {
       method: 'GET',
       pattern: '/health',
