@@ -98,6 +98,18 @@ function putBytes(url: string, body: Blob, onSent: (bytes: number) => void, sign
   });
 }
 
+/** A 422 because another tab (or a resumed run) moved it already is fine: the current record is returned. */
+async function moveTo(binary: Binary, state: 'hashable' | 'hashing'): Promise<Binary> {
+  try {
+    return (await api<{ binary: Binary }>('PATCH', `/binaries/${binary.prn}`, { state })).binary;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 422) throw err;
+    const current = (await api<{ binary: Binary }>('GET', `/binaries/${binary.prn}`)).binary;
+    if (current.state === binary.state) throw err;
+    return current;
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function uploadFile(options: {
@@ -206,9 +218,10 @@ export async function uploadFile(options: {
         for (let part = queue.shift(); part; part = queue.shift()) await sendOne(part);
       }),
     );
-    binary = (await api<{ binary: Binary }>('PATCH', `/binaries/${binary.prn}`, { state: 'hashable' }))
-      .binary;
+    binary = await moveTo(binary, 'hashable');
   }
+  // As core's upload flow: hashable, then hashing asks the registry to check the content.
+  if (binary.state === 'hashable') binary = await moveTo(binary, 'hashing');
   status.phase = 'verifying';
   emit();
   // The registry checks the content against the hash; it answers signable, or uploadable with hash_error.
