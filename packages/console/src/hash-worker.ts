@@ -1,7 +1,7 @@
 /**
  * Hashes a File in a worker, streaming: File.slice reads a chunk at a time, so a multi-GB file is never in
- * memory. WebCrypto's digest is one-shot, hence hash-wasm's incremental SHA-256. One worker hashes the whole
- * file and another the parts, in parallel (each byte is hashed twice, once on each core).
+ * memory. WebCrypto's digest is one-shot, hence hash-wasm's incremental SHA-256 for the whole file; a second
+ * worker digests the parts (each at most a part size) with WebCrypto, in parallel.
  */
 import { createSHA256 } from 'hash-wasm';
 
@@ -62,9 +62,21 @@ scope.onmessage = (event) => {
       scope.postMessage({ kind: 'progress', bytes: pending });
       scope.postMessage({ kind: 'whole', hash });
     } else {
+      // A part is at most one part size (16 MiB by default) in memory: WebCrypto's one-shot digest is native
+      // and several times faster than any incremental hash in wasm, so the parts cost the whole-file worker
+      // no time. The next part is read while the current one is digested.
       const hashes: string[] = [];
-      for (const part of request.parts) {
-        hashes.push(await hashRange(request.file, part.offset, part.size, hasher, progress));
+      const read = (i: number) => {
+        const part = request.parts[i];
+        return part ? request.file.slice(part.offset, part.offset + part.size).arrayBuffer() : undefined;
+      };
+      let next = read(0);
+      for (let i = 0; i < request.parts.length; i++) {
+        const buffer = await next!;
+        next = read(i + 1);
+        const digest = await crypto.subtle.digest('SHA-256', buffer);
+        hashes.push(Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''));
+        progress(buffer.byteLength);
       }
       scope.postMessage({ kind: 'progress', bytes: pending });
       scope.postMessage({ kind: 'parts', hashes });

@@ -25,6 +25,9 @@ export function BinaryView({ prn, navigate }: { prn: string; navigate(to: string
     binary && binary.state !== 'destroyed' ? `/binaries/${prn}/parts` : undefined,
     () => inFlight(binary?.state),
   );
+  const version = useApi<{ artifact_version: { version: string } }>(
+    binary && `/artifact_versions/${binary.artifact_version_prn}`,
+  );
   const keys = useApi<{ signing_keys: SigningKey[] }>('/signing_keys?limit=100');
   const bundles = useApi<{ bundles: Bundle[] }>('/bundles?limit=100');
   const releases = useApi<{ releases: Release[] }>(bundles.data ? '/releases?limit=100' : undefined);
@@ -53,7 +56,10 @@ export function BinaryView({ prn, navigate }: { prn: string; navigate(to: string
       <Crumbs
         items={[
           { label: 'Artifacts', to: href('/artifacts') },
-          { label: 'Version', to: binary && href(`/versions/${binary.artifact_version_prn}`) },
+          {
+            label: version.data?.artifact_version.version ?? 'Version',
+            to: binary && href(`/versions/${binary.artifact_version_prn}`),
+          },
           { label: binary?.target ?? '…' },
         ]}
       />
