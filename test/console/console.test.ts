@@ -256,7 +256,7 @@ describe('web console', () => {
     ] as const) {
       await p.goto(`${scene.registry.baseUrl}/console/#/${path}`);
       await p.getByText('is not available on this registry').waitFor();
-      await p.screenshot({ path: join(shots, `${name}.png`) });
+      await p.screenshot({ path: join(shots, `${name}-unavailable.png`) });
     }
     await p.goto(`${scene.registry.baseUrl}/console/#/keys`);
     await p.getByText(scene.key.publicValue).waitFor();

@@ -187,7 +187,7 @@ function ReleaseGraph({
         return (
           <g
             class={`node ${r.prn === sink?.prn ? 'latest' : ''} ${r.disabled ? 'disabled' : ''} ${r.prn === selected ? 'selected' : ''}`}
-            tabIndex={0}
+            tabindex={0}
             role="button"
             aria-label={`Release ${r.name} ${r.version ?? ''}${r.required ? ', required' : ''}${r.disabled ? ', disabled' : ''}`}
             onClick={() => select(r.prn)}
@@ -196,6 +196,7 @@ function ReleaseGraph({
             <rect x={x} y={y} width="120" height="56" rx="8" />
             <text x={x + 10} y={y + 20}>
               {r.name}
+              {r.prn === sink?.prn ? ' · latest' : ''}
             </text>
             <text x={x + 10} y={y + 38} class="small">
               {r.version ?? 'no version'} {r.required ? '● required' : ''} {r.disabled ? '⊘ disabled' : ''}
