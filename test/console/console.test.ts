@@ -131,6 +131,15 @@ describe('web console', () => {
     expect(p.url()).toContain(`#/binaries/${published.binaryPrn}`);
     await p.screenshot({ path: join(shots, 'binary.png'), fullPage: true });
 
+    // Download goes through a presigned URL; what arrives is the published file.
+    const [download] = await Promise.all([
+      p.waitForEvent('download'),
+      p.getByRole('button', { name: 'Download' }).click(),
+    ]);
+    const saved = await download.path();
+    expect(createHash('sha256').update(readFileSync(saved)).digest('hex')).toBe(published.file.sha256);
+    expect(download.url()).not.toContain(scene.registry.apiKey);
+
     // Deep link and the back button.
     await p.goBack();
     await p.getByRole('heading', { name: 'firmware 1.4.0' }).waitFor();
@@ -152,7 +161,8 @@ describe('web console', () => {
     await signIn(p);
     await p.getByLabel('Name contains').fill('board-');
     await p.getByRole('button', { name: 'Search' }).click();
-    await p.getByRole('link', { name: 'board-00' }).waitFor();
+    // board-19 is on the first page of the search, not of the unfiltered listing shown before it.
+    await p.getByRole('link', { name: 'board-19' }).waitFor();
     expect(await p.getByRole('link', { name: /^board-/ }).count()).toBe(20);
     await p.getByRole('button', { name: 'Next page' }).click();
     await p.getByRole('link', { name: 'board-21' }).waitFor();
@@ -197,7 +207,7 @@ describe('web console', () => {
     await p.getByLabel('File', { exact: true }).setInputFiles(file.path);
     await p.getByRole('button', { name: 'Create and upload' }).click();
     await p.getByText(/1 parts sent/).waitFor({ timeout: 60_000 });
-    expect(puts.length).toBe(3);
+    await expect.poll(() => puts.length).toBe(3);
     await p.screenshot({ path: join(shots, 'upload-in-progress.png'), fullPage: true });
 
     await p.unrouteAll({ behavior: 'ignoreErrors' });
