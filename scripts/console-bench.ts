@@ -4,7 +4,9 @@
  * (the figures depend on the machine); run `npm run bundle` first, then
  * `npx tsx scripts/console-bench.ts [--size-mib 1024]`. Prints one JSON line of measured figures.
  */
+import { createHash } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
+import { createSHA256 } from 'hash-wasm';
 import { rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { launchBrowser } from '../test/console/browser.js';
@@ -13,6 +15,21 @@ import { startScene, writeTestFile } from '../test/e2e/scene.js';
 const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '1024' } } });
 const size = Number(values['size-mib']) * 1024 * 1024;
 
+/** The same machine's SHA-256 rates in Node, for scale: OpenSSL (native) and hash-wasm (what the page runs). */
+async function nodeBaseline() {
+  const buffer = new Uint8Array(256 * 1024 * 1024).fill(7);
+  const rate = (ms: number) => Math.round(buffer.length / 1e6 / (ms / 1000));
+  let t = performance.now();
+  createHash('sha256').update(buffer).digest();
+  const openssl = rate(performance.now() - t);
+  const wasm = await createSHA256();
+  t = performance.now();
+  for (let o = 0; o < buffer.length; o += 8 << 20) wasm.update(buffer.subarray(o, o + (8 << 20)));
+  wasm.digest('hex');
+  return { nodeOpensslMBps: openssl, nodeHashWasmMBps: rate(performance.now() - t) };
+}
+
+const baseline = await nodeBaseline();
 const scene = await startScene();
 const browser = await launchBrowser();
 try {
@@ -63,6 +80,7 @@ try {
       registryCheckSeconds: +((marks.done! - marks.verifying!) / 1000).toFixed(2),
       hashMatches: body.binaries[0]?.hash === file.sha256,
       state: body.binaries[0]?.state,
+      ...baseline,
       cpus: cpus().length,
       loadavg: loadavg().map((n) => +n.toFixed(1)),
     }),

@@ -45,14 +45,11 @@ function runWorker(request: HashRequest, onBytes: (bytes: number) => void): Prom
   });
 }
 
-/** The whole-file hash and every part's, in two workers side by side; one read pass each. */
+/** The file's SHA-256 and every part's, in one read pass in a worker. */
 export async function hashFile(file: File, parts: PlannedPart[], onBytes: (bytes: number) => void) {
-  const [whole, split] = await Promise.all([
-    runWorker({ kind: 'whole', file }, onBytes),
-    runWorker({ kind: 'parts', file, parts }, () => undefined),
-  ]);
-  if (whole.kind !== 'whole' || split.kind !== 'parts') throw new Error('hashing failed: unexpected answer');
-  return { hash: whole.hash, partHashes: split.hashes };
+  const message = await runWorker({ file, parts }, onBytes);
+  if (message.kind !== 'done') throw new Error('hashing failed: unexpected answer');
+  return { hash: message.hash, partHashes: message.partHashes };
 }
 
 /** An existing binary of this target in the version, unless destroyed. */
