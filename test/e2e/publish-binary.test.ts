@@ -89,7 +89,7 @@ describe('publish-binary', () => {
       'Artifact version 2.3.4-rc.1',
       'Hash firmware.img',
       'Binary record for target aarch64-linux-gnu',
-      expect.stringMatching(/^Upload 11\.5 MB to prn:1:/),
+      expect.stringMatching(/^Upload 11\.0 MiB to prn:1:/),
       'Registry verification',
       `Sign ${first.outputs['binary-prn']}`,
     ]);
@@ -100,7 +100,7 @@ describe('publish-binary', () => {
       `${file.size} bytes`,
       file.sha256,
       '3 / 0',
-      'MB/s',
+      'MiB/s',
       first.outputs['binary-prn']!,
       first.outputs['artifact-version-prn']!,
       scene.key.prn,

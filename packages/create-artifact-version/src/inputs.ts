@@ -1,7 +1,9 @@
 import * as github from '@actions/github';
-import type { CustomMetadata } from '@peridio-actions/core';
+import { readAllInputs, type CustomMetadata } from '@peridio-actions/core';
 import {
-  readApiInputs,
+  readApiKey,
+  readBaseUrl,
+  readBoolean,
   readDescription,
   readJsonObject,
   readRequired,
@@ -15,14 +17,22 @@ export interface CreateArtifactVersionInputs {
   version: string;
   description?: string;
   customMetadata?: CustomMetadata;
+  dryRun: boolean;
+  summary: boolean;
 }
 
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
 export function readInputs(): CreateArtifactVersionInputs {
-  return {
-    api: readApiInputs(),
-    artifact: readRequired('artifact'),
-    version: readVersion(github.context.ref),
-    description: readDescription(),
-    customMetadata: readJsonObject('custom-metadata'),
-  };
+  const read = readAllInputs({
+    apiKey: readApiKey,
+    baseUrl: readBaseUrl,
+    artifact: () => readRequired('artifact'),
+    version: () => readVersion(github.context.ref),
+    description: () => readDescription(),
+    customMetadata: () => readJsonObject('custom-metadata'),
+    dryRun: () => readBoolean('dry-run', false),
+    summary: () => readBoolean('summary', true),
+  });
+  const { apiKey, baseUrl, ...rest } = read;
+  return { api: { apiKey, baseUrl }, ...rest };
 }

@@ -1,19 +1,25 @@
 import * as github from '@actions/github';
-import type { CustomMetadata, Ed25519KeyPair } from '@peridio-actions/core';
+import { readAllInputs, type CustomMetadata, type Ed25519KeyPair } from '@peridio-actions/core';
 import {
-  readApiInputs,
+  maskPrivateKeyInput,
+  readApiKey,
+  readBaseUrl,
+  readBoolean,
+  readConcurrency,
   readDescription,
   readFile,
+  readHashingTimeout,
   readJsonObject,
+  readPartSize,
   readPrivateKey,
   readPrn,
   readRequired,
   readTarget,
-  readUploadTuning,
   readVersion,
   type ApiInputs,
   type UploadTuning,
 } from '../../action-common/src/inputs.js';
+import { readIfSignedDiffers, type IfSignedDiffers } from '../../action-common/src/validate.js';
 
 export interface PublishBinaryInputs extends UploadTuning {
   api: ApiInputs;
@@ -21,25 +27,39 @@ export interface PublishBinaryInputs extends UploadTuning {
   version: string;
   target: string;
   file: string;
+  allowEmpty: boolean;
   key: Ed25519KeyPair;
   signingKeyPrn?: string;
   description?: string;
   customMetadata?: CustomMetadata;
+  ifSignedDiffers: IfSignedDiffers;
+  dryRun: boolean;
+  summary: boolean;
 }
 
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
 export function readInputs(): PublishBinaryInputs {
-  // The key first: it is masked before any other input can fail and print something.
-  const key = readPrivateKey('signing-key-private');
-  return {
-    api: readApiInputs(),
-    artifact: readRequired('artifact'),
-    version: readVersion(github.context.ref),
-    target: readTarget(),
-    file: readFile(),
-    key,
-    signingKeyPrn: readPrn('signing-key-prn', 'signing_key'),
-    ...readUploadTuning(),
-    description: readDescription(),
-    customMetadata: readJsonObject('custom-metadata'),
-  };
+  // The key is masked first, before any other input can fail and print something.
+  maskPrivateKeyInput('signing-key-private');
+  const read = readAllInputs({
+    apiKey: readApiKey,
+    baseUrl: readBaseUrl,
+    artifact: () => readRequired('artifact'),
+    version: () => readVersion(github.context.ref),
+    target: readTarget,
+    file: () => readFile({ allowEmpty: readBoolean('allow-empty', false) }),
+    allowEmpty: () => readBoolean('allow-empty', false),
+    key: () => readPrivateKey('signing-key-private'),
+    signingKeyPrn: () => readPrn('signing-key-prn', 'signing_key'),
+    description: () => readDescription(),
+    customMetadata: () => readJsonObject('custom-metadata'),
+    partSize: readPartSize,
+    concurrency: readConcurrency,
+    hashingTimeoutMs: readHashingTimeout,
+    ifSignedDiffers: readIfSignedDiffers,
+    dryRun: () => readBoolean('dry-run', false),
+    summary: () => readBoolean('summary', true),
+  });
+  const { apiKey, baseUrl, ...rest } = read;
+  return { api: { apiKey, baseUrl }, ...rest };
 }
