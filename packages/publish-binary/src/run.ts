@@ -1,7 +1,8 @@
-import { publishBinary } from '@peridio-actions/core';
+import { dryRun, publishBinary } from '@peridio-actions/core';
 import { connect } from '../../action-common/src/connect.js';
 import { runnerLogger as logger } from '../../action-common/src/logger.js';
-import { provenanceFromContext } from '../../action-common/src/provenance.js';
+import { finish, publishOutcome } from '../../action-common/src/outcome.js';
+import { provenanceFromContext, sameCommitOf } from '../../action-common/src/provenance.js';
 import {
   signOutputs,
   signRows,
@@ -9,7 +10,6 @@ import {
   uploadRows,
   versionOutputs,
 } from '../../action-common/src/rows.js';
-import { setOutputs, writeSummary } from '../../action-common/src/summary.js';
 import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
@@ -19,6 +19,29 @@ export async function run(): Promise<void> {
     logger,
     probe: (client) => client.listArtifacts({ limit: 1 }),
   });
+  const provenance = provenanceFromContext();
+  const keepSignedOf = inputs.ifSignedDiffers === 'keep-same-commit' ? sameCommitOf(provenance) : undefined;
+  if (inputs.dryRun) {
+    const report = await logger.group('Dry run', () =>
+      dryRun({
+        api,
+        logger,
+        artifact: inputs.artifact,
+        version: inputs.version,
+        target: inputs.target,
+        filePath: inputs.file,
+        keepSignedOf,
+        key: inputs.key,
+        signingKeyPrn: inputs.signingKeyPrn,
+      }),
+    );
+    await finish({}, 'dry-run', {
+      enabled: inputs.summary,
+      title: `Dry run: publish ${inputs.target} ${inputs.version}`,
+      rows: report.plan.map((line, i) => [`Step ${i + 1}`, line]),
+    });
+    return;
+  }
   const result = await publishBinary({
     api,
     artifact: inputs.artifact,
@@ -29,22 +52,26 @@ export async function run(): Promise<void> {
     signingKeyPrn: inputs.signingKeyPrn,
     description: inputs.description,
     customMetadata: inputs.customMetadata,
-    provenance: provenanceFromContext(),
+    provenance,
     partSize: inputs.partSize,
     concurrency: inputs.concurrency,
     hashingTimeoutMs: inputs.hashingTimeoutMs,
+    keepSignedOf,
     logger,
   });
   // The binary's final state is the signing step's.
-  setOutputs({
-    ...versionOutputs(result.version),
-    ...uploadOutputs(result.upload),
-    ...signOutputs(result.sign),
-  });
-  await writeSummary(`Published ${result.upload.binary.target} ${result.version.artifactVersion.version}`, [
-    ['Artifact', result.version.artifact.name],
-    ...uploadRows(result.upload),
-    ...signRows(result.sign),
-    ['Artifact PRN', result.version.artifact.prn],
-  ]);
+  await finish(
+    { ...versionOutputs(result.version), ...uploadOutputs(result.upload), ...signOutputs(result.sign) },
+    publishOutcome(result.upload, result.sign),
+    {
+      enabled: inputs.summary,
+      title: `Published ${result.upload.binary.target} ${result.version.artifactVersion.version}`,
+      rows: [
+        ['Artifact', result.version.artifact.name],
+        ...uploadRows(result.upload),
+        ...signRows(result.sign),
+        ['Artifact PRN', result.version.artifact.prn],
+      ],
+    },
+  );
 }

@@ -10,3 +10,4 @@ export * from './sign-binary.js';
 export * from './upload-binary.js';
 export * from './wait.js';
 export * from './hash-step.js';
+export * from './dry-run.js';

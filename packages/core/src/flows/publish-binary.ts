@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { CustomMetadata } from '../types.js';
 import type { PublishBinaryApi } from './api.js';
 import { ensureArtifactVersion, type EnsuredArtifactVersion } from './artifact-version.js';
+import type { SameCommit } from './binary.js';
 import { withProvenance, type Provenance } from './provenance.js';
 import { resolveSigningKey, signBinary, type SignBinaryResult } from './sign-binary.js';
 import { uploadBinary, type UploadBinaryResult } from './upload-binary.js';
@@ -27,6 +28,8 @@ export interface PublishBinaryOptions {
   partSize?: number;
   concurrency?: number;
   hashingTimeoutMs?: number;
+  /** See EnsureBinaryOptions.keepSignedOf. */
+  keepSignedOf?: SameCommit;
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
@@ -59,6 +62,7 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
     description: options.description,
     customMetadata: withProvenance(options.customMetadata, options.provenance),
     hashingTimeoutMs: options.hashingTimeoutMs,
+    keepSignedOf: options.keepSignedOf,
     logger,
     signal: options.signal,
     progressIntervalMs: options.progressIntervalMs,
@@ -70,6 +74,7 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
       binaryPrn: upload.binary.prn,
       key: options.key,
       signingKey,
+      // A kept binary's digest is the registry's (see uploadBinary), so this still guards against another job.
       expectedHash: upload.digest.sha256Hex,
       hashingTimeoutMs: options.hashingTimeoutMs,
       logger,

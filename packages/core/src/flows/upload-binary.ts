@@ -14,7 +14,7 @@ import { requirePrn } from '../prn.js';
 import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
 import { ExtraPartsError, IncompleteUploadError, uploadParts } from '../upload.js';
 import type { UploadBinaryApi } from './api.js';
-import { ensureBinary, type EnsureBinaryOutcome } from './binary.js';
+import { ensureBinary, type EnsureBinaryOutcome, type SameCommit } from './binary.js';
 import { formatBytes, formatRate } from './format.js';
 import { hashForUpload } from './hash-step.js';
 import { throttledProgress } from './progress.js';
@@ -30,6 +30,8 @@ export interface UploadBinaryOptions {
   description?: string;
   customMetadata?: CustomMetadata;
   hashingTimeoutMs?: number;
+  /** See EnsureBinaryOptions.keepSignedOf. */
+  keepSignedOf?: SameCommit;
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
@@ -41,6 +43,8 @@ export interface UploadBinaryResult {
   binary: Binary;
   digest: FileDigest;
   outcome: EnsureBinaryOutcome;
+  /** The record's state when this run found it (`created` records start `uploadable`). */
+  initialState: Binary['state'];
   partsUploaded: number;
   partsSkipped: number;
   bytesUploaded: number;
@@ -81,9 +85,27 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
       size: digest.size,
       description: options.description,
       customMetadata: options.customMetadata,
+      keepSignedOf: options.keepSignedOf,
       logger,
     }),
   );
+  const initialState = binary.state;
+  if (outcome === 'kept-existing') {
+    // Outputs describe the binary that stays published, not the rebuilt file.
+    const kept = { ...digest, sha256Hex: binary.hash ?? digest.sha256Hex, size: binary.size ?? digest.size };
+    return {
+      artifactVersion,
+      binary,
+      digest: kept,
+      outcome,
+      initialState,
+      partsUploaded: 0,
+      partsSkipped: 0,
+      bytesUploaded: 0,
+      bytesPerSecond: 0,
+      uploadDurationMs: 0,
+    };
+  }
 
   const totals = { partsUploaded: 0, partsSkipped: 0, bytesUploaded: 0, uploadDurationMs: 0 };
   let partsSkippedKnown = false;
@@ -154,7 +176,7 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
                 ? `, ${formatBytes(totals.bytesUploaded)} at ${formatRate(bytesPerSecond)}`
                 : ''),
           );
-          return { artifactVersion, binary, digest, outcome, ...totals, bytesPerSecond };
+          return { artifactVersion, binary, digest, outcome, initialState, ...totals, bytesPerSecond };
         }
         case 'destroyed':
           throw new ConflictError(
