@@ -4,6 +4,7 @@
  * for a typo in `base-url`: the first contact gets a short budget and an error naming the input.
  */
 import { ApiError, InputError, NetworkError, PeridioClient, type Logger } from '@peridio-actions/core';
+import { blameBaseUrl, blameBaseUrlFor404 } from './first-contact.js';
 import type { ApiInputs } from './inputs.js';
 
 const FIRST_CONTACT_RETRY = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2_000, deadlineMs: 15_000 };
@@ -18,9 +19,15 @@ export async function connect(
     logger: options.logger,
     userAgent: `peridio-actions/${options.action}`,
   };
+  const probeClient = new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 });
   try {
-    await options.probe(new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 }));
+    await options.probe(probeClient);
   } catch (err) {
+    const wrongUrl =
+      err instanceof ApiError && err.status === 404
+        ? await blameBaseUrlFor404(probeClient, inputs.baseUrl)
+        : blameBaseUrl(err, inputs.baseUrl);
+    if (wrongUrl !== undefined) throw wrongUrl;
     const failure = firstContactError(err, inputs.baseUrl);
     if (failure !== undefined) throw failure;
   }

@@ -228,7 +228,7 @@ export function maskPrivateKeyInput(name = 'signing-key-private'): string {
 /** A PEM pasted into a secret store that turned its line breaks into the two characters `\` `n`. */
 function withRealNewlines(raw: string): string {
   return raw.includes('-----BEGIN') && !raw.trim().includes('\n') && raw.includes('\\n')
-    ? raw.replace(/\\r?\\n/g, '\n')
+    ? raw.replace(/(?:\\r)?\\n/g, '\n')
     : raw;
 }
 

@@ -206,9 +206,12 @@ async function findSigningKey(
   for await (const candidate of allItems((p) => api.listSigningKeys(p), { limit: 100 })) {
     if (samePublicKey(candidate, key)) return candidate;
   }
+  // The client knows which registry it asked; a fake API in a unit test may not.
+  const registry = (api as { baseUrl?: unknown }).baseUrl;
   throw new InputError(
     'signing-key-private',
-    `its public key ${key.publicValue} (keyid ${keyIdOf(key.publicKey)}) is not registered as a signing key. ` +
+    `its public key ${key.publicValue} (keyid ${keyIdOf(key.publicKey)}) is not registered as a signing key` +
+      `${typeof registry === 'string' ? ` in the registry at ${registry}` : ''}. ` +
       `Register it first (peridio signing-keys create --value ${key.publicValue} --name <name>), or use the key that is.`,
   );
 }
