@@ -68529,7 +68529,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -71340,7 +71340,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -71348,7 +71348,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -71356,7 +71356,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -71467,7 +71467,7 @@ class UserError extends PeridioError {
     name = 'UserError';
 }
 /** An action input or a function argument a user supplied is wrong. `input` is its kebab-case name. */
-class InputError extends UserError {
+class errors_InputError extends UserError {
     input;
     name = 'InputError';
     constructor(input, message, options) {
@@ -71567,14 +71567,14 @@ const MIB = 1024 * 1024;
  */
 function planParts(fileSize, options = {}) {
     if (!Number.isSafeInteger(fileSize) || fileSize < 0) {
-        throw new InputError('file', `size must be a non-negative integer, got ${fileSize}`);
+        throw new errors_InputError('file', `size must be a non-negative integer, got ${fileSize}`);
     }
     const requested = options.partSize ?? DEFAULT_PART_SIZE;
     if (!Number.isSafeInteger(requested) || requested < MIN_PART_SIZE || requested > MAX_PART_SIZE) {
-        throw new InputError('part-size', `must be an integer between ${MIN_PART_SIZE} (5 MiB) and ${MAX_PART_SIZE} (5 GiB) bytes, got ${requested}`);
+        throw new errors_InputError('part-size', `must be an integer between ${MIN_PART_SIZE} (5 MiB) and ${MAX_PART_SIZE} (5 GiB) bytes, got ${requested}`);
     }
     if (fileSize > MAX_PARTS * MAX_PART_SIZE) {
-        throw new InputError('file', `is ${fileSize} bytes; the registry accepts at most ${MAX_PARTS} parts of ${MAX_PART_SIZE} bytes`);
+        throw new errors_InputError('file', `is ${fileSize} bytes; the registry accepts at most ${MAX_PARTS} parts of ${MAX_PART_SIZE} bytes`);
     }
     // MAX_PART_SIZE is a whole number of MiB, so rounding up to a MiB never exceeds it here.
     const minimumForCount = Math.ceil(fileSize / MAX_PARTS / MIB) * MIB;
@@ -71779,12 +71779,12 @@ async function openRegularFile(path) {
     }
     catch (err) {
         const code = err.code ?? 'error';
-        throw new InputError('file', `cannot open ${path} (${code})`, { cause: err });
+        throw new errors_InputError('file', `cannot open ${path} (${code})`, { cause: err });
     }
     const stat = await handle.stat();
     if (!stat.isFile()) {
         await handle.close();
-        throw new InputError('file', `${path} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}`);
+        throw new errors_InputError('file', `${path} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}`);
     }
     return handle;
 }
@@ -71943,38 +71943,49 @@ function abortableSleep(ms, signal) {
 
 /** semver.org's recommended regex: pre-release and build metadata are kept, leading zeros refused. */
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+/** Strict SemVer, for what needs it (a Peridio release); artifact versions themselves are free-form. */
+function isSemver(v) {
+    return SEMVER.test(v);
+}
 /**
- * The artifact version from a git ref: `refs/tags/v1.2.3` (or the bare tag `v1.2.3` / `1.2.3`) → `1.2.3`.
- * Anything else is refused rather than guessed, since a published version cannot be renamed.
+ * The tag a git ref names: `refs/tags/v1.2` (or the bare tag) → `v1.2`. A branch or pull-request ref is
+ * refused rather than guessed, since a published version cannot be renamed.
  */
-function versionFromRef(ref) {
+function tagFromRef(ref) {
     const value = ref?.trim() ?? '';
     if (!value) {
-        throw new InputError('version', 'no git ref to derive it from; pass `version` explicitly');
+        throw new errors_InputError('version', 'no git ref to derive it from; pass `version` explicitly');
     }
-    let tag = value;
-    if (value.startsWith('refs/')) {
-        if (!value.startsWith('refs/tags/')) {
-            throw new InputError('version', `the workflow ran for ${value}, which is not a tag; pass \`version\` explicitly or run on a tag like v1.2.3`);
-        }
-        tag = value.slice('refs/tags/'.length);
+    if (!value.startsWith('refs/'))
+        return value;
+    if (!value.startsWith('refs/tags/')) {
+        throw new errors_InputError('version', `the workflow ran for ${value}, which is not a tag; pass \`version\` explicitly or run on a tag like v1.2.3`);
     }
-    const candidate = tag.replace(/^v/, '');
-    if (!SEMVER.test(candidate)) {
-        throw new InputError('version', `tag '${tag}' is not a semantic version (v1.2.3 or 1.2.3); pass \`version\` explicitly`);
-    }
-    return candidate;
+    return value.slice('refs/tags/'.length);
+}
+/**
+ * One rule for a version given explicitly and one taken from a tag: a leading `v` before a digit is
+ * dropped (`v1.2` → `1.2`, `v2024.06.1` → `2024.06.1`), so jobs that mix the two agree on one version.
+ * `stripped` is the original when the `v` was dropped, for the notice that says so.
+ */
+function normalizeVersion(raw) {
+    const version = validateVersion(/^v\d/.test(raw) ? raw.slice(1) : raw);
+    return version === raw ? { version } : { version, stripped: raw };
+}
+/** The artifact version of a git ref: `refs/tags/v1.2.3` → `1.2.3`; any tag is a valid version. */
+function versionFromRef(ref) {
+    return normalizeVersion(tagFromRef(ref)).version;
 }
 /** Any registry version string: 1..128 characters, no control characters or surrounding spaces. */
 function validateVersion(v) {
     if (v.length === 0)
-        throw new InputError('version', 'must not be empty');
+        throw new errors_InputError('version', 'must not be empty');
     if (v.length > 128)
-        throw new InputError('version', `must be at most 128 characters, got ${v.length}`);
+        throw new errors_InputError('version', `must be at most 128 characters, got ${v.length}`);
     if (/[\u0000-\u001f\u007f]/.test(v))
-        throw new InputError('version', 'must not contain control characters');
+        throw new errors_InputError('version', 'must not contain control characters');
     if (v.trim() !== v)
-        throw new InputError('version', 'must not start or end with whitespace');
+        throw new errors_InputError('version', 'must not start or end with whitespace');
     return v;
 }
 
@@ -72014,12 +72025,12 @@ function formatPrn(org, type, id) {
 function requirePrn(value, type, inputName) {
     const trimmed = value.trim();
     if (!trimmed)
-        throw new InputError(inputName, `is required (a ${type} PRN, prn:1:<org-uuid>:${type}:<uuid>)`);
+        throw new errors_InputError(inputName, `is required (a ${type} PRN, prn:1:<org-uuid>:${type}:<uuid>)`);
     const prn = parsePrn(trimmed);
     if (prn?.type === type)
         return trimmed;
     const what = prn ? `a PRN of type '${prn.type ?? 'organization'}'` : 'not a PRN';
-    throw new InputError(inputName, `'${trimmed}' is ${what}; expected prn:1:<org-uuid>:${type}:<uuid>`);
+    throw new errors_InputError(inputName, `'${trimmed}' is ${what}; expected prn:1:<org-uuid>:${type}:<uuid>`);
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/pool.ts
@@ -72616,11 +72627,11 @@ async function uploadParts(options) {
     const logger = options.logger ?? silentLogger;
     const concurrency = options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_UPLOAD_CONCURRENCY) {
-        throw new InputError('concurrency', `must be a whole number from 1 to ${MAX_UPLOAD_CONCURRENCY}, got ${concurrency}`);
+        throw new errors_InputError('concurrency', `must be a whole number from 1 to ${MAX_UPLOAD_CONCURRENCY}, got ${concurrency}`);
     }
     const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     if (!(stallTimeoutMs > 0))
-        throw new InputError('stall-timeout', `must be a positive number of ms, got ${stallTimeoutMs}`);
+        throw new errors_InputError('stall-timeout', `must be a positive number of ms, got ${stallTimeoutMs}`);
     if (options.binarySize !== digest.size) {
         throw new ConflictError(`the binary record says ${options.binarySize} bytes but ${options.filePath} has ${digest.size}; ` +
             `the record must be reset to the file's hash and size before uploading`);
@@ -75073,7 +75084,7 @@ const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 function parsePrivateKey(input, inputName = 'signing-key-private') {
     const text = input.trim();
     if (!text)
-        throw new InputError(inputName, 'is empty; expected an Ed25519 private key (PKCS#8 PEM)');
+        throw new errors_InputError(inputName, 'is empty; expected an Ed25519 private key (PKCS#8 PEM)');
     const seed = seedFrom(text, inputName);
     return keyPairFromSeed(seed, input);
 }
@@ -75084,7 +75095,7 @@ function seedFrom(text, inputName) {
         return Buffer.from(text, 'hex');
     const bytes = decodeBase64(text);
     if (!bytes) {
-        throw new InputError(inputName, 'is not a PEM, base64 or hex; expected an Ed25519 private key (PKCS#8 PEM)');
+        throw new errors_InputError(inputName, 'is not a PEM, base64 or hex; expected an Ed25519 private key (PKCS#8 PEM)');
     }
     if (bytes.length === 32)
         return bytes;
@@ -75093,25 +75104,25 @@ function seedFrom(text, inputName) {
         return seedFromPem(decodedText, inputName);
     if (bytes[0] === 0x30)
         return seedFromKeyObject(derPrivateKey(bytes, inputName), inputName);
-    throw new InputError(inputName, `decodes to ${bytes.length} bytes, which is neither a 32-byte Ed25519 seed nor a DER key; expected a PKCS#8 PEM`);
+    throw new errors_InputError(inputName, `decodes to ${bytes.length} bytes, which is neither a 32-byte Ed25519 seed nor a DER key; expected a PKCS#8 PEM`);
 }
 function seedFromPem(pem, inputName) {
     const label = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1] ?? '';
     if (label === 'PUBLIC KEY' || label === 'CERTIFICATE') {
-        throw new InputError(inputName, `holds a ${label.toLowerCase()}, not a private key; pass the private key`);
+        throw new errors_InputError(inputName, `holds a ${label.toLowerCase()}, not a private key; pass the private key`);
     }
     if (label === 'ENCRYPTED PRIVATE KEY') {
-        throw new InputError(inputName, 'is an encrypted private key; decrypt it first (openssl pkey -in key.pem)');
+        throw new errors_InputError(inputName, 'is an encrypted private key; decrypt it first (openssl pkey -in key.pem)');
     }
     if (label === 'OPENSSH PRIVATE KEY') {
-        throw new InputError(inputName, 'is in OpenSSH format; convert it to PKCS#8 (ssh-keygen -p -m PKCS8 -f key) or create one with openssl genpkey -algorithm ed25519');
+        throw new errors_InputError(inputName, 'is in OpenSSH format; convert it to PKCS#8 (ssh-keygen -p -m PKCS8 -f key) or create one with openssl genpkey -algorithm ed25519');
     }
     let key;
     try {
         key = (0,external_node_crypto_.createPrivateKey)({ key: pem, format: 'pem' });
     }
     catch (err) {
-        throw new InputError(inputName, `holds a '${label}' PEM block that cannot be parsed as a private key`, {
+        throw new errors_InputError(inputName, `holds a '${label}' PEM block that cannot be parsed as a private key`, {
             cause: err,
         });
     }
@@ -75126,11 +75137,11 @@ function derPrivateKey(der, inputName) {
             // Try the next container format.
         }
     }
-    throw new InputError(inputName, 'holds DER data that is not a private key; expected an Ed25519 PKCS#8 key');
+    throw new errors_InputError(inputName, 'holds DER data that is not a private key; expected an Ed25519 PKCS#8 key');
 }
 function seedFromKeyObject(key, inputName) {
     if (key.asymmetricKeyType !== 'ed25519') {
-        throw new InputError(inputName, `is ${describeKeyType(key)}; Peridio needs Ed25519 (openssl genpkey -algorithm ed25519)`);
+        throw new errors_InputError(inputName, `is ${describeKeyType(key)}; Peridio needs Ed25519 (openssl genpkey -algorithm ed25519)`);
     }
     const der = key.export({ format: 'der', type: 'pkcs8' });
     return new Uint8Array(der.subarray(PKCS8_PREFIX.length));
@@ -75175,21 +75186,21 @@ function decodeBase64(text) {
 function parsePublicKey(value, inputName = 'value') {
     const text = value.trim();
     if (!text)
-        throw new InputError(inputName, 'is empty; expected an Ed25519 public key (base64 of 32 bytes)');
+        throw new errors_InputError(inputName, 'is empty; expected an Ed25519 public key (base64 of 32 bytes)');
     let raw;
     if (text.includes('-----BEGIN')) {
         if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
-            throw new InputError(inputName, 'holds a PRIVATE key; give the public key only, and rotate this one');
+            throw new errors_InputError(inputName, 'holds a PRIVATE key; give the public key only, and rotate this one');
         }
         let key;
         try {
             key = (0,external_node_crypto_.createPublicKey)({ key: text, format: 'pem' });
         }
         catch (err) {
-            throw new InputError(inputName, 'is a PEM that cannot be parsed as a public key', { cause: err });
+            throw new errors_InputError(inputName, 'is a PEM that cannot be parsed as a public key', { cause: err });
         }
         if (key.asymmetricKeyType !== 'ed25519') {
-            throw new InputError(inputName, `is ${describeKeyType(key)}; Peridio needs Ed25519`);
+            throw new errors_InputError(inputName, `is ${describeKeyType(key)}; Peridio needs Ed25519`);
         }
         raw = new Uint8Array(key.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX.length));
     }
@@ -75201,14 +75212,14 @@ function parsePublicKey(value, inputName = 'value') {
             raw = new Uint8Array(bytes.subarray(SPKI_PREFIX.length));
         }
         else {
-            throw new InputError(inputName, `is not an Ed25519 public key: expected base64 of 32 bytes or an SPKI PEM${bytes ? `, got ${bytes.length} bytes` : ''}`);
+            throw new errors_InputError(inputName, `is not an Ed25519 public key: expected base64 of 32 bytes or an SPKI PEM${bytes ? `, got ${bytes.length} bytes` : ''}`);
         }
     }
     try {
         Point.fromBytes(raw);
     }
     catch {
-        throw new InputError(inputName, 'is 32 bytes but not a valid Ed25519 public key (not a curve point)');
+        throw new errors_InputError(inputName, 'is 32 bytes but not a valid Ed25519 public key (not a curve point)');
     }
     return raw;
 }
@@ -75226,7 +75237,7 @@ const SIGNATURE_HEX = /^[0-9a-fA-F]{128}$/;
  */
 function signHash(hashHex, key) {
     if (!HASH_HEX.test(hashHex))
-        throw new InputError('hash', 'must be a SHA-256 in hex (64 characters)');
+        throw new errors_InputError('hash', 'must be a SHA-256 in hex (64 characters)');
     const signature = key.sign(new TextEncoder().encode(hashHex.toLowerCase()));
     return Buffer.from(signature).toString('hex').toUpperCase();
 }
@@ -75266,20 +75277,20 @@ const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 function searchQuery(clauses) {
     const entries = Object.entries(clauses);
     if (entries.length === 0 || entries.length > MAX_CLAUSES) {
-        throw new InputError('search', `a search needs 1 to ${MAX_CLAUSES} clauses, got ${entries.length}`);
+        throw new errors_InputError('search', `a search needs 1 to ${MAX_CLAUSES} clauses, got ${entries.length}`);
     }
     return entries.map(([field, value]) => `${checkField(field)}:${formatValue(field, value)}`).join(' and ');
 }
 function checkField(field) {
     if (!FIELD.test(field))
-        throw new InputError('search', `"${field}" is not a searchable field name`);
+        throw new errors_InputError('search', `"${field}" is not a searchable field name`);
     return field;
 }
 function formatValue(field, value) {
     if (typeof value === 'string')
         return `'${value.replace(/[\\']/g, (ch) => `\\${ch}`)}'`;
     if (typeof value === 'number' && !Number.isFinite(value)) {
-        throw new InputError('search', `the value of "${field}" must be a finite number`);
+        throw new errors_InputError('search', `the value of "${field}" must be a finite number`);
     }
     return String(value);
 }
@@ -75393,15 +75404,15 @@ async function ensureArtifact(api, nameOrPrn, logger) {
         }
         catch (err) {
             if (err instanceof ApiError && err.status === 404) {
-                throw new InputError('artifact', `no artifact ${prn} is visible to this API key; check the PRN and the key's organization`);
+                throw new errors_InputError('artifact', `no artifact ${prn} is visible to this API key; check the PRN and the key's organization`);
             }
             throw err;
         }
     }
     if (value.length === 0)
-        throw new InputError('artifact', 'must be an artifact name or PRN');
+        throw new errors_InputError('artifact', 'must be an artifact name or PRN');
     if (value.length > 128)
-        throw new InputError('artifact', `a name is at most 128 characters, got ${value.length}`);
+        throw new errors_InputError('artifact', `a name is at most 128 characters, got ${value.length}`);
     // Oldest first: should a registry ever allow two artifacts of one name, every job still picks the same one.
     const find = () => findFirst((p) => api.listArtifacts(p), { search: searchQuery({ name: value }), order: 'asc', limit: 100 }, (a) => a.name === value);
     const { record, created } = await findOrCreate(find, () => api.createArtifact({ name: value, description: null, custom_metadata: null }));
@@ -75410,21 +75421,24 @@ async function ensureArtifact(api, nameOrPrn, logger) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/flows/format.ts
-/** Human units for logs and summaries: decimal MB, as network rates are usually quoted. */
+/**
+ * Human units for logs and summaries: binary (IEC) units only, the ones `part-size` takes, so a size in the
+ * log can be compared with the input at a glance (16 MiB parts, not "16.8 MB").
+ */
 function formatBytes(bytes) {
-    if (bytes < 1000)
+    if (bytes < 1024)
         return `${bytes} B`;
-    const units = ['kB', 'MB', 'GB', 'TB'];
-    let value = bytes / 1000;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes / 1024;
     let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
         unit += 1;
     }
     return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 function formatRate(bytesPerSecond) {
-    return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+    return `${(bytesPerSecond / 1024 ** 2).toFixed(1)} MiB/s`;
 }
 function formatDuration(ms) {
     if (ms < 1000)
@@ -75478,10 +75492,18 @@ async function ensureBinary(options) {
         return { binary, outcome: 'found' };
     }
     if (binary.state === 'signed') {
+        if (options.keepSignedOf && sameCommit(binary, options.keepSignedOf)) {
+            logger.warning(`Target '${target}' is already signed (binary ${binary.prn}, sha256 ${binary.hash}) by a run of the same ` +
+                `commit ${options.keepSignedOf.commit} of ${options.keepSignedOf.repository}; keeping it. The rebuilt ` +
+                `file differs (sha256 ${hash}, ${describeSize(size)}) and was not published.`);
+            return { binary, outcome: 'kept-existing' };
+        }
         throw new ConflictError(`target '${target}' of artifact version ${artifactVersionPrn} is already signed with other content ` +
-            `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}); this file is sha256 ${hash}, ` +
-            `${describeSize(size)}. A signed binary cannot be replaced: publish this file as a new version, ` +
-            `or check that the right file and target were given.`);
+            `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}${provenanceOf(binary)}); this ` +
+            `file is sha256 ${hash}, ${describeSize(size)}. A signed binary is never replaced silently: publish ` +
+            `this file as a new version, or check that the right file and target were given. The deliberate way ` +
+            `out is to destroy the old binary (PATCH /binaries/${binary.prn} {"state":"destroyed"}), which ` +
+            `revokes it for every device.`);
     }
     if (binary.state === 'destroyed')
         throw destroyedError(binary);
@@ -75508,12 +75530,12 @@ async function ensureBinary(options) {
 }
 function validateTarget(target) {
     if (target.length === 0)
-        throw new InputError('target', 'must not be empty');
+        throw new errors_InputError('target', 'must not be empty');
     if (target.length > 128)
-        throw new InputError('target', `must be at most 128 characters, got ${target.length}`);
+        throw new errors_InputError('target', `must be at most 128 characters, got ${target.length}`);
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(target))
-        throw new InputError('target', 'must not contain control characters');
+        throw new errors_InputError('target', 'must not contain control characters');
 }
 async function findLive(api, artifactVersionPrn, target) {
     for await (const binary of byTarget(api, artifactVersionPrn, target)) {
@@ -75539,7 +75561,7 @@ async function* byTarget(api, artifactVersionPrn, target) {
     }
     catch (err) {
         if (err instanceof ApiError && err.status === 404) {
-            throw new InputError('artifact-version-prn', `no artifact version ${artifactVersionPrn} is visible to this API key`);
+            throw new errors_InputError('artifact-version-prn', `no artifact version ${artifactVersionPrn} is visible to this API key`);
         }
         throw err;
     }
@@ -75548,6 +75570,17 @@ function destroyedError(binary) {
     return new ConflictError(`the binary for target '${binary.target}' of artifact version ${binary.artifact_version_prn} ` +
         `(${binary.prn}) was destroyed: its content is deleted for good and cannot be uploaded or signed again. ` +
         `Publish this file as a new version.`);
+}
+/** The provenance the actions write (custom_metadata repository and commit) names this run's commit. */
+function sameCommit(binary, run) {
+    const metadata = binary.custom_metadata;
+    return metadata?.repository === run.repository && metadata?.commit === run.commit;
+}
+function provenanceOf(binary) {
+    const metadata = binary.custom_metadata;
+    const commit = typeof metadata?.commit === 'string' ? metadata.commit : undefined;
+    const repository = typeof metadata?.repository === 'string' ? metadata.repository : undefined;
+    return commit ? `, published from commit ${commit}${repository ? ` of ${repository}` : ''}` : '';
 }
 function describeSize(size) {
     return size === null ? 'unknown size' : `${size} bytes (${formatBytes(size)})`;
@@ -75582,7 +75615,7 @@ function withProvenance(user, provenance) {
 function checkCustomMetadataSize(metadata, inputName) {
     const bytes = Buffer.byteLength(JSON.stringify(metadata));
     if (bytes > MAX_CUSTOM_METADATA_BYTES) {
-        throw new InputError(inputName, `is ${bytes} bytes of JSON; the registry accepts at most ${MAX_CUSTOM_METADATA_BYTES}`);
+        throw new errors_InputError(inputName, `is ${bytes} bytes of JSON; the registry accepts at most ${MAX_CUSTOM_METADATA_BYTES}`);
     }
 }
 
@@ -75611,8 +75644,13 @@ async function waitWhileHashing(options) {
     const deadline = startedAt + timeoutMs;
     let delayMs = options.firstDelayMs ?? 200;
     let lastReportAt = startedAt;
+    let first = true;
     for (;;) {
         const binary = await options.api.getBinary(options.binaryPrn);
+        if (first && binary.state === 'hashing') {
+            logger.info(`Waiting for the registry's hash check (deadline ${formatDuration(timeoutMs)}, hashing-timeout)`);
+        }
+        first = false;
         if (binary.state !== 'hashing') {
             logger.info(`The registry verified the content in ${formatDuration(now() - startedAt)}: state ${binary.state}`);
             return binary;
@@ -75622,9 +75660,11 @@ async function waitWhileHashing(options) {
             throw new TimeoutError(`the registry has not finished verifying binary ${options.binaryPrn} after ${formatDuration(timeoutMs)} ` +
                 `(still hashing). Re-run the job to keep waiting (nothing is uploaded again), or raise \`hashing-timeout\`.`);
         }
-        if (now() - lastReportAt >= 15_000) {
+        // A silent wait of minutes looks like a hang: say how long so far and how long at most.
+        if (now() - lastReportAt >= 10_000) {
             lastReportAt = now();
-            logger.info(`Still hashing after ${formatDuration(lastReportAt - startedAt)}`);
+            logger.info(`Waiting for the registry's hash check: ${formatDuration(lastReportAt - startedAt)} elapsed, ` +
+                `deadline in ${formatDuration(Math.max(0, deadline - lastReportAt))} (hashing-timeout ${formatDuration(timeoutMs)})`);
         }
         await sleep(Math.min(delayMs, remaining), options.signal);
         delayMs = Math.min(maxDelayMs, Math.ceil(delayMs * 1.5));
@@ -75652,6 +75692,11 @@ async function signBinary(options) {
     const keyid = keyIdOf(key.publicKey);
     const signingKey = options.signingKey ?? (await resolveSigningKey(api, key, options.signingKeyPrn, logger));
     let binary = await getBinary(api, binaryPrn);
+    if (options.expectedHash && options.expectedHashFrom === 'input' && binary.hash !== options.expectedHash) {
+        throw new errors_InputError('expected-hash', `binary ${binaryPrn} (target '${binary.target}') holds sha256 ${binary.hash}, not the expected ` +
+            `${options.expectedHash}; refusing to sign content the build did not produce. Nothing was signed. ` +
+            `Check that binary-prn and expected-hash come from the same upload job.`);
+    }
     if (options.expectedHash && binary.hash !== options.expectedHash) {
         throw new ConflictError(`another job is publishing other content for target '${binary.target}' of this artifact version: binary ` +
             `${binaryPrn} now records sha256 ${binary.hash}, not the ${options.expectedHash} this job uploaded. ` +
@@ -75700,7 +75745,7 @@ async function signBinary(options) {
         signature = signHash(binary.hash, key);
         const registered = parsePublicKey(signingKey.value ?? '', 'signing-key-prn');
         if (!verifyHashSignature(binary.hash, signature, registered)) {
-            throw new InputError('signing-key-private', `the signature does not verify against the public key registered as ${signingKey.prn}; nothing was sent`);
+            throw new errors_InputError('signing-key-private', `the signature does not verify against the public key registered as ${signingKey.prn}; nothing was sent`);
         }
         const created = await postSignature(api, binary, signature, signingKey);
         signature = created.signature;
@@ -75709,7 +75754,15 @@ async function signBinary(options) {
     }
     binary = await markSigned(api, binaryPrn);
     logger.info(`Binary ${binaryPrn} is ${binary.state}`);
-    return { binary, signature, binarySignaturePrn, signingKey, keyid, alreadySigned: false };
+    return {
+        binary,
+        signature,
+        binarySignaturePrn,
+        signingKey,
+        keyid,
+        alreadySigned: false,
+        resumed: existing !== undefined,
+    };
 }
 async function getBinary(api, prn) {
     try {
@@ -75717,7 +75770,7 @@ async function getBinary(api, prn) {
     }
     catch (err) {
         if (err instanceof ApiError && err.status === 404) {
-            throw new InputError('binary-prn', `no binary ${prn} is visible to this API key`);
+            throw new errors_InputError('binary-prn', `no binary ${prn} is visible to this API key`);
         }
         throw err;
     }
@@ -75737,12 +75790,12 @@ async function findSigningKey(api, key, prn) {
         }
         catch (err) {
             if (err instanceof ApiError && err.status === 404) {
-                throw new InputError('signing-key-prn', `no signing key ${checked} is registered for this API key's organization`);
+                throw new errors_InputError('signing-key-prn', `no signing key ${checked} is registered for this API key's organization`);
             }
             throw err;
         }
         if (!samePublicKey(registered, key)) {
-            throw new InputError('signing-key-prn', `${checked} is registered with another public key (keyid ${registered.keyid ?? 'unknown'}) than the one of ` +
+            throw new errors_InputError('signing-key-prn', `${checked} is registered with another public key (keyid ${registered.keyid ?? 'unknown'}) than the one of ` +
                 `signing-key-private (keyid ${keyIdOf(key.publicKey)}, public value ${key.publicValue}). Pass the PRN of ` +
                 `that key, or omit signing-key-prn to find it.`);
         }
@@ -75760,7 +75813,10 @@ async function findSigningKey(api, key, prn) {
         if (samePublicKey(candidate, key))
             return candidate;
     }
-    throw new InputError('signing-key-private', `its public key ${key.publicValue} (keyid ${keyIdOf(key.publicKey)}) is not registered as a signing key. ` +
+    // The client knows which registry it asked; a fake API in a unit test may not.
+    const registry = api.baseUrl;
+    throw new errors_InputError('signing-key-private', `its public key ${key.publicValue} (keyid ${keyIdOf(key.publicKey)}) is not registered as a signing key` +
+        `${typeof registry === 'string' ? ` in the registry at ${registry}` : ''}. ` +
         `Register it first (peridio signing-keys create --value ${key.publicValue} --name <name>), or use the key that is.`);
 }
 function samePublicKey(registered, key) {
@@ -75877,18 +75933,18 @@ async function fileSize(path) {
     try {
         const info = await (0,promises_.stat)(path);
         if (info.isDirectory())
-            throw new InputError('file', `${path} is a directory, not a file`);
+            throw new errors_InputError('file', `${path} is a directory, not a file`);
         if (!info.isFile())
-            throw new InputError('file', `${path} is not a regular file`);
+            throw new errors_InputError('file', `${path} is not a regular file`);
         return info.size;
     }
     catch (err) {
-        if (err instanceof InputError)
+        if (err instanceof errors_InputError)
             throw err;
         const code = err.code;
         if (code === 'ENOENT')
-            throw new InputError('file', `${path} does not exist (relative paths start at ${process.cwd()})`);
-        throw new InputError('file', `${path} cannot be read (${code ?? err.message})`);
+            throw new errors_InputError('file', `${path} does not exist (relative paths start at ${process.cwd()})`);
+        throw new errors_InputError('file', `${path} cannot be read (${code ?? err.message})`);
     }
 }
 
@@ -75933,8 +75989,26 @@ async function uploadBinary(options) {
         size: digest.size,
         description: options.description,
         customMetadata: options.customMetadata,
+        keepSignedOf: options.keepSignedOf,
         logger,
     }));
+    const initialState = binary.state;
+    if (outcome === 'kept-existing') {
+        // Outputs describe the binary that stays published, not the rebuilt file.
+        const kept = { ...digest, sha256Hex: binary.hash ?? digest.sha256Hex, size: binary.size ?? digest.size };
+        return {
+            artifactVersion,
+            binary,
+            digest: kept,
+            outcome,
+            initialState,
+            partsUploaded: 0,
+            partsSkipped: 0,
+            bytesUploaded: 0,
+            bytesPerSecond: 0,
+            uploadDurationMs: 0,
+        };
+    }
     const totals = { partsUploaded: 0, partsSkipped: 0, bytesUploaded: 0, uploadDurationMs: 0 };
     let partsSkippedKnown = false;
     let reuploads = 0;
@@ -75998,7 +76072,7 @@ async function uploadBinary(options) {
                         (totals.bytesUploaded > 0
                             ? `, ${formatBytes(totals.bytesUploaded)} at ${formatRate(bytesPerSecond)}`
                             : ''));
-                    return { artifactVersion, binary, digest, outcome, ...totals, bytesPerSecond };
+                    return { artifactVersion, binary, digest, outcome, initialState, ...totals, bytesPerSecond };
                 }
                 case 'destroyed':
                     throw new ConflictError(`binary ${binary.prn} was destroyed while this job ran; publish a new version`);
@@ -76035,7 +76109,7 @@ async function getArtifactVersion(api, prn) {
     }
     catch (err) {
         if (err instanceof ApiError && err.status === 404) {
-            throw new InputError('artifact-version-prn', `no artifact version ${prn} is visible to this API key`);
+            throw new errors_InputError('artifact-version-prn', `no artifact version ${prn} is visible to this API key`);
         }
         throw err;
     }
@@ -76120,6 +76194,7 @@ async function publishBinary(options) {
         description: options.description,
         customMetadata: withProvenance(options.customMetadata, options.provenance),
         hashingTimeoutMs: options.hashingTimeoutMs,
+        keepSignedOf: options.keepSignedOf,
         logger,
         signal: options.signal,
         progressIntervalMs: options.progressIntervalMs,
@@ -76130,6 +76205,7 @@ async function publishBinary(options) {
         binaryPrn: upload.binary.prn,
         key: options.key,
         signingKey,
+        // A kept binary's digest is the registry's (see uploadBinary), so this still guards against another job.
         expectedHash: upload.digest.sha256Hex,
         hashingTimeoutMs: options.hashingTimeoutMs,
         logger,
@@ -76138,7 +76214,125 @@ async function publishBinary(options) {
     return { version, upload, sign };
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/flows/dry-run.ts
+/**
+ * `dry-run: true`: every check a real run makes before its first write, including those that need the
+ * registry (it answers, the API key is accepted, the signing key is registered), and a statement of what
+ * the run would create or resume. Only GETs are sent; nothing is created, uploaded or signed.
+ */
+
+
+
+
+
+
+
+
+async function dryRun(options) {
+    const { api } = options;
+    const logger = options.logger ?? silentLogger;
+    const plan = [];
+    const say = (line) => {
+        plan.push(line);
+        logger.info(`dry-run: ${line}`);
+    };
+    if (options.key) {
+        const signingKey = await resolveSigningKey(api, options.key, options.signingKeyPrn, logger);
+        say(`signing key ${signingKey.prn} is registered and matches signing-key-private`);
+    }
+    let artifactVersion;
+    if (options.artifact !== undefined && options.version !== undefined) {
+        const artifact = await findArtifact(api, options.artifact);
+        if (!artifact)
+            say(`would create artifact ${options.artifact}`);
+        artifactVersion = artifact && (await findVersion(api, artifact, options.version));
+        say(artifactVersion
+            ? `version ${options.version} exists (${artifactVersion.prn})`
+            : `would create version ${options.version}`);
+    }
+    else if (options.artifactVersionPrn) {
+        artifactVersion = await getOrInputError(() => api.getArtifactVersion(options.artifactVersionPrn), 'artifact-version-prn', `no artifact version ${options.artifactVersionPrn} is visible to this API key`);
+        say(`artifact version ${artifactVersion.prn} (${artifactVersion.version}) exists`);
+    }
+    if (options.target !== undefined && options.filePath !== undefined) {
+        const hash = await sha256Of(options.filePath);
+        const binary = artifactVersion && (await findBinary(api, artifactVersion.prn, options.target));
+        say(describeUpload(binary, hash, options));
+    }
+    if (options.binaryPrn) {
+        const prn = requirePrn(options.binaryPrn, 'binary', 'binary-prn');
+        const binary = await getOrInputError(() => api.getBinary(prn), 'binary-prn', `no binary ${prn} is visible to this API key`);
+        if (options.expectedHash && binary.hash !== options.expectedHash) {
+            throw new errors_InputError('expected-hash', `binary ${prn} holds sha256 ${binary.hash}, not the expected ${options.expectedHash}; a real run would refuse to sign it`);
+        }
+        say(binary.state === 'signable'
+            ? `would sign binary ${prn} (sha256 ${binary.hash})`
+            : binary.state === 'signed'
+                ? `binary ${prn} is signed; a real run signs only if this key has not`
+                : `binary ${prn} is ${binary.state}; a real run would fail until its upload is verified`);
+    }
+    say('nothing was created, uploaded or signed');
+    return { plan };
+}
+function describeUpload(binary, hash, options) {
+    const target = options.target;
+    if (!binary)
+        return `would create the binary for target ${target} and upload the file (sha256 ${hash})`;
+    if (binary.hash !== hash) {
+        if (binary.state !== 'signed')
+            return `would reset binary ${binary.prn} (${binary.state}, other content) to this file and upload it`;
+        const metadata = binary.custom_metadata;
+        const same = options.keepSignedOf &&
+            metadata?.repository === options.keepSignedOf.repository &&
+            metadata?.commit === options.keepSignedOf.commit;
+        if (same)
+            return `target ${target} is signed with other content from this commit; a real run would keep it (kept-existing)`;
+        throw new errors_InputError('file', `target '${target}' is already signed with other content (sha256 ${binary.hash}); this file is sha256 ${hash}. A real run would fail.`);
+    }
+    if (binary.state === 'signable' || binary.state === 'signed')
+        return `binary ${binary.prn} already holds this file (${binary.state}); nothing to upload`;
+    return `would resume binary ${binary.prn} (${binary.state}) for target ${target}`;
+}
+async function sha256Of(path) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+async function findArtifact(api, nameOrPrn) {
+    const value = nameOrPrn.trim();
+    if (value.startsWith('prn:') || isPrn(value)) {
+        const prn = requirePrn(value, 'artifact', 'artifact');
+        return getOrInputError(() => api.getArtifact(prn), 'artifact', `no artifact ${prn} is visible to this API key`);
+    }
+    return findFirst((p) => api.listArtifacts(p), { search: searchQuery({ name: value }), order: 'asc', limit: 100 }, (a) => a.name === value);
+}
+function findVersion(api, artifact, version) {
+    return findFirst((p) => api.listArtifactVersions(p), { search: searchQuery({ artifact_prn: artifact.prn, version }), order: 'asc', limit: 100 }, (v) => v.artifact_prn === artifact.prn && v.version === version);
+}
+async function findBinary(api, artifactVersionPrn, target) {
+    const search = searchQuery({ target, artifact_version_prn: artifactVersionPrn });
+    for await (const binary of allItems((p) => api.listBinaries(p), { search, limit: 100 })) {
+        if (binary.target === target && binary.artifact_version_prn === artifactVersionPrn) {
+            if (binary.state !== 'destroyed')
+                return binary;
+        }
+    }
+    return undefined;
+}
+async function getOrInputError(get, input, message) {
+    try {
+        return await get();
+    }
+    catch (err) {
+        if (err instanceof ApiError && err.status === 404)
+            throw new errors_InputError(input, message);
+        throw err;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/flows/index.ts
+
 
 
 
@@ -76187,6 +76381,9 @@ function describeErrorBody(status, body) {
         json = JSON.parse(text);
     }
     catch {
+        // A web server's or proxy's error page: its markup would fill the annotation; its title says enough.
+        if (/^</.test(text))
+            return { detail: htmlReason(fallback, text), fieldErrors: {} };
         return { detail: truncate(text.replace(/\s+/g, ' ')), fieldErrors: {} };
     }
     return describeJson(json) ?? { detail: truncate(JSON.stringify(json)), fieldErrors: {} };
@@ -76252,6 +76449,12 @@ function describeLegacy(errors) {
     });
     return { detail: truncate(parts.join('; ')), fieldErrors };
 }
+function htmlReason(fallback, html) {
+    const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(html)?.[1]?.replace(/\s+/g, ' ').trim();
+    return title && title !== fallback
+        ? `${fallback} (an HTML page titled "${title}")`
+        : `${fallback} (an HTML page)`;
+}
 function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -76300,9 +76503,9 @@ class HttpTransport {
         this.#options = options;
         const apiKey = options.apiKey?.trim();
         if (!apiKey)
-            throw new InputError('api-key', 'is empty; pass a Peridio API key (e.g. from a secret)');
+            throw new errors_InputError('api-key', 'is empty; pass a Peridio API key (e.g. from a secret)');
         if (/[\r\n]/.test(apiKey))
-            throw new InputError('api-key', 'must be a single line');
+            throw new errors_InputError('api-key', 'must be a single line');
         const base = parseBaseUrl(options.baseUrl || DEFAULT_BASE_URL);
         this.baseUrl = base.href;
         this.origin = base.origin;
@@ -76401,15 +76604,15 @@ function parseBaseUrl(value) {
         url = new URL(value.trim());
     }
     catch {
-        throw new InputError('base-url', `"${value}" is not a URL (e.g. ${DEFAULT_BASE_URL})`);
+        throw new errors_InputError('base-url', `"${value}" is not a URL (e.g. ${DEFAULT_BASE_URL})`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new InputError('base-url', `must be an http(s) URL, got ${url.protocol}`);
+        throw new errors_InputError('base-url', `must be an http(s) URL, got ${url.protocol}`);
     }
     if (url.username || url.password)
-        throw new InputError('base-url', 'must not contain credentials');
+        throw new errors_InputError('base-url', 'must not contain credentials');
     if (url.search || url.hash)
-        throw new InputError('base-url', 'must not contain a query or fragment');
+        throw new errors_InputError('base-url', 'must not contain a query or fragment');
     // The SDK concatenates base and path, so `https://host/` would yield `//binaries`.
     const pathPrefix = url.pathname.replace(/\/+$/, '');
     return { href: `${url.origin}${pathPrefix}`, origin: url.origin, pathPrefix };
@@ -76423,6 +76626,21 @@ function encodeQuery(query) {
     }
     return params.toString();
 }
+/** A 2xx answer whose body is not JSON: whatever answered is not the Admin API (a web page, a proxy). */
+class NotJsonError extends PeridioError {
+    method;
+    path;
+    status;
+    looksLikeHtml;
+    name = 'NotJsonError';
+    constructor(method, path, status, looksLikeHtml) {
+        super(`${method} ${path}: HTTP ${status} with a body that is not JSON${looksLikeHtml ? ' (an HTML page)' : ''}`);
+        this.method = method;
+        this.path = path;
+        this.status = status;
+        this.looksLikeHtml = looksLikeHtml;
+    }
+}
 function parseJson(text, req, status) {
     if (!text.trim())
         return undefined;
@@ -76430,7 +76648,7 @@ function parseJson(text, req, status) {
         return JSON.parse(text);
     }
     catch {
-        throw new PeridioError(`${req.method} ${req.path}: HTTP ${status} with a body that is not JSON`);
+        throw new NotJsonError(req.method, req.path, status, /^\s*</.test(text));
     }
 }
 function headerValue(value) {
@@ -76698,7 +76916,91 @@ function idOf(id) {
     return id === undefined ? {} : { id };
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/validate/input-errors.ts
+
+/**
+ * Several inputs are wrong at once. One error (hence one annotation) listing all of them, in the order the
+ * readers ran (action.yml order), so a user fixes the workflow in one edit instead of one re-run per mistake.
+ */
+class InputErrors extends UserError {
+    errors;
+    name = 'InputErrors';
+    constructor(errors) {
+        super(`${errors.length} inputs need fixing:\n${errors.map((err) => `- ${err.message}`).join('\n')}`);
+        this.errors = errors;
+    }
+    get inputs() {
+        return this.errors.map((err) => err.input);
+    }
+}
+/**
+ * Runs every reader, in the order given, and collects the InputErrors instead of stopping at the first.
+ * Any other error is a bug and is thrown at once.
+ */
+function input_errors_readAllInputs(readers) {
+    const values = {};
+    const errors = [];
+    for (const key of Object.keys(readers)) {
+        try {
+            values[key] = readers[key]();
+        }
+        catch (err) {
+            if (err instanceof InputErrors)
+                errors.push(...err.errors);
+            else if (err instanceof errors_InputError)
+                errors.push(err);
+            else
+                throw err;
+        }
+    }
+    if (errors.length === 1)
+        throw errors[0];
+    if (errors.length > 1)
+        throw new InputErrors(errors);
+    return values;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/validate/file.ts
+
+
+/**
+ * The file to upload, checked before anything is created in the registry: a typo in `file` must not leave
+ * an artifact version behind. Exists, is a regular file, can be opened for reading, and is not empty
+ * unless `allowEmpty` (a 0-byte firmware image is almost always a build that silently produced nothing).
+ */
+function checkFile(path, options = {}) {
+    const input = options.input ?? 'file';
+    let size;
+    try {
+        const info = (0,external_node_fs_namespaceObject.statSync)(path);
+        if (info.isDirectory())
+            throw new errors_InputError(input, `${path} is a directory, not a file`);
+        if (!info.isFile())
+            throw new errors_InputError(input, `${path} is not a regular file`);
+        size = info.size;
+        (0,external_node_fs_namespaceObject.closeSync)((0,external_node_fs_namespaceObject.openSync)(path, 'r'));
+    }
+    catch (err) {
+        if (err instanceof errors_InputError)
+            throw err;
+        const code = err.code;
+        if (code === 'ENOENT') {
+            throw new errors_InputError(input, `${path} does not exist (relative paths start at the workspace, ${process.env.GITHUB_WORKSPACE ?? process.cwd()})`);
+        }
+        throw new errors_InputError(input, `${path} cannot be read (${code ?? err.message})`);
+    }
+    if (size === 0 && !options.allowEmpty) {
+        throw new errors_InputError(input, `${path} is empty (0 bytes), which usually means the build produced nothing; set allow-empty: true to publish it anyway`);
+    }
+    return { path, size };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/validate/index.ts
+
+
+
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -76747,12 +77049,95 @@ function logFailureDetail(err) {
         core_debug(`caused by: ${err.cause.message}`);
 }
 
+;// CONCATENATED MODULE: ./packages/action-common/src/journal.ts
+/**
+ * What a step got through before it failed, for the failure summary: the log groups (phases) it entered,
+ * in order. The registry holds the real state; this only tells the reader how far the run got.
+ */
+const phases = [];
+function recordPhase(name) {
+    phases.push(name);
+}
+function phasesEntered() {
+    return phases;
+}
+
+;// CONCATENATED MODULE: ./packages/action-common/src/failure-summary.ts
+/** The job summary of a failed step: what it got through, why it stopped, and what a re-run does. */
+
+
+
+async function writeFailureSummary(action, message, err) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    if (getInput('summary').trim().toLowerCase() === 'false')
+        return;
+    const inputMistake = err instanceof errors_InputError || err instanceof InputErrors;
+    const phases = phasesEntered();
+    const done = phases.length === 0
+        ? 'Nothing was sent to the registry.'
+        : `Phases started: ${phases.map((p) => escapeHtml(p)).join(' → ')}.`;
+    const next = inputMistake
+        ? 'Fix the input(s) above and re-run: nothing was created.'
+        : 'A re-run of this job continues from what the registry holds: parts already uploaded are not sent ' +
+            'again, a verified binary is not uploaded again, and a signed one is not signed again.';
+    await summary
+        .addHeading(`${escapeHtml(action)} failed`, 3)
+        .addCodeBlock(message)
+        .addRaw(`<p>${done}</p><p>${next}</p>`)
+        .write();
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: ./packages/action-common/src/first-contact.ts
+/**
+ * The first contact's answers that mean `base-url` points at something that is not the Admin API: a 404
+ * on a list every registry has, a body that is not JSON, a TLS handshake with a plain-HTTP server. Each
+ * becomes an InputError naming base-url and saying what was found there (never a pasted HTML page).
+ */
+
+const TLS_ON_PLAIN_HTTP = /EPROTO|ERR_SSL|WRONG_VERSION_NUMBER|packet length too long/i;
+function blameBaseUrl(err, baseUrl) {
+    if (err instanceof NotJsonError) {
+        return new errors_InputError('base-url', `${baseUrl} answered ${err.method} ${err.path} with HTTP ${err.status} and ${err.looksLikeHtml ? 'an HTML page' : 'a body that is not JSON'}, ` +
+            `so it is not the Admin API. ${WHAT_TO_PASS}`, { cause: err });
+    }
+    if (err instanceof NetworkError &&
+        baseUrl.startsWith('https:') &&
+        TLS_ON_PLAIN_HTTP.test(`${err.code ?? ''} ${err.message}`)) {
+        return new errors_InputError('base-url', `the TLS handshake with ${new URL(baseUrl).host} failed (${err.code ?? 'EPROTO'}): the server there speaks ` +
+            `plain HTTP. Use ${baseUrl.replace(/^https:/, 'http:')} if that registry is meant to be reached without TLS.`, { cause: err });
+    }
+    return undefined;
+}
+/**
+ * A 404 on a resource (an artifact-version PRN) may be the user's PRN; a 404 on the artifacts list, which
+ * every registry answers, is the base URL.
+ */
+async function blameBaseUrlFor404(client, baseUrl) {
+    try {
+        await client.listArtifacts({ limit: 1 });
+        return undefined;
+    }
+    catch (err) {
+        if (err instanceof ApiError && err.status === 404) {
+            return new errors_InputError('base-url', `${baseUrl} answered GET /artifacts with HTTP 404 (${err.detail}): there is no Admin API at that path. ${WHAT_TO_PASS}`, { cause: err });
+        }
+        return blameBaseUrl(err, baseUrl);
+    }
+}
+const WHAT_TO_PASS = 'Pass the API root without a path: https://api.cremini.peridio.com for Peridio, or the root of a ' +
+    'self-hosted registry such as http://localhost:4000.';
+
 ;// CONCATENATED MODULE: ./packages/action-common/src/connect.ts
 /**
  * The API client for an action, after one quick request that tells a wrong base URL or API key apart from
  * everything else. The client retries network failures for minutes, which is right mid-upload and wrong
  * for a typo in `base-url`: the first contact gets a short budget and an error naming the input.
  */
+
 
 const FIRST_CONTACT_RETRY = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2_000, deadlineMs: 15_000 };
 async function connect(inputs, options) {
@@ -76762,10 +77147,16 @@ async function connect(inputs, options) {
         logger: options.logger,
         userAgent: `peridio-actions/${options.action}`,
     };
+    const probeClient = new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 });
     try {
-        await options.probe(new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 }));
+        await options.probe(probeClient);
     }
     catch (err) {
+        const wrongUrl = err instanceof ApiError && err.status === 404
+            ? await blameBaseUrlFor404(probeClient, inputs.baseUrl)
+            : blameBaseUrl(err, inputs.baseUrl);
+        if (wrongUrl !== undefined)
+            throw wrongUrl;
         const failure = firstContactError(err, inputs.baseUrl);
         if (failure !== undefined)
             throw failure;
@@ -76774,15 +77165,15 @@ async function connect(inputs, options) {
 }
 function firstContactError(err, baseUrl) {
     if (err instanceof NetworkError) {
-        return new InputError('base-url', `the registry at ${baseUrl} does not answer (${err.code ?? err.message}). Check base-url, and that the ` +
+        return new errors_InputError('base-url', `the registry at ${baseUrl} does not answer (${err.code ?? err.message}). Check base-url, and that the ` +
             `registry is running and reachable from this runner.`, { cause: err });
     }
     if (err instanceof ApiError && err.status === 401) {
-        return new InputError('api-key', `the registry at ${baseUrl} rejected the API key (HTTP 401). Check the secret passed as api-key, and ` +
+        return new errors_InputError('api-key', `the registry at ${baseUrl} rejected the API key (HTTP 401). Check the secret passed as api-key, and ` +
             `that it is a key of this registry (base-url).`, { cause: err });
     }
     if (err instanceof ApiError && err.status === 403) {
-        return new InputError('api-key', `the API key may not ${err.method} ${err.path} (HTTP 403: ${err.detail}); give it that permission or use another key`, { cause: err });
+        return new errors_InputError('api-key', `the API key may not ${err.method} ${err.path} (HTTP 403: ${err.detail}); give it that permission or use another key`, { cause: err });
     }
     // 404 and the like concern the resource, not the connection: the flow reports them naming the input.
     if (err instanceof ApiError && err.status === 404)
@@ -76793,13 +77184,72 @@ function firstContactError(err, baseUrl) {
 ;// CONCATENATED MODULE: ./packages/action-common/src/logger.ts
 /** The core's Logger onto the runner: log groups, annotations for warnings and errors, debug lines. */
 
+
 const runnerLogger = {
     debug: (message) => core_debug(message),
     info: (message) => info(message),
     warning: (message) => warning(message),
     error: (message) => error(message),
-    group: (name, fn) => group(name, fn),
+    group: (name, fn) => {
+        recordPhase(name);
+        return group(name, fn);
+    },
 };
+
+;// CONCATENATED MODULE: ./packages/action-common/src/summary.ts
+/** The job summary: one table per action with everything a release manager looks up afterwards. */
+
+async function writeSummary(title, rows) {
+    // Outside a runner (no summary file) there is nowhere to write; the log has the same facts.
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    const table = rows
+        .filter((row) => row[1] !== undefined && row[1] !== '')
+        .map(([label, value]) => [
+        { data: summary_escapeHtml(label), header: true },
+        `<code>${summary_escapeHtml(value)}</code>`,
+    ]);
+    await summary.addHeading(summary_escapeHtml(title), 3).addTable(table).write();
+}
+function setOutputs(outputs) {
+    for (const [name, value] of Object.entries(outputs))
+        setOutput(name, String(value));
+}
+function summary_escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+;// CONCATENATED MODULE: ./packages/action-common/src/outcome.ts
+
+function versionOutcome(result) {
+    return result.created || result.artifactCreated ? 'created' : 'unchanged';
+}
+function uploadOutcome(result) {
+    if (result.outcome === 'kept-existing')
+        return 'kept-existing';
+    if (result.outcome === 'created' || result.outcome === 'reset')
+        return 'created';
+    return result.initialState === 'signable' || result.initialState === 'signed' ? 'unchanged' : 'resumed';
+}
+function signOutcome(result) {
+    if (result.alreadySigned)
+        return 'unchanged';
+    return result.resumed ? 'resumed' : 'created';
+}
+/** publish-binary: the upload decides, except that a run which only had to sign resumed an earlier one. */
+function publishOutcome(upload, sign) {
+    const uploaded = uploadOutcome(upload);
+    if (uploaded === 'kept-existing' || uploaded === 'created')
+        return uploaded;
+    return uploaded === 'unchanged' && signOutcome(sign) === 'unchanged' ? 'unchanged' : 'resumed';
+}
+/** Sets every output, plus `outcome` and `result` (all of them as one JSON object), and the summary. */
+async function finish(outputs, outcome, summary) {
+    const all = { ...outputs, outcome };
+    setOutputs({ ...all, result: JSON.stringify(all) });
+    if (summary.enabled)
+        await writeSummary(summary.title, [['Outcome', outcome], ...summary.rows]);
+}
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
@@ -81815,6 +82265,12 @@ function provenanceFromContext(context = github_context) {
             : undefined,
     };
 }
+/** The repository and commit a kept signed binary must name (`if-signed-differs: keep-same-commit`). */
+function sameCommitOf(provenance) {
+    return provenance.repository && provenance.commit
+        ? { repository: provenance.repository, commit: provenance.commit }
+        : undefined;
+}
 
 ;// CONCATENATED MODULE: ./packages/action-common/src/rows.ts
 /** Summary rows and outputs of each flow's result, shared by the separate actions and publish-binary. */
@@ -81885,29 +82341,6 @@ function signRows(result, options = {}) {
     ];
 }
 
-;// CONCATENATED MODULE: ./packages/action-common/src/summary.ts
-/** The job summary: one table per action with everything a release manager looks up afterwards. */
-
-async function writeSummary(title, rows) {
-    // Outside a runner (no summary file) there is nowhere to write; the log has the same facts.
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    const table = rows
-        .filter((row) => row[1] !== undefined && row[1] !== '')
-        .map(([label, value]) => [
-        { data: escapeHtml(label), header: true },
-        `<code>${escapeHtml(value)}</code>`,
-    ]);
-    await summary.addHeading(escapeHtml(title), 3).addTable(table).write();
-}
-function setOutputs(outputs) {
-    for (const [name, value] of Object.entries(outputs))
-        setOutput(name, String(value));
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 ;// CONCATENATED MODULE: ./packages/action-common/src/inputs.ts
 /**
  * Reading action inputs into typed values. Every error is an InputError naming the kebab-case input as
@@ -81921,55 +82354,65 @@ const inputs_DEFAULT_BASE_URL = 'https://api.cremini.peridio.com';
 function readRequired(name) {
     const value = getInput(name).trim();
     if (!value)
-        throw new InputError(name, 'is required');
+        throw new errors_InputError(name, 'is required');
     return value;
 }
 /** Undefined when empty: action.yml declares `''` as the default of optional inputs. */
-function readOptional(name) {
+function inputs_readOptional(name) {
     const value = getInput(name).trim();
     return value === '' ? undefined : value;
 }
 function readApiInputs() {
+    return readAllInputs({ apiKey: readApiKey, baseUrl: readBaseUrl });
+}
+function readApiKey() {
     const apiKey = getInput('api-key').trim();
     if (apiKey)
         core_setSecret(apiKey);
     if (!apiKey)
-        throw new InputError('api-key', 'is empty; pass the Admin API key from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}');
+        throw new errors_InputError('api-key', `is empty. ${EMPTY_SECRET_HINT('PERIDIO_API_KEY')}`);
     if (/\s/.test(apiKey))
-        throw new InputError('api-key', 'contains whitespace; check the secret');
-    return { apiKey, baseUrl: readBaseUrl() };
+        throw new errors_InputError('api-key', 'contains whitespace; check the secret');
+    return apiKey;
 }
+/**
+ * A secret that arrives empty is rarely unset: GitHub withholds secrets from pull requests of forks, from
+ * Dependabot runs, and environment secrets from jobs whose `environment:` does not match or allow the ref.
+ */
+const EMPTY_SECRET_HINT = (secret) => `Pass it from a secret, e.g. \${{ secrets.${secret} }}. If you do, the secret did not reach this job: ` +
+    `secrets are withheld from pull requests from forks and from Dependabot, and an environment secret only ` +
+    `reaches a job that names the environment (\`environment:\`) on a branch or tag the environment allows.`;
 function readBaseUrl() {
-    const value = readOptional('base-url') ?? inputs_DEFAULT_BASE_URL;
+    const value = inputs_readOptional('base-url') ?? inputs_DEFAULT_BASE_URL;
     let url;
     try {
         url = new URL(value);
     }
     catch {
-        throw new InputError('base-url', `'${value}' is not a URL; expected e.g. ${inputs_DEFAULT_BASE_URL} or http://localhost:4000`);
+        throw new errors_InputError('base-url', `'${value}' is not a URL; expected e.g. ${inputs_DEFAULT_BASE_URL} or http://localhost:4000`);
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new InputError('base-url', `must be an http(s) URL, got ${url.protocol}`);
+        throw new errors_InputError('base-url', `must be an http(s) URL, got ${url.protocol}`);
     }
     if (url.username || url.password)
-        throw new InputError('base-url', 'must not contain credentials; use api-key');
+        throw new errors_InputError('base-url', 'must not contain credentials; use api-key');
     if (url.search || url.hash)
-        throw new InputError('base-url', 'must not have a query or fragment');
+        throw new errors_InputError('base-url', 'must not have a query or fragment');
     return value.replace(/\/+$/, '');
 }
 function readPrn(name, type, options = {}) {
-    const value = options.required ? readRequired(name) : readOptional(name);
+    const value = options.required ? readRequired(name) : inputs_readOptional(name);
     return value === undefined ? undefined : requirePrn(value, type, name);
 }
 function readInteger(name, range) {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value === undefined)
         return undefined;
     if (!/^\d+$/.test(value))
-        throw new InputError(name, `must be a whole number, got '${value}'`);
+        throw new errors_InputError(name, `must be a whole number, got '${value}'`);
     const n = Number(value);
     if (n < range.min || n > range.max)
-        throw new InputError(name, `must be from ${range.min} to ${range.max}, got ${n}`);
+        throw new errors_InputError(name, `must be from ${range.min} to ${range.max}, got ${n}`);
     return n;
 }
 const BYTE_UNITS = {
@@ -81978,51 +82421,56 @@ const BYTE_UNITS = {
     kib: 1024,
     mib: 1024 ** 2,
     gib: 1024 ** 3,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
 };
-/** Bytes: `16777216`, `16MiB`, `16 MiB`, `5GB`. Range checks are the caller's (planParts knows the limits). */
+/** Decimal units are refused, not guessed: `16MB` meaning 16,000,000 bytes surprised users who meant MiB. */
+const DECIMAL_UNITS = { kb: 'KiB', mb: 'MiB', gb: 'GiB' };
+/** Bytes: `16777216`, `16MiB`, `16 MiB`. Range checks are the caller's (planParts knows the limits). */
 function readByteSize(name) {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value === undefined)
         return undefined;
     const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(value);
-    const factor = match ? BYTE_UNITS[match[2].toLowerCase()] : undefined;
+    const unit = match?.[2].toLowerCase() ?? '';
+    const binary = DECIMAL_UNITS[unit];
+    if (match && binary !== undefined) {
+        throw new errors_InputError(name, `'${value}' uses a decimal unit; sizes here are binary: write ${match[1]}${binary} ` +
+            `(${Number(match[1]) * BYTE_UNITS[binary.toLowerCase()]} bytes) or a plain number of bytes`);
+    }
+    const factor = match ? BYTE_UNITS[unit] : undefined;
     if (!match || factor === undefined) {
-        throw new InputError(name, `must be a number of bytes, optionally with KiB, MiB or GiB; got '${value}'`);
+        throw new errors_InputError(name, `must be a number of bytes, optionally with KiB, MiB or GiB; got '${value}'`);
     }
     const bytes = Number(match[1]) * factor;
     if (!Number.isInteger(bytes))
-        throw new InputError(name, `must come to a whole number of bytes, got ${bytes}`);
+        throw new errors_InputError(name, `must come to a whole number of bytes, got ${bytes}`);
     return bytes;
 }
 const DURATION_UNITS = { '': 1000, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 /** Milliseconds from seconds (`600`) or a number with a unit (`90s`, `15m`, `1h`). */
 function readDuration(name, range) {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value === undefined)
         return undefined;
     const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(value.toLowerCase());
     const factor = match ? DURATION_UNITS[match[2]] : undefined;
     if (!match || factor === undefined) {
-        throw new InputError(name, `must be seconds, or a number with s, m or h (e.g. 600, 90s, 15m); got '${value}'`);
+        throw new errors_InputError(name, `must be seconds, or a number with s, m or h (e.g. 600, 90s, 15m); got '${value}'`);
     }
     const ms = Math.round(Number(match[1]) * factor);
     if (ms < range.minMs || ms > range.maxMs) {
-        throw new InputError(name, `must be from ${range.minMs / 1000} s to ${range.maxMs / 1000} s, got ${ms / 1000} s`);
+        throw new errors_InputError(name, `must be from ${range.minMs / 1000} s to ${range.maxMs / 1000} s, got ${ms / 1000} s`);
     }
     return ms;
 }
 function readDescription(name = 'description') {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value !== undefined && value.length > 256) {
-        throw new InputError(name, `must be at most 256 characters, got ${value.length}`);
+        throw new errors_InputError(name, `must be at most 256 characters, got ${value.length}`);
     }
     return value;
 }
 function readJsonObject(name) {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value === undefined)
         return undefined;
     let parsed;
@@ -82030,10 +82478,10 @@ function readJsonObject(name) {
         parsed = JSON.parse(value);
     }
     catch (err) {
-        throw new InputError(name, `is not valid JSON (${err.message})`);
+        throw new errors_InputError(name, `is not valid JSON (${err.message})`);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-        throw new InputError(name, `must be a JSON object like {"board": "rev-b"}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+        throw new errors_InputError(name, `must be a JSON object like {"board": "rev-b"}, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
     }
     checkCustomMetadataSize(parsed, name);
     return parsed;
@@ -82043,13 +82491,37 @@ function readJsonObject(name) {
  * (the runner masks single lines), and every encoding the parser derives (seed in hex and base64, ...).
  */
 function readPrivateKey(name = 'signing-key-private') {
-    const raw = getInput(name);
+    const raw = maskPrivateKeyInput(name);
+    if (!raw.trim()) {
+        throw new errors_InputError(name, `is empty; expected an Ed25519 private key (PKCS#8 PEM). ${EMPTY_SECRET_HINT('PERIDIO_SIGNING_KEY')}`);
+    }
+    const text = withRealNewlines(raw);
+    if (text !== raw) {
+        notice(`${name}: the PEM had literal \\n instead of line breaks; reading it with line breaks`);
+    }
+    const key = parsePrivateKey(text, name);
     const masked = new Set();
-    maskLines(raw, masked);
-    const key = parsePrivateKey(raw, name);
     for (const form of key.secretForms())
         maskLines(form, masked);
     return key;
+}
+/**
+ * Masks the private key input as given (each line, and each `\n`-separated piece of a PEM pasted on one
+ * line) and returns it. Called first by the actions that take a key, so no other input's error can print
+ * anything before it is masked.
+ */
+function maskPrivateKeyInput(name = 'signing-key-private') {
+    const raw = getInput(name);
+    const masked = new Set();
+    maskLines(raw, masked);
+    maskLines(withRealNewlines(raw), masked);
+    return raw;
+}
+/** A PEM pasted into a secret store that turned its line breaks into the two characters `\` `n`. */
+function withRealNewlines(raw) {
+    return raw.includes('-----BEGIN') && !raw.trim().includes('\n') && raw.includes('\\n')
+        ? raw.replace(/(?:\\r)?\\n/g, '\n')
+        : raw;
 }
 /** The runner masks line by line, so a PEM is masked as its lines (the armour lines are public). */
 function maskLines(secret, masked) {
@@ -82061,10 +82533,16 @@ function maskLines(secret, masked) {
         core_setSecret(text);
     }
 }
-/** The version input, else the version of the tag the run is for (`refs/tags/v1.2.3` → `1.2.3`). */
+/**
+ * The version input, else the version of the tag the run is for (`refs/tags/v1.2.3` → `1.2.3`). One rule
+ * for both (core's normalizeVersion): a `v` before a digit is dropped, with a notice saying so.
+ */
 function readVersion(ref) {
-    const explicit = readOptional('version');
-    return explicit !== undefined ? validateVersion(explicit) : versionFromRef(ref);
+    const explicit = inputs_readOptional('version');
+    const { version, stripped } = normalizeVersion(explicit ?? tagFromRef(ref));
+    if (stripped)
+        notice(`version: using '${version}' (the leading 'v' of '${stripped}' is dropped)`);
+    return version;
 }
 function readTarget() {
     const target = readRequired('target');
@@ -82072,40 +82550,90 @@ function readTarget() {
     return target;
 }
 /** Relative paths start at the workspace, where the runner starts the action and a build leaves its output. */
-function readFile() {
+function readFile(options = {}) {
     const file = readRequired('file');
-    return (0,external_node_path_.resolve)(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+    const path = (0,external_node_path_.resolve)(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+    checkFile(path, { allowEmpty: options.allowEmpty });
+    return path;
+}
+function readBoolean(name, fallback) {
+    const value = inputs_readOptional(name)?.toLowerCase();
+    if (value === undefined)
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new errors_InputError(name, `must be true or false, got '${value}'`);
 }
 function readUploadTuning() {
+    return readAllInputs({
+        partSize: readPartSize,
+        concurrency: readConcurrency,
+        hashingTimeoutMs: readHashingTimeout,
+    });
+}
+function readPartSize() {
     const partSize = readByteSize('part-size');
     if (partSize !== undefined && (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)) {
-        throw new InputError('part-size', `must be from ${MIN_PART_SIZE} (5 MiB) to ${MAX_PART_SIZE} (5 GiB) bytes, got ${partSize}`);
+        throw new errors_InputError('part-size', `must be from 5 MiB (${MIN_PART_SIZE} bytes) to 5 GiB (${MAX_PART_SIZE} bytes), got ${partSize} bytes`);
     }
-    return {
-        partSize,
-        concurrency: readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY }),
-        hashingTimeoutMs: readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 }),
-    };
+    return partSize;
+}
+const readConcurrency = () => readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY });
+const readHashingTimeout = () => readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 });
+
+;// CONCATENATED MODULE: ./packages/action-common/src/validate.ts
+/** Readers of the inputs added for a new user's first hour: re-run policy and the hash a signer expects. */
+
+
+function readIfSignedDiffers() {
+    const value = inputs_readOptional('if-signed-differs') ?? 'keep-same-commit';
+    if (value === 'keep-same-commit' || value === 'fail')
+        return value;
+    throw new errors_InputError('if-signed-differs', `must be keep-same-commit or fail, got '${value}'`);
+}
+/** The `hash` output of the job that built and uploaded the file: 64 hex characters. */
+function readExpectedHash() {
+    const value = readOptional('expected-hash');
+    if (value === undefined)
+        return undefined;
+    if (!/^[0-9a-fA-F]{64}$/.test(value)) {
+        throw new InputError('expected-hash', `must be a SHA-256 in hex (64 characters, the \`hash\` output of upload-binary), got ${value.length} characters`);
+    }
+    return value.toLowerCase();
 }
 
 ;// CONCATENATED MODULE: ./packages/publish-binary/src/inputs.ts
 
 
+
+
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
 function readInputs() {
-    // The key first: it is masked before any other input can fail and print something.
-    const key = readPrivateKey('signing-key-private');
-    return {
-        api: readApiInputs(),
-        artifact: readRequired('artifact'),
-        version: readVersion(github_context.ref),
-        target: readTarget(),
-        file: readFile(),
-        key,
-        signingKeyPrn: readPrn('signing-key-prn', 'signing_key'),
-        ...readUploadTuning(),
-        description: readDescription(),
-        customMetadata: readJsonObject('custom-metadata'),
-    };
+    // The key is masked first, before any other input can fail and print something.
+    maskPrivateKeyInput('signing-key-private');
+    const read = input_errors_readAllInputs({
+        apiKey: readApiKey,
+        baseUrl: readBaseUrl,
+        artifact: () => readRequired('artifact'),
+        version: () => readVersion(github_context.ref),
+        target: readTarget,
+        file: () => readFile({ allowEmpty: readBoolean('allow-empty', false) }),
+        allowEmpty: () => readBoolean('allow-empty', false),
+        key: () => readPrivateKey('signing-key-private'),
+        signingKeyPrn: () => readPrn('signing-key-prn', 'signing_key'),
+        description: () => readDescription(),
+        customMetadata: () => readJsonObject('custom-metadata'),
+        partSize: readPartSize,
+        concurrency: readConcurrency,
+        hashingTimeoutMs: readHashingTimeout,
+        ifSignedDiffers: readIfSignedDiffers,
+        dryRun: () => readBoolean('dry-run', false),
+        summary: () => readBoolean('summary', true),
+    });
+    const { apiKey, baseUrl, ...rest } = read;
+    return { api: { apiKey, baseUrl }, ...rest };
 }
 
 ;// CONCATENATED MODULE: ./packages/publish-binary/src/run.ts
@@ -82123,6 +82651,27 @@ async function run() {
         logger: runnerLogger,
         probe: (client) => client.listArtifacts({ limit: 1 }),
     });
+    const provenance = provenanceFromContext();
+    const keepSignedOf = inputs.ifSignedDiffers === 'keep-same-commit' ? sameCommitOf(provenance) : undefined;
+    if (inputs.dryRun) {
+        const report = await runnerLogger.group('Dry run', () => dryRun({
+            api,
+            logger: runnerLogger,
+            artifact: inputs.artifact,
+            version: inputs.version,
+            target: inputs.target,
+            filePath: inputs.file,
+            keepSignedOf,
+            key: inputs.key,
+            signingKeyPrn: inputs.signingKeyPrn,
+        }));
+        await finish({}, 'dry-run', {
+            enabled: inputs.summary,
+            title: `Dry run: publish ${inputs.target} ${inputs.version}`,
+            rows: report.plan.map((line, i) => [`Step ${i + 1}`, line]),
+        });
+        return;
+    }
     const result = await publishBinary({
         api,
         artifact: inputs.artifact,
@@ -82133,32 +82682,35 @@ async function run() {
         signingKeyPrn: inputs.signingKeyPrn,
         description: inputs.description,
         customMetadata: inputs.customMetadata,
-        provenance: provenanceFromContext(),
+        provenance,
         partSize: inputs.partSize,
         concurrency: inputs.concurrency,
         hashingTimeoutMs: inputs.hashingTimeoutMs,
+        keepSignedOf,
         logger: runnerLogger,
     });
     // The binary's final state is the signing step's.
-    setOutputs({
-        ...versionOutputs(result.version),
-        ...uploadOutputs(result.upload),
-        ...signOutputs(result.sign),
+    await finish({ ...versionOutputs(result.version), ...uploadOutputs(result.upload), ...signOutputs(result.sign) }, publishOutcome(result.upload, result.sign), {
+        enabled: inputs.summary,
+        title: `Published ${result.upload.binary.target} ${result.version.artifactVersion.version}`,
+        rows: [
+            ['Artifact', result.version.artifact.name],
+            ...uploadRows(result.upload),
+            ...signRows(result.sign),
+            ['Artifact PRN', result.version.artifact.prn],
+        ],
     });
-    await writeSummary(`Published ${result.upload.binary.target} ${result.version.artifactVersion.version}`, [
-        ['Artifact', result.version.artifact.name],
-        ...uploadRows(result.upload),
-        ...signRows(result.sign),
-        ['Artifact PRN', result.version.artifact.prn],
-    ]);
 }
 
 ;// CONCATENATED MODULE: ./packages/publish-binary/src/main.ts
 
 
 
-run().catch((err) => {
+
+run().catch(async (err) => {
     logFailureDetail(err);
-    setFailed(failureMessage(err));
+    const message = failureMessage(err);
+    await writeFailureSummary('publish-binary', message, err).catch(() => undefined);
+    setFailed(message);
 });
 

@@ -255,6 +255,9 @@ function describeErrorBody(status, body) {
         json = JSON.parse(text);
     }
     catch {
+        // A web server's or proxy's error page: its markup would fill the annotation; its title says enough.
+        if (/^</.test(text))
+            return { detail: htmlReason(fallback, text), fieldErrors: {} };
         return { detail: truncate(text.replace(/\s+/g, ' ')), fieldErrors: {} };
     }
     return describeJson(json) ?? { detail: truncate(JSON.stringify(json)), fieldErrors: {} };
@@ -319,6 +322,12 @@ function describeLegacy(errors) {
         return shown.length > 0 ? `${code} (${shown.join(', ')})` : code;
     });
     return { detail: truncate(parts.join('; ')), fieldErrors };
+}
+function htmlReason(fallback, html) {
+    const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(html)?.[1]?.replace(/\s+/g, ' ').trim();
+    return title && title !== fallback
+        ? `${fallback} (an HTML page titled "${title}")`
+        : `${fallback} (an HTML page)`;
 }
 function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -394,7 +403,7 @@ function isRecord(value) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.HttpTransport = exports.CLIENT_VERSION = exports.DEFAULT_TIMEOUT_MS = exports.DEFAULT_API_VERSION = exports.DEFAULT_BASE_URL = void 0;
+exports.NotJsonError = exports.HttpTransport = exports.CLIENT_VERSION = exports.DEFAULT_TIMEOUT_MS = exports.DEFAULT_API_VERSION = exports.DEFAULT_BASE_URL = void 0;
 /**
  * One JSON request to the Admin API: headers as the official SDK sends them (protocol.md §1.2), error
  * bodies turned into `ApiError`, transport failures into `NetworkError`, and every call retried while
@@ -559,6 +568,22 @@ function encodeQuery(query) {
     }
     return params.toString();
 }
+/** A 2xx answer whose body is not JSON: whatever answered is not the Admin API (a web page, a proxy). */
+class NotJsonError extends errors_js_1.PeridioError {
+    method;
+    path;
+    status;
+    looksLikeHtml;
+    name = 'NotJsonError';
+    constructor(method, path, status, looksLikeHtml) {
+        super(`${method} ${path}: HTTP ${status} with a body that is not JSON${looksLikeHtml ? ' (an HTML page)' : ''}`);
+        this.method = method;
+        this.path = path;
+        this.status = status;
+        this.looksLikeHtml = looksLikeHtml;
+    }
+}
+exports.NotJsonError = NotJsonError;
 function parseJson(text, req, status) {
     if (!text.trim())
         return undefined;
@@ -566,7 +591,7 @@ function parseJson(text, req, status) {
         return JSON.parse(text);
     }
     catch {
-        throw new errors_js_1.PeridioError(`${req.method} ${req.path}: HTTP ${status} with a body that is not JSON`);
+        throw new NotJsonError(req.method, req.path, status, /^\s*</.test(text));
     }
 }
 function headerValue(value) {
@@ -859,10 +884,18 @@ async function ensureBinary(options) {
         return { binary, outcome: 'found' };
     }
     if (binary.state === 'signed') {
+        if (options.keepSignedOf && sameCommit(binary, options.keepSignedOf)) {
+            logger.warning(`Target '${target}' is already signed (binary ${binary.prn}, sha256 ${binary.hash}) by a run of the same ` +
+                `commit ${options.keepSignedOf.commit} of ${options.keepSignedOf.repository}; keeping it. The rebuilt ` +
+                `file differs (sha256 ${hash}, ${describeSize(size)}) and was not published.`);
+            return { binary, outcome: 'kept-existing' };
+        }
         throw new errors_js_1.ConflictError(`target '${target}' of artifact version ${artifactVersionPrn} is already signed with other content ` +
-            `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}); this file is sha256 ${hash}, ` +
-            `${describeSize(size)}. A signed binary cannot be replaced: publish this file as a new version, ` +
-            `or check that the right file and target were given.`);
+            `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}${provenanceOf(binary)}); this ` +
+            `file is sha256 ${hash}, ${describeSize(size)}. A signed binary is never replaced silently: publish ` +
+            `this file as a new version, or check that the right file and target were given. The deliberate way ` +
+            `out is to destroy the old binary (PATCH /binaries/${binary.prn} {"state":"destroyed"}), which ` +
+            `revokes it for every device.`);
     }
     if (binary.state === 'destroyed')
         throw destroyedError(binary);
@@ -930,8 +963,144 @@ function destroyedError(binary) {
         `(${binary.prn}) was destroyed: its content is deleted for good and cannot be uploaded or signed again. ` +
         `Publish this file as a new version.`);
 }
+/** The provenance the actions write (custom_metadata repository and commit) names this run's commit. */
+function sameCommit(binary, run) {
+    const metadata = binary.custom_metadata;
+    return metadata?.repository === run.repository && metadata?.commit === run.commit;
+}
+function provenanceOf(binary) {
+    const metadata = binary.custom_metadata;
+    const commit = typeof metadata?.commit === 'string' ? metadata.commit : undefined;
+    const repository = typeof metadata?.repository === 'string' ? metadata.repository : undefined;
+    return commit ? `, published from commit ${commit}${repository ? ` of ${repository}` : ''}` : '';
+}
 function describeSize(size) {
     return size === null ? 'unknown size' : `${size} bytes (${(0, format_js_1.formatBytes)(size)})`;
+}
+
+
+/***/ }),
+
+/***/ 1026:
+/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.dryRun = dryRun;
+/**
+ * `dry-run: true`: every check a real run makes before its first write, including those that need the
+ * registry (it answers, the API key is accepted, the signing key is registered), and a statement of what
+ * the run would create or resume. Only GETs are sent; nothing is created, uploaded or signed.
+ */
+const node_crypto_1 = __webpack_require__(7598);
+const node_fs_1 = __webpack_require__(3024);
+const errors_js_1 = __webpack_require__(7638);
+const logger_js_1 = __webpack_require__(9157);
+const prn_js_1 = __webpack_require__(2633);
+const search_js_1 = __webpack_require__(9341);
+const api_js_1 = __webpack_require__(5511);
+const sign_binary_js_1 = __webpack_require__(4798);
+async function dryRun(options) {
+    const { api } = options;
+    const logger = options.logger ?? logger_js_1.silentLogger;
+    const plan = [];
+    const say = (line) => {
+        plan.push(line);
+        logger.info(`dry-run: ${line}`);
+    };
+    if (options.key) {
+        const signingKey = await (0, sign_binary_js_1.resolveSigningKey)(api, options.key, options.signingKeyPrn, logger);
+        say(`signing key ${signingKey.prn} is registered and matches signing-key-private`);
+    }
+    let artifactVersion;
+    if (options.artifact !== undefined && options.version !== undefined) {
+        const artifact = await findArtifact(api, options.artifact);
+        if (!artifact)
+            say(`would create artifact ${options.artifact}`);
+        artifactVersion = artifact && (await findVersion(api, artifact, options.version));
+        say(artifactVersion
+            ? `version ${options.version} exists (${artifactVersion.prn})`
+            : `would create version ${options.version}`);
+    }
+    else if (options.artifactVersionPrn) {
+        artifactVersion = await getOrInputError(() => api.getArtifactVersion(options.artifactVersionPrn), 'artifact-version-prn', `no artifact version ${options.artifactVersionPrn} is visible to this API key`);
+        say(`artifact version ${artifactVersion.prn} (${artifactVersion.version}) exists`);
+    }
+    if (options.target !== undefined && options.filePath !== undefined) {
+        const hash = await sha256Of(options.filePath);
+        const binary = artifactVersion && (await findBinary(api, artifactVersion.prn, options.target));
+        say(describeUpload(binary, hash, options));
+    }
+    if (options.binaryPrn) {
+        const prn = (0, prn_js_1.requirePrn)(options.binaryPrn, 'binary', 'binary-prn');
+        const binary = await getOrInputError(() => api.getBinary(prn), 'binary-prn', `no binary ${prn} is visible to this API key`);
+        if (options.expectedHash && binary.hash !== options.expectedHash) {
+            throw new errors_js_1.InputError('expected-hash', `binary ${prn} holds sha256 ${binary.hash}, not the expected ${options.expectedHash}; a real run would refuse to sign it`);
+        }
+        say(binary.state === 'signable'
+            ? `would sign binary ${prn} (sha256 ${binary.hash})`
+            : binary.state === 'signed'
+                ? `binary ${prn} is signed; a real run signs only if this key has not`
+                : `binary ${prn} is ${binary.state}; a real run would fail until its upload is verified`);
+    }
+    say('nothing was created, uploaded or signed');
+    return { plan };
+}
+function describeUpload(binary, hash, options) {
+    const target = options.target;
+    if (!binary)
+        return `would create the binary for target ${target} and upload the file (sha256 ${hash})`;
+    if (binary.hash !== hash) {
+        if (binary.state !== 'signed')
+            return `would reset binary ${binary.prn} (${binary.state}, other content) to this file and upload it`;
+        const metadata = binary.custom_metadata;
+        const same = options.keepSignedOf &&
+            metadata?.repository === options.keepSignedOf.repository &&
+            metadata?.commit === options.keepSignedOf.commit;
+        if (same)
+            return `target ${target} is signed with other content from this commit; a real run would keep it (kept-existing)`;
+        throw new errors_js_1.InputError('file', `target '${target}' is already signed with other content (sha256 ${binary.hash}); this file is sha256 ${hash}. A real run would fail.`);
+    }
+    if (binary.state === 'signable' || binary.state === 'signed')
+        return `binary ${binary.prn} already holds this file (${binary.state}); nothing to upload`;
+    return `would resume binary ${binary.prn} (${binary.state}) for target ${target}`;
+}
+async function sha256Of(path) {
+    const hash = (0, node_crypto_1.createHash)('sha256');
+    for await (const chunk of (0, node_fs_1.createReadStream)(path))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+async function findArtifact(api, nameOrPrn) {
+    const value = nameOrPrn.trim();
+    if (value.startsWith('prn:') || (0, prn_js_1.isPrn)(value)) {
+        const prn = (0, prn_js_1.requirePrn)(value, 'artifact', 'artifact');
+        return getOrInputError(() => api.getArtifact(prn), 'artifact', `no artifact ${prn} is visible to this API key`);
+    }
+    return (0, api_js_1.findFirst)((p) => api.listArtifacts(p), { search: (0, search_js_1.searchQuery)({ name: value }), order: 'asc', limit: 100 }, (a) => a.name === value);
+}
+function findVersion(api, artifact, version) {
+    return (0, api_js_1.findFirst)((p) => api.listArtifactVersions(p), { search: (0, search_js_1.searchQuery)({ artifact_prn: artifact.prn, version }), order: 'asc', limit: 100 }, (v) => v.artifact_prn === artifact.prn && v.version === version);
+}
+async function findBinary(api, artifactVersionPrn, target) {
+    const search = (0, search_js_1.searchQuery)({ target, artifact_version_prn: artifactVersionPrn });
+    for await (const binary of (0, api_js_1.allItems)((p) => api.listBinaries(p), { search, limit: 100 })) {
+        if (binary.target === target && binary.artifact_version_prn === artifactVersionPrn) {
+            if (binary.state !== 'destroyed')
+                return binary;
+        }
+    }
+    return undefined;
+}
+async function getOrInputError(get, input, message) {
+    try {
+        return await get();
+    }
+    catch (err) {
+        if (err instanceof errors_js_1.ApiError && err.status === 404)
+            throw new errors_js_1.InputError(input, message);
+        throw err;
+    }
 }
 
 
@@ -946,21 +1115,24 @@ exports.formatBytes = formatBytes;
 exports.formatRate = formatRate;
 exports.formatDuration = formatDuration;
 exports.percent = percent;
-/** Human units for logs and summaries: decimal MB, as network rates are usually quoted. */
+/**
+ * Human units for logs and summaries: binary (IEC) units only, the ones `part-size` takes, so a size in the
+ * log can be compared with the input at a glance (16 MiB parts, not "16.8 MB").
+ */
 function formatBytes(bytes) {
-    if (bytes < 1000)
+    if (bytes < 1024)
         return `${bytes} B`;
-    const units = ['kB', 'MB', 'GB', 'TB'];
-    let value = bytes / 1000;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes / 1024;
     let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
         unit += 1;
     }
     return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 function formatRate(bytesPerSecond) {
-    return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+    return `${(bytesPerSecond / 1024 ** 2).toFixed(1)} MiB/s`;
 }
 function formatDuration(ms) {
     if (ms < 1000)
@@ -1062,6 +1234,7 @@ __exportStar(__webpack_require__(4798), exports);
 __exportStar(__webpack_require__(5257), exports);
 __exportStar(__webpack_require__(742), exports);
 __exportStar(__webpack_require__(1530), exports);
+__exportStar(__webpack_require__(1026), exports);
 
 
 /***/ }),
@@ -1164,6 +1337,7 @@ async function publishBinary(options) {
         description: options.description,
         customMetadata: (0, provenance_js_1.withProvenance)(options.customMetadata, options.provenance),
         hashingTimeoutMs: options.hashingTimeoutMs,
+        keepSignedOf: options.keepSignedOf,
         logger,
         signal: options.signal,
         progressIntervalMs: options.progressIntervalMs,
@@ -1174,6 +1348,7 @@ async function publishBinary(options) {
         binaryPrn: upload.binary.prn,
         key: options.key,
         signingKey,
+        // A kept binary's digest is the registry's (see uploadBinary), so this still guards against another job.
         expectedHash: upload.digest.sha256Hex,
         hashingTimeoutMs: options.hashingTimeoutMs,
         logger,
@@ -1275,6 +1450,11 @@ async function signBinary(options) {
     const keyid = (0, keys_js_1.keyIdOf)(key.publicKey);
     const signingKey = options.signingKey ?? (await resolveSigningKey(api, key, options.signingKeyPrn, logger));
     let binary = await getBinary(api, binaryPrn);
+    if (options.expectedHash && options.expectedHashFrom === 'input' && binary.hash !== options.expectedHash) {
+        throw new errors_js_1.InputError('expected-hash', `binary ${binaryPrn} (target '${binary.target}') holds sha256 ${binary.hash}, not the expected ` +
+            `${options.expectedHash}; refusing to sign content the build did not produce. Nothing was signed. ` +
+            `Check that binary-prn and expected-hash come from the same upload job.`);
+    }
     if (options.expectedHash && binary.hash !== options.expectedHash) {
         throw new errors_js_1.ConflictError(`another job is publishing other content for target '${binary.target}' of this artifact version: binary ` +
             `${binaryPrn} now records sha256 ${binary.hash}, not the ${options.expectedHash} this job uploaded. ` +
@@ -1332,7 +1512,15 @@ async function signBinary(options) {
     }
     binary = await markSigned(api, binaryPrn);
     logger.info(`Binary ${binaryPrn} is ${binary.state}`);
-    return { binary, signature, binarySignaturePrn, signingKey, keyid, alreadySigned: false };
+    return {
+        binary,
+        signature,
+        binarySignaturePrn,
+        signingKey,
+        keyid,
+        alreadySigned: false,
+        resumed: existing !== undefined,
+    };
 }
 async function getBinary(api, prn) {
     try {
@@ -1383,7 +1571,10 @@ async function findSigningKey(api, key, prn) {
         if (samePublicKey(candidate, key))
             return candidate;
     }
-    throw new errors_js_1.InputError('signing-key-private', `its public key ${key.publicValue} (keyid ${(0, keys_js_1.keyIdOf)(key.publicKey)}) is not registered as a signing key. ` +
+    // The client knows which registry it asked; a fake API in a unit test may not.
+    const registry = api.baseUrl;
+    throw new errors_js_1.InputError('signing-key-private', `its public key ${key.publicValue} (keyid ${(0, keys_js_1.keyIdOf)(key.publicKey)}) is not registered as a signing key` +
+        `${typeof registry === 'string' ? ` in the registry at ${registry}` : ''}. ` +
         `Register it first (peridio signing-keys create --value ${key.publicValue} --name <name>), or use the key that is.`);
 }
 function samePublicKey(registered, key) {
@@ -1497,8 +1688,26 @@ async function uploadBinary(options) {
         size: digest.size,
         description: options.description,
         customMetadata: options.customMetadata,
+        keepSignedOf: options.keepSignedOf,
         logger,
     }));
+    const initialState = binary.state;
+    if (outcome === 'kept-existing') {
+        // Outputs describe the binary that stays published, not the rebuilt file.
+        const kept = { ...digest, sha256Hex: binary.hash ?? digest.sha256Hex, size: binary.size ?? digest.size };
+        return {
+            artifactVersion,
+            binary,
+            digest: kept,
+            outcome,
+            initialState,
+            partsUploaded: 0,
+            partsSkipped: 0,
+            bytesUploaded: 0,
+            bytesPerSecond: 0,
+            uploadDurationMs: 0,
+        };
+    }
     const totals = { partsUploaded: 0, partsSkipped: 0, bytesUploaded: 0, uploadDurationMs: 0 };
     let partsSkippedKnown = false;
     let reuploads = 0;
@@ -1562,7 +1771,7 @@ async function uploadBinary(options) {
                         (totals.bytesUploaded > 0
                             ? `, ${(0, format_js_1.formatBytes)(totals.bytesUploaded)} at ${(0, format_js_1.formatRate)(bytesPerSecond)}`
                             : ''));
-                    return { artifactVersion, binary, digest, outcome, ...totals, bytesPerSecond };
+                    return { artifactVersion, binary, digest, outcome, initialState, ...totals, bytesPerSecond };
                 }
                 case 'destroyed':
                     throw new errors_js_1.ConflictError(`binary ${binary.prn} was destroyed while this job ran; publish a new version`);
@@ -1696,8 +1905,13 @@ async function waitWhileHashing(options) {
     const deadline = startedAt + timeoutMs;
     let delayMs = options.firstDelayMs ?? 200;
     let lastReportAt = startedAt;
+    let first = true;
     for (;;) {
         const binary = await options.api.getBinary(options.binaryPrn);
+        if (first && binary.state === 'hashing') {
+            logger.info(`Waiting for the registry's hash check (deadline ${(0, format_js_1.formatDuration)(timeoutMs)}, hashing-timeout)`);
+        }
+        first = false;
         if (binary.state !== 'hashing') {
             logger.info(`The registry verified the content in ${(0, format_js_1.formatDuration)(now() - startedAt)}: state ${binary.state}`);
             return binary;
@@ -1707,9 +1921,11 @@ async function waitWhileHashing(options) {
             throw new errors_js_1.TimeoutError(`the registry has not finished verifying binary ${options.binaryPrn} after ${(0, format_js_1.formatDuration)(timeoutMs)} ` +
                 `(still hashing). Re-run the job to keep waiting (nothing is uploaded again), or raise \`hashing-timeout\`.`);
         }
-        if (now() - lastReportAt >= 15_000) {
+        // A silent wait of minutes looks like a hang: say how long so far and how long at most.
+        if (now() - lastReportAt >= 10_000) {
             lastReportAt = now();
-            logger.info(`Still hashing after ${(0, format_js_1.formatDuration)(lastReportAt - startedAt)}`);
+            logger.info(`Waiting for the registry's hash check: ${(0, format_js_1.formatDuration)(lastReportAt - startedAt)} elapsed, ` +
+                `deadline in ${(0, format_js_1.formatDuration)(Math.max(0, deadline - lastReportAt))} (hashing-timeout ${(0, format_js_1.formatDuration)(timeoutMs)})`);
         }
         await sleep(Math.min(delayMs, remaining), options.signal);
         delayMs = Math.min(maxDelayMs, Math.ceil(delayMs * 1.5));
@@ -1884,6 +2100,7 @@ __exportStar(__webpack_require__(1198), exports);
 __exportStar(__webpack_require__(6481), exports);
 __exportStar(__webpack_require__(7689), exports);
 __exportStar(__webpack_require__(3988), exports);
+__exportStar(__webpack_require__(3480), exports);
 
 
 /***/ }),
@@ -3283,37 +3500,173 @@ function sum(parts) {
 
 /***/ }),
 
+/***/ 9564:
+/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.checkFile = checkFile;
+const node_fs_1 = __webpack_require__(3024);
+const errors_js_1 = __webpack_require__(7638);
+/**
+ * The file to upload, checked before anything is created in the registry: a typo in `file` must not leave
+ * an artifact version behind. Exists, is a regular file, can be opened for reading, and is not empty
+ * unless `allowEmpty` (a 0-byte firmware image is almost always a build that silently produced nothing).
+ */
+function checkFile(path, options = {}) {
+    const input = options.input ?? 'file';
+    let size;
+    try {
+        const info = (0, node_fs_1.statSync)(path);
+        if (info.isDirectory())
+            throw new errors_js_1.InputError(input, `${path} is a directory, not a file`);
+        if (!info.isFile())
+            throw new errors_js_1.InputError(input, `${path} is not a regular file`);
+        size = info.size;
+        (0, node_fs_1.closeSync)((0, node_fs_1.openSync)(path, 'r'));
+    }
+    catch (err) {
+        if (err instanceof errors_js_1.InputError)
+            throw err;
+        const code = err.code;
+        if (code === 'ENOENT') {
+            throw new errors_js_1.InputError(input, `${path} does not exist (relative paths start at the workspace, ${process.env.GITHUB_WORKSPACE ?? process.cwd()})`);
+        }
+        throw new errors_js_1.InputError(input, `${path} cannot be read (${code ?? err.message})`);
+    }
+    if (size === 0 && !options.allowEmpty) {
+        throw new errors_js_1.InputError(input, `${path} is empty (0 bytes), which usually means the build produced nothing; set allow-empty: true to publish it anyway`);
+    }
+    return { path, size };
+}
+
+
+/***/ }),
+
+/***/ 3480:
+/***/ (function(__unused_webpack_module, exports, __webpack_require__) {
+
+
+var __createBinding = (this && this.__createBinding) || (Object.create ? (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    var desc = Object.getOwnPropertyDescriptor(m, k);
+    if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+      desc = { enumerable: true, get: function() { return m[k]; } };
+    }
+    Object.defineProperty(o, k2, desc);
+}) : (function(o, m, k, k2) {
+    if (k2 === undefined) k2 = k;
+    o[k2] = m[k];
+}));
+var __exportStar = (this && this.__exportStar) || function(m, exports) {
+    for (var p in m) if (p !== "default" && !Object.prototype.hasOwnProperty.call(exports, p)) __createBinding(exports, m, p);
+};
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+__exportStar(__webpack_require__(1730), exports);
+__exportStar(__webpack_require__(9564), exports);
+
+
+/***/ }),
+
+/***/ 1730:
+/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.InputErrors = void 0;
+exports.readAllInputs = readAllInputs;
+const errors_js_1 = __webpack_require__(7638);
+/**
+ * Several inputs are wrong at once. One error (hence one annotation) listing all of them, in the order the
+ * readers ran (action.yml order), so a user fixes the workflow in one edit instead of one re-run per mistake.
+ */
+class InputErrors extends errors_js_1.UserError {
+    errors;
+    name = 'InputErrors';
+    constructor(errors) {
+        super(`${errors.length} inputs need fixing:\n${errors.map((err) => `- ${err.message}`).join('\n')}`);
+        this.errors = errors;
+    }
+    get inputs() {
+        return this.errors.map((err) => err.input);
+    }
+}
+exports.InputErrors = InputErrors;
+/**
+ * Runs every reader, in the order given, and collects the InputErrors instead of stopping at the first.
+ * Any other error is a bug and is thrown at once.
+ */
+function readAllInputs(readers) {
+    const values = {};
+    const errors = [];
+    for (const key of Object.keys(readers)) {
+        try {
+            values[key] = readers[key]();
+        }
+        catch (err) {
+            if (err instanceof InputErrors)
+                errors.push(...err.errors);
+            else if (err instanceof errors_js_1.InputError)
+                errors.push(err);
+            else
+                throw err;
+        }
+    }
+    if (errors.length === 1)
+        throw errors[0];
+    if (errors.length > 1)
+        throw new InputErrors(errors);
+    return values;
+}
+
+
+/***/ }),
+
 /***/ 8109:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.isSemver = isSemver;
+exports.tagFromRef = tagFromRef;
+exports.normalizeVersion = normalizeVersion;
 exports.versionFromRef = versionFromRef;
 exports.validateVersion = validateVersion;
 const errors_js_1 = __webpack_require__(7638);
 /** semver.org's recommended regex: pre-release and build metadata are kept, leading zeros refused. */
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+/** Strict SemVer, for what needs it (a Peridio release); artifact versions themselves are free-form. */
+function isSemver(v) {
+    return SEMVER.test(v);
+}
 /**
- * The artifact version from a git ref: `refs/tags/v1.2.3` (or the bare tag `v1.2.3` / `1.2.3`) → `1.2.3`.
- * Anything else is refused rather than guessed, since a published version cannot be renamed.
+ * The tag a git ref names: `refs/tags/v1.2` (or the bare tag) → `v1.2`. A branch or pull-request ref is
+ * refused rather than guessed, since a published version cannot be renamed.
  */
-function versionFromRef(ref) {
+function tagFromRef(ref) {
     const value = ref?.trim() ?? '';
     if (!value) {
         throw new errors_js_1.InputError('version', 'no git ref to derive it from; pass `version` explicitly');
     }
-    let tag = value;
-    if (value.startsWith('refs/')) {
-        if (!value.startsWith('refs/tags/')) {
-            throw new errors_js_1.InputError('version', `the workflow ran for ${value}, which is not a tag; pass \`version\` explicitly or run on a tag like v1.2.3`);
-        }
-        tag = value.slice('refs/tags/'.length);
+    if (!value.startsWith('refs/'))
+        return value;
+    if (!value.startsWith('refs/tags/')) {
+        throw new errors_js_1.InputError('version', `the workflow ran for ${value}, which is not a tag; pass \`version\` explicitly or run on a tag like v1.2.3`);
     }
-    const candidate = tag.replace(/^v/, '');
-    if (!SEMVER.test(candidate)) {
-        throw new errors_js_1.InputError('version', `tag '${tag}' is not a semantic version (v1.2.3 or 1.2.3); pass \`version\` explicitly`);
-    }
-    return candidate;
+    return value.slice('refs/tags/'.length);
+}
+/**
+ * One rule for a version given explicitly and one taken from a tag: a leading `v` before a digit is
+ * dropped (`v1.2` → `1.2`, `v2024.06.1` → `2024.06.1`), so jobs that mix the two agree on one version.
+ * `stripped` is the original when the `v` was dropped, for the notice that says so.
+ */
+function normalizeVersion(raw) {
+    const version = validateVersion(/^v\d/.test(raw) ? raw.slice(1) : raw);
+    return version === raw ? { version } : { version, stripped: raw };
+}
+/** The artifact version of a git ref: `refs/tags/v1.2.3` → `1.2.3`; any tag is a valid version. */
+function versionFromRef(ref) {
+    return normalizeVersion(tagFromRef(ref)).version;
 }
 /** Any registry version string: 1..128 characters, no control characters or surrounding spaces. */
 function validateVersion(v) {
@@ -3343,8 +3696,9 @@ const node_path_1 = __webpack_require__(6760);
 const node_util_1 = __webpack_require__(7975);
 const secrets_js_1 = __webpack_require__(2196);
 const server_js_1 = __webpack_require__(8002);
-const USAGE = `Usage: peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
-                              [--public-url URL] [--presign-ttl SECONDS]
+// `npx peridio-registry` is what works from a clone (it puts the Node 24 of `npm ci` on PATH first).
+const USAGE = `Usage: npx peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
+                                  [--public-url URL] [--presign-ttl SECONDS]
 
 A self-hosted registry speaking the binary-management subset of Peridio's Admin API.
 Env: PERIDIO_REGISTRY_API_KEY (else a key is generated and stored in <data-dir>/api-key),
@@ -3360,9 +3714,15 @@ function stderrLogger(debug = false) {
         group: (_name, fn) => fn(),
     };
 }
+/** A mistake on the command line: the usage helps. */
 function fail(message) {
     process.stderr.write(`peridio-registry: ${message}\n${USAGE}\n`);
     process.exit(2);
+}
+/** The command line was right and something at run time went wrong: the usage would only bury the reason. */
+function runtimeFail(message) {
+    process.stderr.write(`peridio-registry: ${message}\n`);
+    process.exit(1);
 }
 function integer(value, name, min, max) {
     const n = Number(value);
@@ -3405,6 +3765,9 @@ async function runCli(argv) {
     const hashingDelayMs = Number(process.env.PERIDIO_REGISTRY_HASHING_DELAY_MS ?? 0) || 0;
     (0, node_fs_1.mkdirSync)(dataDir, { recursive: true });
     const envKey = process.env.PERIDIO_REGISTRY_API_KEY?.trim();
+    // A key generated by a start that then cannot listen is forgotten again, so the start that does listen
+    // generates (and prints) one: otherwise the only print would be lost with the failed start.
+    const keyFileExisted = (0, node_fs_1.existsSync)((0, node_path_1.join)(dataDir, 'api-key'));
     const stored = envKey ? undefined : (0, secrets_js_1.loadApiKey)(dataDir);
     const apiKey = envKey || stored.apiKey;
     const logger = stderrLogger(process.env.PERIDIO_REGISTRY_DEBUG === '1');
@@ -3415,7 +3778,9 @@ async function runCli(argv) {
     }
     catch (err) {
         await registry.close();
-        fail(`cannot listen on ${values.host}:${port}: ${err.message}`);
+        if (stored?.generated && !keyFileExisted)
+            (0, node_fs_1.rmSync)(stored.path, { force: true });
+        runtimeFail(`cannot listen on ${values.host}:${port}: ${err.message}`);
     }
     if (stored?.generated)
         process.stdout.write(`peridio-registry api key: ${apiKey} (stored in ${stored.path})\n`);

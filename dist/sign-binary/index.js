@@ -67688,7 +67688,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -70499,7 +70499,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -70507,7 +70507,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -70515,7 +70515,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -71102,27 +71102,38 @@ function abortableSleep(ms, signal) {
 
 /** semver.org's recommended regex: pre-release and build metadata are kept, leading zeros refused. */
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+/** Strict SemVer, for what needs it (a Peridio release); artifact versions themselves are free-form. */
+function isSemver(v) {
+    return SEMVER.test(v);
+}
 /**
- * The artifact version from a git ref: `refs/tags/v1.2.3` (or the bare tag `v1.2.3` / `1.2.3`) → `1.2.3`.
- * Anything else is refused rather than guessed, since a published version cannot be renamed.
+ * The tag a git ref names: `refs/tags/v1.2` (or the bare tag) → `v1.2`. A branch or pull-request ref is
+ * refused rather than guessed, since a published version cannot be renamed.
  */
-function version_versionFromRef(ref) {
+function version_tagFromRef(ref) {
     const value = ref?.trim() ?? '';
     if (!value) {
         throw new InputError('version', 'no git ref to derive it from; pass `version` explicitly');
     }
-    let tag = value;
-    if (value.startsWith('refs/')) {
-        if (!value.startsWith('refs/tags/')) {
-            throw new InputError('version', `the workflow ran for ${value}, which is not a tag; pass \`version\` explicitly or run on a tag like v1.2.3`);
-        }
-        tag = value.slice('refs/tags/'.length);
+    if (!value.startsWith('refs/'))
+        return value;
+    if (!value.startsWith('refs/tags/')) {
+        throw new InputError('version', `the workflow ran for ${value}, which is not a tag; pass \`version\` explicitly or run on a tag like v1.2.3`);
     }
-    const candidate = tag.replace(/^v/, '');
-    if (!SEMVER.test(candidate)) {
-        throw new InputError('version', `tag '${tag}' is not a semantic version (v1.2.3 or 1.2.3); pass \`version\` explicitly`);
-    }
-    return candidate;
+    return value.slice('refs/tags/'.length);
+}
+/**
+ * One rule for a version given explicitly and one taken from a tag: a leading `v` before a digit is
+ * dropped (`v1.2` → `1.2`, `v2024.06.1` → `2024.06.1`), so jobs that mix the two agree on one version.
+ * `stripped` is the original when the `v` was dropped, for the notice that says so.
+ */
+function version_normalizeVersion(raw) {
+    const version = version_validateVersion(/^v\d/.test(raw) ? raw.slice(1) : raw);
+    return version === raw ? { version } : { version, stripped: raw };
+}
+/** The artifact version of a git ref: `refs/tags/v1.2.3` → `1.2.3`; any tag is a valid version. */
+function versionFromRef(ref) {
+    return version_normalizeVersion(version_tagFromRef(ref)).version;
 }
 /** Any registry version string: 1..128 characters, no control characters or surrounding spaces. */
 function version_validateVersion(v) {
@@ -74334,10 +74345,18 @@ async function binary_ensureBinary(options) {
         return { binary, outcome: 'found' };
     }
     if (binary.state === 'signed') {
+        if (options.keepSignedOf && sameCommit(binary, options.keepSignedOf)) {
+            logger.warning(`Target '${target}' is already signed (binary ${binary.prn}, sha256 ${binary.hash}) by a run of the same ` +
+                `commit ${options.keepSignedOf.commit} of ${options.keepSignedOf.repository}; keeping it. The rebuilt ` +
+                `file differs (sha256 ${hash}, ${describeSize(size)}) and was not published.`);
+            return { binary, outcome: 'kept-existing' };
+        }
         throw new ConflictError(`target '${target}' of artifact version ${artifactVersionPrn} is already signed with other content ` +
-            `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}); this file is sha256 ${hash}, ` +
-            `${describeSize(size)}. A signed binary cannot be replaced: publish this file as a new version, ` +
-            `or check that the right file and target were given.`);
+            `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}${provenanceOf(binary)}); this ` +
+            `file is sha256 ${hash}, ${describeSize(size)}. A signed binary is never replaced silently: publish ` +
+            `this file as a new version, or check that the right file and target were given. The deliberate way ` +
+            `out is to destroy the old binary (PATCH /binaries/${binary.prn} {"state":"destroyed"}), which ` +
+            `revokes it for every device.`);
     }
     if (binary.state === 'destroyed')
         throw destroyedError(binary);
@@ -74405,6 +74424,17 @@ function destroyedError(binary) {
         `(${binary.prn}) was destroyed: its content is deleted for good and cannot be uploaded or signed again. ` +
         `Publish this file as a new version.`);
 }
+/** The provenance the actions write (custom_metadata repository and commit) names this run's commit. */
+function sameCommit(binary, run) {
+    const metadata = binary.custom_metadata;
+    return metadata?.repository === run.repository && metadata?.commit === run.commit;
+}
+function provenanceOf(binary) {
+    const metadata = binary.custom_metadata;
+    const commit = typeof metadata?.commit === 'string' ? metadata.commit : undefined;
+    const repository = typeof metadata?.repository === 'string' ? metadata.repository : undefined;
+    return commit ? `, published from commit ${commit}${repository ? ` of ${repository}` : ''}` : '';
+}
 function describeSize(size) {
     return size === null ? 'unknown size' : `${size} bytes (${formatBytes(size)})`;
 }
@@ -74462,21 +74492,24 @@ async function api_findFirst(list, params, match) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/flows/format.ts
-/** Human units for logs and summaries: decimal MB, as network rates are usually quoted. */
+/**
+ * Human units for logs and summaries: binary (IEC) units only, the ones `part-size` takes, so a size in the
+ * log can be compared with the input at a glance (16 MiB parts, not "16.8 MB").
+ */
 function format_formatBytes(bytes) {
-    if (bytes < 1000)
+    if (bytes < 1024)
         return `${bytes} B`;
-    const units = ['kB', 'MB', 'GB', 'TB'];
-    let value = bytes / 1000;
+    const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes / 1024;
     let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
         unit += 1;
     }
     return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 function format_formatRate(bytesPerSecond) {
-    return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+    return `${(bytesPerSecond / 1024 ** 2).toFixed(1)} MiB/s`;
 }
 function format_formatDuration(ms) {
     if (ms < 1000)
@@ -74515,8 +74548,13 @@ async function wait_waitWhileHashing(options) {
     const deadline = startedAt + timeoutMs;
     let delayMs = options.firstDelayMs ?? 200;
     let lastReportAt = startedAt;
+    let first = true;
     for (;;) {
         const binary = await options.api.getBinary(options.binaryPrn);
+        if (first && binary.state === 'hashing') {
+            logger.info(`Waiting for the registry's hash check (deadline ${format_formatDuration(timeoutMs)}, hashing-timeout)`);
+        }
+        first = false;
         if (binary.state !== 'hashing') {
             logger.info(`The registry verified the content in ${format_formatDuration(now() - startedAt)}: state ${binary.state}`);
             return binary;
@@ -74526,9 +74564,11 @@ async function wait_waitWhileHashing(options) {
             throw new errors_TimeoutError(`the registry has not finished verifying binary ${options.binaryPrn} after ${format_formatDuration(timeoutMs)} ` +
                 `(still hashing). Re-run the job to keep waiting (nothing is uploaded again), or raise \`hashing-timeout\`.`);
         }
-        if (now() - lastReportAt >= 15_000) {
+        // A silent wait of minutes looks like a hang: say how long so far and how long at most.
+        if (now() - lastReportAt >= 10_000) {
             lastReportAt = now();
-            logger.info(`Still hashing after ${format_formatDuration(lastReportAt - startedAt)}`);
+            logger.info(`Waiting for the registry's hash check: ${format_formatDuration(lastReportAt - startedAt)} elapsed, ` +
+                `deadline in ${format_formatDuration(Math.max(0, deadline - lastReportAt))} (hashing-timeout ${format_formatDuration(timeoutMs)})`);
         }
         await sleep(Math.min(delayMs, remaining), options.signal);
         delayMs = Math.min(maxDelayMs, Math.ceil(delayMs * 1.5));
@@ -74556,6 +74596,11 @@ async function sign_binary_signBinary(options) {
     const keyid = keyIdOf(key.publicKey);
     const signingKey = options.signingKey ?? (await sign_binary_resolveSigningKey(api, key, options.signingKeyPrn, logger));
     let binary = await getBinary(api, binaryPrn);
+    if (options.expectedHash && options.expectedHashFrom === 'input' && binary.hash !== options.expectedHash) {
+        throw new errors_InputError('expected-hash', `binary ${binaryPrn} (target '${binary.target}') holds sha256 ${binary.hash}, not the expected ` +
+            `${options.expectedHash}; refusing to sign content the build did not produce. Nothing was signed. ` +
+            `Check that binary-prn and expected-hash come from the same upload job.`);
+    }
     if (options.expectedHash && binary.hash !== options.expectedHash) {
         throw new errors_ConflictError(`another job is publishing other content for target '${binary.target}' of this artifact version: binary ` +
             `${binaryPrn} now records sha256 ${binary.hash}, not the ${options.expectedHash} this job uploaded. ` +
@@ -74613,7 +74658,15 @@ async function sign_binary_signBinary(options) {
     }
     binary = await markSigned(api, binaryPrn);
     logger.info(`Binary ${binaryPrn} is ${binary.state}`);
-    return { binary, signature, binarySignaturePrn, signingKey, keyid, alreadySigned: false };
+    return {
+        binary,
+        signature,
+        binarySignaturePrn,
+        signingKey,
+        keyid,
+        alreadySigned: false,
+        resumed: existing !== undefined,
+    };
 }
 async function getBinary(api, prn) {
     try {
@@ -74664,7 +74717,10 @@ async function findSigningKey(api, key, prn) {
         if (samePublicKey(candidate, key))
             return candidate;
     }
-    throw new errors_InputError('signing-key-private', `its public key ${key.publicValue} (keyid ${keyIdOf(key.publicKey)}) is not registered as a signing key. ` +
+    // The client knows which registry it asked; a fake API in a unit test may not.
+    const registry = api.baseUrl;
+    throw new errors_InputError('signing-key-private', `its public key ${key.publicValue} (keyid ${keyIdOf(key.publicKey)}) is not registered as a signing key` +
+        `${typeof registry === 'string' ? ` in the registry at ${registry}` : ''}. ` +
         `Register it first (peridio signing-keys create --value ${key.publicValue} --name <name>), or use the key that is.`);
 }
 function samePublicKey(registered, key) {
@@ -74818,8 +74874,26 @@ async function upload_binary_uploadBinary(options) {
         size: digest.size,
         description: options.description,
         customMetadata: options.customMetadata,
+        keepSignedOf: options.keepSignedOf,
         logger,
     }));
+    const initialState = binary.state;
+    if (outcome === 'kept-existing') {
+        // Outputs describe the binary that stays published, not the rebuilt file.
+        const kept = { ...digest, sha256Hex: binary.hash ?? digest.sha256Hex, size: binary.size ?? digest.size };
+        return {
+            artifactVersion,
+            binary,
+            digest: kept,
+            outcome,
+            initialState,
+            partsUploaded: 0,
+            partsSkipped: 0,
+            bytesUploaded: 0,
+            bytesPerSecond: 0,
+            uploadDurationMs: 0,
+        };
+    }
     const totals = { partsUploaded: 0, partsSkipped: 0, bytesUploaded: 0, uploadDurationMs: 0 };
     let partsSkippedKnown = false;
     let reuploads = 0;
@@ -74883,7 +74957,7 @@ async function upload_binary_uploadBinary(options) {
                         (totals.bytesUploaded > 0
                             ? `, ${formatBytes(totals.bytesUploaded)} at ${formatRate(bytesPerSecond)}`
                             : ''));
-                    return { artifactVersion, binary, digest, outcome, ...totals, bytesPerSecond };
+                    return { artifactVersion, binary, digest, outcome, initialState, ...totals, bytesPerSecond };
                 }
                 case 'destroyed':
                     throw new ConflictError(`binary ${binary.prn} was destroyed while this job ran; publish a new version`);
@@ -75005,6 +75079,7 @@ async function publishBinary(options) {
         description: options.description,
         customMetadata: withProvenance(options.customMetadata, options.provenance),
         hashingTimeoutMs: options.hashingTimeoutMs,
+        keepSignedOf: options.keepSignedOf,
         logger,
         signal: options.signal,
         progressIntervalMs: options.progressIntervalMs,
@@ -75015,6 +75090,7 @@ async function publishBinary(options) {
         binaryPrn: upload.binary.prn,
         key: options.key,
         signingKey,
+        // A kept binary's digest is the registry's (see uploadBinary), so this still guards against another job.
         expectedHash: upload.digest.sha256Hex,
         hashingTimeoutMs: options.hashingTimeoutMs,
         logger,
@@ -75023,7 +75099,125 @@ async function publishBinary(options) {
     return { version, upload, sign };
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/flows/dry-run.ts
+/**
+ * `dry-run: true`: every check a real run makes before its first write, including those that need the
+ * registry (it answers, the API key is accepted, the signing key is registered), and a statement of what
+ * the run would create or resume. Only GETs are sent; nothing is created, uploaded or signed.
+ */
+
+
+
+
+
+
+
+
+async function dryRun(options) {
+    const { api } = options;
+    const logger = options.logger ?? logger_silentLogger;
+    const plan = [];
+    const say = (line) => {
+        plan.push(line);
+        logger.info(`dry-run: ${line}`);
+    };
+    if (options.key) {
+        const signingKey = await sign_binary_resolveSigningKey(api, options.key, options.signingKeyPrn, logger);
+        say(`signing key ${signingKey.prn} is registered and matches signing-key-private`);
+    }
+    let artifactVersion;
+    if (options.artifact !== undefined && options.version !== undefined) {
+        const artifact = await findArtifact(api, options.artifact);
+        if (!artifact)
+            say(`would create artifact ${options.artifact}`);
+        artifactVersion = artifact && (await findVersion(api, artifact, options.version));
+        say(artifactVersion
+            ? `version ${options.version} exists (${artifactVersion.prn})`
+            : `would create version ${options.version}`);
+    }
+    else if (options.artifactVersionPrn) {
+        artifactVersion = await getOrInputError(() => api.getArtifactVersion(options.artifactVersionPrn), 'artifact-version-prn', `no artifact version ${options.artifactVersionPrn} is visible to this API key`);
+        say(`artifact version ${artifactVersion.prn} (${artifactVersion.version}) exists`);
+    }
+    if (options.target !== undefined && options.filePath !== undefined) {
+        const hash = await sha256Of(options.filePath);
+        const binary = artifactVersion && (await findBinary(api, artifactVersion.prn, options.target));
+        say(describeUpload(binary, hash, options));
+    }
+    if (options.binaryPrn) {
+        const prn = prn_requirePrn(options.binaryPrn, 'binary', 'binary-prn');
+        const binary = await getOrInputError(() => api.getBinary(prn), 'binary-prn', `no binary ${prn} is visible to this API key`);
+        if (options.expectedHash && binary.hash !== options.expectedHash) {
+            throw new errors_InputError('expected-hash', `binary ${prn} holds sha256 ${binary.hash}, not the expected ${options.expectedHash}; a real run would refuse to sign it`);
+        }
+        say(binary.state === 'signable'
+            ? `would sign binary ${prn} (sha256 ${binary.hash})`
+            : binary.state === 'signed'
+                ? `binary ${prn} is signed; a real run signs only if this key has not`
+                : `binary ${prn} is ${binary.state}; a real run would fail until its upload is verified`);
+    }
+    say('nothing was created, uploaded or signed');
+    return { plan };
+}
+function describeUpload(binary, hash, options) {
+    const target = options.target;
+    if (!binary)
+        return `would create the binary for target ${target} and upload the file (sha256 ${hash})`;
+    if (binary.hash !== hash) {
+        if (binary.state !== 'signed')
+            return `would reset binary ${binary.prn} (${binary.state}, other content) to this file and upload it`;
+        const metadata = binary.custom_metadata;
+        const same = options.keepSignedOf &&
+            metadata?.repository === options.keepSignedOf.repository &&
+            metadata?.commit === options.keepSignedOf.commit;
+        if (same)
+            return `target ${target} is signed with other content from this commit; a real run would keep it (kept-existing)`;
+        throw new errors_InputError('file', `target '${target}' is already signed with other content (sha256 ${binary.hash}); this file is sha256 ${hash}. A real run would fail.`);
+    }
+    if (binary.state === 'signable' || binary.state === 'signed')
+        return `binary ${binary.prn} already holds this file (${binary.state}); nothing to upload`;
+    return `would resume binary ${binary.prn} (${binary.state}) for target ${target}`;
+}
+async function sha256Of(path) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(path))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+async function findArtifact(api, nameOrPrn) {
+    const value = nameOrPrn.trim();
+    if (value.startsWith('prn:') || prn_isPrn(value)) {
+        const prn = prn_requirePrn(value, 'artifact', 'artifact');
+        return getOrInputError(() => api.getArtifact(prn), 'artifact', `no artifact ${prn} is visible to this API key`);
+    }
+    return api_findFirst((p) => api.listArtifacts(p), { search: search_searchQuery({ name: value }), order: 'asc', limit: 100 }, (a) => a.name === value);
+}
+function findVersion(api, artifact, version) {
+    return api_findFirst((p) => api.listArtifactVersions(p), { search: search_searchQuery({ artifact_prn: artifact.prn, version }), order: 'asc', limit: 100 }, (v) => v.artifact_prn === artifact.prn && v.version === version);
+}
+async function findBinary(api, artifactVersionPrn, target) {
+    const search = search_searchQuery({ target, artifact_version_prn: artifactVersionPrn });
+    for await (const binary of api_allItems((p) => api.listBinaries(p), { search, limit: 100 })) {
+        if (binary.target === target && binary.artifact_version_prn === artifactVersionPrn) {
+            if (binary.state !== 'destroyed')
+                return binary;
+        }
+    }
+    return undefined;
+}
+async function getOrInputError(get, input, message) {
+    try {
+        return await get();
+    }
+    catch (err) {
+        if (err instanceof errors_ApiError && err.status === 404)
+            throw new errors_InputError(input, message);
+        throw err;
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/flows/index.ts
+
 
 
 
@@ -75120,6 +75314,9 @@ function describeErrorBody(status, body) {
         json = JSON.parse(text);
     }
     catch {
+        // A web server's or proxy's error page: its markup would fill the annotation; its title says enough.
+        if (/^</.test(text))
+            return { detail: htmlReason(fallback, text), fieldErrors: {} };
         return { detail: truncate(text.replace(/\s+/g, ' ')), fieldErrors: {} };
     }
     return describeJson(json) ?? { detail: truncate(JSON.stringify(json)), fieldErrors: {} };
@@ -75184,6 +75381,12 @@ function describeLegacy(errors) {
         return shown.length > 0 ? `${code} (${shown.join(', ')})` : code;
     });
     return { detail: truncate(parts.join('; ')), fieldErrors };
+}
+function htmlReason(fallback, html) {
+    const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(html)?.[1]?.replace(/\s+/g, ' ').trim();
+    return title && title !== fallback
+        ? `${fallback} (an HTML page titled "${title}")`
+        : `${fallback} (an HTML page)`;
 }
 function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -75356,6 +75559,21 @@ function encodeQuery(query) {
     }
     return params.toString();
 }
+/** A 2xx answer whose body is not JSON: whatever answered is not the Admin API (a web page, a proxy). */
+class NotJsonError extends errors_PeridioError {
+    method;
+    path;
+    status;
+    looksLikeHtml;
+    name = 'NotJsonError';
+    constructor(method, path, status, looksLikeHtml) {
+        super(`${method} ${path}: HTTP ${status} with a body that is not JSON${looksLikeHtml ? ' (an HTML page)' : ''}`);
+        this.method = method;
+        this.path = path;
+        this.status = status;
+        this.looksLikeHtml = looksLikeHtml;
+    }
+}
 function parseJson(text, req, status) {
     if (!text.trim())
         return undefined;
@@ -75363,7 +75581,7 @@ function parseJson(text, req, status) {
         return JSON.parse(text);
     }
     catch {
-        throw new errors_PeridioError(`${req.method} ${req.path}: HTTP ${status} with a body that is not JSON`);
+        throw new NotJsonError(req.method, req.path, status, /^\s*</.test(text));
     }
 }
 function headerValue(value) {
@@ -75631,7 +75849,91 @@ function idOf(id) {
     return id === undefined ? {} : { id };
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/validate/input-errors.ts
+
+/**
+ * Several inputs are wrong at once. One error (hence one annotation) listing all of them, in the order the
+ * readers ran (action.yml order), so a user fixes the workflow in one edit instead of one re-run per mistake.
+ */
+class InputErrors extends UserError {
+    errors;
+    name = 'InputErrors';
+    constructor(errors) {
+        super(`${errors.length} inputs need fixing:\n${errors.map((err) => `- ${err.message}`).join('\n')}`);
+        this.errors = errors;
+    }
+    get inputs() {
+        return this.errors.map((err) => err.input);
+    }
+}
+/**
+ * Runs every reader, in the order given, and collects the InputErrors instead of stopping at the first.
+ * Any other error is a bug and is thrown at once.
+ */
+function input_errors_readAllInputs(readers) {
+    const values = {};
+    const errors = [];
+    for (const key of Object.keys(readers)) {
+        try {
+            values[key] = readers[key]();
+        }
+        catch (err) {
+            if (err instanceof InputErrors)
+                errors.push(...err.errors);
+            else if (err instanceof errors_InputError)
+                errors.push(err);
+            else
+                throw err;
+        }
+    }
+    if (errors.length === 1)
+        throw errors[0];
+    if (errors.length > 1)
+        throw new InputErrors(errors);
+    return values;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/validate/file.ts
+
+
+/**
+ * The file to upload, checked before anything is created in the registry: a typo in `file` must not leave
+ * an artifact version behind. Exists, is a regular file, can be opened for reading, and is not empty
+ * unless `allowEmpty` (a 0-byte firmware image is almost always a build that silently produced nothing).
+ */
+function file_checkFile(path, options = {}) {
+    const input = options.input ?? 'file';
+    let size;
+    try {
+        const info = statSync(path);
+        if (info.isDirectory())
+            throw new InputError(input, `${path} is a directory, not a file`);
+        if (!info.isFile())
+            throw new InputError(input, `${path} is not a regular file`);
+        size = info.size;
+        closeSync(openSync(path, 'r'));
+    }
+    catch (err) {
+        if (err instanceof InputError)
+            throw err;
+        const code = err.code;
+        if (code === 'ENOENT') {
+            throw new InputError(input, `${path} does not exist (relative paths start at the workspace, ${process.env.GITHUB_WORKSPACE ?? process.cwd()})`);
+        }
+        throw new InputError(input, `${path} cannot be read (${code ?? err.message})`);
+    }
+    if (size === 0 && !options.allowEmpty) {
+        throw new InputError(input, `${path} is empty (0 bytes), which usually means the build produced nothing; set allow-empty: true to publish it anyway`);
+    }
+    return { path, size };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/validate/index.ts
+
+
+
 ;// CONCATENATED MODULE: ./packages/core/src/index.ts
+
 
 
 
@@ -75680,12 +75982,95 @@ function logFailureDetail(err) {
         core_debug(`caused by: ${err.cause.message}`);
 }
 
+;// CONCATENATED MODULE: ./packages/action-common/src/journal.ts
+/**
+ * What a step got through before it failed, for the failure summary: the log groups (phases) it entered,
+ * in order. The registry holds the real state; this only tells the reader how far the run got.
+ */
+const phases = [];
+function recordPhase(name) {
+    phases.push(name);
+}
+function phasesEntered() {
+    return phases;
+}
+
+;// CONCATENATED MODULE: ./packages/action-common/src/failure-summary.ts
+/** The job summary of a failed step: what it got through, why it stopped, and what a re-run does. */
+
+
+
+async function writeFailureSummary(action, message, err) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    if (getInput('summary').trim().toLowerCase() === 'false')
+        return;
+    const inputMistake = err instanceof errors_InputError || err instanceof InputErrors;
+    const phases = phasesEntered();
+    const done = phases.length === 0
+        ? 'Nothing was sent to the registry.'
+        : `Phases started: ${phases.map((p) => escapeHtml(p)).join(' → ')}.`;
+    const next = inputMistake
+        ? 'Fix the input(s) above and re-run: nothing was created.'
+        : 'A re-run of this job continues from what the registry holds: parts already uploaded are not sent ' +
+            'again, a verified binary is not uploaded again, and a signed one is not signed again.';
+    await summary
+        .addHeading(`${escapeHtml(action)} failed`, 3)
+        .addCodeBlock(message)
+        .addRaw(`<p>${done}</p><p>${next}</p>`)
+        .write();
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: ./packages/action-common/src/first-contact.ts
+/**
+ * The first contact's answers that mean `base-url` points at something that is not the Admin API: a 404
+ * on a list every registry has, a body that is not JSON, a TLS handshake with a plain-HTTP server. Each
+ * becomes an InputError naming base-url and saying what was found there (never a pasted HTML page).
+ */
+
+const TLS_ON_PLAIN_HTTP = /EPROTO|ERR_SSL|WRONG_VERSION_NUMBER|packet length too long/i;
+function blameBaseUrl(err, baseUrl) {
+    if (err instanceof NotJsonError) {
+        return new errors_InputError('base-url', `${baseUrl} answered ${err.method} ${err.path} with HTTP ${err.status} and ${err.looksLikeHtml ? 'an HTML page' : 'a body that is not JSON'}, ` +
+            `so it is not the Admin API. ${WHAT_TO_PASS}`, { cause: err });
+    }
+    if (err instanceof errors_NetworkError &&
+        baseUrl.startsWith('https:') &&
+        TLS_ON_PLAIN_HTTP.test(`${err.code ?? ''} ${err.message}`)) {
+        return new errors_InputError('base-url', `the TLS handshake with ${new URL(baseUrl).host} failed (${err.code ?? 'EPROTO'}): the server there speaks ` +
+            `plain HTTP. Use ${baseUrl.replace(/^https:/, 'http:')} if that registry is meant to be reached without TLS.`, { cause: err });
+    }
+    return undefined;
+}
+/**
+ * A 404 on a resource (an artifact-version PRN) may be the user's PRN; a 404 on the artifacts list, which
+ * every registry answers, is the base URL.
+ */
+async function blameBaseUrlFor404(client, baseUrl) {
+    try {
+        await client.listArtifacts({ limit: 1 });
+        return undefined;
+    }
+    catch (err) {
+        if (err instanceof errors_ApiError && err.status === 404) {
+            return new errors_InputError('base-url', `${baseUrl} answered GET /artifacts with HTTP 404 (${err.detail}): there is no Admin API at that path. ${WHAT_TO_PASS}`, { cause: err });
+        }
+        return blameBaseUrl(err, baseUrl);
+    }
+}
+const WHAT_TO_PASS = 'Pass the API root without a path: https://api.cremini.peridio.com for Peridio, or the root of a ' +
+    'self-hosted registry such as http://localhost:4000.';
+
 ;// CONCATENATED MODULE: ./packages/action-common/src/connect.ts
 /**
  * The API client for an action, after one quick request that tells a wrong base URL or API key apart from
  * everything else. The client retries network failures for minutes, which is right mid-upload and wrong
  * for a typo in `base-url`: the first contact gets a short budget and an error naming the input.
  */
+
 
 const FIRST_CONTACT_RETRY = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2_000, deadlineMs: 15_000 };
 async function connect(inputs, options) {
@@ -75695,10 +76080,16 @@ async function connect(inputs, options) {
         logger: options.logger,
         userAgent: `peridio-actions/${options.action}`,
     };
+    const probeClient = new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 });
     try {
-        await options.probe(new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 }));
+        await options.probe(probeClient);
     }
     catch (err) {
+        const wrongUrl = err instanceof errors_ApiError && err.status === 404
+            ? await blameBaseUrlFor404(probeClient, inputs.baseUrl)
+            : blameBaseUrl(err, inputs.baseUrl);
+        if (wrongUrl !== undefined)
+            throw wrongUrl;
         const failure = firstContactError(err, inputs.baseUrl);
         if (failure !== undefined)
             throw failure;
@@ -75726,13 +76117,72 @@ function firstContactError(err, baseUrl) {
 ;// CONCATENATED MODULE: ./packages/action-common/src/logger.ts
 /** The core's Logger onto the runner: log groups, annotations for warnings and errors, debug lines. */
 
+
 const runnerLogger = {
     debug: (message) => core_debug(message),
     info: (message) => info(message),
     warning: (message) => warning(message),
     error: (message) => error(message),
-    group: (name, fn) => group(name, fn),
+    group: (name, fn) => {
+        recordPhase(name);
+        return group(name, fn);
+    },
 };
+
+;// CONCATENATED MODULE: ./packages/action-common/src/summary.ts
+/** The job summary: one table per action with everything a release manager looks up afterwards. */
+
+async function writeSummary(title, rows) {
+    // Outside a runner (no summary file) there is nowhere to write; the log has the same facts.
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    const table = rows
+        .filter((row) => row[1] !== undefined && row[1] !== '')
+        .map(([label, value]) => [
+        { data: summary_escapeHtml(label), header: true },
+        `<code>${summary_escapeHtml(value)}</code>`,
+    ]);
+    await summary.addHeading(summary_escapeHtml(title), 3).addTable(table).write();
+}
+function setOutputs(outputs) {
+    for (const [name, value] of Object.entries(outputs))
+        setOutput(name, String(value));
+}
+function summary_escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+;// CONCATENATED MODULE: ./packages/action-common/src/outcome.ts
+
+function versionOutcome(result) {
+    return result.created || result.artifactCreated ? 'created' : 'unchanged';
+}
+function uploadOutcome(result) {
+    if (result.outcome === 'kept-existing')
+        return 'kept-existing';
+    if (result.outcome === 'created' || result.outcome === 'reset')
+        return 'created';
+    return result.initialState === 'signable' || result.initialState === 'signed' ? 'unchanged' : 'resumed';
+}
+function signOutcome(result) {
+    if (result.alreadySigned)
+        return 'unchanged';
+    return result.resumed ? 'resumed' : 'created';
+}
+/** publish-binary: the upload decides, except that a run which only had to sign resumed an earlier one. */
+function publishOutcome(upload, sign) {
+    const uploaded = uploadOutcome(upload);
+    if (uploaded === 'kept-existing' || uploaded === 'created')
+        return uploaded;
+    return uploaded === 'unchanged' && signOutcome(sign) === 'unchanged' ? 'unchanged' : 'resumed';
+}
+/** Sets every output, plus `outcome` and `result` (all of them as one JSON object), and the summary. */
+async function finish(outputs, outcome, summary) {
+    const all = { ...outputs, outcome };
+    setOutputs({ ...all, result: JSON.stringify(all) });
+    if (summary.enabled)
+        await writeSummary(summary.title, [['Outcome', outcome], ...summary.rows]);
+}
 
 ;// CONCATENATED MODULE: ./packages/action-common/src/rows.ts
 /** Summary rows and outputs of each flow's result, shared by the separate actions and publish-binary. */
@@ -75803,29 +76253,6 @@ function signRows(result, options = {}) {
     ];
 }
 
-;// CONCATENATED MODULE: ./packages/action-common/src/summary.ts
-/** The job summary: one table per action with everything a release manager looks up afterwards. */
-
-async function writeSummary(title, rows) {
-    // Outside a runner (no summary file) there is nowhere to write; the log has the same facts.
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    const table = rows
-        .filter((row) => row[1] !== undefined && row[1] !== '')
-        .map(([label, value]) => [
-        { data: escapeHtml(label), header: true },
-        `<code>${escapeHtml(value)}</code>`,
-    ]);
-    await summary.addHeading(escapeHtml(title), 3).addTable(table).write();
-}
-function setOutputs(outputs) {
-    for (const [name, value] of Object.entries(outputs))
-        setOutput(name, String(value));
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
 ;// CONCATENATED MODULE: ./packages/action-common/src/inputs.ts
 /**
  * Reading action inputs into typed values. Every error is an InputError naming the kebab-case input as
@@ -75843,22 +76270,32 @@ function readRequired(name) {
     return value;
 }
 /** Undefined when empty: action.yml declares `''` as the default of optional inputs. */
-function readOptional(name) {
+function inputs_readOptional(name) {
     const value = getInput(name).trim();
     return value === '' ? undefined : value;
 }
 function readApiInputs() {
+    return readAllInputs({ apiKey: readApiKey, baseUrl: readBaseUrl });
+}
+function readApiKey() {
     const apiKey = getInput('api-key').trim();
     if (apiKey)
         core_setSecret(apiKey);
     if (!apiKey)
-        throw new errors_InputError('api-key', 'is empty; pass the Admin API key from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}');
+        throw new errors_InputError('api-key', `is empty. ${EMPTY_SECRET_HINT('PERIDIO_API_KEY')}`);
     if (/\s/.test(apiKey))
         throw new errors_InputError('api-key', 'contains whitespace; check the secret');
-    return { apiKey, baseUrl: readBaseUrl() };
+    return apiKey;
 }
+/**
+ * A secret that arrives empty is rarely unset: GitHub withholds secrets from pull requests of forks, from
+ * Dependabot runs, and environment secrets from jobs whose `environment:` does not match or allow the ref.
+ */
+const EMPTY_SECRET_HINT = (secret) => `Pass it from a secret, e.g. \${{ secrets.${secret} }}. If you do, the secret did not reach this job: ` +
+    `secrets are withheld from pull requests from forks and from Dependabot, and an environment secret only ` +
+    `reaches a job that names the environment (\`environment:\`) on a branch or tag the environment allows.`;
 function readBaseUrl() {
-    const value = readOptional('base-url') ?? inputs_DEFAULT_BASE_URL;
+    const value = inputs_readOptional('base-url') ?? inputs_DEFAULT_BASE_URL;
     let url;
     try {
         url = new URL(value);
@@ -75876,11 +76313,11 @@ function readBaseUrl() {
     return value.replace(/\/+$/, '');
 }
 function readPrn(name, type, options = {}) {
-    const value = options.required ? readRequired(name) : readOptional(name);
+    const value = options.required ? readRequired(name) : inputs_readOptional(name);
     return value === undefined ? undefined : prn_requirePrn(value, type, name);
 }
 function readInteger(name, range) {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value === undefined)
         return undefined;
     if (!/^\d+$/.test(value))
@@ -75896,17 +76333,22 @@ const BYTE_UNITS = {
     kib: 1024,
     mib: 1024 ** 2,
     gib: 1024 ** 3,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
 };
-/** Bytes: `16777216`, `16MiB`, `16 MiB`, `5GB`. Range checks are the caller's (planParts knows the limits). */
+/** Decimal units are refused, not guessed: `16MB` meaning 16,000,000 bytes surprised users who meant MiB. */
+const DECIMAL_UNITS = { kb: 'KiB', mb: 'MiB', gb: 'GiB' };
+/** Bytes: `16777216`, `16MiB`, `16 MiB`. Range checks are the caller's (planParts knows the limits). */
 function readByteSize(name) {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value === undefined)
         return undefined;
     const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(value);
-    const factor = match ? BYTE_UNITS[match[2].toLowerCase()] : undefined;
+    const unit = match?.[2].toLowerCase() ?? '';
+    const binary = DECIMAL_UNITS[unit];
+    if (match && binary !== undefined) {
+        throw new InputError(name, `'${value}' uses a decimal unit; sizes here are binary: write ${match[1]}${binary} ` +
+            `(${Number(match[1]) * BYTE_UNITS[binary.toLowerCase()]} bytes) or a plain number of bytes`);
+    }
+    const factor = match ? BYTE_UNITS[unit] : undefined;
     if (!match || factor === undefined) {
         throw new InputError(name, `must be a number of bytes, optionally with KiB, MiB or GiB; got '${value}'`);
     }
@@ -75918,7 +76360,7 @@ function readByteSize(name) {
 const DURATION_UNITS = { '': 1000, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 /** Milliseconds from seconds (`600`) or a number with a unit (`90s`, `15m`, `1h`). */
 function readDuration(name, range) {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value === undefined)
         return undefined;
     const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/.exec(value.toLowerCase());
@@ -75933,14 +76375,14 @@ function readDuration(name, range) {
     return ms;
 }
 function readDescription(name = 'description') {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value !== undefined && value.length > 256) {
         throw new InputError(name, `must be at most 256 characters, got ${value.length}`);
     }
     return value;
 }
 function readJsonObject(name) {
-    const value = readOptional(name);
+    const value = inputs_readOptional(name);
     if (value === undefined)
         return undefined;
     let parsed;
@@ -75961,13 +76403,37 @@ function readJsonObject(name) {
  * (the runner masks single lines), and every encoding the parser derives (seed in hex and base64, ...).
  */
 function readPrivateKey(name = 'signing-key-private') {
-    const raw = getInput(name);
+    const raw = maskPrivateKeyInput(name);
+    if (!raw.trim()) {
+        throw new errors_InputError(name, `is empty; expected an Ed25519 private key (PKCS#8 PEM). ${EMPTY_SECRET_HINT('PERIDIO_SIGNING_KEY')}`);
+    }
+    const text = withRealNewlines(raw);
+    if (text !== raw) {
+        notice(`${name}: the PEM had literal \\n instead of line breaks; reading it with line breaks`);
+    }
+    const key = parsePrivateKey(text, name);
     const masked = new Set();
-    maskLines(raw, masked);
-    const key = parsePrivateKey(raw, name);
     for (const form of key.secretForms())
         maskLines(form, masked);
     return key;
+}
+/**
+ * Masks the private key input as given (each line, and each `\n`-separated piece of a PEM pasted on one
+ * line) and returns it. Called first by the actions that take a key, so no other input's error can print
+ * anything before it is masked.
+ */
+function maskPrivateKeyInput(name = 'signing-key-private') {
+    const raw = getInput(name);
+    const masked = new Set();
+    maskLines(raw, masked);
+    maskLines(withRealNewlines(raw), masked);
+    return raw;
+}
+/** A PEM pasted into a secret store that turned its line breaks into the two characters `\` `n`. */
+function withRealNewlines(raw) {
+    return raw.includes('-----BEGIN') && !raw.trim().includes('\n') && raw.includes('\\n')
+        ? raw.replace(/(?:\\r)?\\n/g, '\n')
+        : raw;
 }
 /** The runner masks line by line, so a PEM is masked as its lines (the armour lines are public). */
 function maskLines(secret, masked) {
@@ -75979,10 +76445,16 @@ function maskLines(secret, masked) {
         core_setSecret(text);
     }
 }
-/** The version input, else the version of the tag the run is for (`refs/tags/v1.2.3` → `1.2.3`). */
+/**
+ * The version input, else the version of the tag the run is for (`refs/tags/v1.2.3` → `1.2.3`). One rule
+ * for both (core's normalizeVersion): a `v` before a digit is dropped, with a notice saying so.
+ */
 function readVersion(ref) {
-    const explicit = readOptional('version');
-    return explicit !== undefined ? validateVersion(explicit) : versionFromRef(ref);
+    const explicit = inputs_readOptional('version');
+    const { version, stripped } = normalizeVersion(explicit ?? tagFromRef(ref));
+    if (stripped)
+        core.notice(`version: using '${version}' (the leading 'v' of '${stripped}' is dropped)`);
+    return version;
 }
 function readTarget() {
     const target = readRequired('target');
@@ -75990,33 +76462,80 @@ function readTarget() {
     return target;
 }
 /** Relative paths start at the workspace, where the runner starts the action and a build leaves its output. */
-function readFile() {
+function readFile(options = {}) {
     const file = readRequired('file');
-    return resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+    const path = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+    checkFile(path, { allowEmpty: options.allowEmpty });
+    return path;
+}
+function readBoolean(name, fallback) {
+    const value = inputs_readOptional(name)?.toLowerCase();
+    if (value === undefined)
+        return fallback;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new errors_InputError(name, `must be true or false, got '${value}'`);
 }
 function readUploadTuning() {
+    return readAllInputs({
+        partSize: readPartSize,
+        concurrency: readConcurrency,
+        hashingTimeoutMs: readHashingTimeout,
+    });
+}
+function readPartSize() {
     const partSize = readByteSize('part-size');
     if (partSize !== undefined && (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)) {
-        throw new InputError('part-size', `must be from ${MIN_PART_SIZE} (5 MiB) to ${MAX_PART_SIZE} (5 GiB) bytes, got ${partSize}`);
+        throw new InputError('part-size', `must be from 5 MiB (${MIN_PART_SIZE} bytes) to 5 GiB (${MAX_PART_SIZE} bytes), got ${partSize} bytes`);
     }
-    return {
-        partSize,
-        concurrency: readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY }),
-        hashingTimeoutMs: readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 }),
-    };
+    return partSize;
+}
+const readConcurrency = () => readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY });
+const readHashingTimeout = () => readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 });
+
+;// CONCATENATED MODULE: ./packages/action-common/src/validate.ts
+/** Readers of the inputs added for a new user's first hour: re-run policy and the hash a signer expects. */
+
+
+function readIfSignedDiffers() {
+    const value = readOptional('if-signed-differs') ?? 'keep-same-commit';
+    if (value === 'keep-same-commit' || value === 'fail')
+        return value;
+    throw new InputError('if-signed-differs', `must be keep-same-commit or fail, got '${value}'`);
+}
+/** The `hash` output of the job that built and uploaded the file: 64 hex characters. */
+function readExpectedHash() {
+    const value = inputs_readOptional('expected-hash');
+    if (value === undefined)
+        return undefined;
+    if (!/^[0-9a-fA-F]{64}$/.test(value)) {
+        throw new errors_InputError('expected-hash', `must be a SHA-256 in hex (64 characters, the \`hash\` output of upload-binary), got ${value.length} characters`);
+    }
+    return value.toLowerCase();
 }
 
 ;// CONCATENATED MODULE: ./packages/sign-binary/src/inputs.ts
 
+
+
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
 function readInputs() {
-    // The key first: it is masked before any other input can fail and print something.
-    const key = readPrivateKey('signing-key-private');
-    return {
-        api: readApiInputs(),
-        binaryPrn: readPrn('binary-prn', 'binary', { required: true }),
-        key,
-        signingKeyPrn: readPrn('signing-key-prn', 'signing_key'),
-    };
+    // The key is masked first, before any other input can fail and print something.
+    maskPrivateKeyInput('signing-key-private');
+    const read = input_errors_readAllInputs({
+        apiKey: readApiKey,
+        baseUrl: readBaseUrl,
+        binaryPrn: () => readPrn('binary-prn', 'binary', { required: true }),
+        key: () => readPrivateKey('signing-key-private'),
+        signingKeyPrn: () => readPrn('signing-key-prn', 'signing_key'),
+        expectedHash: readExpectedHash,
+        dryRun: () => readBoolean('dry-run', false),
+        summary: () => readBoolean('summary', true),
+    });
+    const { apiKey, baseUrl, ...rest } = read;
+    return { api: { apiKey, baseUrl }, ...rest };
 }
 
 ;// CONCATENATED MODULE: ./packages/sign-binary/src/run.ts
@@ -76033,23 +76552,47 @@ async function run() {
         logger: runnerLogger,
         probe: (client) => client.getBinary(inputs.binaryPrn),
     });
+    if (inputs.dryRun) {
+        const report = await runnerLogger.group('Dry run', () => dryRun({
+            api,
+            logger: runnerLogger,
+            key: inputs.key,
+            signingKeyPrn: inputs.signingKeyPrn,
+            binaryPrn: inputs.binaryPrn,
+            expectedHash: inputs.expectedHash,
+        }));
+        await finish({}, 'dry-run', {
+            enabled: inputs.summary,
+            title: `Dry run: sign ${inputs.binaryPrn}`,
+            rows: report.plan.map((line, i) => [`Step ${i + 1}`, line]),
+        });
+        return;
+    }
     const result = await runnerLogger.group(`Sign ${inputs.binaryPrn}`, () => sign_binary_signBinary({
         api,
         binaryPrn: inputs.binaryPrn,
         key: inputs.key,
         signingKeyPrn: inputs.signingKeyPrn,
+        expectedHash: inputs.expectedHash,
+        expectedHashFrom: 'input',
         logger: runnerLogger,
     }));
-    setOutputs(signOutputs(result));
-    await writeSummary(`Signed ${result.binary.target}`, signRows(result, { withBinary: true }));
+    await finish(signOutputs(result), signOutcome(result), {
+        enabled: inputs.summary,
+        title: `Signed ${result.binary.target}`,
+        rows: signRows(result, { withBinary: true }),
+    });
 }
 
 ;// CONCATENATED MODULE: ./packages/sign-binary/src/main.ts
 
 
 
-run().catch((err) => {
+
+run().catch(async (err) => {
     logFailureDetail(err);
-    setFailed(failureMessage(err));
+    const message = failureMessage(err);
+    await writeFailureSummary('sign-binary', message, err).catch(() => undefined);
+    setFailed(message);
 });
 
