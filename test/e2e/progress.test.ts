@@ -19,7 +19,7 @@ afterAll(async () => {
   await scene?.stop();
 });
 
-it('a slow upload logs progress lines with percent and MB/s, a few seconds apart', async () => {
+it('a slow upload logs progress lines with percent and MiB/s, a few seconds apart', async () => {
   const file = await writeTestFile(scene.dir, 'slow.img', 5_242_880 + 1000);
   proxy.addRule({ method: 'PUT', path: /^\/_presigned\/parts\//, action: { kind: 'delay', ms: 6_000 } });
   const started = Date.now();
