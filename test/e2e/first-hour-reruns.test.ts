@@ -55,6 +55,12 @@ describe('a re-run that rebuilt the file (not byte-reproducible)', () => {
     const [message] = errorAnnotations(run);
     expect(message).toContain('already signed with other content');
     expect(message).toContain('destroy the old binary');
+    // The failure summary: how far the step got, and what a re-run does.
+    expect(run.summary).toContain('publish-binary failed');
+    expect(run.summary).toContain(
+      'Phases started: Signing key → Artifact version 3.0.0 → Hash rebuilt-other.img',
+    );
+    expect(run.summary).toContain('A re-run of this job continues from what the registry holds');
   });
 
   it('if-signed-differs: fail refuses even the same commit', async () => {

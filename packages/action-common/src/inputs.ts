@@ -22,6 +22,7 @@ import {
   type Ed25519KeyPair,
   type PrnType,
 } from '@peridio-actions/core';
+import { EMPTY_SECRET_HINT } from './hints.js';
 
 export const DEFAULT_BASE_URL = 'https://api.cremini.peridio.com';
 
@@ -53,15 +54,6 @@ export function readApiKey(): string {
   if (/\s/.test(apiKey)) throw new InputError('api-key', 'contains whitespace; check the secret');
   return apiKey;
 }
-
-/**
- * A secret that arrives empty is rarely unset: GitHub withholds secrets from pull requests of forks, from
- * Dependabot runs, and environment secrets from jobs whose `environment:` does not match or allow the ref.
- */
-export const EMPTY_SECRET_HINT = (secret: string) =>
-  `Pass it from a secret, e.g. \${{ secrets.${secret} }}. If you do, the secret did not reach this job: ` +
-  `secrets are withheld from pull requests from forks and from Dependabot, and an environment secret only ` +
-  `reaches a job that names the environment (\`environment:\`) on a branch or tag the environment allows.`;
 
 export function readBaseUrl(): string {
   const value = readOptional('base-url') ?? DEFAULT_BASE_URL;
@@ -265,14 +257,6 @@ export function readFile(options: { allowEmpty?: boolean } = {}): string {
   const path = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
   checkFile(path, { allowEmpty: options.allowEmpty });
   return path;
-}
-
-export function readBoolean(name: string, fallback: boolean): boolean {
-  const value = readOptional(name)?.toLowerCase();
-  if (value === undefined) return fallback;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new InputError(name, `must be true or false, got '${value}'`);
 }
 
 export interface UploadTuning {

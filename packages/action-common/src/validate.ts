@@ -1,4 +1,4 @@
-/** Readers of the inputs added for a new user's first hour: re-run policy and the hash a signer expects. */
+/** Readers of the inputs added for a new user's first hour: switches, re-run policy, the hash a signer expects. */
 import { InputError } from '@peridio-actions/core';
 import { readOptional } from './inputs.js';
 
@@ -21,4 +21,12 @@ export function readExpectedHash(): string | undefined {
     );
   }
   return value.toLowerCase();
+}
+
+export function readBoolean(name: string, fallback: boolean): boolean {
+  const value = readOptional(name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InputError(name, `must be true or false, got '${value}'`);
 }

@@ -3,13 +3,13 @@ import { readAllInputs, type CustomMetadata } from '@peridio-actions/core';
 import {
   readApiKey,
   readBaseUrl,
-  readBoolean,
   readDescription,
   readJsonObject,
   readRequired,
   readVersion,
   type ApiInputs,
 } from '../../action-common/src/inputs.js';
+import { readBoolean } from '../../action-common/src/validate.js';
 
 export interface CreateArtifactVersionInputs {
   api: ApiInputs;

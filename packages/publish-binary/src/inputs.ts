@@ -4,7 +4,6 @@ import {
   maskPrivateKeyInput,
   readApiKey,
   readBaseUrl,
-  readBoolean,
   readConcurrency,
   readDescription,
   readFile,
@@ -19,7 +18,7 @@ import {
   type ApiInputs,
   type UploadTuning,
 } from '../../action-common/src/inputs.js';
-import { readIfSignedDiffers, type IfSignedDiffers } from '../../action-common/src/validate.js';
+import { readBoolean, readIfSignedDiffers, type IfSignedDiffers } from '../../action-common/src/validate.js';
 
 export interface PublishBinaryInputs extends UploadTuning {
   api: ApiInputs;

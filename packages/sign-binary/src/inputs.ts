@@ -3,12 +3,11 @@ import {
   maskPrivateKeyInput,
   readApiKey,
   readBaseUrl,
-  readBoolean,
   readPrivateKey,
   readPrn,
   type ApiInputs,
 } from '../../action-common/src/inputs.js';
-import { readExpectedHash } from '../../action-common/src/validate.js';
+import { readBoolean, readExpectedHash } from '../../action-common/src/validate.js';
 
 export interface SignBinaryInputs {
   api: ApiInputs;

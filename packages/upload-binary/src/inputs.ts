@@ -2,7 +2,6 @@ import { readAllInputs, type CustomMetadata } from '@peridio-actions/core';
 import {
   readApiKey,
   readBaseUrl,
-  readBoolean,
   readConcurrency,
   readDescription,
   readFile,
@@ -14,7 +13,7 @@ import {
   type ApiInputs,
   type UploadTuning,
 } from '../../action-common/src/inputs.js';
-import { readIfSignedDiffers, type IfSignedDiffers } from '../../action-common/src/validate.js';
+import { readBoolean, readIfSignedDiffers, type IfSignedDiffers } from '../../action-common/src/validate.js';
 
 export interface UploadBinaryInputs extends UploadTuning {
   api: ApiInputs;
