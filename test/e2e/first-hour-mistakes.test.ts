@@ -66,6 +66,37 @@ describe('all mistakes at once', () => {
     expect(message).toContain('write 16MiB (16777216 bytes)');
   });
 
+  it.each([
+    [
+      'upload-binary' as const,
+      {
+        'artifact-version-prn': 'nope',
+        target: 't',
+        file: 'missing.img',
+        'part-size': '8MB',
+        concurrency: '0',
+      },
+      ['artifact-version-prn', 'file', 'part-size', 'concurrency'],
+    ],
+    [
+      'sign-binary' as const,
+      { 'binary-prn': 'nope', 'signing-key-private': 'not a key', 'expected-hash': 'abc' },
+      ['binary-prn', 'signing-key-private', 'expected-hash'],
+    ],
+    [
+      'create-artifact-version' as const,
+      { artifact: '', version: 'v1', description: 'd'.repeat(300), 'custom-metadata': '[1]' },
+      ['artifact', 'description', 'custom-metadata'],
+    ],
+  ])('%s: every bad input in one annotation, in action.yml order', async (name, bad, expected) => {
+    const { message } = await failure(name, {
+      'api-key': scene.registry.apiKey,
+      'base-url': scene.registry.baseUrl,
+      ...bad,
+    });
+    expect([...message.matchAll(/Input '([a-z-]+)'/g)].map((m) => m[1])).toEqual(expected);
+  });
+
   it('a missing file fails before anything is created', async () => {
     const { message } = await failure(
       'publish-binary',
