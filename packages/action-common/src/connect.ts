@@ -12,6 +12,7 @@ import {
   type Logger,
   type RetryPolicy,
 } from '@peridio-actions/core';
+import { blameBaseUrl, blameBaseUrlFor404 } from './first-contact.js';
 import type { ApiInputs } from './inputs.js';
 
 const FIRST_CONTACT_RETRY = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2_000, deadlineMs: 15_000 };
@@ -45,17 +46,21 @@ export async function connect(
     FIRST_CONTACT_TIMEOUT_MS,
     inputs.requestTimeoutMs ?? FIRST_CONTACT_TIMEOUT_MS,
   );
+  const probeClient = new PeridioClient({
+    ...common,
+    retry: { ...FIRST_CONTACT_RETRY, ...retry },
+    timeoutMs: firstTimeoutMs,
+  });
   try {
-    await options.probe(
-      new PeridioClient({
-        ...common,
-        retry: { ...FIRST_CONTACT_RETRY, ...retry },
-        timeoutMs: firstTimeoutMs,
-      }),
-    );
+    await options.probe(probeClient);
   } catch (err) {
-    // A 404 concerns the resource, not the connection: the flow reports it naming the input.
-    if (!(err instanceof ApiError && err.status === 404)) throw firstContactError(err, inputs.baseUrl);
+    const wrongUrl =
+      err instanceof ApiError && err.status === 404
+        ? await blameBaseUrlFor404(probeClient, inputs.baseUrl)
+        : blameBaseUrl(err, inputs.baseUrl);
+    if (wrongUrl !== undefined) throw wrongUrl;
+    const failure = firstContactError(err, inputs.baseUrl);
+    if (failure !== undefined) throw failure;
   }
   return new PeridioClient({ ...common, retry, timeoutMs: inputs.requestTimeoutMs });
 }
@@ -84,5 +89,7 @@ function firstContactError(err: unknown, baseUrl: string): unknown {
       { cause: err },
     );
   }
+  // 404 and the like concern the resource, not the connection: the flow reports them naming the input.
+  if (err instanceof ApiError && err.status === 404) return undefined;
   return err;
 }
