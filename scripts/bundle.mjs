@@ -5,7 +5,14 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, s
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const entries = ['create-artifact-version', 'upload-binary', 'sign-binary', 'publish-binary', 'registry', 'cli'];
+const entries = [
+  'create-artifact-version',
+  'upload-binary',
+  'sign-binary',
+  'publish-binary',
+  'registry',
+  'cli',
+];
 const only = process.argv.slice(2);
 
 for (const name of entries) {

@@ -46,7 +46,9 @@ export function readSignerInputs(): SignerConfig {
   if (kind === 'private-key') {
     const text = withRealNewlines(privateKey);
     if (text !== privateKey) {
-      core.notice('signing-key-private: the PEM had literal \\n instead of line breaks; reading it with line breaks');
+      core.notice(
+        'signing-key-private: the PEM had literal \\n instead of line breaks; reading it with line breaks',
+      );
     }
     // Parsed now so every derived form of the key is masked before anything else can print.
     for (const form of privateKeySigner(text, 'signing-key-private').secretForms()) maskLines(form, masked);

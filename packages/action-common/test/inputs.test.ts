@@ -54,7 +54,10 @@ describe('readApiInputs', () => {
   });
 
   it.each([
-    [{ 'api-key': '' }, "Input 'api-key': is empty. Pass it from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}"],
+    [
+      { 'api-key': '' },
+      "Input 'api-key': is empty. Pass it from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}",
+    ],
     [{ 'api-key': 'a b' }, "Input 'api-key': contains whitespace; check the secret"],
     [{ 'api-key': 'k', 'base-url': 'ftp://x' }, "Input 'base-url': must be an http(s) URL, got ftp:"],
     [{ 'api-key': 'k', 'base-url': 'http://u:p@x' }, "Input 'base-url': must not contain credentials"],

@@ -1,10 +1,5 @@
 import { readAllInputs, type SignerConfig } from '@peridio-actions/core';
-import {
-  API_READERS,
-  readPrn,
-  withApi,
-  type ApiInputs,
-} from '@peridio-actions/action-common/inputs';
+import { API_READERS, readPrn, withApi, type ApiInputs } from '@peridio-actions/action-common/inputs';
 import { signerReader } from '@peridio-actions/action-common/signer-inputs';
 import { readBoolean, readExpectedHash } from '@peridio-actions/action-common/validate';
 

@@ -13,7 +13,12 @@ import { MIN_PART_SIZE } from '../parts.js';
 import { requirePrn } from '../prn.js';
 import type { RetryPolicy } from '../retry.js';
 import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
-import { ExtraPartsError, IncompleteUploadError, uploadParts, type UploadProgress } from '../upload/engine.js';
+import {
+  ExtraPartsError,
+  IncompleteUploadError,
+  uploadParts,
+  type UploadProgress,
+} from '../upload/engine.js';
 import type { UploadBinaryApi } from './api.js';
 import { ensureBinary, type EnsureBinaryOutcome, type SameCommit } from './binary.js';
 import { formatBytes, formatRate } from './format.js';
