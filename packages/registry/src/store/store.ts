@@ -33,6 +33,17 @@ export interface Repositories {
   signingKeys: SigningKeyRepository;
   signatures: SignatureRepository;
   contentGarbage: ContentGarbageRepository;
+  leases: LeaseRepository;
+}
+
+/**
+ * The database cannot be reached or dropped the connection (a restart, a failover): nothing was changed by
+ * the call that raised it, or its transaction was rolled back. Routes answer 503 so clients retry.
+ */
+export class StoreUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`the database is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
 }
 
 /** Raised by inserts and updates that would break a uniqueness invariant; names what clashed. */
@@ -149,6 +160,11 @@ export interface BinaryRepository extends Listable<BinaryRow> {
   ): Promise<BinaryRow>;
   /** Applies the change; false when its precondition (signable's generation) no longer holds. */
   transition(id: string, change: BinaryTransition, at: string): Promise<boolean>;
+  /**
+   * Holds the binary's record until the transaction ends, so another instance's change of the same binary
+   * waits (PostgreSQL: SELECT … FOR UPDATE). A no-op where the store serialises transactions already.
+   */
+  lock(id: string): Promise<void>;
   /** Ids of binaries in this state, oldest change first. */
   idsInState(state: BinaryRow['state']): Promise<string[]>;
   /** Whether any binary still refers to this content. */
@@ -239,7 +255,8 @@ export interface SignatureRepository extends Listable<SignatureRow> {
 
 /** Content to delete once the transaction that made it unreachable has committed. */
 export type ContentGarbage =
-  | { kind: 'parts'; binaryId: string }
+  /** `generation`: the upload whose parts go (content stores that keep each upload apart use it). */
+  | { kind: 'parts'; binaryId: string; generation?: number }
   | { kind: 'part'; binaryId: string; file: string }
   | { kind: 'blob'; blobHash: string };
 
@@ -252,4 +269,16 @@ export interface ContentGarbageRepository {
   add(item: ContentGarbage, at: string): Promise<number>;
   pending(): Promise<{ id: number; item: ContentGarbage }[]>;
   done(id: number): Promise<void>;
+}
+
+/**
+ * Leases on background work (a binary's hash check, a sweep), so that of several registry instances one
+ * does it, and another takes it over once the lease of an instance that died runs out. The clock is the
+ * store's (PostgreSQL's `now()`), so instances never compare their own clocks.
+ */
+export interface LeaseRepository {
+  /** Takes the lease when it is free, expired or already this owner's (then renews it). */
+  claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives it up, only if this owner holds it. */
+  release(key: string, owner: string): Promise<void>;
 }

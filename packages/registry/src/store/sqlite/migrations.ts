@@ -101,4 +101,11 @@ export const MIGRATIONS: readonly string[] = [
     inserted_at TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE leases (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -52,6 +52,8 @@ export function sqliteRepositories(db: Database): Repositories {
       hasLive: async (versionId) =>
         exists("SELECT 1 FROM binaries WHERE artifact_version_id = ? AND state <> 'destroyed'", versionId),
       insert: (row) => binaries.insert({ ...row, state: 'uploadable' }),
+      // Transactions are serialised (SqliteStore): nothing else can change the row meanwhile.
+      lock: async () => undefined,
       async transition(id, change, at) {
         switch (change.to) {
           case 'uploadable':
@@ -236,6 +238,26 @@ export function sqliteRepositories(db: Database): Repositories {
           .map((r) => ({ id: Number(r.id), item: JSON.parse(r.item) as ContentGarbage })),
       async done(id) {
         db.run('DELETE FROM content_garbage WHERE id = ?', id);
+      },
+    },
+
+    leases: {
+      async claim(key, owner, ttlMs) {
+        const now = Date.now();
+        return (
+          db.run(
+            `INSERT INTO leases (key, owner, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+             WHERE leases.expires_at < ? OR leases.owner = excluded.owner`,
+            key,
+            owner,
+            now + ttlMs,
+            now,
+          ).changes === 1
+        );
+      },
+      async release(key, owner) {
+        db.run('DELETE FROM leases WHERE key = ? AND owner = ?', key, owner);
       },
     },
   };

@@ -24,6 +24,7 @@ export class SqliteStore implements Store {
   readonly signingKeys: Repositories['signingKeys'];
   readonly signatures: Repositories['signatures'];
   readonly contentGarbage: Repositories['contentGarbage'];
+  readonly leases: Repositories['leases'];
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -46,6 +47,7 @@ export class SqliteStore implements Store {
     this.signingKeys = locked(this.inner.signingKeys);
     this.signatures = locked(this.inner.signatures);
     this.contentGarbage = locked(this.inner.contentGarbage);
+    this.leases = locked(this.inner.leases);
   }
 
   private assertOutsideTransaction(what: string): void {
