@@ -34,6 +34,7 @@ export interface Repositories {
   signatures: SignatureRepository;
   contentGarbage: ContentGarbageRepository;
   leases: LeaseRepository;
+  multipartUploads: MultipartUploadRepository;
 }
 
 /**
@@ -281,4 +282,15 @@ export interface LeaseRepository {
   claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Gives it up, only if this owner holds it. */
   release(key: string, owner: string): Promise<void>;
+}
+
+/**
+ * The content store's id of each upload it started (an S3 multipart upload id), so that instances racing
+ * on a binary's first parts all use the same upload.
+ */
+export interface MultipartUploadRepository {
+  get(binaryId: string, generation: number): Promise<string | undefined>;
+  /** Records the id unless one is recorded; returns the recorded one (of two instances, one wins). */
+  setIfAbsent(binaryId: string, generation: number, uploadId: string, at: string): Promise<string>;
+  delete(binaryId: string, generation: number): Promise<void>;
 }

@@ -114,5 +114,15 @@ export const PG_MIGRATIONS: readonly string[] = [
     owner ${T} NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL
   );
+
+  -- The S3 multipart upload of each binary's upload generation (not a foreign key: the content may outlive
+  -- its record until the janitor deletes it).
+  CREATE TABLE multipart_uploads (
+    binary_id ${T} NOT NULL,
+    generation INTEGER NOT NULL,
+    upload_id TEXT NOT NULL,
+    inserted_at ${T} NOT NULL,
+    PRIMARY KEY (binary_id, generation)
+  );
   `,
 ];

@@ -38,6 +38,7 @@ export class PgStore implements Store {
   readonly signatures: Repositories['signatures'];
   readonly contentGarbage: Repositories['contentGarbage'];
   readonly leases: Repositories['leases'];
+  readonly multipartUploads: Repositories['multipartUploads'];
 
   private constructor(options: PgStoreOptions) {
     this.pool = new pg.Pool({
@@ -68,6 +69,7 @@ export class PgStore implements Store {
     this.signatures = guarded(repos.signatures);
     this.contentGarbage = guarded(repos.contentGarbage);
     this.leases = guarded(repos.leases);
+    this.multipartUploads = guarded(repos.multipartUploads);
   }
 
   /** Connects and brings the schema up to date. */

@@ -262,5 +262,32 @@ export function pgRepositories(sql: Sql): Repositories {
         await sql.run('DELETE FROM leases WHERE key = $1 AND owner = $2', [key, owner]);
       },
     },
+
+    multipartUploads: {
+      get: async (binaryId, generation) =>
+        (
+          await sql.get<{ upload_id: string }>(
+            'SELECT upload_id FROM multipart_uploads WHERE binary_id = $1 AND generation = $2',
+            [binaryId, generation],
+          )
+        )?.upload_id,
+      async setIfAbsent(binaryId, generation, uploadId, at) {
+        await sql.run(
+          `INSERT INTO multipart_uploads (binary_id, generation, upload_id, inserted_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (binary_id, generation) DO NOTHING`,
+          [binaryId, generation, uploadId, at],
+        );
+        return (await sql.get<{ upload_id: string }>(
+          'SELECT upload_id FROM multipart_uploads WHERE binary_id = $1 AND generation = $2',
+          [binaryId, generation],
+        ))!.upload_id;
+      },
+      async delete(binaryId, generation) {
+        await sql.run('DELETE FROM multipart_uploads WHERE binary_id = $1 AND generation = $2', [
+          binaryId,
+          generation,
+        ]);
+      },
+    },
   };
 }

@@ -108,4 +108,13 @@ export const MIGRATIONS: readonly string[] = [
     expires_at INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE multipart_uploads (
+    binary_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    upload_id TEXT NOT NULL,
+    inserted_at TEXT NOT NULL,
+    PRIMARY KEY (binary_id, generation)
+  );
+  `,
 ];

@@ -260,5 +260,31 @@ export function sqliteRepositories(db: Database): Repositories {
         db.run('DELETE FROM leases WHERE key = ? AND owner = ?', key, owner);
       },
     },
+
+    multipartUploads: {
+      get: async (binaryId, generation) =>
+        db.get<{ upload_id: string }>(
+          'SELECT upload_id FROM multipart_uploads WHERE binary_id = ? AND generation = ?',
+          binaryId,
+          generation,
+        )?.upload_id,
+      async setIfAbsent(binaryId, generation, uploadId, at) {
+        db.run(
+          'INSERT OR IGNORE INTO multipart_uploads (binary_id, generation, upload_id, inserted_at) VALUES (?, ?, ?, ?)',
+          binaryId,
+          generation,
+          uploadId,
+          at,
+        );
+        return db.get<{ upload_id: string }>(
+          'SELECT upload_id FROM multipart_uploads WHERE binary_id = ? AND generation = ?',
+          binaryId,
+          generation,
+        )!.upload_id;
+      },
+      async delete(binaryId, generation) {
+        db.run('DELETE FROM multipart_uploads WHERE binary_id = ? AND generation = ?', binaryId, generation);
+      },
+    },
   };
 }

@@ -25,6 +25,7 @@ export class SqliteStore implements Store {
   readonly signatures: Repositories['signatures'];
   readonly contentGarbage: Repositories['contentGarbage'];
   readonly leases: Repositories['leases'];
+  readonly multipartUploads: Repositories['multipartUploads'];
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -48,6 +49,7 @@ export class SqliteStore implements Store {
     this.signatures = locked(this.inner.signatures);
     this.contentGarbage = locked(this.inner.contentGarbage);
     this.leases = locked(this.inner.leases);
+    this.multipartUploads = locked(this.inner.multipartUploads);
   }
 
   private assertOutsideTransaction(what: string): void {
