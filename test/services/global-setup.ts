@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -26,6 +26,7 @@ export default function setup(project: TestProject): (() => void) | undefined {
     return undefined;
   }
   const dir = mkdtempSync(join(tmpdir(), 'peridio-test-services-'));
+  chmodSync(dir, 0o755); // the database server runs as the `postgres` user when we are root
   const env = { ...process.env, PERIDIO_SERVICES_DIR: join(dir, 's') };
   const script = join(root, 'scripts/services.sh');
   let out: string;

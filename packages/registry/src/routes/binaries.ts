@@ -1,5 +1,6 @@
 import { BINARY_STATES, MAX_BINARY_SIZE } from '@peridio-actions/core';
 import { randomUUID } from 'node:crypto';
+import { completeDirectUpload, downloadUrl, syncDirectParts } from '../content.js';
 import type { RegistryContext } from '../context.js';
 import {
   given,
@@ -143,6 +144,8 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
           description: optionalString(input, 'description', 256, { allowControl: true }),
           metadata: optionalMetadata(input),
         };
+        // Parts sent straight to the content store count once the store shows them.
+        if (patch.state === 'hashable') await syncDirectParts(ctx, existing);
         let startHashing = false;
         const row = await changeBinary(ctx, existing.id, async (tx) => {
           const current = (await findBinary(ctx, existing.id, tx)) ?? existing;
@@ -161,6 +164,7 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
           }
           return (await findBinary(ctx, existing.id, tx))!;
         });
+        if (row.state === 'hashable' && existing.state === 'uploadable') await completeDirectUpload(ctx, row);
         if (startHashing) ctx.enqueueHashing(row.id);
         return { status: 200, body: { binary: await binaryJson(ctx, row) } };
       },
@@ -194,7 +198,7 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
         }
         return {
           status: 200,
-          body: { download_url: ctx.presigner.downloadUrl(baseUrl, binary.id, binary.blob_hash) },
+          body: { download_url: await downloadUrl(ctx, baseUrl, binary) },
         };
       },
     },

@@ -18,17 +18,25 @@ export interface S3Settings {
   endpoint?: string;
   region: string;
   forcePathStyle: boolean;
+  /** Given keys; otherwise the SDK's own chain (profiles, instance roles, web identity). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
-/**
- * Endpoint and region from the standard AWS variables; credentials the SDK finds itself (AWS_ACCESS_KEY_ID /
- * AWS_SECRET_ACCESS_KEY, profiles, instance roles).
- */
+/** Endpoint, region and keys from the standard AWS variables of `env`. */
 export function s3Settings(env: NodeJS.ProcessEnv, forcePathStyle: boolean): S3Settings {
   return {
     endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     forcePathStyle,
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -37,6 +45,7 @@ export function s3Client(settings: S3Settings): S3Client {
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.forcePathStyle,
+    ...(settings.credentials ? { credentials: settings.credentials } : {}),
     // Checksums only where the operation needs one: the registry signs the part's SHA-256 itself, and
     // servers without flexible checksums (Ceph RGW 16) refuse streamed bodies the SDK would checksum.
     requestChecksumCalculation: 'WHEN_REQUIRED',
