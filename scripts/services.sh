@@ -6,7 +6,9 @@
 #   scripts/services.sh up     start both; print KEY=VALUE lines to use (also kept in <dir>/env)
 #   scripts/services.sh env    print those lines again
 #   scripts/services.sh down   stop both and remove the dir
+#   scripts/services.sh pg-stop | pg-start   stop / start PostgreSQL again on its port (restart tests)
 #
+# PERIDIO_SERVICES_ONLY=pg starts PostgreSQL alone.
 # The dir is $PERIDIO_SERVICES_DIR, else ${TMPDIR:-/tmp}/peridio-services-$UID. Needs:
 #   apt-get install -y postgresql ceph-mon ceph-osd radosgw ceph-common
 # Log lines go to stderr; stdout carries only the KEY=VALUE lines.
@@ -67,6 +69,14 @@ pg_up() {
   echo "PERIDIO_REGISTRY_DATABASE_URL=postgres://postgres@127.0.0.1:$port/registry" >>"$DIR/env"
   echo "$port" >"$DIR/pg/port"
   log "PostgreSQL on 127.0.0.1:$port"
+}
+
+pg_start_again() {
+  local bin port
+  bin=$(pg_bin)
+  port=$(cat "$DIR/pg/port")
+  as_pg "$bin/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -w -t 30 \
+    -o "-p $port -k $DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2
 }
 
 pg_down() {
@@ -203,7 +213,7 @@ case "${1:-}" in
     trap 'down' ERR
     started=$(date +%s.%N)
     pg_up
-    s3_up
+    [ "${PERIDIO_SERVICES_ONLY:-}" = pg ] || s3_up
     trap - ERR
     log "up in $(printf '%.1f' "$(echo "$(date +%s.%N) - $started" | bc 2>/dev/null || echo 0)") s; state in $DIR"
     cat "$DIR/env"
@@ -216,8 +226,14 @@ case "${1:-}" in
     down
     log "down"
     ;;
+  pg-stop)
+    as_pg "$(pg_bin)/pg_ctl" -D "$DIR/pg/data" -m fast -w -t 20 stop >&2
+    ;;
+  pg-start)
+    pg_start_again
+    ;;
   *)
-    echo "usage: scripts/services.sh up|env|down" >&2
+    echo "usage: scripts/services.sh up|env|down|pg-stop|pg-start" >&2
     exit 2
     ;;
 esac

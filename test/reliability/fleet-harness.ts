@@ -22,6 +22,8 @@ export interface Fleet {
   s3: FaultProxy;
   dir: string;
   key: TestKey;
+  /** The instance the fleet started with. */
+  first: RegistryProcess;
   start(extraEnv?: Record<string, string>): Promise<RegistryProcess>;
   api(instance: RegistryProcess): Api;
   close(): Promise<void>;
@@ -67,6 +69,7 @@ export async function startFleet(services: Record<string, string>, databaseUrl?:
     s3,
     dir: mkdtempSync(join(tmpdir(), 'peridio-fleet-')),
     key,
+    first,
     start,
     api: (instance) => apiOf(instance.baseUrl),
     async close() {
