@@ -29,12 +29,12 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-export function apiOf(baseUrl: string): Api {
+export function apiOf(baseUrl: string, apiKey = API_KEY): Api {
   return async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
       headers: {
-        authorization: `Token ${API_KEY}`,
+        authorization: `Token ${apiKey}`,
         'x-api-version': '2',
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
