@@ -204,7 +204,7 @@ down() {
   rm -rf "$DIR"
 }
 
-case "${1:-}" in
+case "${1:-up}" in
   up)
     [ -f "$DIR/env" ] && die "already up in $DIR (scripts/services.sh down first)"
     rm -rf "$DIR"
