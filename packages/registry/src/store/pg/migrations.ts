@@ -63,6 +63,8 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX binaries_state ON binaries (state);
   CREATE INDEX binaries_blob ON binaries (blob_hash);
   CREATE INDEX binaries_org_seq ON binaries (org, seq);
+  -- What ensureBinary searches by (version and target), in listing order.
+  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
 
   CREATE TABLE binary_parts (
     binary_id ${T} NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
