@@ -28,10 +28,6 @@ import {
 } from '../blob-store.js';
 import type { S3Location } from './config.js';
 
-/** The hash check reads the object in ranges of this size, this many at a time. */
-const READ_RANGE = 8 * 1024 * 1024;
-const READ_AHEAD = 4;
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const status = (err: unknown) =>
@@ -225,43 +221,20 @@ export class S3BlobStore implements BlobStore, DirectUploads {
   }
 
   /**
-   * The object in order, fetched as ranges of READ_RANGE bytes with READ_AHEAD of them in flight: one GET
-   * stream from S3 is slower than hashing, so the check waits on the network less. Memory stays bounded
-   * (READ_AHEAD × READ_RANGE).
+   * The object in order, as one GET stream. (Ranged GETs four at a time were measured slower on Ceph RGW:
+   * 256 MiB in 2.0–2.8 s against 1.1–1.3 s, and with twice the CPU.)
    */
   async *read(upload: UploadRef, signal?: AbortSignal): AsyncIterable<Uint8Array> {
-    const stored = await this.stat(upload);
-    if (!stored) throw new Error('the object is not in the content store');
-    const Key = this.key(upload);
-    const fetchRange = (start: number) =>
-      this.send('reading the object', async () => {
-        const end = Math.min(start + READ_RANGE, stored.size) - 1;
-        const object = await this.client.send(
-          new GetObjectCommand({ Bucket: this.location.bucket, Key, Range: `bytes=${start}-${end}` }),
-          { abortSignal: signal },
-        );
-        const chunks: Buffer[] = [];
-        for await (const chunk of object.Body as Readable) chunks.push(chunk as Buffer);
-        const bytes = Buffer.concat(chunks);
-        if (bytes.length !== end - start + 1)
-          throw new Error(`range ${start}-${end} came back ${bytes.length} bytes`);
-        return bytes;
-      });
-    const pending: Promise<Buffer>[] = [];
-    let next = 0;
-    const refill = () => {
-      while (pending.length < READ_AHEAD && next < stored.size) {
-        const p = fetchRange(next);
-        p.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
-        pending.push(p);
-        next += READ_RANGE;
-      }
-    };
-    refill();
-    while (pending.length > 0) {
-      const bytes = await pending.shift()!;
-      refill();
-      yield bytes;
+    const object = await this.send('reading the object', () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(upload) }), {
+        abortSignal: signal,
+      }),
+    );
+    try {
+      for await (const chunk of object.Body as Readable) yield chunk as Uint8Array;
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new ContentUnavailable('reading the object', err);
     }
   }
 
