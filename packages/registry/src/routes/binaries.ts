@@ -118,7 +118,8 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
       auth: true,
       async handler({ query }) {
         const page = await listRows(ctx, query, ctx.store.binaries, SEARCH);
-        const binaries = await Promise.all(page.rows.map((r) => binaryJson(ctx, r)));
+        const signatures = await ctx.store.signatures.forBinaries(page.rows.map((r) => r.id));
+        const binaries = await Promise.all(page.rows.map((r) => binaryJson(ctx, r, signatures.get(r.id))));
         return { status: 200, body: { binaries, next_page: page.next_page } };
       },
     },

@@ -248,6 +248,8 @@ export interface SignatureRepository extends Listable<SignatureRow> {
   findByKey(binaryId: string, signingKeyId: string): Promise<SignatureRow | undefined>;
   /** A binary's signatures in creation order, with their keys. */
   forBinary(binaryId: string): Promise<SignatureWithKey[]>;
+  /** The same for a page of binaries in one query (a networked database pays per round trip). */
+  forBinaries(binaryIds: string[]): Promise<Map<string, SignatureWithKey[]>>;
   count(binaryId: string): Promise<number>;
   /** @throws UniqueViolation('signing_key_id') when this key signed the binary already */
   insert(row: NewSignature): Promise<SignatureRow>;

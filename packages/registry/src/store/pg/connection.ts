@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { StoreUnavailable, UniqueViolation } from '../store.js';
 
-export type Value = string | number | null;
+export type Value = string | number | null | string[];
 
 /** Runs statements on the pool (each on its own) or on one transaction's client. */
 export interface Sql {

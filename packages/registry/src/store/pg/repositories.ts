@@ -7,7 +7,7 @@ import type {
   SigningKeyRow,
 } from '../rows.js';
 import type { COLUMNS } from '../sqlite/list.js';
-import type { ContentGarbage, ListQuery, Page, Repositories } from '../store.js';
+import type { ContentGarbage, ListQuery, Page, Repositories, SignatureWithKey } from '../store.js';
 import type { Sql, Value } from './connection.js';
 import { listTable } from './list.js';
 
@@ -224,6 +224,17 @@ export function pgRepositories(sql: Sql): Repositories {
            JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = $1 ORDER BY s.seq`,
           [binaryId],
         ),
+      async forBinaries(binaryIds) {
+        const out = new Map<string, SignatureWithKey[]>(binaryIds.map((id) => [id, []]));
+        if (binaryIds.length === 0) return out;
+        const rows = await sql.all<SignatureWithKey & { binary_id: string }>(
+          `SELECT s.binary_id, s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
+           JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ANY($1) ORDER BY s.seq`,
+          [binaryIds],
+        );
+        for (const { binary_id, ...sig } of rows) out.get(binary_id)?.push(sig);
+        return out;
+      },
       count: async (binaryId) =>
         (await sql.get<{ n: number }>(
           'SELECT count(*)::int AS n FROM binary_signatures WHERE binary_id = $1',

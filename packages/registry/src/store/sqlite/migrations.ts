@@ -117,4 +117,9 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (binary_id, generation)
   );
   `,
+  `
+  -- What ensureBinary searches by (version and target), in listing order; the partial unique index cannot
+  -- serve a search that does not name the state.
+  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
+  `,
 ];

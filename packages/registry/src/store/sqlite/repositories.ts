@@ -6,7 +6,7 @@ import type {
   SignatureRow,
   SigningKeyRow,
 } from '../rows.js';
-import type { ContentGarbage, Repositories } from '../store.js';
+import type { ContentGarbage, Repositories, SignatureWithKey } from '../store.js';
 import type { Database } from './database.js';
 import { table } from './table.js';
 
@@ -221,6 +221,18 @@ export function sqliteRepositories(db: Database): Repositories {
            JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ? ORDER BY s.seq`,
           binaryId,
         ),
+      async forBinaries(binaryIds) {
+        const out = new Map<string, SignatureWithKey[]>(binaryIds.map((id) => [id, []]));
+        if (binaryIds.length === 0) return out;
+        const rows = db.all<SignatureWithKey & { binary_id: string }>(
+          `SELECT s.binary_id, s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
+           JOIN signing_keys k ON k.id = s.signing_key_id
+           WHERE s.binary_id IN (${binaryIds.map(() => '?').join(', ')}) ORDER BY s.seq`,
+          ...binaryIds,
+        );
+        for (const { binary_id, ...sig } of rows) out.get(binary_id)?.push(sig);
+        return out;
+      },
       count: async (binaryId) =>
         Number(
           db.get<{ n: number }>('SELECT count(*) AS n FROM binary_signatures WHERE binary_id = ?', binaryId)!
