@@ -3894,6 +3894,10 @@ class S3BlobStore {
             throw new blob_store_js_1.ContentUnavailable('reading the object', err);
         }
     }
+    /**
+     * The object in order, as one GET stream. (Ranged GETs four at a time were measured slower on Ceph RGW:
+     * 256 MiB in 2.0–2.8 s against 1.1–1.3 s, and with twice the CPU.)
+     */
     async *read(upload, signal) {
         const object = await this.send('reading the object', () => this.client.send(new client_s3_1.GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(upload) }), {
             abortSignal: signal,
@@ -5550,8 +5554,9 @@ function publicKeyPem(rawBase64) {
     const der = Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(rawBase64, 'base64')]);
     return `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
 }
-async function binaryJson(ctx, row) {
-    const signatures = await ctx.store.signatures.forBinary(row.id);
+/** `signatures`: preloaded for a page (forBinaries); else read for this binary. */
+async function binaryJson(ctx, row, signatures) {
+    signatures ??= await ctx.store.signatures.forBinary(row.id);
     return {
         artifact_version_prn: (0, core_1.formatPrn)(row.org, 'artifact_version', row.artifact_version_id),
         custom_metadata: metadata(row.custom_metadata),
@@ -6029,7 +6034,8 @@ function binaryRoutes(ctx) {
             auth: true,
             async handler({ query }) {
                 const page = await (0, list_js_1.listRows)(ctx, query, ctx.store.binaries, SEARCH);
-                const binaries = await Promise.all(page.rows.map((r) => (0, records_js_1.binaryJson)(ctx, r)));
+                const signatures = await ctx.store.signatures.forBinaries(page.rows.map((r) => r.id));
+                const binaries = await Promise.all(page.rows.map((r) => (0, records_js_1.binaryJson)(ctx, r, signatures.get(r.id))));
                 return { status: 200, body: { binaries, next_page: page.next_page } };
             },
         },
@@ -7300,6 +7306,8 @@ exports.PG_MIGRATIONS = [
   CREATE INDEX binaries_state ON binaries (state);
   CREATE INDEX binaries_blob ON binaries (blob_hash);
   CREATE INDEX binaries_org_seq ON binaries (org, seq);
+  -- What ensureBinary searches by (version and target), in listing order.
+  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
 
   CREATE TABLE binary_parts (
     binary_id ${T} NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
@@ -7661,6 +7669,16 @@ function pgRepositories(sql) {
             findByKey: (binaryId, keyId) => sql.get('SELECT * FROM binary_signatures WHERE binary_id = $1 AND signing_key_id = $2', [binaryId, keyId]),
             forBinary: (binaryId) => sql.all(`SELECT s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
            JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = $1 ORDER BY s.seq`, [binaryId]),
+            async forBinaries(binaryIds) {
+                const out = new Map(binaryIds.map((id) => [id, []]));
+                if (binaryIds.length === 0)
+                    return out;
+                const rows = await sql.all(`SELECT s.binary_id, s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
+           JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ANY($1) ORDER BY s.seq`, [binaryIds]);
+                for (const { binary_id, ...sig } of rows)
+                    out.get(binary_id)?.push(sig);
+                return out;
+            },
             count: async (binaryId) => (await sql.get('SELECT count(*)::int AS n FROM binary_signatures WHERE binary_id = $1', [binaryId])).n,
         },
         contentGarbage: {
@@ -8014,6 +8032,11 @@ exports.MIGRATIONS = [
     PRIMARY KEY (binary_id, generation)
   );
   `,
+    `
+  -- What ensureBinary searches by (version and target), in listing order; the partial unique index cannot
+  -- serve a search that does not name the state.
+  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
+  `,
 ];
 
 
@@ -8132,6 +8155,17 @@ function sqliteRepositories(db) {
             findByKey: async (binaryId, keyId) => db.get('SELECT * FROM binary_signatures WHERE binary_id = ? AND signing_key_id = ?', binaryId, keyId),
             forBinary: async (binaryId) => db.all(`SELECT s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
            JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ? ORDER BY s.seq`, binaryId),
+            async forBinaries(binaryIds) {
+                const out = new Map(binaryIds.map((id) => [id, []]));
+                if (binaryIds.length === 0)
+                    return out;
+                const rows = db.all(`SELECT s.binary_id, s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
+           JOIN signing_keys k ON k.id = s.signing_key_id
+           WHERE s.binary_id IN (${binaryIds.map(() => '?').join(', ')}) ORDER BY s.seq`, ...binaryIds);
+                for (const { binary_id, ...sig } of rows)
+                    out.get(binary_id)?.push(sig);
+                return out;
+            },
             count: async (binaryId) => Number(db.get('SELECT count(*) AS n FROM binary_signatures WHERE binary_id = ?', binaryId)
                 .n),
         },
