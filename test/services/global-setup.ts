@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -33,6 +33,8 @@ export default function setup(project: TestProject): (() => void) | undefined {
   try {
     out = execFileSync('bash', [script, 'up'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
+    execFileSync('bash', [script, 'down'], { env, stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
     const reason = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1);
     if (process.env.CI === 'true') throw new Error(`CI: PostgreSQL + S3 services did not start: ${reason}`);
     project.provide('services', {
@@ -49,5 +51,6 @@ export default function setup(project: TestProject): (() => void) | undefined {
   project.provide('services', { env: started } satisfies ServicesInfo);
   return () => {
     execFileSync('bash', [script, 'down'], { env, stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
   };
 }
