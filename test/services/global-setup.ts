@@ -33,7 +33,11 @@ export default function setup(project: TestProject): (() => void) | undefined {
   try {
     out = execFileSync('bash', [script, 'up'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    execFileSync('bash', [script, 'down'], { env, stdio: 'ignore' });
+    try {
+      execFileSync('bash', [script, 'down'], { env, stdio: 'ignore' });
+    } catch {
+      /* what did start is stopped as far as it can be */
+    }
     rmSync(dir, { recursive: true, force: true });
     const reason = ((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n').at(-1);
     if (process.env.CI === 'true') throw new Error(`CI: PostgreSQL + S3 services did not start: ${reason}`);

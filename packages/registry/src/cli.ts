@@ -171,6 +171,10 @@ export async function runCli(argv: string[]): Promise<void> {
   if (keyNote) process.stdout.write(`${keyNote}\n`);
   process.stdout.write(`peridio-registry records: ${backends.records}\n`);
   process.stdout.write(`peridio-registry content: ${backends.content}\n`);
+  if (backends.shared && !backends.blobs.direct)
+    logger.warning(
+      "content is in this instance's data dir: run one instance only, or give --blob-store s3://…",
+    );
   process.stdout.write(`peridio-registry listening on ${address.url}\n`);
   logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
 

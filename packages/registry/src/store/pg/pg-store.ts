@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { Repositories, Store } from '../store.js';
-import { sqlOn, translate, TYPES } from './connection.js';
+import { sqlOn, translate, TYPES, type Sql } from './connection.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { pgRepositories } from './repositories.js';
 
@@ -124,7 +124,24 @@ export class PgStore implements Store {
     }
   }
 
-  async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+  /** Statements on the pool, for stores of later resources (release management) sharing this database. */
+  get sql(): Sql {
+    return sqlOn(this.pool);
+  }
+
+  /**
+   * One transaction as raw statements, with the same retries and error mapping as `transaction`: for
+   * stores of later resources that keep their own tables in this database.
+   */
+  sqlTransaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.run(fn);
+  }
+
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return this.run((sql) => fn(pgRepositories(sql)));
+  }
+
+  private async run<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     this.assertOutsideTransaction('transaction');
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient;
@@ -136,7 +153,7 @@ export class PgStore implements Store {
       let broken = false;
       try {
         await client.query('BEGIN');
-        const result = await this.inTransaction.run(true, () => fn(pgRepositories(sqlOn(client))));
+        const result = await this.inTransaction.run(true, () => fn(sqlOn(client)));
         await client.query('COMMIT');
         return result;
       } catch (err) {
