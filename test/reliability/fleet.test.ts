@@ -81,6 +81,8 @@ describeWithServices('fleet: two instances on one PostgreSQL + S3', (services) =
       expect(bytesSent(fleet.s3, 'PUT', S3_PART_PUT) - before).toBe(PART_SIZE + 1);
       expect(await downloadSha256Via(fleet.api(b), rerun.outputs['binary-prn']!)).toBe(file.sha256);
       expect(signatureVerifies(file.sha256, rerun.outputs.signature!, fleet.key.publicPem)).toBe(true);
+      expect(b.output().stdout).toMatch(/^peridio-registry records: PostgreSQL postgres:\/\/\S+$/m);
+      expect(b.output().stdout).toMatch(/^peridio-registry content: S3 s3:\/\/\S+ at http:\/\/\S+$/m);
       // No content on the registries' disks: the bytes went to S3 and came from there.
       expect(readdirSync(a.dataDir)).toEqual([]);
       expect(readdirSync(b.dataDir)).toEqual([]);
