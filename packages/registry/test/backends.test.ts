@@ -15,7 +15,9 @@ describe('choosing backends', () => {
     expect(parseS3Url('https://firmware')).toBeUndefined();
     expect(checkChoice({ blobStore: 'firmware' })).toMatch(/--blob-store must be s3:\/\/bucket/);
     expect(checkChoice({ databaseUrl: 'mysql://x' })).toMatch(/--database-url must be a postgres:\/\//);
-    expect(checkChoice({ databaseUrl: 'postgres://u:p@h:5432/d', blobStore: 's3://bucket/p' })).toBeUndefined();
+    expect(
+      checkChoice({ databaseUrl: 'postgres://u:p@h:5432/d', blobStore: 's3://bucket/p' }),
+    ).toBeUndefined();
   });
 
   it('never shows the database password', () => {
