@@ -91,15 +91,11 @@ describeWithServices('fleet: two instances on one PostgreSQL + S3', (services) =
     }
   }, 120_000);
 
-  it('an instance killed during hashing: another finishes the check once the lease runs out', async () => {
-    // A waits before hashing, long enough to be killed while it holds the lease.
-    const a = await fleet.start({ PERIDIO_REGISTRY_HASHING_DELAY_MS: String(LEASE_MS * 3) });
-    const api = fleet.api(a);
+  /** A one-part binary uploaded to S3 and put in `hashing` through `api`; returns its PRN and hash. */
+  async function binaryInHashing(api: ReturnType<Fleet['api']>, name: string) {
     const content = randomBytes(PART_SIZE + 99);
     const hash = createHash('sha256').update(content).digest('hex');
-    const { body: art } = await api<{ artifact: { prn: string } }>('POST', '/artifacts', {
-      name: 'hash-kill',
-    });
+    const { body: art } = await api<{ artifact: { prn: string } }>('POST', '/artifacts', { name });
     const { body: ver } = await api<{ artifact_version: { prn: string } }>('POST', '/artifact_versions', {
       artifact_prn: art.artifact.prn,
       version: '1.0.0',
@@ -125,6 +121,13 @@ describeWithServices('fleet: two instances on one PostgreSQL + S3', (services) =
     expect(put.status).toBe(200);
     expect((await api('PATCH', `/binaries/${prn}`, { state: 'hashable' })).status).toBe(200);
     expect((await api('PATCH', `/binaries/${prn}`, { state: 'hashing' })).status).toBe(200);
+    return { prn, hash };
+  }
+
+  it('an instance killed during hashing: another finishes the check once the lease runs out', async () => {
+    // A waits before hashing, long enough to be killed while it holds the lease.
+    const a = await fleet.start({ PERIDIO_REGISTRY_HASHING_DELAY_MS: String(LEASE_MS * 3) });
+    const { prn, hash } = await binaryInHashing(fleet.api(a), 'hash-kill');
     await new Promise((r) => setTimeout(r, 300)); // A has claimed the check and waits
     await a.kill('SIGKILL');
     const viaB = fleet.api(b);
@@ -138,6 +141,23 @@ describeWithServices('fleet: two instances on one PostgreSQL + S3', (services) =
     // Checked by a surviving instance (B, or the fleet's first one), never by the killed A.
     expect(a.output().stderr).not.toContain(`binary ${prn.split(':').at(-1)}: content verified`);
     expect(await downloadSha256Via(viaB, prn)).toBe(hash);
+  }, 60_000);
+
+  it('SIGTERM drains: the stopping instance gives its check back at once instead of holding the lease', async () => {
+    // A's lease would last 60 s; the others look for unchecked binaries every LEASE_MS / 2.
+    const a = await fleet.start({
+      PERIDIO_REGISTRY_HASHING_DELAY_MS: '60000',
+      PERIDIO_REGISTRY_LEASE_MS: '60000',
+    });
+    const { prn, hash } = await binaryInHashing(fleet.api(a), 'hash-term');
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await a.stop(); // SIGTERM
+    expect(a.exited()).toEqual({ code: 0, signal: null });
+    const done = await waitForState(fleet.api(b), prn, 'signable', 20_000);
+    expect(done.state).toBe('signable');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await downloadSha256Via(fleet.api(b), prn)).toBe(hash);
   }, 60_000);
 
   it('16 matrix jobs racing on one new version across two instances: one version, 16 signed binaries', async () => {
