@@ -2319,15 +2319,13 @@ function workerPartSink(partSize, pool) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.DEFAULT_PART_SIZE = exports.MAX_BINARY_SIZE = exports.MAX_PARTS = exports.MAX_PART_SIZE = exports.MIN_PART_SIZE = void 0;
+exports.DEFAULT_PART_SIZE = exports.MAX_PARTS = exports.MAX_PART_SIZE = exports.MIN_PART_SIZE = void 0;
 exports.planParts = planParts;
 const errors_js_1 = __webpack_require__(7638);
 /** S3 multipart limits, which Peridio's binary parts inherit (spec `binary-part-size`). */
 exports.MIN_PART_SIZE = 5_242_880;
 exports.MAX_PART_SIZE = 5_368_709_120;
 exports.MAX_PARTS = 10_000;
-/** The largest binary the part limits allow (spec `binary-size`: 53_687_091_200_000). */
-exports.MAX_BINARY_SIZE = exports.MAX_PARTS * exports.MAX_PART_SIZE;
 exports.DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 const MIB = 1024 * 1024;
 /**
@@ -2453,7 +2451,6 @@ function presignedUrlExpiring(url, nowMs = Date.now(), marginMs = 5_000) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.UUID_PATTERN = void 0;
 exports.parsePrn = parsePrn;
 exports.isPrn = isPrn;
 exports.formatPrn = formatPrn;
@@ -2467,9 +2464,7 @@ const TYPES = [
     'binary_signature',
     'signing_key',
 ];
-/** A UUID as PRNs carry it (either case). */
-exports.UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UUID = exports.UUID_PATTERN;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `prn:1:<org-uuid>` or `prn:1:<org-uuid>:<type>:<uuid>` (protocol.md §1.5), as the Peridio CLI validates. */
 function parsePrn(value) {
     const segments = value.split(':');
@@ -2670,7 +2665,7 @@ function abortableSleep(ms, signal) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.BINARY_PART_STATES = exports.BINARY_STATES = void 0;
+exports.BINARY_STATES = void 0;
 exports.BINARY_STATES = [
     'uploadable',
     'hashable',
@@ -2678,12 +2673,6 @@ exports.BINARY_STATES = [
     'signable',
     'signed',
     'destroyed',
-];
-exports.BINARY_PART_STATES = [
-    'uploadable',
-    'invalid_size',
-    'invalid_hash',
-    'valid',
 ];
 
 
@@ -3342,683 +3331,6 @@ function validateVersion(v) {
 
 /***/ }),
 
-/***/ 9352:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.checkChoice = checkChoice;
-exports.redactDatabaseUrl = redactDatabaseUrl;
-exports.openBackends = openBackends;
-exports.sharedSecrets = sharedSecrets;
-const node_crypto_1 = __webpack_require__(7598);
-const node_path_1 = __webpack_require__(6760);
-const local_blob_store_js_1 = __webpack_require__(913);
-const config_js_1 = __webpack_require__(243);
-const s3_blob_store_js_1 = __webpack_require__(7591);
-const pg_store_js_1 = __webpack_require__(8868);
-const sqlite_store_js_1 = __webpack_require__(122);
-/** Why a choice cannot be used, naming the flag; undefined when it can. */
-function checkChoice(choice) {
-    if (choice.databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(choice.databaseUrl))
-        return '--database-url must be a postgres://user:password@host:port/database URL';
-    if (choice.blobStore !== undefined && !(0, config_js_1.parseS3Url)(choice.blobStore))
-        return '--blob-store must be s3://bucket or s3://bucket/prefix (a valid bucket name)';
-    return undefined;
-}
-/** The URL as it may be shown: no password. */
-function redactDatabaseUrl(url) {
-    try {
-        const u = new URL(url);
-        if (u.password)
-            u.password = '***';
-        return u.toString();
-    }
-    catch {
-        return 'postgres://(unparsable URL)';
-    }
-}
-async function openBackends(choice, dataDir, env, onDatabaseError = () => undefined) {
-    const store = choice.databaseUrl
-        ? await pg_store_js_1.PgStore.open({ url: choice.databaseUrl, onError: onDatabaseError })
-        : new sqlite_store_js_1.SqliteStore((0, node_path_1.join)(dataDir, 'registry.db'));
-    try {
-        let blobs;
-        let content;
-        if (choice.blobStore) {
-            const settings = (0, config_js_1.s3Settings)(env, choice.s3ForcePathStyle ?? false);
-            const s3 = new s3_blob_store_js_1.S3BlobStore((0, config_js_1.s3Client)(settings), (0, config_js_1.parseS3Url)(choice.blobStore), store.multipartUploads, settings.endpoint);
-            await s3.ensureBucket();
-            blobs = s3;
-            content = `S3 ${s3.description}`;
-        }
-        else {
-            blobs = await local_blob_store_js_1.LocalBlobStore.open(dataDir);
-            content = `local directory ${dataDir}`;
-        }
-        return {
-            store,
-            blobs,
-            shared: choice.databaseUrl !== undefined,
-            records: choice.databaseUrl
-                ? `PostgreSQL ${redactDatabaseUrl(choice.databaseUrl)}`
-                : `SQLite ${(0, node_path_1.join)(dataDir, 'registry.db')}`,
-            content,
-        };
-    }
-    catch (err) {
-        await store.close();
-        throw err;
-    }
-}
-/**
- * Secrets every instance of a fleet must share, kept in the shared database (or given in the environment):
- * the API key, and the key of the registry's own presigned URLs.
- */
-async function sharedSecrets(store, env) {
-    const given = env.PERIDIO_REGISTRY_API_KEY?.trim();
-    const fresh = `prk_${(0, node_crypto_1.randomBytes)(24).toString('base64url')}`;
-    const apiKey = given || (await store.meta.setIfAbsent('api-key', fresh));
-    const secret = env.PERIDIO_REGISTRY_PRESIGN_SECRET?.trim() ||
-        (await store.meta.setIfAbsent('presign-secret', (0, node_crypto_1.randomBytes)(32).toString('hex')));
-    const presignSecret = Buffer.from(secret, /^([0-9a-f]{2})+$/.test(secret) ? 'hex' : 'utf8');
-    return { apiKey, generated: !given && apiKey === fresh, presignSecret };
-}
-
-
-/***/ }),
-
-/***/ 927:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.TooLarge = exports.ContentUnavailable = void 0;
-/** The content store could not be reached or failed; nothing was recorded as stored. Retryable. */
-class ContentUnavailable extends Error {
-    constructor(what, cause) {
-        super(`the content store is unavailable (${what}): ${cause?.message ?? String(cause)}`, {
-            cause,
-        });
-    }
-}
-exports.ContentUnavailable = ContentUnavailable;
-/** The body was longer than the part may be. */
-class TooLarge extends Error {
-    maxBytes;
-    constructor(maxBytes) {
-        super(`body larger than ${maxBytes} bytes`);
-        this.maxBytes = maxBytes;
-    }
-}
-exports.TooLarge = TooLarge;
-
-
-/***/ }),
-
-/***/ 913:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.LocalBlobStore = void 0;
-const node_crypto_1 = __webpack_require__(7598);
-const node_fs_1 = __webpack_require__(3024);
-const promises_1 = __webpack_require__(1455);
-const node_path_1 = __webpack_require__(6760);
-const node_stream_1 = __webpack_require__(7075);
-const promises_2 = __webpack_require__(6466);
-const blob_store_js_1 = __webpack_require__(927);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const SHA256 = /^[0-9a-f]{64}$/;
-const PART_FILE = /^\d{1,5}-[0-9a-f]{64}$/;
-/**
- * Content in a directory. Parts live under parts/<binary-uuid>/<index>-<sha256>: the name carries the hash
- * of its bytes, so a name can never stand for other bytes. A blob is blobs/<aa>/<sha256>/ holding hard
- * links to the parts as segments 1..N: identical content is stored once, and assembling copies nothing.
- * Everything is written under tmp/ first, fsynced, then renamed into place; deletion renames out of place
- * first, so a crash leaves a blob whole or gone, never half-deleted.
- */
-class LocalBlobStore {
-    partsDir;
-    blobsDir;
-    tmpDir;
-    constructor(dataDir) {
-        this.partsDir = (0, node_path_1.join)(dataDir, 'parts');
-        this.blobsDir = (0, node_path_1.join)(dataDir, 'blobs');
-        this.tmpDir = (0, node_path_1.join)(dataDir, 'tmp');
-    }
-    static async open(dataDir) {
-        const store = new LocalBlobStore(dataDir);
-        for (const dir of [store.partsDir, store.blobsDir])
-            await (0, promises_1.mkdir)(dir, { recursive: true });
-        // Leftovers of uploads, assemblies or deletions interrupted by a crash: never referenced.
-        await (0, promises_1.rm)(store.tmpDir, { recursive: true, force: true });
-        await (0, promises_1.mkdir)(store.tmpDir, { recursive: true });
-        return store;
-    }
-    tmpPath() {
-        return (0, node_path_1.join)(this.tmpDir, (0, node_crypto_1.randomUUID)());
-    }
-    partDir(binaryId) {
-        if (!UUID.test(binaryId))
-            throw new Error('invalid binary id');
-        return (0, node_path_1.join)(this.partsDir, binaryId);
-    }
-    partPath(binaryId, file) {
-        if (!PART_FILE.test(file))
-            throw new Error('invalid part file name');
-        return (0, node_path_1.join)(this.partDir(binaryId), file);
-    }
-    blobPath(sha256) {
-        if (!SHA256.test(sha256))
-            throw new Error('invalid blob hash');
-        return (0, node_path_1.join)(this.blobsDir, sha256.slice(0, 2), sha256);
-    }
-    async stagePart(body, maxBytes) {
-        const tmp = this.tmpPath();
-        const hash = (0, node_crypto_1.createHash)('sha256');
-        let bytes = 0;
-        const meter = new node_stream_1.Transform({
-            transform(chunk, _encoding, callback) {
-                bytes += chunk.length;
-                if (bytes > maxBytes)
-                    return callback(new blob_store_js_1.TooLarge(maxBytes));
-                hash.update(chunk);
-                callback(null, chunk);
-            },
-        });
-        try {
-            // `flush` fsyncs the file before it is closed: the bytes are durable before any rename.
-            await (0, promises_2.pipeline)(body, meter, (0, node_fs_1.createWriteStream)(tmp, { flags: 'wx', flush: true }));
-        }
-        catch (err) {
-            await (0, promises_1.rm)(tmp, { force: true });
-            throw err;
-        }
-        const sha256 = hash.digest();
-        return {
-            bytes,
-            sha256,
-            commit: async (binaryId, index) => {
-                const file = `${index}-${sha256.toString('hex')}`;
-                await (0, promises_1.mkdir)(this.partDir(binaryId), { recursive: true });
-                await (0, promises_1.rename)(tmp, this.partPath(binaryId, file));
-                await fsyncDir(this.partDir(binaryId));
-                return file;
-            },
-            discard: () => (0, promises_1.rm)(tmp, { force: true }),
-        };
-    }
-    async *readPart(binaryId, file, signal) {
-        const stream = (0, node_fs_1.createReadStream)(this.partPath(binaryId, file), { signal, highWaterMark: 1024 * 1024 });
-        for await (const chunk of stream)
-            yield chunk;
-    }
-    async partVersion(binaryId, file) {
-        try {
-            const info = await (0, promises_1.stat)(this.partPath(binaryId, file), { bigint: true });
-            return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
-        }
-        catch {
-            return undefined;
-        }
-    }
-    async removePart(binaryId, file) {
-        await (0, promises_1.rm)(this.partPath(binaryId, file), { force: true });
-    }
-    async removeParts(binaryId) {
-        await (0, promises_1.rm)(this.partDir(binaryId), { recursive: true, force: true });
-    }
-    async partOwners() {
-        return (await (0, promises_1.readdir)(this.partsDir)).filter((name) => UUID.test(name));
-    }
-    async assembleBlob(sha256, size, binaryId, files) {
-        const target = this.blobPath(sha256);
-        const existing = await this.statBlob(sha256);
-        if (existing?.size === size)
-            return; // the same content is stored already: that is the deduplication
-        const staging = this.tmpPath();
-        await (0, promises_1.mkdir)(staging);
-        for (const [i, file] of files.entries())
-            await (0, promises_1.link)(this.partPath(binaryId, file), (0, node_path_1.join)(staging, String(i + 1)));
-        await fsyncDir(staging);
-        await (0, promises_1.mkdir)((0, node_path_1.join)(this.blobsDir, sha256.slice(0, 2)), { recursive: true });
-        // A blob of the wrong size (what a crash or a tampering process left) is moved aside, then replaced.
-        if (existing)
-            await this.removeBlob(sha256);
-        await (0, promises_1.rename)(staging, target);
-        await fsyncDir((0, node_path_1.join)(this.blobsDir, sha256.slice(0, 2)));
-    }
-    async segments(sha256) {
-        const dir = this.blobPath(sha256);
-        let names;
-        try {
-            names = await (0, promises_1.readdir)(dir);
-        }
-        catch {
-            return undefined;
-        }
-        const ordered = names.filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(a) - Number(b));
-        return Promise.all(ordered.map(async (name) => ({ path: (0, node_path_1.join)(dir, name), size: (await (0, promises_1.stat)((0, node_path_1.join)(dir, name))).size })));
-    }
-    async statBlob(sha256) {
-        const segments = await this.segments(sha256);
-        return segments && { size: segments.reduce((sum, s) => sum + s.size, 0) };
-    }
-    async *readBlob(sha256, start, end) {
-        let offset = 0;
-        for (const segment of (await this.segments(sha256)) ?? []) {
-            const segStart = offset;
-            const segEnd = offset + segment.size - 1;
-            offset += segment.size;
-            if (segment.size === 0 || segEnd < start || segStart > end)
-                continue;
-            const stream = (0, node_fs_1.createReadStream)(segment.path, {
-                start: Math.max(0, start - segStart),
-                end: Math.min(segment.size - 1, end - segStart),
-            });
-            for await (const chunk of stream)
-                yield chunk;
-        }
-    }
-    async removeBlob(sha256) {
-        const aside = this.tmpPath();
-        try {
-            await (0, promises_1.rename)(this.blobPath(sha256), aside);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT')
-                return;
-            throw err;
-        }
-        await fsyncDir((0, node_path_1.join)(this.blobsDir, sha256.slice(0, 2)));
-        await (0, promises_1.rm)(aside, { recursive: true, force: true });
-    }
-}
-exports.LocalBlobStore = LocalBlobStore;
-/** fsyncs a directory so a rename into it survives a power loss. Best effort: some filesystems refuse. */
-async function fsyncDir(path) {
-    try {
-        const handle = await (0, promises_1.open)(path, 'r');
-        try {
-            await handle.sync();
-        }
-        finally {
-            await handle.close();
-        }
-    }
-    catch {
-        /* not supported here; the rename itself is still atomic */
-    }
-}
-
-
-/***/ }),
-
-/***/ 243:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.parseS3Url = parseS3Url;
-exports.s3Settings = s3Settings;
-exports.s3Client = s3Client;
-const client_s3_1 = __webpack_require__(3711);
-/** `s3://bucket[/prefix]` → bucket and key prefix; undefined when it is not such a URL. */
-function parseS3Url(url) {
-    const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-    if (!m)
-        return undefined;
-    const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
-    return { bucket: m[1], prefix: prefix ? `${prefix}/` : '' };
-}
-/** Endpoint, region and keys from the standard AWS variables of `env`. */
-function s3Settings(env, forcePathStyle) {
-    return {
-        endpoint: env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined,
-        region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-        forcePathStyle,
-        ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-            ? {
-                credentials: {
-                    accessKeyId: env.AWS_ACCESS_KEY_ID,
-                    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-                    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-                },
-            }
-            : {}),
-    };
-}
-function s3Client(settings) {
-    return new client_s3_1.S3Client({
-        region: settings.region,
-        ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-        forcePathStyle: settings.forcePathStyle,
-        ...(settings.credentials ? { credentials: settings.credentials } : {}),
-        // Checksums only where the operation needs one: the registry signs the part's SHA-256 itself, and
-        // servers without flexible checksums (Ceph RGW 16) refuse streamed bodies the SDK would checksum.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-}
-
-
-/***/ }),
-
-/***/ 7591:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.S3BlobStore = void 0;
-const client_s3_1 = __webpack_require__(3711);
-const s3_request_presigner_1 = __webpack_require__(8505);
-const time_js_1 = __webpack_require__(7360);
-const blob_store_js_1 = __webpack_require__(927);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const status = (err) => err?.$metadata?.httpStatusCode;
-const code = (err) => err?.name ?? '';
-/** The upload is gone (aborted or completed): AWS says NoSuchUpload, Ceph RGW 16 NoSuchKey. */
-const uploadGone = (err) => ['NoSuchUpload', 'NoSuchKey'].includes(code(err)) || status(err) === 404;
-/**
- * Content in an S3 bucket, uploaded and downloaded by clients through presigned URLs: no byte passes through
- * the registry except for the hash check, which reads the completed object once.
- *
- * Each upload of a binary (its upload generation) is one multipart upload at `<prefix>binaries/<id>/<gen>`,
- * started at the binary's first part; the completed object at that key is the binary's content. Identical
- * content of two binaries is stored twice on purpose: sharing one object would need a reference count that
- * every instance updates in step with S3 deletes, and a server-side copy at each publish; keeping each
- * upload its own object makes deleting one binary's content never depend on another's.
- */
-class S3BlobStore {
-    client;
-    location;
-    uploads;
-    direct = this;
-    description;
-    constructor(client, location, uploads, endpoint) {
-        this.client = client;
-        this.location = location;
-        this.uploads = uploads;
-        this.description = `s3://${location.bucket}/${location.prefix}${endpoint ? ` at ${endpoint}` : ''}`;
-    }
-    /** Checks the bucket, creating it when it does not exist (a fresh test server). */
-    async ensureBucket() {
-        const Bucket = this.location.bucket;
-        try {
-            await this.client.send(new client_s3_1.HeadBucketCommand({ Bucket }));
-        }
-        catch (err) {
-            if (status(err) !== 404)
-                throw new blob_store_js_1.ContentUnavailable(`bucket ${Bucket}`, err);
-            try {
-                await this.client.send(new client_s3_1.CreateBucketCommand({ Bucket }));
-            }
-            catch (createErr) {
-                if (!['BucketAlreadyOwnedByYou', 'BucketAlreadyExists'].includes(code(createErr)))
-                    throw new blob_store_js_1.ContentUnavailable(`creating bucket ${Bucket}`, createErr);
-            }
-        }
-    }
-    key({ binaryId, generation }) {
-        if (!UUID.test(binaryId) || !Number.isInteger(generation))
-            throw new Error('invalid upload reference');
-        return `${this.location.prefix}binaries/${binaryId}/${generation}`;
-    }
-    async send(what, fn) {
-        try {
-            return await fn();
-        }
-        catch (err) {
-            if (uploadGone(err))
-                throw err;
-            throw new blob_store_js_1.ContentUnavailable(what, err);
-        }
-    }
-    /** The upload's id, starting it when none is recorded. Of two instances starting it at once, one wins. */
-    async uploadId(upload) {
-        const known = await this.uploads.get(upload.binaryId, upload.generation);
-        if (known)
-            return known;
-        const created = await this.send('starting the multipart upload', () => this.client.send(new client_s3_1.CreateMultipartUploadCommand({
-            Bucket: this.location.bucket,
-            Key: this.key(upload),
-            ContentType: 'application/octet-stream',
-            // On AWS every part must then carry its SHA-256, which S3 checks against the body (BadDigest).
-            ChecksumAlgorithm: 'SHA256',
-        })));
-        const mine = created.UploadId;
-        const kept = await this.uploads.setIfAbsent(upload.binaryId, upload.generation, mine, (0, time_js_1.nowTimestamp)());
-        if (kept !== mine)
-            await this.abortUpload(this.key(upload), mine);
-        return kept;
-    }
-    async presignPart(upload, index, part, ttlSeconds) {
-        const UploadId = await this.uploadId(upload);
-        const command = new client_s3_1.UploadPartCommand({
-            Bucket: this.location.bucket,
-            Key: this.key(upload),
-            UploadId,
-            PartNumber: index,
-            ContentLength: part.size,
-            ChecksumSHA256: Buffer.from(part.hash, 'hex').toString('base64'),
-        });
-        // Signed as headers: a body of another length or another SHA-256 header is refused by S3 (403), and on
-        // servers with flexible checksums a body that does not match its SHA-256 too (400 BadDigest).
-        return (0, s3_request_presigner_1.getSignedUrl)(this.client, command, {
-            expiresIn: ttlSeconds,
-            unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
-        });
-    }
-    async listParts(upload) {
-        const parts = new Map();
-        const UploadId = await this.uploads.get(upload.binaryId, upload.generation);
-        if (!UploadId)
-            return parts;
-        for (const part of await this.allParts(upload, UploadId)) {
-            parts.set(part.PartNumber, {
-                size: part.Size ?? 0,
-                ...(part.ChecksumSHA256
-                    ? { sha256: Buffer.from(part.ChecksumSHA256, 'base64').toString('hex') }
-                    : {}),
-            });
-        }
-        return parts;
-    }
-    async allParts(upload, UploadId) {
-        const all = [];
-        let PartNumberMarker;
-        for (;;) {
-            let page;
-            try {
-                page = await this.send('listing parts', () => this.client.send(new client_s3_1.ListPartsCommand({
-                    Bucket: this.location.bucket,
-                    Key: this.key(upload),
-                    UploadId,
-                    PartNumberMarker,
-                })));
-            }
-            catch (err) {
-                if (uploadGone(err))
-                    return all; // completed or aborted: no parts pending
-                throw err;
-            }
-            all.push(...(page.Parts ?? []));
-            if (!page.IsTruncated)
-                return all;
-            PartNumberMarker = page.NextPartNumberMarker;
-        }
-    }
-    async complete(upload, indexes) {
-        const UploadId = await this.uploads.get(upload.binaryId, upload.generation);
-        const stored = UploadId ? await this.allParts(upload, UploadId) : [];
-        if (stored.length === 0) {
-            if (await this.stat(upload))
-                return; // completed before (by us, or by another instance)
-            throw new Error('the upload has no parts in the content store');
-        }
-        const byNumber = new Map(stored.map((p) => [p.PartNumber, p]));
-        const Parts = indexes.map((n) => {
-            const p = byNumber.get(n);
-            if (!p)
-                throw new Error(`part ${n} is not in the content store`);
-            return {
-                PartNumber: n,
-                ETag: p.ETag,
-                ...(p.ChecksumSHA256 ? { ChecksumSHA256: p.ChecksumSHA256 } : {}),
-            };
-        });
-        try {
-            await this.send('completing the multipart upload', () => this.client.send(new client_s3_1.CompleteMultipartUploadCommand({
-                Bucket: this.location.bucket,
-                Key: this.key(upload),
-                UploadId,
-                MultipartUpload: { Parts },
-            })));
-        }
-        catch (err) {
-            if (uploadGone(err) && (await this.stat(upload)))
-                return;
-            throw err;
-        }
-    }
-    async stat(upload) {
-        try {
-            const head = await this.client.send(new client_s3_1.HeadObjectCommand({ Bucket: this.location.bucket, Key: this.key(upload) }));
-            return { size: head.ContentLength ?? 0 };
-        }
-        catch (err) {
-            if (status(err) === 404)
-                return undefined;
-            throw new blob_store_js_1.ContentUnavailable('reading the object', err);
-        }
-    }
-    /**
-     * The object in order, as one GET stream. (Ranged GETs four at a time were measured slower on Ceph RGW:
-     * 256 MiB in 2.0–2.8 s against 1.1–1.3 s, and with twice the CPU.)
-     */
-    async *read(upload, signal) {
-        const object = await this.send('reading the object', () => this.client.send(new client_s3_1.GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(upload) }), {
-            abortSignal: signal,
-        }));
-        try {
-            for await (const chunk of object.Body)
-                yield chunk;
-        }
-        catch (err) {
-            if (signal?.aborted)
-                throw err;
-            throw new blob_store_js_1.ContentUnavailable('reading the object', err);
-        }
-    }
-    presignDownload(upload, ttlSeconds) {
-        return (0, s3_request_presigner_1.getSignedUrl)(this.client, new client_s3_1.GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(upload) }), { expiresIn: ttlSeconds });
-    }
-    async abortUpload(Key, UploadId) {
-        try {
-            await this.send('aborting the multipart upload', () => this.client.send(new client_s3_1.AbortMultipartUploadCommand({ Bucket: this.location.bucket, Key, UploadId })));
-        }
-        catch (err) {
-            if (!uploadGone(err))
-                throw err;
-        }
-    }
-    /** Open multipart uploads under a key prefix. */
-    async openUploads(Prefix) {
-        const all = [];
-        let KeyMarker;
-        let UploadIdMarker;
-        for (;;) {
-            const page = await this.send('listing multipart uploads', () => this.client.send(new client_s3_1.ListMultipartUploadsCommand({
-                Bucket: this.location.bucket,
-                Prefix,
-                KeyMarker,
-                UploadIdMarker,
-            })));
-            for (const u of page.Uploads ?? [])
-                if (u.Key && u.UploadId)
-                    all.push({ Key: u.Key, UploadId: u.UploadId, Initiated: u.Initiated });
-            if (!page.IsTruncated)
-                return all;
-            KeyMarker = page.NextKeyMarker;
-            UploadIdMarker = page.NextUploadIdMarker;
-        }
-    }
-    async remove(binaryId, generation) {
-        if (!UUID.test(binaryId))
-            throw new Error('invalid binary id');
-        const base = `${this.location.prefix}binaries/${binaryId}/`;
-        const prefix = generation === undefined ? base : this.key({ binaryId, generation });
-        for (const u of await this.openUploads(prefix)) {
-            // `binaries/<id>/1` is a prefix of `binaries/<id>/10`: only the exact key of one generation.
-            if (generation === undefined || u.Key === prefix)
-                await this.abortUpload(u.Key, u.UploadId);
-        }
-        const keys = generation === undefined
-            ? ((await this.send('listing objects', () => this.client.send(new client_s3_1.ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: base })))).Contents?.map((o) => o.Key) ?? [])
-            : [prefix];
-        for (const Key of keys)
-            await this.send('deleting the object', () => this.client.send(new client_s3_1.DeleteObjectCommand({ Bucket: this.location.bucket, Key })));
-        if (generation !== undefined)
-            await this.uploads.delete(binaryId, generation);
-    }
-    async sweepAbandoned(olderThanMs) {
-        const before = Date.now() - olderThanMs;
-        let aborted = 0;
-        for (const u of await this.openUploads(`${this.location.prefix}binaries/`)) {
-            if (!u.Initiated || u.Initiated.getTime() >= before)
-                continue;
-            await this.abortUpload(u.Key, u.UploadId);
-            const m = /binaries\/([0-9a-f-]{36})\/(\d+)$/.exec(u.Key);
-            // The next part registered for this generation starts a new upload.
-            if (m) {
-                const recorded = await this.uploads.get(m[1], Number(m[2]));
-                if (recorded === u.UploadId)
-                    await this.uploads.delete(m[1], Number(m[2]));
-            }
-            aborted++;
-        }
-        return aborted;
-    }
-    // ---- the proxied-content half of BlobStore: never called when `direct` is set --------------------------
-    notProxied() {
-        throw new Error('content goes straight to S3 in this mode; the registry does not store parts itself');
-    }
-    stagePart() {
-        return this.notProxied();
-    }
-    readPart() {
-        return this.notProxied();
-    }
-    partVersion() {
-        return this.notProxied();
-    }
-    assembleBlob() {
-        return this.notProxied();
-    }
-    statBlob() {
-        return this.notProxied();
-    }
-    readBlob() {
-        return this.notProxied();
-    }
-    /** A part is replaced in S3 by uploading its number again; nothing to delete. */
-    async removePart() { }
-    async removeParts(binaryId) {
-        await this.remove(binaryId);
-    }
-    async partOwners() {
-        return []; // open uploads are the sweeper's (sweepAbandoned)
-    }
-    /** No object is shared between binaries: a binary's object goes with its upload (`remove`). */
-    async removeBlob() { }
-}
-exports.S3BlobStore = S3BlobStore;
-
-
-/***/ }),
-
 /***/ 1467:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
@@ -4029,24 +3341,13 @@ exports.runCli = runCli;
 const node_fs_1 = __webpack_require__(3024);
 const node_path_1 = __webpack_require__(6760);
 const node_util_1 = __webpack_require__(7975);
-const backends_js_1 = __webpack_require__(9352);
-const migrate_js_1 = __webpack_require__(1524);
 const secrets_js_1 = __webpack_require__(2196);
 const server_js_1 = __webpack_require__(8002);
 const USAGE = `Usage: peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
                               [--public-url URL] [--presign-ttl SECONDS]
-                              [--database-url postgres://…] [--blob-store s3://bucket[/prefix]]
-                              [--s3-force-path-style] [--s3-abandoned-upload-age SECONDS]
-       peridio-registry migrate --from <data-dir> --to postgres://… --to s3://bucket[/prefix]
 
-A self-hosted registry speaking the binary-management subset of Peridio's Admin API. Records live in SQLite
-and content in the data dir unless --database-url / --blob-store name PostgreSQL and an S3 bucket (then
-several instances may serve the same registry). S3 endpoint, region and keys come from AWS_ENDPOINT_URL_S3
-(or AWS_ENDPOINT_URL), AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
-Env: PERIDIO_REGISTRY_API_KEY (else a key is generated, stored in <data-dir>/api-key or the database),
-     PERIDIO_REGISTRY_DATABASE_URL, PERIDIO_REGISTRY_BLOB_STORE, PERIDIO_REGISTRY_S3_FORCE_PATH_STYLE=1
-     (the flags' defaults), PERIDIO_REGISTRY_PRESIGN_SECRET (else kept in the data dir or the database),
-     PERIDIO_REGISTRY_LEASE_MS (background work lease, default 30000),
+A self-hosted registry speaking the binary-management subset of Peridio's Admin API.
+Env: PERIDIO_REGISTRY_API_KEY (else a key is generated and stored in <data-dir>/api-key),
      PERIDIO_REGISTRY_HASHING_DELAY_MS (delay before the server-side hash check, for tests).`;
 /** Log lines on stderr; stdout carries only the lines scripts parse (listening URL, generated key). */
 function stderrLogger(debug = false) {
@@ -4081,12 +3382,6 @@ async function runCli(argv) {
                 'data-dir': { type: 'string', default: '.peridio-registry' },
                 'public-url': { type: 'string' },
                 'presign-ttl': { type: 'string', default: '3600' },
-                'database-url': { type: 'string' },
-                'blob-store': { type: 'string' },
-                's3-force-path-style': { type: 'boolean' },
-                's3-abandoned-upload-age': { type: 'string', default: String(24 * 3600) },
-                from: { type: 'string' },
-                to: { type: 'string', multiple: true },
                 help: { type: 'boolean', short: 'h' },
             },
         });
@@ -4099,88 +3394,21 @@ async function runCli(argv) {
         process.stdout.write(`${USAGE}\n`);
         return;
     }
-    if (positionals.length !== 1 || !['serve', 'migrate'].includes(positionals[0]))
-        fail('expected the command `serve` or `migrate`');
-    const env = process.env;
-    const logger = stderrLogger(env.PERIDIO_REGISTRY_DEBUG === '1');
-    if (positionals[0] === 'migrate') {
-        if (!values.from)
-            fail('migrate needs --from <data-dir>');
-        const to = values.to ?? [];
-        const choice = {
-            databaseUrl: to.find((t) => /^postgres/.test(t)) ?? env.PERIDIO_REGISTRY_DATABASE_URL,
-            blobStore: to.find((t) => t.startsWith('s3://')) ?? env.PERIDIO_REGISTRY_BLOB_STORE,
-            s3ForcePathStyle: values['s3-force-path-style'] ?? env.PERIDIO_REGISTRY_S3_FORCE_PATH_STYLE === '1',
-        };
-        const unknown = to.filter((t) => !/^postgres/.test(t) && !t.startsWith('s3://'));
-        if (unknown.length > 0)
-            fail(`--to takes a postgres:// or an s3:// URL, not ${unknown.join(', ')}`);
-        if (!choice.databaseUrl || !choice.blobStore)
-            fail('migrate needs --to postgres://… and --to s3://bucket[/prefix] (or their PERIDIO_REGISTRY_* variables)');
-        const problem = (0, backends_js_1.checkChoice)(choice);
-        if (problem)
-            fail(problem);
-        const report = await (0, migrate_js_1.migrate)((0, node_path_1.resolve)(values.from), choice, env, logger);
-        process.stdout.write(`${report.summary}\n`);
-        process.exit(report.ok ? 0 : 1);
-    }
+    if (positionals[0] !== 'serve' || positionals.length > 1)
+        fail('expected the command `serve`');
     const port = integer(values.port, 'port', 0, 65535);
     const presignTtlSeconds = integer(values['presign-ttl'], 'presign-ttl', 1, 7 * 24 * 3600);
     const publicUrl = values['public-url'];
     if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl))
         fail('--public-url must be an http(s) URL');
     const dataDir = (0, node_path_1.resolve)(values['data-dir']);
-    const hashingDelayMs = Number(env.PERIDIO_REGISTRY_HASHING_DELAY_MS ?? 0) || 0;
-    const leaseMs = Number(env.PERIDIO_REGISTRY_LEASE_MS ?? 0) || 30_000;
-    const abandonedAge = integer(values['s3-abandoned-upload-age'], 's3-abandoned-upload-age', 1, 365 * 24 * 3600);
-    const choice = {
-        databaseUrl: values['database-url'] ?? (env.PERIDIO_REGISTRY_DATABASE_URL || undefined),
-        blobStore: values['blob-store'] ?? (env.PERIDIO_REGISTRY_BLOB_STORE || undefined),
-        s3ForcePathStyle: values['s3-force-path-style'] ?? env.PERIDIO_REGISTRY_S3_FORCE_PATH_STYLE === '1',
-    };
-    const problem = (0, backends_js_1.checkChoice)(choice);
-    if (problem)
-        fail(problem);
+    const hashingDelayMs = Number(process.env.PERIDIO_REGISTRY_HASHING_DELAY_MS ?? 0) || 0;
     (0, node_fs_1.mkdirSync)(dataDir, { recursive: true });
-    let backends;
-    try {
-        backends = await (0, backends_js_1.openBackends)(choice, dataDir, env, (err) => logger.warning(`database connection dropped: ${err.message}`));
-    }
-    catch (err) {
-        fail(`cannot open the registry's backends: ${err.message}`);
-    }
-    // One instance: secrets in the data dir as always. Several: in the database they share.
-    let apiKey;
-    let keyNote;
-    let presignSecret;
-    if (backends.shared) {
-        const secrets = await (0, backends_js_1.sharedSecrets)(backends.store, env);
-        apiKey = secrets.apiKey;
-        presignSecret = secrets.presignSecret;
-        if (secrets.generated)
-            keyNote = `peridio-registry api key: ${apiKey} (stored in the database)`;
-    }
-    else {
-        const envKey = env.PERIDIO_REGISTRY_API_KEY?.trim();
-        const stored = envKey ? undefined : (0, secrets_js_1.loadApiKey)(dataDir);
-        apiKey = envKey || stored.apiKey;
-        if (stored?.generated)
-            keyNote = `peridio-registry api key: ${apiKey} (stored in ${stored.path})`;
-    }
-    const registry = await (0, server_js_1.createRegistry)({
-        dataDir,
-        apiKey,
-        publicUrl,
-        presignTtlSeconds,
-        hashingDelayMs,
-        logger,
-        store: backends.store,
-        blobs: backends.blobs,
-        shared: backends.shared,
-        leaseMs,
-        presignSecret,
-        abandonedUploadAgeMs: abandonedAge * 1000,
-    });
+    const envKey = process.env.PERIDIO_REGISTRY_API_KEY?.trim();
+    const stored = envKey ? undefined : (0, secrets_js_1.loadApiKey)(dataDir);
+    const apiKey = envKey || stored.apiKey;
+    const logger = stderrLogger(process.env.PERIDIO_REGISTRY_DEBUG === '1');
+    const registry = (0, server_js_1.createRegistry)({ dataDir, apiKey, publicUrl, presignTtlSeconds, hashingDelayMs, logger });
     let address;
     try {
         address = await registry.listen(port, values.host);
@@ -4189,10 +3417,8 @@ async function runCli(argv) {
         await registry.close();
         fail(`cannot listen on ${values.host}:${port}: ${err.message}`);
     }
-    if (keyNote)
-        process.stdout.write(`${keyNote}\n`);
-    process.stdout.write(`peridio-registry records: ${backends.records}\n`);
-    process.stdout.write(`peridio-registry content: ${backends.content}\n`);
+    if (stored?.generated)
+        process.stdout.write(`peridio-registry api key: ${apiKey} (stored in ${stored.path})\n`);
     process.stdout.write(`peridio-registry listening on ${address.url}\n`);
     logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
     let stopping = false;
@@ -4215,99 +3441,170 @@ async function runCli(argv) {
 
 /***/ }),
 
-/***/ 8556:
+/***/ 3920:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.partUploadUrl = partUploadUrl;
-exports.downloadUrl = downloadUrl;
-exports.syncDirectParts = syncDirectParts;
-exports.completeDirectUpload = completeDirectUpload;
-const lifecycle_js_1 = __webpack_require__(3837);
-const time_js_1 = __webpack_require__(7360);
-/**
- * Where content goes and comes from, whichever store holds it: the registry's own HMAC URLs for content it
- * proxies (local directory), the content store's presigned URLs for direct stores (S3).
- */
-async function partUploadUrl(ctx, baseUrl, binary, part) {
-    const direct = ctx.blobs.direct;
-    if (!direct)
-        return ctx.presigner.partUrl(baseUrl, binary.id, part.idx, part.hash);
-    return direct.presignPart({ binaryId: binary.id, generation: binary.upload_generation }, part.idx, { hash: part.hash, size: part.size }, ctx.presigner.ttlSeconds);
-}
-async function downloadUrl(ctx, baseUrl, binary) {
-    const direct = ctx.blobs.direct;
-    if (!direct)
-        return ctx.presigner.downloadUrl(baseUrl, binary.id, binary.blob_hash);
-    return direct.presignDownload({ binaryId: binary.id, generation: binary.upload_generation }, ctx.presigner.ttlSeconds);
-}
-/**
- * A direct store receives parts without the registry: bring the part records of an uploadable binary in line
- * with what the store holds. A part is valid when the store has it with the registered size and, where the
- * store keeps SHA-256 checksums (AWS), the registered hash; where it keeps none (Ceph RGW 16), the hash is
- * proven by the check of the whole content at `hashing`.
- */
-async function syncDirectParts(ctx, binary) {
-    const direct = ctx.blobs.direct;
-    if (!direct || binary.state !== 'uploadable')
-        return;
-    const generation = binary.upload_generation;
-    const stored = await direct.listParts({ binaryId: binary.id, generation });
-    const verdict = (part) => {
-        const s = stored.get(part.idx);
-        if (!s)
-            return 'uploadable';
-        if (s.size !== part.size)
-            return 'invalid_size';
-        if (s.sha256 !== undefined && s.sha256 !== part.hash)
-            return 'invalid_hash';
-        return 'valid';
-    };
-    const stale = (parts) => parts.filter((p) => verdict(p) !== p.state);
-    if (stale(await ctx.store.parts.list(binary.id)).length === 0)
-        return;
-    await (0, lifecycle_js_1.changeBinary)(ctx, binary.id, async (tx) => {
-        const current = await (0, lifecycle_js_1.findBinary)(ctx, binary.id, tx);
-        if (current?.state !== 'uploadable' || current.upload_generation !== generation)
-            return;
-        const at = (0, time_js_1.nowTimestamp)();
-        for (const part of stale(await tx.parts.list(binary.id))) {
-            const expect = { hash: part.hash, size: part.size };
-            const v = verdict(part);
-            if (v === 'valid')
-                await tx.parts.markValid(binary.id, part.idx, expect, `s3-part-${part.idx}`, at);
-            else if (part.state === 'valid' || v === 'uploadable') {
-                // Gone from the store (an aborted upload): waits for its bytes again.
-                await tx.parts.register({
-                    binaryId: binary.id,
-                    idx: part.idx,
-                    id: part.id,
-                    org: part.org,
-                    ...expect,
-                    at,
-                });
-            }
-            else
-                await tx.parts.markRejected(binary.id, part.idx, expect, v, at);
+exports.Database = void 0;
+const node_sqlite_1 = __webpack_require__(99);
+const migrations_js_1 = __webpack_require__(3708);
+/** A thin wrapper over node:sqlite: cached statements, typed rows, and nested-safe transactions. */
+class Database {
+    db;
+    statements = new Map();
+    depth = 0;
+    constructor(path) {
+        this.db = new node_sqlite_1.DatabaseSync(path);
+        // WAL lets readers run beside the writer; FULL sync makes every commit durable before we answer.
+        this.db.exec('PRAGMA journal_mode = WAL');
+        this.db.exec('PRAGMA synchronous = FULL');
+        this.db.exec('PRAGMA foreign_keys = ON');
+        this.db.exec('PRAGMA busy_timeout = 5000');
+        this.migrate();
+    }
+    migrate() {
+        const current = Number(this.db.prepare('PRAGMA user_version').get().user_version);
+        if (current > migrations_js_1.MIGRATIONS.length) {
+            throw new Error(`database schema version ${current} is newer than this peridio-registry supports (${migrations_js_1.MIGRATIONS.length})`);
         }
-    });
+        for (let version = current; version < migrations_js_1.MIGRATIONS.length; version++) {
+            this.transaction(() => {
+                this.db.exec(migrations_js_1.MIGRATIONS[version]);
+                this.db.exec(`PRAGMA user_version = ${version + 1}`);
+            });
+        }
+    }
+    statement(sql) {
+        let stmt = this.statements.get(sql);
+        if (!stmt) {
+            stmt = this.db.prepare(sql);
+            this.statements.set(sql, stmt);
+        }
+        return stmt;
+    }
+    get(sql, ...params) {
+        return this.statement(sql).get(...params);
+    }
+    all(sql, ...params) {
+        return this.statement(sql).all(...params);
+    }
+    run(sql, ...params) {
+        const result = this.statement(sql).run(...params);
+        return { changes: Number(result.changes) };
+    }
+    /** Runs fn atomically. Nested calls join the outer transaction. */
+    transaction(fn) {
+        if (this.depth > 0)
+            return fn();
+        this.db.exec('BEGIN IMMEDIATE');
+        this.depth++;
+        try {
+            const result = fn();
+            this.db.exec('COMMIT');
+            return result;
+        }
+        catch (err) {
+            this.db.exec('ROLLBACK');
+            throw err;
+        }
+        finally {
+            this.depth--;
+        }
+    }
+    close() {
+        if (!this.db.isOpen)
+            return;
+        this.statements.clear();
+        // Fold the WAL back into the main file so the data dir is one self-contained database after shutdown.
+        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+        this.db.close();
+    }
 }
-/**
- * At `hashable` the direct store's upload becomes one object. Best effort: the record is hashable already,
- * and the hash check completes the upload itself when this did not (the store was unreachable).
- */
-async function completeDirectUpload(ctx, binary) {
-    const direct = ctx.blobs.direct;
-    if (!direct)
-        return;
-    const parts = await ctx.store.parts.list(binary.id);
-    try {
-        await direct.complete({ binaryId: binary.id, generation: binary.upload_generation }, parts.map((p) => p.idx));
+exports.Database = Database;
+
+
+/***/ }),
+
+/***/ 865:
+/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.parseRange = parseRange;
+exports.downloadRoutes = downloadRoutes;
+const node_stream_1 = __webpack_require__(7075);
+const promises_1 = __webpack_require__(6466);
+const http_js_1 = __webpack_require__(7969);
+const lifecycle_js_1 = __webpack_require__(3837);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** One `bytes=` range → inclusive [start, end], `undefined` to serve it all, or 416. */
+function parseRange(header, size) {
+    if (!header)
+        return undefined;
+    const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+    if (!m)
+        return undefined; // multiple ranges or another unit: answering with the whole body is allowed
+    const [, a, b] = m;
+    if (a === '' && b === '')
+        return undefined;
+    let start;
+    let end;
+    if (a === '') {
+        start = Math.max(0, size - Number(b));
+        end = size - 1;
     }
-    catch (err) {
-        ctx.logger.warning(`binary ${binary.id}: completing its upload failed, the hash check retries: ${err.message}`);
+    else {
+        start = Number(a);
+        end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
     }
+    if (start > end || start >= size) {
+        throw new http_js_1.HttpError(416, { errors: { detail: 'Range Not Satisfiable' } }, { 'content-range': `bytes */${size}` });
+    }
+    return [start, end];
+}
+/** The presigned download URL: a plain GET (or HEAD) with `Range` support, no API key. */
+function downloadRoutes(ctx) {
+    return [
+        {
+            method: 'GET',
+            pattern: '/_presigned/download/:binary',
+            auth: false,
+            async handler({ req, res, params, query }) {
+                const binaryId = params.binary;
+                if (!UUID.test(binaryId))
+                    throw (0, http_js_1.detailError)(404, 'Not Found');
+                const binary = (0, lifecycle_js_1.findBinary)(ctx, binaryId);
+                if (!binary?.blob_hash || (binary.state !== 'signable' && binary.state !== 'signed')) {
+                    throw (0, http_js_1.detailError)(404, `Not Found: the binary has no content to download${binary ? ` (it is ${binary.state})` : ''}`);
+                }
+                const check = ctx.presigner.checkDownload(binaryId, binary.blob_hash, query);
+                if (check === 'expired')
+                    throw (0, http_js_1.detailError)(403, 'Presigned URL expired; ask for a new download_url');
+                if (check !== 'ok')
+                    throw (0, http_js_1.detailError)(403, 'Presigned URL signature does not match');
+                const blob = binary.blob_hash;
+                const size = binary.size;
+                const range = parseRange(req.headers.range, size);
+                const [start, end] = range ?? [0, size - 1];
+                const headers = {
+                    'content-type': 'application/octet-stream',
+                    'content-length': String(size === 0 ? 0 : end - start + 1),
+                    'accept-ranges': 'bytes',
+                    etag: `"${blob}"`,
+                };
+                if (range)
+                    headers['content-range'] = `bytes ${start}-${end}/${size}`;
+                res.writeHead(range ? 206 : 200, headers);
+                if (req.method === 'HEAD' || size === 0) {
+                    res.end();
+                    return undefined;
+                }
+                await (0, promises_1.pipeline)(node_stream_1.Readable.from(ctx.storage.readBlob(blob, start, end)), res);
+                return undefined;
+            },
+        },
+    ];
 }
 
 
@@ -4448,39 +3745,37 @@ function requiredBodyPrn(ctx, body, key, type) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.Hasher = void 0;
 const node_crypto_1 = __webpack_require__(7598);
+const node_fs_1 = __webpack_require__(3024);
 const promises_1 = __webpack_require__(8500);
-const janitor_js_1 = __webpack_require__(4664);
-const blob_store_js_1 = __webpack_require__(927);
 const lifecycle_js_1 = __webpack_require__(3837);
 const prefix_digest_js_1 = __webpack_require__(5450);
 const time_js_1 = __webpack_require__(7360);
+/**
+ * The server's own check, `hashing → signable`: the SHA-256 of the parts in order (most of it computed while
+ * they arrived, see prefix-digest.ts; otherwise in one pass now), and when it
+ * and size match the record, publishes them as the content blob. On a mismatch (or missing content) the
+ * binary goes back to `uploadable` with its parts deleted and the reason in `hash_error` and the log: a
+ * client polling for `signable` sees `uploadable` and uploads again.
+ *
+ * One binary at a time, in the background. Binaries left in `hashing` by a stop or crash are re-queued on start.
+ */
 class Hasher {
     ctx;
+    delayMs;
     queue = [];
     running;
     abort = new AbortController();
-    poller;
-    delayMs;
-    leaseMs;
-    shared;
     /** Running hashes of the parts uploaded so far, so the check at `hashing` only reads the tail. */
     prefixes;
-    constructor(ctx, options = {}) {
+    constructor(ctx, delayMs = 0) {
         this.ctx = ctx;
-        this.delayMs = options.delayMs ?? 0;
-        this.leaseMs = options.leaseMs ?? 30_000;
+        this.delayMs = delayMs;
         this.prefixes = new prefix_digest_js_1.PrefixDigests(ctx, this.abort.signal);
-        this.shared = options.shared ?? false;
-        if (this.shared) {
-            this.poller = setInterval(() => {
-                this.requeueInterrupted().catch((err) => ctx.logger.debug(`looking for unchecked binaries failed: ${err.message}`));
-            }, Math.max(250, this.leaseMs / 2));
-            this.poller.unref();
-        }
     }
-    async requeueInterrupted() {
-        for (const id of await this.ctx.store.binaries.idsInState('hashing'))
-            this.enqueue(id);
+    requeueInterrupted() {
+        const rows = this.ctx.db.all("SELECT id FROM binaries WHERE state = 'hashing' ORDER BY updated_at");
+        for (const row of rows)
+            this.enqueue(row.id);
     }
     enqueue(binaryId) {
         if (this.abort.signal.aborted)
@@ -4491,10 +3786,14 @@ class Hasher {
     }
     /** Stops after the current read; a binary still in `hashing` is picked up again on the next start. */
     async close() {
-        clearInterval(this.poller);
         this.abort.abort();
         this.queue.length = 0;
         await this.running;
+    }
+    /** Resolves when the queue is empty (for tests). */
+    async idle() {
+        while (this.running)
+            await this.running;
     }
     async drain() {
         while (this.queue.length > 0 && !this.abort.signal.aborted) {
@@ -4509,36 +3808,15 @@ class Hasher {
             }
         }
     }
-    /** Under a lease, so of several instances one checks a binary, and another once that one died. */
     async hash(binaryId) {
-        const { ctx } = this;
-        if (!this.shared)
-            return this.check(binaryId);
-        const lease = `hash:${binaryId}`;
-        if (!(await ctx.store.leases.claim(lease, ctx.instanceId, this.leaseMs)))
-            return;
-        const renew = setInterval(() => {
-            ctx.store.leases.claim(lease, ctx.instanceId, this.leaseMs).catch(() => undefined);
-        }, this.leaseMs / 3);
-        try {
-            await this.check(binaryId);
-        }
-        finally {
-            clearInterval(renew);
-            await ctx.store.leases.release(lease, ctx.instanceId).catch(() => undefined);
-        }
-    }
-    async check(binaryId) {
         const { ctx } = this;
         if (this.delayMs > 0)
             await (0, promises_1.setTimeout)(this.delayMs, undefined, { signal: this.abort.signal });
-        const binary = await (0, lifecycle_js_1.findBinary)(ctx, binaryId);
+        const binary = (0, lifecycle_js_1.findBinary)(ctx, binaryId);
         if (!binary || binary.state !== 'hashing')
             return;
-        if (ctx.blobs.direct)
-            return this.checkDirect(binary, ctx.blobs.direct);
         const generation = binary.upload_generation;
-        const parts = await ctx.store.parts.list(binaryId);
+        const parts = (0, lifecycle_js_1.partsOf)(ctx, binaryId);
         let failure = (0, lifecycle_js_1.incompleteReason)(binary, parts);
         let digest = '';
         if (!failure) {
@@ -4547,7 +3825,11 @@ class Hasher {
             try {
                 const kept = await this.prefixes.digestOf(binaryId, parts.map((p) => p.file ?? ''));
                 for (const part of kept ? [] : parts) {
-                    for await (const chunk of ctx.blobs.readPart(binaryId, part.file ?? '', this.abort.signal)) {
+                    const stream = (0, node_fs_1.createReadStream)(ctx.storage.partPath(binaryId, part.file ?? ''), {
+                        signal: this.abort.signal,
+                        highWaterMark: 1024 * 1024,
+                    });
+                    for await (const chunk of stream) {
                         hash.update(chunk);
                         total += chunk.length;
                     }
@@ -4567,84 +3849,20 @@ class Hasher {
                 failure = `the uploaded content could not be read (${err.code ?? 'error'})`;
             }
         }
-        // Under the binary's lock from here: the binary may have been reset while we read; then this result is stale.
-        await ctx.locks.run((0, janitor_js_1.binaryLock)(binaryId), async () => {
-            const current = await (0, lifecycle_js_1.findBinary)(ctx, binaryId);
-            if (!current || current.state !== 'hashing' || current.upload_generation !== generation)
-                return;
-            if (failure) {
-                ctx.logger.warning(`binary ${binaryId}: server-side hash check failed, back to uploadable: ${failure}`);
-                await ctx.store.transaction((tx) => (0, lifecycle_js_1.resetToUploadable)(tx, current, `server-side hash check failed: ${failure}`));
-                await ctx.janitor.sweep();
-                return;
-            }
-            const files = parts.map((p) => p.file);
-            // Under the blob's lock: the janitor cannot delete a blob between its re-use here and the record naming it.
-            await ctx.locks.run((0, janitor_js_1.blobLock)(digest), async () => {
-                await ctx.blobs.assembleBlob(digest, binary.size, binaryId, files);
-                const change = { to: 'signable', generation, blobHash: digest };
-                if (await ctx.store.binaries.transition(binaryId, change, (0, time_js_1.nowTimestamp)()))
-                    return;
-                // Cannot happen while the lock is held; if it did, the blob must not outlive its last reference.
-                await ctx.store.contentGarbage.add({ kind: 'blob', blobHash: digest }, (0, time_js_1.nowTimestamp)());
-            });
-            await ctx.janitor.sweep();
-            // The blob holds its own links to the bytes; the part files are no longer needed.
-            await ctx.blobs.removeParts(binaryId);
-            ctx.logger.info(`binary ${binaryId}: content verified (${binary.size} bytes), signable`);
-        });
-    }
-    /**
-     * The check for content in a direct store (S3): complete the upload if `hashable` did not, stream the
-     * object once and compare. S3's own checksums of a multipart object are per part (a checksum of checksums),
-     * not the SHA-256 of the whole content, so they cannot stand in for this read. A store that cannot be
-     * reached leaves the binary in `hashing`; the check runs again (this instance's poll, or another's).
-     */
-    async checkDirect(binary, direct) {
-        const { ctx } = this;
-        const generation = binary.upload_generation;
-        const upload = { binaryId: binary.id, generation };
-        const parts = await ctx.store.parts.list(binary.id);
-        let failure = (0, lifecycle_js_1.incompleteReason)(binary, parts);
-        let digest = '';
-        if (!failure) {
-            try {
-                await direct.complete(upload, parts.map((p) => p.idx));
-                const hash = (0, node_crypto_1.createHash)('sha256');
-                let total = 0;
-                for await (const chunk of direct.read(upload, this.abort.signal)) {
-                    hash.update(chunk);
-                    total += chunk.length;
-                }
-                digest = hash.digest('hex');
-                if (total !== binary.size)
-                    failure = `the content is ${total} bytes, the binary's size is ${binary.size}`;
-                else if (digest !== binary.hash)
-                    failure = `the content's SHA-256 is ${digest}, the binary's hash is ${binary.hash}`;
-            }
-            catch (err) {
-                if (this.abort.signal.aborted)
-                    throw err;
-                if (err instanceof blob_store_js_1.ContentUnavailable) {
-                    ctx.logger.warning(`binary ${binary.id}: hash check postponed: ${err.message}`);
-                    setTimeout(() => this.enqueue(binary.id), Math.min(this.leaseMs, 5_000)).unref();
-                    return;
-                }
-                failure = `the uploaded content could not be completed or read (${err.message})`;
-            }
+        // Synchronous from here: the binary may have been reset while we read; then this result is stale.
+        const current = (0, lifecycle_js_1.findBinary)(ctx, binaryId);
+        if (!current || current.state !== 'hashing' || current.upload_generation !== generation)
+            return;
+        if (failure) {
+            ctx.logger.warning(`binary ${binaryId}: server-side hash check failed, back to uploadable: ${failure}`);
+            ctx.db.transaction(() => (0, lifecycle_js_1.resetToUploadable)(ctx, current, `server-side hash check failed: ${failure}`));
+            return;
         }
-        await (0, lifecycle_js_1.changeBinary)(ctx, binary.id, async (tx) => {
-            const current = await (0, lifecycle_js_1.findBinary)(ctx, binary.id, tx);
-            if (!current || current.state !== 'hashing' || current.upload_generation !== generation)
-                return;
-            if (failure) {
-                ctx.logger.warning(`binary ${binary.id}: server-side hash check failed, back to uploadable: ${failure}`);
-                await (0, lifecycle_js_1.resetToUploadable)(tx, current, `server-side hash check failed: ${failure}`);
-                return;
-            }
-            await tx.binaries.transition(binary.id, { to: 'signable', generation, blobHash: digest }, (0, time_js_1.nowTimestamp)());
-            ctx.logger.info(`binary ${binary.id}: content verified (${binary.size} bytes), signable`);
-        });
+        ctx.storage.publishBlobSync(digest, binaryId, parts.map((p) => p.file));
+        ctx.db.run("UPDATE binaries SET state = 'signable', blob_hash = ?, hash_error = NULL, updated_at = ? WHERE id = ?", digest, (0, time_js_1.nowTimestamp)(), binaryId);
+        // The blob holds its own links to the bytes; the part files are no longer needed.
+        ctx.storage.removePartsSync(binaryId);
+        ctx.logger.info(`binary ${binaryId}: content verified (${binary.size} bytes), signable`);
     }
 }
 exports.Hasher = Hasher;
@@ -4740,127 +3958,21 @@ async function readJsonBody(req) {
 
 /***/ }),
 
-/***/ 4664:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.binaryLock = exports.blobLock = exports.Janitor = void 0;
-/**
- * Deletes content whose records a committed transaction dropped (the store's `contentGarbage` list), so a
- * rolled-back request never loses content and a crash mid-delete leaves a record the next start finishes.
- * A blob is deleted only while no binary refers to it, under the blob's lock, which the hasher also holds
- * while it re-uses a blob: a blob is never deleted under a binary that just started to use it.
- */
-class Janitor {
-    store;
-    blobs;
-    locks;
-    logger;
-    owner;
-    running = Promise.resolve();
-    /**
-     * Items whose deletion failed are retried at the next start only: a sweep runs under the lock of the binary
-     * whose change made the garbage, not of the binaries whose older garbage it would retry.
-     */
-    failed = new Set();
-    constructor(store, blobs, locks, logger, 
-    /**
-     * This instance, for the per-item leases that keep instances sharing the store from deleting the same
-     * item at once; none for a store only this process uses.
-     */
-    owner) {
-        this.store = store;
-        this.blobs = blobs;
-        this.locks = locks;
-        this.logger = logger;
-        this.owner = owner;
-    }
-    /** Resolves once everything that was garbage when called is deleted (or logged as failed). */
-    sweep() {
-        this.running = this.running.then(() => this.sweepOnce());
-        return this.running;
-    }
-    async sweepOnce() {
-        for (const { id, item } of await this.store.contentGarbage.pending()) {
-            if (this.failed.has(id))
-                continue;
-            const lease = `garbage:${id}`;
-            const owner = this.owner;
-            if (owner && !(await this.store.leases.claim(lease, owner, 120_000)))
-                continue; // another instance's
-            try {
-                await this.delete(item);
-                await this.store.contentGarbage.done(id);
-                if (owner)
-                    await this.store.leases.release(lease, owner);
-            }
-            catch (err) {
-                // Kept in the list: the next start tries again.
-                this.failed.add(id);
-                this.logger.warning(`deleting content (${describe(item)}) failed: ${err.message}`);
-            }
-        }
-    }
-    async delete(item) {
-        const direct = this.blobs.direct;
-        if (direct) {
-            // Each upload generation is its own object: a dead generation's upload goes whole, and nothing is
-            // shared between binaries (no blob to reference-count).
-            if (item.kind === 'parts')
-                await direct.remove(item.binaryId, item.generation);
-            return;
-        }
-        switch (item.kind) {
-            case 'parts': {
-                // Parts uploaded since (a retry at a later start): those files are in use; stale ones are named by
-                // their own hashes and go with the binary's next reset or destruction.
-                const inUse = (await this.store.parts.list(item.binaryId)).some((p) => p.file);
-                if (!inUse)
-                    await this.blobs.removeParts(item.binaryId);
-                return;
-            }
-            case 'part': {
-                const inUse = (await this.store.parts.list(item.binaryId)).some((p) => p.file === item.file);
-                if (!inUse)
-                    await this.blobs.removePart(item.binaryId, item.file);
-                return;
-            }
-            case 'blob':
-                return this.locks.run((0, exports.blobLock)(item.blobHash), async () => {
-                    if (!(await this.store.binaries.blobReferenced(item.blobHash)))
-                        await this.blobs.removeBlob(item.blobHash);
-                });
-        }
-    }
-}
-exports.Janitor = Janitor;
-const blobLock = (hash) => `blob:${hash}`;
-exports.blobLock = blobLock;
-const binaryLock = (id) => `binary:${id}`;
-exports.binaryLock = binaryLock;
-function describe(item) {
-    return item.kind === 'blob' ? `blob ${item.blobHash}` : `parts of binary ${item.binaryId}`;
-}
-
-
-/***/ }),
-
 /***/ 3837:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.changeBinary = changeBinary;
+exports.MAX_PARTS = exports.MAX_PART_SIZE = exports.MIN_PART_SIZE = exports.BINARY_STATES = void 0;
 exports.findBinary = findBinary;
+exports.partsOf = partsOf;
 exports.incompleteReason = incompleteReason;
+exports.releaseBlob = releaseBlob;
 exports.resetToUploadable = resetToUploadable;
 exports.destroy = destroy;
-exports.deleteUnfinished = deleteUnfinished;
+exports.signatureCount = signatureCount;
 exports.transition = transition;
-const core_1 = __webpack_require__(893);
 const http_js_1 = __webpack_require__(7969);
-const janitor_js_1 = __webpack_require__(4664);
 const time_js_1 = __webpack_require__(7360);
 /**
  * The binary state machine of protocol.md §7:
@@ -4871,28 +3983,25 @@ const time_js_1 = __webpack_require__(7360);
  *
  * `hashing → signable` is the server's own (hasher.ts); `signable → signed` also happens when a valid
  * signature is attached. A same-state PATCH is a no-op; every other change is a 422 naming both states.
- * Each function here runs inside the caller's transaction and only records content as garbage: the
- * janitor deletes it after the commit, so a refused or rolled-back request never loses content.
+ * Each function here runs inside the caller's transaction and touches the filesystem only synchronously,
+ * so no other request can interleave between the record change and the content change.
  */
-/**
- * Runs fn in a transaction while holding the binary's lock (in this process, and its record's row lock in the
- * database for other instances), then deletes what it made garbage. Every
- * change of a binary's state or parts goes through here, so a part upload never commits between a reset's
- * record change and its content deletion.
- */
-async function changeBinary(ctx, binaryId, fn) {
-    return ctx.locks.run((0, janitor_js_1.binaryLock)(binaryId), async () => {
-        // The in-process lock orders this instance's requests; the row lock orders them with other instances'.
-        const result = await ctx.store.transaction(async (tx) => {
-            await tx.binaries.lock(binaryId);
-            return fn(tx);
-        });
-        await ctx.janitor.sweep();
-        return result;
-    });
+exports.BINARY_STATES = [
+    'uploadable',
+    'hashable',
+    'hashing',
+    'signable',
+    'signed',
+    'destroyed',
+];
+exports.MIN_PART_SIZE = 5_242_880;
+exports.MAX_PART_SIZE = 5_368_709_120;
+exports.MAX_PARTS = 10_000;
+function findBinary(ctx, id) {
+    return ctx.db.get('SELECT * FROM binaries WHERE id = ? AND org = ?', id, ctx.org);
 }
-function findBinary(ctx, id, repos = ctx.store) {
-    return repos.binaries.find(ctx.org, id);
+function partsOf(ctx, binaryId) {
+    return ctx.db.all('SELECT * FROM binary_parts WHERE binary_id = ? ORDER BY idx', binaryId);
 }
 /** Why the parts do not make up the binary's content, or undefined when they do. */
 function incompleteReason(binary, parts) {
@@ -4905,8 +4014,8 @@ function incompleteReason(binary, parts) {
             return `part ${i + 1} is missing`;
         if (part.state !== 'valid')
             return `part ${part.idx} is ${part.state}`;
-        if (i < parts.length - 1 && part.size < core_1.MIN_PART_SIZE) {
-            return `part ${part.idx} is ${part.size} bytes; every part but the last needs at least ${core_1.MIN_PART_SIZE}`;
+        if (i < parts.length - 1 && part.size < exports.MIN_PART_SIZE) {
+            return `part ${part.idx} is ${part.size} bytes; every part but the last needs at least ${exports.MIN_PART_SIZE}`;
         }
         total += part.size;
     }
@@ -4914,63 +4023,68 @@ function incompleteReason(binary, parts) {
         return `the parts add up to ${total} bytes, the binary's size is ${binary.size}`;
     return undefined;
 }
-/** Drops the parts and the content reference; both become garbage. */
-async function dropContent(tx, binary, at) {
-    await tx.parts.deleteAll(binary.id);
-    await tx.contentGarbage.add({ kind: 'parts', binaryId: binary.id, generation: binary.upload_generation }, at);
-    if (binary.blob_hash)
-        await tx.contentGarbage.add({ kind: 'blob', blobHash: binary.blob_hash }, at);
+/** Deletes a blob once no signable or signed binary refers to it (blobs are shared between binaries). */
+function releaseBlob(ctx, blobHash) {
+    if (!blobHash)
+        return;
+    if (ctx.db.get('SELECT 1 FROM binaries WHERE blob_hash = ?', blobHash))
+        return;
+    ctx.storage.removeBlobSync(blobHash);
+}
+function dropParts(ctx, binary) {
+    ctx.db.run('DELETE FROM binary_parts WHERE binary_id = ?', binary.id);
+    ctx.storage.removePartsSync(binary.id);
 }
 /** Back to `uploadable`: parts and any published content go; a new upload may start. */
-async function resetToUploadable(tx, binary, hashError = null) {
-    const at = (0, time_js_1.nowTimestamp)();
-    await dropContent(tx, binary, at);
-    await tx.binaries.transition(binary.id, { to: 'uploadable', hashError }, at);
+function resetToUploadable(ctx, binary, hashError = null) {
+    dropParts(ctx, binary);
+    ctx.db.run(`UPDATE binaries SET state = 'uploadable', blob_hash = NULL, hash_error = ?,
+     upload_generation = upload_generation + 1, updated_at = ? WHERE id = ?`, hashError, (0, time_js_1.nowTimestamp)(), binary.id);
+    releaseBlob(ctx, binary.blob_hash);
 }
 /** Content deleted for good; the record stays as `destroyed` and frees its target. */
-async function destroy(tx, binary) {
-    const at = (0, time_js_1.nowTimestamp)();
-    await dropContent(tx, binary, at);
-    await tx.binaries.transition(binary.id, { to: 'destroyed' }, at);
+function destroy(ctx, binary) {
+    dropParts(ctx, binary);
+    ctx.db.run("UPDATE binaries SET state = 'destroyed', blob_hash = NULL, updated_at = ? WHERE id = ?", (0, time_js_1.nowTimestamp)(), binary.id);
+    releaseBlob(ctx, binary.blob_hash);
 }
-/** Never verified, never signed: the record goes, and any parts with it. */
-async function deleteUnfinished(tx, binary) {
-    await tx.binaries.delete(binary.id);
-    await tx.contentGarbage.add({ kind: 'parts', binaryId: binary.id }, (0, time_js_1.nowTimestamp)());
+function signatureCount(ctx, binaryId) {
+    return Number(ctx.db.get('SELECT count(*) AS n FROM binary_signatures WHERE binary_id = ?', binaryId).n);
 }
 function refuse(from, to, why) {
     throw (0, http_js_1.fieldError)('state', `invalid transition from ${from} to ${to}${why ? `: ${why}` : ''}`);
 }
 /** Applies a client-requested state change. Returns true when the binary entered `hashing`. */
-async function transition(tx, binary, to) {
+function transition(ctx, binary, to) {
     const from = binary.state;
     if (from === to)
         return false;
+    const set = (state, extra = '') => ctx.db.run(`UPDATE binaries SET state = ?, updated_at = ?${extra} WHERE id = ?`, state, (0, time_js_1.nowTimestamp)(), binary.id);
     switch (`${from}->${to}`) {
         case 'uploadable->hashable': {
-            const reason = incompleteReason(binary, await tx.parts.list(binary.id));
+            const reason = incompleteReason(binary, partsOf(ctx, binary.id));
             if (reason)
                 refuse(from, to, reason);
-            await tx.binaries.transition(binary.id, { to: 'hashable' }, (0, time_js_1.nowTimestamp)());
+            set('hashable', ', hash_error = NULL');
             return false;
         }
         case 'hashable->hashing':
-            await tx.binaries.transition(binary.id, { to: 'hashing' }, (0, time_js_1.nowTimestamp)());
+            set('hashing');
             return true;
         case 'hashable->uploadable':
         case 'hashing->uploadable':
         case 'signable->uploadable':
-            await resetToUploadable(tx, binary);
+            resetToUploadable(ctx, binary);
             return false;
         case 'signable->signed':
-            if ((await tx.signatures.count(binary.id)) === 0) {
+            if (signatureCount(ctx, binary.id) === 0) {
                 refuse(from, to, 'the binary has no signature yet; create a binary signature first');
             }
-            await tx.binaries.transition(binary.id, { to: 'signed' }, (0, time_js_1.nowTimestamp)());
+            set('signed');
             return false;
         case 'signable->destroyed':
         case 'signed->destroyed':
-            await destroy(tx, binary);
+            destroy(ctx, binary);
             return false;
         default:
             return refuse(from, to);
@@ -5019,7 +4133,7 @@ function parseLimit(value) {
     }
     return limit;
 }
-async function listRows(ctx, query, repo, fields) {
+function listRows(ctx, query, table, fields, scope = { sql: '1', params: [] }) {
     const limit = parseLimit(query.get('limit'));
     const page = query.get('page');
     let cursor;
@@ -5032,11 +4146,14 @@ async function listRows(ctx, query, repo, fields) {
             throw (0, http_js_1.fieldError)('order', 'must be asc or desc');
         cursor = { s: order === 'asc' ? 0 : Number.MAX_SAFE_INTEGER, o: order, q: query.get('search') };
     }
-    const filters = (0, search_js_1.compileSearch)(cursor.q, fields);
-    const { rows, more } = await repo.list({ org: ctx.org, limit, order: cursor.o, after: cursor.s, filters });
-    const last = rows[rows.length - 1];
+    const search = (0, search_js_1.compileSearch)(cursor.q, fields);
+    const rows = ctx.db.all(`SELECT t.* FROM ${table} t WHERE t.org = ? AND (${scope.sql}) AND (${search.sql}) AND t.seq ${cursor.o === 'asc' ? '>' : '<'} ?
+     ORDER BY t.seq ${cursor.o === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`, ctx.org, ...scope.params, ...search.params, cursor.s, limit + 1);
+    const more = rows.length > limit;
+    const pageRows = more ? rows.slice(0, limit) : rows;
+    const last = pageRows[pageRows.length - 1];
     return {
-        rows,
+        rows: pageRows,
         next_page: more && last ? encodeCursor({ s: last.seq, o: cursor.o, q: cursor.q }) : null,
     };
 }
@@ -5044,283 +4161,109 @@ async function listRows(ctx, query, repo, fields) {
 
 /***/ }),
 
-/***/ 6750:
+/***/ 3708:
 /***/ ((__unused_webpack_module, exports) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.KeyedLock = void 0;
+exports.MIGRATIONS = void 0;
 /**
- * In-process mutual exclusion by key. Used where a record change and a content change must not interleave
- * with another request's (a part PUT committing while the binary is reset, a blob deleted while another
- * binary re-uses it). One registry process owns a data dir, so an in-process lock is enough.
+ * Versioned schema. Each entry runs once, in order, inside a transaction; `PRAGMA user_version` records
+ * how many have run. Never edit a shipped entry: append a new one.
+ *
+ * `seq` is the insertion order (what `order` and the `page` cursor use); `id` is the UUID in the PRN.
  */
-class KeyedLock {
-    tails = new Map();
-    async run(key, fn) {
-        const previous = this.tails.get(key) ?? Promise.resolve();
-        let release;
-        const mine = new Promise((resolve) => (release = resolve));
-        const tail = previous.then(() => mine);
-        this.tails.set(key, tail);
-        await previous;
-        try {
-            return await fn();
-        }
-        finally {
-            release();
-            if (this.tails.get(key) === tail)
-                this.tails.delete(key);
-        }
-    }
-}
-exports.KeyedLock = KeyedLock;
+exports.MIGRATIONS = [
+    `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
+  CREATE TABLE artifacts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    custom_metadata TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (org, name)
+  );
 
-/***/ }),
+  CREATE TABLE artifact_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    artifact_id TEXT NOT NULL REFERENCES artifacts (id),
+    version TEXT NOT NULL,
+    description TEXT,
+    custom_metadata TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (artifact_id, version)
+  );
 
-/***/ 1524:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
+  CREATE TABLE binaries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    artifact_version_id TEXT NOT NULL REFERENCES artifact_versions (id) ON DELETE CASCADE,
+    target TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    description TEXT,
+    custom_metadata TEXT,
+    revision INTEGER NOT NULL DEFAULT 0,
+    upload_generation INTEGER NOT NULL DEFAULT 0,
+    blob_hash TEXT,
+    hash_error TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX binaries_one_live_per_target ON binaries (artifact_version_id, target)
+    WHERE state <> 'destroyed';
+  CREATE INDEX binaries_state ON binaries (state);
+  CREATE INDEX binaries_blob ON binaries (blob_hash);
 
+  CREATE TABLE binary_parts (
+    binary_id TEXT NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    file TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (binary_id, idx)
+  );
 
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.migrate = migrate;
-const node_crypto_1 = __webpack_require__(7598);
-const node_fs_1 = __webpack_require__(3024);
-const node_path_1 = __webpack_require__(6760);
-const node_stream_1 = __webpack_require__(7075);
-const undici_1 = __webpack_require__(6752);
-const local_blob_store_js_1 = __webpack_require__(913);
-const backends_js_1 = __webpack_require__(9352);
-const sqlite_store_js_1 = __webpack_require__(122);
-const time_js_1 = __webpack_require__(7360);
-/** Verified content is sent to S3 in parts of this size (the last may be shorter). */
-const CHUNK = 16 * 1024 * 1024;
-async function* rows(repo, org) {
-    for (let after = 0;;) {
-        const page = await repo.list({ org, limit: 500, order: 'asc', after, filters: [] });
-        for (const row of page.rows)
-            yield row;
-        if (!page.more || page.rows.length === 0)
-            return;
-        after = page.rows.at(-1).seq;
-    }
-}
-const strip = ({ seq: _seq, ...rest }) => rest;
-async function sha256Of(chunks) {
-    const hash = (0, node_crypto_1.createHash)('sha256');
-    let bytes = 0;
-    for await (const c of chunks) {
-        hash.update(c);
-        bytes += c.length;
-    }
-    return { hex: hash.digest('hex'), bytes };
-}
-async function putPart(direct, upload, index, hash, size, body) {
-    const url = await direct.presignPart(upload, index, { hash, size }, 3600);
-    const res = await (0, undici_1.request)(url, {
-        method: 'PUT',
-        headers: {
-            'content-length': String(size),
-            'x-amz-checksum-sha256': Buffer.from(hash, 'hex').toString('base64'),
-        },
-        body: size === 0 ? Buffer.alloc(0) : node_stream_1.Readable.from(body()),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== 200)
-        throw new Error(`S3 refused part ${index}: ${res.statusCode} ${text.slice(0, 200)}`);
-}
-/**
- * Copies an embedded registry (SQLite + content in a data dir) into PostgreSQL + S3. Every byte is hashed on
- * the way: content whose SHA-256 is not the one its record names is reported and not copied, and its binary
- * arrives `uploadable` (with the reason in `hash_error`), so a client uploads it again instead of anyone
- * trusting it. The target must be empty.
- */
-async function migrate(fromDir, choice, env, logger) {
-    const dbPath = (0, node_path_1.join)(fromDir, 'registry.db');
-    if (!(0, node_fs_1.existsSync)(dbPath))
-        throw new Error(`${dbPath} does not exist: --from must be a registry data dir`);
-    const source = new sqlite_store_js_1.SqliteStore(dbPath);
-    const sourceBlobs = await local_blob_store_js_1.LocalBlobStore.open(fromDir);
-    const target = await (0, backends_js_1.openBackends)(choice, fromDir, env);
-    const problems = [];
-    const counts = { artifacts: 0, versions: 0, keys: 0, binaries: 0, signatures: 0, bytes: 0 };
-    try {
-        const direct = target.blobs.direct;
-        if (!direct)
-            throw new Error('migrate copies content into an S3 bucket: give --to s3://…');
-        const org = await source.meta.get('organization');
-        if (!org)
-            throw new Error(`${dbPath} has no organization: not a registry database`);
-        if (await target.store.meta.get('organization'))
-            throw new Error('the target database holds a registry already; migrate into an empty one');
-        // The fleet keeps the embedded registry's API key and presigned-URL key.
-        for (const [file, key] of [
-            ['api-key', 'api-key'],
-            ['presign-secret', 'presign-secret'],
-        ]) {
-            const path = (0, node_path_1.join)(fromDir, file);
-            if ((0, node_fs_1.existsSync)(path))
-                await target.store.meta.setIfAbsent(key, (0, node_fs_1.readFileSync)(path, 'utf8').trim());
-        }
-        for await (const a of rows(source.artifacts, org)) {
-            await target.store.artifacts.insert(strip(a));
-            counts.artifacts++;
-        }
-        for await (const v of rows(source.artifactVersions, org)) {
-            await target.store.artifactVersions.insert(strip(v));
-            counts.versions++;
-        }
-        for await (const k of rows(source.signingKeys, org)) {
-            await target.store.signingKeys.insert(strip(k));
-            counts.keys++;
-        }
-        for await (const b of rows(source.binaries, org)) {
-            const bytes = await copyBinary(b, source, sourceBlobs, target.store, direct, problems);
-            counts.bytes += bytes;
-            counts.binaries++;
-            logger.info(`binary ${b.id} (${b.state}): ${bytes} bytes copied`);
-        }
-        for await (const s of rows(source.signatures, org)) {
-            await target.store.signatures.insert(strip(s));
-            counts.signatures++;
-        }
-        // Last, so a registry started on a half-migrated database finds no organization and refuses nothing silently.
-        await target.store.meta.setIfAbsent('organization', org);
-    }
-    finally {
-        await source.close();
-        await target.store.close();
-    }
-    for (const p of problems)
-        logger.error(p);
-    const summary = `migrated ${counts.artifacts} artifacts, ${counts.versions} versions, ${counts.keys} signing keys, ` +
-        `${counts.binaries} binaries (${counts.bytes} bytes verified and copied), ${counts.signatures} signatures` +
-        (problems.length
-            ? `; ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`
-            : '; every SHA-256 verified');
-    return { ok: problems.length === 0, summary, problems };
-}
-/** One binary: the record, its state, and its content (verified). Returns the bytes copied. */
-async function copyBinary(b, source, blobs, target, direct, problems) {
-    await target.binaries.insert({
-        id: b.id,
-        org: b.org,
-        artifact_version_id: b.artifact_version_id,
-        target: b.target,
-        hash: b.hash,
-        size: b.size,
-        description: b.description,
-        custom_metadata: b.custom_metadata,
-        inserted_at: b.inserted_at,
-        updated_at: b.updated_at,
-    });
-    const upload = { binaryId: b.id, generation: 0 };
-    const at = b.updated_at;
-    const step = (to) => target.binaries.transition(b.id, { to }, at);
-    if (b.state === 'destroyed') {
-        await step('destroyed');
-        return 0;
-    }
-    if ((b.state === 'signable' || b.state === 'signed') && b.blob_hash) {
-        const copied = await copyBlob(b, blobs, direct, upload);
-        if (typeof copied === 'string') {
-            problems.push(`binary ${b.id}: ${copied}; not copied, it arrives uploadable`);
-            await target.binaries.transition(b.id, { to: 'uploadable', hashError: `migration: ${copied}` }, at);
-            return 0;
-        }
-        await step('hashable');
-        await step('hashing');
-        await target.binaries.transition(b.id, { to: 'signable', generation: 0, blobHash: b.blob_hash }, at);
-        if (b.state === 'signed')
-            await step('signed');
-        return copied;
-    }
-    // An upload under way: its valid parts go to the S3 upload under the same numbers, so the client resumes.
-    let bytes = 0;
-    let complete = true;
-    for (const part of await source.parts.list(b.id)) {
-        await target.parts.register({
-            binaryId: b.id,
-            idx: part.idx,
-            id: part.id,
-            org: part.org,
-            hash: part.hash,
-            size: part.size,
-            at: part.updated_at,
-        });
-        if (part.state !== 'valid' || !part.file) {
-            complete = false;
-            continue;
-        }
-        const why = await copyPart(b, part, blobs, direct, upload);
-        if (why) {
-            problems.push(`binary ${b.id} part ${part.idx}: ${why}; not copied, it must be uploaded again`);
-            complete = false;
-            continue;
-        }
-        await target.parts.markValid(b.id, part.idx, { hash: part.hash, size: part.size }, `s3-part-${part.idx}`, part.updated_at);
-        bytes += part.size;
-    }
-    if ((b.state === 'hashable' || b.state === 'hashing') && complete) {
-        await step('hashable');
-        await direct.complete(upload, (await target.parts.list(b.id)).map((p) => p.idx));
-        // The target's hash check takes it from here (hashing is re-queued when the registry starts).
-        if (b.state === 'hashing')
-            await step('hashing');
-    }
-    return bytes;
-}
-/** Reads the part once to verify it, once more to send it (constant memory, whatever the part's size). */
-async function copyPart(b, part, blobs, direct, upload) {
-    let got;
-    try {
-        got = await sha256Of(blobs.readPart(b.id, part.file));
-    }
-    catch (err) {
-        return `its content cannot be read (${err.code ?? err.message})`;
-    }
-    if (got.bytes !== part.size)
-        return `its content is ${got.bytes} bytes, the record says ${part.size}`;
-    if (got.hex !== part.hash)
-        return `its content's SHA-256 is ${got.hex}, the record says ${part.hash}`;
-    await putPart(direct, upload, part.idx, part.hash, part.size, () => blobs.readPart(b.id, part.file));
-    return undefined;
-}
-/**
- * A verified blob into one object, in 16 MiB parts read once each (hashed, then sent from memory). The whole
- * content's SHA-256 is checked before the upload is completed, so a corrupted blob never becomes an object.
- */
-async function copyBlob(b, blobs, direct, upload) {
-    const stored = await blobs.statBlob(b.blob_hash);
-    if (stored?.size !== b.size)
-        return `its content is ${stored ? `${stored.size} bytes, not ${b.size}` : 'missing'}`;
-    const whole = (0, node_crypto_1.createHash)('sha256');
-    const indexes = [];
-    for (let offset = 0, index = 1; offset < b.size || index === 1; offset += CHUNK, index++) {
-        const end = Math.min(offset + CHUNK, b.size) - 1;
-        const chunks = [];
-        if (end >= offset)
-            for await (const c of blobs.readBlob(b.blob_hash, offset, end))
-                chunks.push(c);
-        const chunk = Buffer.concat(chunks);
-        whole.update(chunk);
-        const partHash = (0, node_crypto_1.createHash)('sha256').update(chunk).digest('hex');
-        await putPart(direct, upload, index, partHash, chunk.length, async function* () {
-            yield chunk;
-        });
-        indexes.push(index);
-        if (b.size === 0)
-            break;
-    }
-    const digest = whole.digest('hex');
-    if (digest !== b.hash || digest !== b.blob_hash) {
-        await direct.remove(upload.binaryId, upload.generation);
-        return `its content's SHA-256 is ${digest}, the record says ${b.hash}`;
-    }
-    await direct.complete(upload, indexes);
-    return b.size;
-}
+  CREATE TABLE signing_keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    keyid TEXT NOT NULL,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (org, keyid)
+  );
+
+  CREATE TABLE binary_signatures (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    binary_id TEXT NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
+    signing_key_id TEXT NOT NULL REFERENCES signing_keys (id),
+    signature TEXT NOT NULL,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (binary_id, signing_key_id)
+  );
+  `,
+];
 
 
 /***/ }),
@@ -5332,6 +4275,8 @@ async function copyBlob(b, blobs, direct, upload) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PrefixDigests = void 0;
 const node_crypto_1 = __webpack_require__(7598);
+const node_fs_1 = __webpack_require__(3024);
+const lifecycle_js_1 = __webpack_require__(3837);
 /** Binaries in upload at once whose running hash is kept; the oldest is dropped beyond that. */
 const MAX_TRACKED = 64;
 /**
@@ -5375,8 +4320,7 @@ class PrefixDigests {
         this.prefixes.delete(binaryId);
         if (prefix.files.length === 0 || !samePrefix(prefix.files, files))
             return undefined;
-        const stamps = await Promise.all(prefix.files.map((file) => this.ctx.blobs.partVersion(binaryId, file)));
-        const unchanged = stamps.every((stamp, i) => stamp !== undefined && stamp === prefix.stamps[i]);
+        const unchanged = prefix.files.every((file, i) => stampOf(this.ctx.storage.partPath(binaryId, file)) === prefix.stamps[i]);
         if (!unchanged) {
             this.ctx.logger.warning(`binary ${binaryId}: a part changed on disk after it arrived; reading it all again`);
             return undefined;
@@ -5409,7 +4353,7 @@ class PrefixDigests {
     async advance(binaryId, prefix) {
         if (this.prefixes.get(binaryId) !== prefix)
             return;
-        const parts = await this.ctx.store.parts.list(binaryId);
+        const parts = (0, lifecycle_js_1.partsOf)(this.ctx, binaryId);
         // A re-upload of a part under the same name gets a new row time: that, too, restarts the prefix.
         const keys = parts.map((p) => (p.state === 'valid' ? `${p.file}@${p.updated_at}` : null));
         if (!samePrefix(prefix.keys, keys)) {
@@ -5429,10 +4373,13 @@ class PrefixDigests {
         }
     }
     async hashFileInto(binaryId, file, prefix) {
-        const stamp = await this.ctx.blobs.partVersion(binaryId, file);
-        if (stamp === undefined)
-            throw new Error(`part ${file} is gone`);
-        for await (const chunk of this.ctx.blobs.readPart(binaryId, file, this.signal)) {
+        const path = this.ctx.storage.partPath(binaryId, file);
+        const stamp = stampOf(path);
+        const stream = (0, node_fs_1.createReadStream)(path, {
+            signal: this.signal,
+            highWaterMark: 1024 * 1024,
+        });
+        for await (const chunk of stream) {
             prefix.hash.update(chunk);
             prefix.bytes += chunk.length;
         }
@@ -5445,6 +4392,10 @@ function samePrefix(prefix, files) {
     if (prefix.length > files.length)
         return false;
     return prefix.every((file, i) => files[i] === file);
+}
+function stampOf(path) {
+    const info = (0, node_fs_1.statSync)(path, { bigint: true });
+    return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 }
 
 
@@ -5554,9 +4505,9 @@ function publicKeyPem(rawBase64) {
     const der = Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(rawBase64, 'base64')]);
     return `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
 }
-/** `signatures`: preloaded for a page (forBinaries); else read for this binary. */
-async function binaryJson(ctx, row, signatures) {
-    signatures ??= await ctx.store.signatures.forBinary(row.id);
+function binaryJson(ctx, row) {
+    const signatures = ctx.db.all(`SELECT s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
+     JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ? ORDER BY s.seq`, row.id);
     return {
         artifact_version_prn: (0, core_1.formatPrn)(row.org, 'artifact_version', row.artifact_version_id),
         custom_metadata: metadata(row.custom_metadata),
@@ -5605,8 +4556,8 @@ function signingKeyJson(ctx, row) {
         value: row.value,
     };
 }
-async function signatureJson(ctx, row) {
-    const key = await ctx.store.signingKeys.find(row.org, row.signing_key_id);
+function signatureJson(ctx, row) {
+    const key = ctx.db.get('SELECT keyid FROM signing_keys WHERE id = ?', row.signing_key_id);
     return {
         binary_prn: (0, core_1.formatPrn)(row.org, 'binary', row.binary_id),
         inserted_at: row.inserted_at,
@@ -5689,6 +4640,7 @@ function makeRequest(req, res, params, query, baseUrl) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.findArtifactVersion = findArtifactVersion;
 exports.artifactVersionRoutes = artifactVersionRoutes;
 const node_crypto_1 = __webpack_require__(7598);
 const fields_js_1 = __webpack_require__(8884);
@@ -5697,16 +4649,20 @@ const list_js_1 = __webpack_require__(9369);
 const records_js_1 = __webpack_require__(7099);
 const search_js_1 = __webpack_require__(7389);
 const time_js_1 = __webpack_require__(7360);
+const artifacts_js_1 = __webpack_require__(8351);
 const SEARCH = {
-    artifact_prn: (0, search_js_1.prnField)('artifact'),
-    description: (0, search_js_1.stringField)([':', '~']),
-    inserted_at: (0, search_js_1.dateField)(),
-    prn: (0, search_js_1.prnField)('artifact_version'),
-    updated_at: (0, search_js_1.dateField)(),
-    version: (0, search_js_1.stringField)([':', '~', '-']),
+    artifact_prn: (0, search_js_1.prnField)('t.artifact_id', 'artifact'),
+    description: (0, search_js_1.stringField)('t.description', [':', '~']),
+    inserted_at: (0, search_js_1.dateField)('t.inserted_at'),
+    prn: (0, search_js_1.prnField)('t.id', 'artifact_version'),
+    updated_at: (0, search_js_1.dateField)('t.updated_at'),
+    version: (0, search_js_1.stringField)('t.version', [':', '~', '-']),
 };
-async function getVersion(ctx, prn) {
-    const row = await ctx.store.artifactVersions.find(ctx.org, (0, fields_js_1.idFromPathPrn)(ctx, prn, 'artifact_version'));
+function findArtifactVersion(ctx, id) {
+    return ctx.db.get('SELECT * FROM artifact_versions WHERE id = ? AND org = ?', id, ctx.org);
+}
+function getVersion(ctx, prn) {
+    const row = findArtifactVersion(ctx, (0, fields_js_1.idFromPathPrn)(ctx, prn, 'artifact_version'));
     if (!row)
         throw (0, http_js_1.notFound)();
     return row;
@@ -5724,24 +4680,18 @@ function artifactVersionRoutes(ctx) {
                 const description = (0, fields_js_1.optionalString)(input, 'description', 256, { allowControl: true }) ?? null;
                 const metadata = (0, fields_js_1.optionalMetadata)(input) ?? null;
                 const id = (0, fields_js_1.optionalId)(input) ?? (0, node_crypto_1.randomUUID)();
-                const row = await ctx.store.transaction(async (tx) => {
-                    if (!(await tx.artifacts.find(ctx.org, artifactId)))
+                const row = ctx.db.transaction(() => {
+                    if (!(0, artifacts_js_1.findArtifact)(ctx, artifactId))
                         throw (0, http_js_1.notFound)(`artifact_prn ${String(input.artifact_prn)}`);
-                    if (await tx.artifactVersions.versionTaken(artifactId, version))
+                    if (ctx.db.get('SELECT 1 FROM artifact_versions WHERE artifact_id = ? AND version = ?', artifactId, version)) {
                         throw (0, http_js_1.fieldError)('version', 'has already been taken');
-                    if (await tx.artifactVersions.idTaken(id))
+                    }
+                    if (ctx.db.get('SELECT 1 FROM artifact_versions WHERE id = ?', id))
                         throw (0, http_js_1.fieldError)('id', 'has already been taken');
                     const now = (0, time_js_1.nowTimestamp)();
-                    return tx.artifactVersions.insert({
-                        id,
-                        org: ctx.org,
-                        artifact_id: artifactId,
-                        version,
-                        description,
-                        custom_metadata: metadata,
-                        inserted_at: now,
-                        updated_at: now,
-                    });
+                    ctx.db.run(`INSERT INTO artifact_versions (id, org, artifact_id, version, description, custom_metadata, inserted_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, ctx.org, artifactId, version, description, metadata, now, now);
+                    return findArtifactVersion(ctx, id);
                 });
                 return { status: 201, body: { artifact_version: (0, records_js_1.artifactVersionJson)(ctx, row) } };
             },
@@ -5750,8 +4700,8 @@ function artifactVersionRoutes(ctx) {
             method: 'GET',
             pattern: '/artifact_versions',
             auth: true,
-            async handler({ query }) {
-                const page = await (0, list_js_1.listRows)(ctx, query, ctx.store.artifactVersions, SEARCH);
+            handler({ query }) {
+                const page = (0, list_js_1.listRows)(ctx, query, 'artifact_versions', SEARCH);
                 return {
                     status: 200,
                     body: {
@@ -5765,10 +4715,10 @@ function artifactVersionRoutes(ctx) {
             method: 'GET',
             pattern: '/artifact_versions/:prn',
             auth: true,
-            async handler({ params }) {
+            handler({ params }) {
                 return {
                     status: 200,
-                    body: { artifact_version: (0, records_js_1.artifactVersionJson)(ctx, await getVersion(ctx, params.prn)) },
+                    body: { artifact_version: (0, records_js_1.artifactVersionJson)(ctx, getVersion(ctx, params.prn)) },
                 };
             },
         },
@@ -5777,32 +4727,33 @@ function artifactVersionRoutes(ctx) {
             pattern: '/artifact_versions/:prn',
             auth: true,
             async handler({ params, body }) {
-                const existing = await getVersion(ctx, params.prn);
+                const existing = getVersion(ctx, params.prn);
                 const input = await body();
                 const version = (0, fields_js_1.optionalString)(input, 'version', 128);
                 if (version !== undefined && version !== existing.version)
                     throw (0, http_js_1.fieldError)('version', 'cannot be changed');
                 const description = (0, fields_js_1.optionalString)(input, 'description', 256, { allowControl: true });
                 const metadata = (0, fields_js_1.optionalMetadata)(input);
-                const row = await ctx.store.artifactVersions.update(existing.id, {
-                    description,
-                    custom_metadata: metadata,
-                    updated_at: (0, time_js_1.nowTimestamp)(),
-                });
-                return { status: 200, body: { artifact_version: (0, records_js_1.artifactVersionJson)(ctx, row) } };
+                ctx.db.run(`UPDATE artifact_versions SET description = coalesce(?, description),
+           custom_metadata = coalesce(?, custom_metadata), updated_at = ? WHERE id = ?`, description ?? null, metadata ?? null, (0, time_js_1.nowTimestamp)(), existing.id);
+                return {
+                    status: 200,
+                    body: { artifact_version: (0, records_js_1.artifactVersionJson)(ctx, findArtifactVersion(ctx, existing.id)) },
+                };
             },
         },
         {
             method: 'DELETE',
             pattern: '/artifact_versions/:prn',
             auth: true,
-            async handler({ params }) {
-                const existing = await getVersion(ctx, params.prn);
-                await ctx.store.transaction(async (tx) => {
-                    if (await tx.binaries.hasLive(existing.id))
+            handler({ params }) {
+                const existing = getVersion(ctx, params.prn);
+                ctx.db.transaction(() => {
+                    const live = ctx.db.get("SELECT 1 FROM binaries WHERE artifact_version_id = ? AND state <> 'destroyed'", existing.id);
+                    if (live)
                         throw (0, http_js_1.fieldError)('artifact_version', 'has binaries that are not destroyed; destroy or delete them first');
                     // Destroyed binaries hold no content; their records (and signatures) go with the version.
-                    await tx.artifactVersions.delete(existing.id);
+                    ctx.db.run('DELETE FROM artifact_versions WHERE id = ?', existing.id);
                 });
                 return { status: 204 };
             },
@@ -5818,6 +4769,7 @@ function artifactVersionRoutes(ctx) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.findArtifact = findArtifact;
 exports.artifactRoutes = artifactRoutes;
 const node_crypto_1 = __webpack_require__(7598);
 const fields_js_1 = __webpack_require__(8884);
@@ -5827,17 +4779,25 @@ const records_js_1 = __webpack_require__(7099);
 const search_js_1 = __webpack_require__(7389);
 const time_js_1 = __webpack_require__(7360);
 const SEARCH = {
-    description: (0, search_js_1.stringField)([':', '~']),
-    inserted_at: (0, search_js_1.dateField)(),
-    name: (0, search_js_1.stringField)([':', '~', '-']),
-    prn: (0, search_js_1.prnField)('artifact'),
-    updated_at: (0, search_js_1.dateField)(),
+    description: (0, search_js_1.stringField)('t.description', [':', '~']),
+    inserted_at: (0, search_js_1.dateField)('t.inserted_at'),
+    name: (0, search_js_1.stringField)('t.name', [':', '~', '-']),
+    prn: (0, search_js_1.prnField)('t.id', 'artifact'),
+    updated_at: (0, search_js_1.dateField)('t.updated_at'),
 };
-async function getArtifact(ctx, prn) {
-    const row = await ctx.store.artifacts.find(ctx.org, (0, fields_js_1.idFromPathPrn)(ctx, prn, 'artifact'));
+function findArtifact(ctx, id) {
+    return ctx.db.get('SELECT * FROM artifacts WHERE id = ? AND org = ?', id, ctx.org);
+}
+function getArtifact(ctx, prn) {
+    const row = findArtifact(ctx, (0, fields_js_1.idFromPathPrn)(ctx, prn, 'artifact'));
     if (!row)
         throw (0, http_js_1.notFound)();
     return row;
+}
+function assertNameFree(ctx, name, exceptId) {
+    const clash = ctx.db.get('SELECT id FROM artifacts WHERE org = ? AND name = ? AND id <> ?', ctx.org, name, exceptId ?? '');
+    if (clash)
+        throw (0, http_js_1.fieldError)('name', 'has already been taken');
 }
 function artifactRoutes(ctx) {
     return [
@@ -5851,21 +4811,14 @@ function artifactRoutes(ctx) {
                 const description = (0, fields_js_1.optionalString)(input, 'description', 256, { allowControl: true }) ?? null;
                 const metadata = (0, fields_js_1.optionalMetadata)(input) ?? null;
                 const id = (0, fields_js_1.optionalId)(input) ?? (0, node_crypto_1.randomUUID)();
-                const row = await ctx.store.transaction(async (tx) => {
-                    if (await tx.artifacts.nameTaken(ctx.org, name))
-                        throw (0, http_js_1.fieldError)('name', 'has already been taken');
-                    if (await tx.artifacts.idTaken(id))
+                const row = ctx.db.transaction(() => {
+                    assertNameFree(ctx, name);
+                    if (ctx.db.get('SELECT 1 FROM artifacts WHERE id = ?', id))
                         throw (0, http_js_1.fieldError)('id', 'has already been taken');
                     const now = (0, time_js_1.nowTimestamp)();
-                    return tx.artifacts.insert({
-                        id,
-                        org: ctx.org,
-                        name,
-                        description,
-                        custom_metadata: metadata,
-                        inserted_at: now,
-                        updated_at: now,
-                    });
+                    ctx.db.run(`INSERT INTO artifacts (id, org, name, description, custom_metadata, inserted_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`, id, ctx.org, name, description, metadata, now, now);
+                    return findArtifact(ctx, id);
                 });
                 return { status: 201, body: { artifact: (0, records_js_1.artifactJson)(ctx, row) } };
             },
@@ -5874,8 +4827,8 @@ function artifactRoutes(ctx) {
             method: 'GET',
             pattern: '/artifacts',
             auth: true,
-            async handler({ query }) {
-                const page = await (0, list_js_1.listRows)(ctx, query, ctx.store.artifacts, SEARCH);
+            handler({ query }) {
+                const page = (0, list_js_1.listRows)(ctx, query, 'artifacts', SEARCH);
                 return {
                     status: 200,
                     body: { artifacts: page.rows.map((r) => (0, records_js_1.artifactJson)(ctx, r)), next_page: page.next_page },
@@ -5886,8 +4839,8 @@ function artifactRoutes(ctx) {
             method: 'GET',
             pattern: '/artifacts/:prn',
             auth: true,
-            async handler({ params }) {
-                return { status: 200, body: { artifact: (0, records_js_1.artifactJson)(ctx, await getArtifact(ctx, params.prn)) } };
+            handler({ params }) {
+                return { status: 200, body: { artifact: (0, records_js_1.artifactJson)(ctx, getArtifact(ctx, params.prn)) } };
             },
         },
         {
@@ -5895,20 +4848,17 @@ function artifactRoutes(ctx) {
             pattern: '/artifacts/:prn',
             auth: true,
             async handler({ params, body }) {
-                const existing = await getArtifact(ctx, params.prn);
+                const existing = getArtifact(ctx, params.prn);
                 const input = await body();
                 const name = (0, fields_js_1.optionalString)(input, 'name', 128);
                 const description = (0, fields_js_1.optionalString)(input, 'description', 256, { allowControl: true });
                 const metadata = (0, fields_js_1.optionalMetadata)(input);
-                const row = await ctx.store.transaction(async (tx) => {
-                    if (name !== undefined && (await tx.artifacts.nameTaken(ctx.org, name, existing.id)))
-                        throw (0, http_js_1.fieldError)('name', 'has already been taken');
-                    return tx.artifacts.update(existing.id, {
-                        name,
-                        description,
-                        custom_metadata: metadata,
-                        updated_at: (0, time_js_1.nowTimestamp)(),
-                    });
+                const row = ctx.db.transaction(() => {
+                    if (name !== undefined)
+                        assertNameFree(ctx, name, existing.id);
+                    ctx.db.run(`UPDATE artifacts SET name = coalesce(?, name), description = coalesce(?, description),
+             custom_metadata = coalesce(?, custom_metadata), updated_at = ? WHERE id = ?`, name ?? null, description ?? null, metadata ?? null, (0, time_js_1.nowTimestamp)(), existing.id);
+                    return findArtifact(ctx, existing.id);
                 });
                 return { status: 200, body: { artifact: (0, records_js_1.artifactJson)(ctx, row) } };
             },
@@ -5917,13 +4867,13 @@ function artifactRoutes(ctx) {
             method: 'DELETE',
             pattern: '/artifacts/:prn',
             auth: true,
-            async handler({ params }) {
-                const existing = await getArtifact(ctx, params.prn);
-                await ctx.store.transaction(async (tx) => {
-                    if (await tx.artifacts.hasVersions(existing.id)) {
+            handler({ params }) {
+                const existing = getArtifact(ctx, params.prn);
+                ctx.db.transaction(() => {
+                    if (ctx.db.get('SELECT 1 FROM artifact_versions WHERE artifact_id = ?', existing.id)) {
                         throw (0, http_js_1.fieldError)('artifact', 'has artifact versions; delete them first');
                     }
-                    await tx.artifacts.delete(existing.id);
+                    ctx.db.run('DELETE FROM artifacts WHERE id = ?', existing.id);
                 });
                 return { status: 204 };
             },
@@ -5939,11 +4889,10 @@ function artifactRoutes(ctx) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.MAX_BINARY_SIZE = void 0;
 exports.getBinary = getBinary;
 exports.binaryRoutes = binaryRoutes;
-const core_1 = __webpack_require__(893);
 const node_crypto_1 = __webpack_require__(7598);
-const content_js_1 = __webpack_require__(8556);
 const fields_js_1 = __webpack_require__(8884);
 const http_js_1 = __webpack_require__(7969);
 const lifecycle_js_1 = __webpack_require__(3837);
@@ -5951,42 +4900,37 @@ const list_js_1 = __webpack_require__(9369);
 const records_js_1 = __webpack_require__(7099);
 const search_js_1 = __webpack_require__(7389);
 const time_js_1 = __webpack_require__(7360);
+const artifact_versions_js_1 = __webpack_require__(8584);
+exports.MAX_BINARY_SIZE = 53_687_091_200_000;
 const SEARCH = {
-    artifact_version_prn: (0, search_js_1.prnField)('artifact_version'),
-    description: (0, search_js_1.stringField)([':', '~']),
-    hash: (0, search_js_1.stringField)(),
-    inserted_at: (0, search_js_1.dateField)(),
-    prn: (0, search_js_1.prnField)('binary'),
-    size: (0, search_js_1.integerField)(),
-    state: (0, search_js_1.stringField)(),
-    target: (0, search_js_1.stringField)([':', '~']),
-    updated_at: (0, search_js_1.dateField)(),
+    artifact_version_prn: (0, search_js_1.prnField)('t.artifact_version_id', 'artifact_version'),
+    description: (0, search_js_1.stringField)('t.description', [':', '~']),
+    hash: (0, search_js_1.stringField)('t.hash'),
+    inserted_at: (0, search_js_1.dateField)('t.inserted_at'),
+    prn: (0, search_js_1.prnField)('t.id', 'binary'),
+    size: (0, search_js_1.integerField)('t.size'),
+    state: (0, search_js_1.stringField)('t.state'),
+    target: (0, search_js_1.stringField)('t.target', [':', '~']),
+    updated_at: (0, search_js_1.dateField)('t.updated_at'),
 };
-async function getBinary(ctx, prn) {
-    const row = await (0, lifecycle_js_1.findBinary)(ctx, (0, fields_js_1.idFromPathPrn)(ctx, prn, 'binary'));
+function getBinary(ctx, prn) {
+    const row = (0, lifecycle_js_1.findBinary)(ctx, (0, fields_js_1.idFromPathPrn)(ctx, prn, 'binary'));
     if (!row)
         throw (0, http_js_1.notFound)();
     return row;
+}
+function assertTargetFree(ctx, versionId, target) {
+    const clash = ctx.db.get("SELECT 1 FROM binaries WHERE artifact_version_id = ? AND target = ? AND state <> 'destroyed'", versionId, target);
+    if (clash)
+        throw (0, http_js_1.fieldError)('target', 'has already been taken');
 }
 function requestedState(input) {
     if (!(0, fields_js_1.given)(input, 'state'))
         return undefined;
     const state = input.state;
-    if (!core_1.BINARY_STATES.includes(state))
-        throw (0, http_js_1.fieldError)('state', `is invalid: must be one of ${core_1.BINARY_STATES.join(', ')}`);
+    if (!lifecycle_js_1.BINARY_STATES.includes(state))
+        throw (0, http_js_1.fieldError)('state', `is invalid: must be one of ${lifecycle_js_1.BINARY_STATES.join(', ')}`);
     return state;
-}
-/**
- * The whole request is checked before anything changes: new content (hash, size) needs the binary to end
- * up `uploadable`, so `{state: "destroyed", hash}` is refused as a whole, with the content untouched.
- */
-function checkContentChange(binary, patch) {
-    const hashChanges = patch.hash !== undefined && patch.hash !== binary.hash;
-    const sizeChanges = patch.size !== undefined && patch.size !== binary.size;
-    const after = patch.state ?? binary.state;
-    if ((hashChanges || sizeChanges) && after !== 'uploadable') {
-        throw (0, http_js_1.fieldError)(hashChanges ? 'hash' : 'size', `can only change while the binary is uploadable (it is ${after}); reset it to uploadable first`);
-    }
 }
 function binaryRoutes(ctx) {
     return [
@@ -5998,53 +4942,44 @@ function binaryRoutes(ctx) {
                 const input = await body();
                 const versionId = (0, fields_js_1.requiredBodyPrn)(ctx, input, 'artifact_version_prn', 'artifact_version');
                 const hash = (0, fields_js_1.sha256Field)(input, 'hash', true);
-                const size = (0, fields_js_1.requiredInteger)(input, 'size', 0, core_1.MAX_BINARY_SIZE);
+                const size = (0, fields_js_1.requiredInteger)(input, 'size', 0, exports.MAX_BINARY_SIZE);
                 const target = (0, fields_js_1.requiredString)(input, 'target', 128);
                 const description = (0, fields_js_1.optionalString)(input, 'description', 256, { allowControl: true }) ?? null;
                 const metadata = (0, fields_js_1.optionalMetadata)(input) ?? null;
                 const id = (0, fields_js_1.optionalId)(input) ?? (0, node_crypto_1.randomUUID)();
-                const row = await ctx.store.transaction(async (tx) => {
-                    if (!(await tx.artifactVersions.find(ctx.org, versionId))) {
+                const row = ctx.db.transaction(() => {
+                    if (!(0, artifact_versions_js_1.findArtifactVersion)(ctx, versionId)) {
                         throw (0, http_js_1.notFound)(`artifact_version_prn ${String(input.artifact_version_prn)}`);
                     }
-                    if (await tx.binaries.findLive(versionId, target))
-                        throw (0, http_js_1.fieldError)('target', 'has already been taken');
-                    if (await tx.binaries.idTaken(id))
+                    assertTargetFree(ctx, versionId, target);
+                    if (ctx.db.get('SELECT 1 FROM binaries WHERE id = ?', id))
                         throw (0, http_js_1.fieldError)('id', 'has already been taken');
                     const now = (0, time_js_1.nowTimestamp)();
-                    return tx.binaries.insert({
-                        id,
-                        org: ctx.org,
-                        artifact_version_id: versionId,
-                        target,
-                        hash,
-                        size,
-                        description,
-                        custom_metadata: metadata,
-                        inserted_at: now,
-                        updated_at: now,
-                    });
+                    ctx.db.run(`INSERT INTO binaries (id, org, artifact_version_id, target, hash, size, state, description,
+             custom_metadata, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'uploadable', ?, ?, ?, ?)`, id, ctx.org, versionId, target, hash, size, description, metadata, now, now);
+                    return (0, lifecycle_js_1.findBinary)(ctx, id);
                 });
-                return { status: 201, body: { binary: await (0, records_js_1.binaryJson)(ctx, row) } };
+                return { status: 201, body: { binary: (0, records_js_1.binaryJson)(ctx, row) } };
             },
         },
         {
             method: 'GET',
             pattern: '/binaries',
             auth: true,
-            async handler({ query }) {
-                const page = await (0, list_js_1.listRows)(ctx, query, ctx.store.binaries, SEARCH);
-                const signatures = await ctx.store.signatures.forBinaries(page.rows.map((r) => r.id));
-                const binaries = await Promise.all(page.rows.map((r) => (0, records_js_1.binaryJson)(ctx, r, signatures.get(r.id))));
-                return { status: 200, body: { binaries, next_page: page.next_page } };
+            handler({ query }) {
+                const page = (0, list_js_1.listRows)(ctx, query, 'binaries', SEARCH);
+                return {
+                    status: 200,
+                    body: { binaries: page.rows.map((r) => (0, records_js_1.binaryJson)(ctx, r)), next_page: page.next_page },
+                };
             },
         },
         {
             method: 'GET',
             pattern: '/binaries/:prn',
             auth: true,
-            async handler({ params }) {
-                return { status: 200, body: { binary: await (0, records_js_1.binaryJson)(ctx, await getBinary(ctx, params.prn)) } };
+            handler({ params }) {
+                return { status: 200, body: { binary: (0, records_js_1.binaryJson)(ctx, getBinary(ctx, params.prn)) } };
             },
         },
         {
@@ -6052,58 +4987,49 @@ function binaryRoutes(ctx) {
             pattern: '/binaries/:prn',
             auth: true,
             async handler({ params, body }) {
-                const existing = await getBinary(ctx, params.prn);
+                const existing = getBinary(ctx, params.prn);
                 const input = await body();
-                const patch = {
-                    state: requestedState(input),
-                    hash: (0, fields_js_1.sha256Field)(input, 'hash', false),
-                    size: (0, fields_js_1.optionalInteger)(input, 'size', 0, core_1.MAX_BINARY_SIZE),
-                    description: (0, fields_js_1.optionalString)(input, 'description', 256, { allowControl: true }),
-                    metadata: (0, fields_js_1.optionalMetadata)(input),
-                };
-                // Parts sent straight to the content store count once the store shows them.
-                if (patch.state === 'hashable')
-                    await (0, content_js_1.syncDirectParts)(ctx, existing);
+                const state = requestedState(input);
+                const hash = (0, fields_js_1.sha256Field)(input, 'hash', false);
+                const size = (0, fields_js_1.optionalInteger)(input, 'size', 0, exports.MAX_BINARY_SIZE);
+                const description = (0, fields_js_1.optionalString)(input, 'description', 256, { allowControl: true });
+                const metadata = (0, fields_js_1.optionalMetadata)(input);
                 let startHashing = false;
-                const row = await (0, lifecycle_js_1.changeBinary)(ctx, existing.id, async (tx) => {
-                    const current = (await (0, lifecycle_js_1.findBinary)(ctx, existing.id, tx)) ?? existing;
-                    checkContentChange(current, patch);
+                const row = ctx.db.transaction(() => {
                     // The state first, so `{state: "uploadable", hash, size}` resets and then takes the new content's hash.
-                    if (patch.state !== undefined)
-                        startHashing = await (0, lifecycle_js_1.transition)(tx, current, patch.state);
-                    const { hash, size, description, metadata } = patch;
-                    if ([hash, size, description, metadata].some((v) => v !== undefined)) {
-                        return tx.binaries.update(existing.id, {
-                            hash,
-                            size,
-                            description,
-                            custom_metadata: metadata,
-                            updated_at: (0, time_js_1.nowTimestamp)(),
-                        });
+                    if (state !== undefined)
+                        startHashing = (0, lifecycle_js_1.transition)(ctx, existing, state);
+                    const current = (0, lifecycle_js_1.findBinary)(ctx, existing.id);
+                    const contentChanges = (hash !== undefined && hash !== current.hash) || (size !== undefined && size !== current.size);
+                    if (contentChanges && current.state !== 'uploadable') {
+                        throw (0, http_js_1.fieldError)(hash !== undefined && hash !== current.hash ? 'hash' : 'size', `can only change while the binary is uploadable (it is ${current.state}); reset it to uploadable first`);
                     }
-                    return (await (0, lifecycle_js_1.findBinary)(ctx, existing.id, tx));
+                    if (contentChanges || description !== undefined || metadata !== undefined) {
+                        ctx.db.run(`UPDATE binaries SET hash = coalesce(?, hash), size = coalesce(?, size), description = coalesce(?, description),
+               custom_metadata = coalesce(?, custom_metadata), updated_at = ? WHERE id = ?`, hash ?? null, size ?? null, description ?? null, metadata ?? null, (0, time_js_1.nowTimestamp)(), existing.id);
+                    }
+                    return (0, lifecycle_js_1.findBinary)(ctx, existing.id);
                 });
-                if (row.state === 'hashable' && existing.state === 'uploadable')
-                    await (0, content_js_1.completeDirectUpload)(ctx, row);
                 if (startHashing)
                     ctx.enqueueHashing(row.id);
-                return { status: 200, body: { binary: await (0, records_js_1.binaryJson)(ctx, row) } };
+                return { status: 200, body: { binary: (0, records_js_1.binaryJson)(ctx, row) } };
             },
         },
         {
             method: 'DELETE',
             pattern: '/binaries/:prn',
             auth: true,
-            async handler({ params }) {
-                const existing = await getBinary(ctx, params.prn);
-                await (0, lifecycle_js_1.changeBinary)(ctx, existing.id, async (tx) => {
-                    const current = await (0, lifecycle_js_1.findBinary)(ctx, existing.id, tx);
-                    if (!current || current.state === 'destroyed')
-                        return;
-                    if (current.state === 'signable' || current.state === 'signed')
-                        await (0, lifecycle_js_1.destroy)(tx, current);
-                    else
-                        await (0, lifecycle_js_1.deleteUnfinished)(tx, current);
+            handler({ params }) {
+                const existing = getBinary(ctx, params.prn);
+                ctx.db.transaction(() => {
+                    if (existing.state === 'signable' || existing.state === 'signed') {
+                        (0, lifecycle_js_1.destroy)(ctx, existing);
+                    }
+                    else if (existing.state !== 'destroyed') {
+                        // Never verified, never signed: nothing worth keeping a record of.
+                        ctx.db.run('DELETE FROM binaries WHERE id = ?', existing.id);
+                        ctx.storage.removePartsSync(existing.id);
+                    }
                 });
                 return { status: 204 };
             },
@@ -6112,105 +5038,15 @@ function binaryRoutes(ctx) {
             method: 'GET',
             pattern: '/binaries/:prn/download_url',
             auth: true,
-            async handler({ params, baseUrl }) {
-                const binary = await getBinary(ctx, params.prn);
+            handler({ params, baseUrl }) {
+                const binary = getBinary(ctx, params.prn);
                 if ((binary.state !== 'signable' && binary.state !== 'signed') || !binary.blob_hash) {
                     throw (0, http_js_1.fieldError)('state', `a download URL needs a signable or signed binary; this one is ${binary.state}`);
                 }
                 return {
                     status: 200,
-                    body: { download_url: await (0, content_js_1.downloadUrl)(ctx, baseUrl, binary) },
+                    body: { download_url: ctx.presigner.downloadUrl(baseUrl, binary.id, binary.blob_hash) },
                 };
-            },
-        },
-    ];
-}
-
-
-/***/ }),
-
-/***/ 8402:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.parseRange = parseRange;
-exports.downloadRoutes = downloadRoutes;
-const node_stream_1 = __webpack_require__(7075);
-const promises_1 = __webpack_require__(6466);
-const core_1 = __webpack_require__(893);
-const http_js_1 = __webpack_require__(7969);
-const lifecycle_js_1 = __webpack_require__(3837);
-/** One `bytes=` range → inclusive [start, end], `undefined` to serve it all, or 416. */
-function parseRange(header, size) {
-    if (!header)
-        return undefined;
-    const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-    if (!m)
-        return undefined; // multiple ranges or another unit: answering with the whole body is allowed
-    const [, a, b] = m;
-    if (a === '' && b === '')
-        return undefined;
-    let start;
-    let end;
-    if (a === '') {
-        start = Math.max(0, size - Number(b));
-        end = size - 1;
-    }
-    else {
-        start = Number(a);
-        end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-    }
-    if (start > end || start >= size) {
-        throw new http_js_1.HttpError(416, { errors: { detail: 'Range Not Satisfiable' } }, { 'content-range': `bytes */${size}` });
-    }
-    return [start, end];
-}
-/** The presigned download URL: a plain GET (or HEAD) with `Range` support, no API key. */
-function downloadRoutes(ctx) {
-    return [
-        {
-            method: 'GET',
-            pattern: '/_presigned/download/:binary',
-            auth: false,
-            async handler({ req, res, params, query }) {
-                const binaryId = params.binary;
-                if (!core_1.UUID_PATTERN.test(binaryId))
-                    throw (0, http_js_1.detailError)(404, 'Not Found');
-                const binary = await (0, lifecycle_js_1.findBinary)(ctx, binaryId);
-                if (!binary?.blob_hash || (binary.state !== 'signable' && binary.state !== 'signed')) {
-                    throw (0, http_js_1.detailError)(404, `Not Found: the binary has no content to download${binary ? ` (it is ${binary.state})` : ''}`);
-                }
-                const check = ctx.presigner.checkDownload(binaryId, binary.blob_hash, query);
-                if (check === 'expired')
-                    throw (0, http_js_1.detailError)(403, 'Presigned URL expired; ask for a new download_url');
-                if (check !== 'ok')
-                    throw (0, http_js_1.detailError)(403, 'Presigned URL signature does not match');
-                const blob = binary.blob_hash;
-                const size = binary.size;
-                // Never announce a length the content cannot deliver (content lost on disk, or a broken blob).
-                const stored = await ctx.blobs.statBlob(blob);
-                if (stored?.size !== size) {
-                    ctx.logger.error(`binary ${binaryId}: its content ${blob} is ${stored ? `${stored.size} bytes, not ${size}` : 'missing'}`);
-                    throw (0, http_js_1.detailError)(500, 'Internal Server Error: the content of this binary is not available');
-                }
-                const range = parseRange(req.headers.range, size);
-                const [start, end] = range ?? [0, size - 1];
-                const headers = {
-                    'content-type': 'application/octet-stream',
-                    'content-length': String(size === 0 ? 0 : end - start + 1),
-                    'accept-ranges': 'bytes',
-                    etag: `"${blob}"`,
-                };
-                if (range)
-                    headers['content-range'] = `bytes ${start}-${end}/${size}`;
-                res.writeHead(range ? 206 : 200, headers);
-                if (req.method === 'HEAD' || size === 0) {
-                    res.end();
-                    return undefined;
-                }
-                await (0, promises_1.pipeline)(node_stream_1.Readable.from(ctx.blobs.readBlob(blob, start, end)), res);
-                return undefined;
             },
         },
     ];
@@ -6226,9 +5062,7 @@ function downloadRoutes(ctx) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.parseIndex = parseIndex;
 exports.partRoutes = partRoutes;
-const core_1 = __webpack_require__(893);
 const node_crypto_1 = __webpack_require__(7598);
-const content_js_1 = __webpack_require__(8556);
 const fields_js_1 = __webpack_require__(8884);
 const http_js_1 = __webpack_require__(7969);
 const lifecycle_js_1 = __webpack_require__(3837);
@@ -6239,7 +5073,7 @@ function parseIndex(value) {
     if (!/^\d{1,5}$/.test(value))
         return undefined;
     const index = Number(value);
-    return index >= 1 && index <= core_1.MAX_PARTS ? index : undefined;
+    return index >= 1 && index <= lifecycle_js_1.MAX_PARTS ? index : undefined;
 }
 function partRoutes(ctx) {
     return [
@@ -6248,19 +5082,17 @@ function partRoutes(ctx) {
             pattern: '/binaries/:prn/parts/:index',
             auth: true,
             async handler({ params, body, baseUrl }) {
-                const binary = await (0, binaries_js_1.getBinary)(ctx, params.prn);
+                const binary = (0, binaries_js_1.getBinary)(ctx, params.prn);
                 const index = parseIndex(params.index);
                 if (index === undefined)
-                    throw (0, http_js_1.fieldError)('index', `must be an integer from 1 to ${core_1.MAX_PARTS}`);
+                    throw (0, http_js_1.fieldError)('index', `must be an integer from 1 to ${lifecycle_js_1.MAX_PARTS}`);
                 // `binary_prn`, `index` and the `content-range` header repeat the path (the SDK sends them); ignored.
                 const input = await body();
                 const hash = (0, fields_js_1.sha256Field)(input, 'hash', true);
-                const size = (0, fields_js_1.requiredInteger)(input, 'size', 0, core_1.MAX_PART_SIZE);
-                const expected = (0, fields_js_1.optionalInteger)(input, 'expected_binary_size', 0, core_1.MAX_BINARY_SIZE);
-                const { row, current } = await (0, lifecycle_js_1.changeBinary)(ctx, binary.id, async (tx) => {
-                    const current = await (0, lifecycle_js_1.findBinary)(ctx, binary.id, tx);
-                    if (!current)
-                        throw (0, http_js_1.notFound)();
+                const size = (0, fields_js_1.requiredInteger)(input, 'size', 0, lifecycle_js_1.MAX_PART_SIZE);
+                const expected = (0, fields_js_1.optionalInteger)(input, 'expected_binary_size', 0, binaries_js_1.MAX_BINARY_SIZE);
+                const row = ctx.db.transaction(() => {
+                    const current = (0, binaries_js_1.getBinary)(ctx, params.prn);
                     if (current.state !== 'uploadable') {
                         throw (0, http_js_1.fieldError)('state', `parts can only be uploaded while the binary is uploadable; it is ${current.state}`);
                     }
@@ -6269,30 +5101,31 @@ function partRoutes(ctx) {
                     }
                     if (size > current.size)
                         throw (0, http_js_1.fieldError)('size', `is larger than the binary (${current.size} bytes)`);
-                    if (size < core_1.MIN_PART_SIZE && (await tx.parts.hasAfter(binary.id, index))) {
-                        throw (0, http_js_1.fieldError)('size', `must be at least ${core_1.MIN_PART_SIZE} bytes for a part that is not the last`);
+                    const later = ctx.db.get('SELECT 1 FROM binary_parts WHERE binary_id = ? AND idx > ?', binary.id, index);
+                    if (size < lifecycle_js_1.MIN_PART_SIZE && later) {
+                        throw (0, http_js_1.fieldError)('size', `must be at least ${lifecycle_js_1.MIN_PART_SIZE} bytes for a part that is not the last`);
                     }
+                    const old = ctx.db.get('SELECT * FROM binary_parts WHERE binary_id = ? AND idx = ?', binary.id, index);
                     const now = (0, time_js_1.nowTimestamp)();
-                    // Overwrite: the part waits for new bytes. A file named by another hash can no longer become valid.
-                    const { row, replacedFile } = await tx.parts.register({
-                        binaryId: binary.id,
-                        idx: index,
-                        id: (0, node_crypto_1.randomUUID)(),
-                        org: ctx.org,
-                        hash,
-                        size,
-                        at: now,
-                    });
-                    if (replacedFile)
-                        await tx.contentGarbage.add({ kind: 'part', binaryId: binary.id, file: replacedFile }, now);
-                    return { row, current };
+                    if (old) {
+                        // Overwrite: the part waits for new bytes. A file named by another hash can no longer become valid.
+                        if (old.hash !== hash)
+                            ctx.storage.removePartFileSync(binary.id, old.file);
+                        ctx.db.run(`UPDATE binary_parts SET hash = ?, size = ?, state = 'uploadable', file = ?, updated_at = ?
+               WHERE binary_id = ? AND idx = ?`, hash, size, old.hash === hash ? old.file : null, now, binary.id, index);
+                    }
+                    else {
+                        ctx.db.run(`INSERT INTO binary_parts (binary_id, idx, id, org, hash, size, state, inserted_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, 'uploadable', ?, ?)`, binary.id, index, (0, node_crypto_1.randomUUID)(), ctx.org, hash, size, now, now);
+                    }
+                    return ctx.db.get('SELECT * FROM binary_parts WHERE binary_id = ? AND idx = ?', binary.id, index);
                 });
                 return {
                     status: 201,
                     body: {
                         binary_part: {
                             ...(0, records_js_1.partJson)(ctx, row),
-                            presigned_upload_url: await (0, content_js_1.partUploadUrl)(ctx, baseUrl, current, row),
+                            presigned_upload_url: ctx.presigner.partUrl(baseUrl, binary.id, index, row.hash),
                         },
                     },
                 };
@@ -6302,12 +5135,13 @@ function partRoutes(ctx) {
             method: 'GET',
             pattern: '/binaries/:prn/parts',
             auth: true,
-            async handler({ params }) {
-                const binary = await (0, binaries_js_1.getBinary)(ctx, params.prn);
-                await (0, content_js_1.syncDirectParts)(ctx, binary);
-                const parts = await ctx.store.parts.list(binary.id);
+            handler({ params }) {
+                const binary = (0, binaries_js_1.getBinary)(ctx, params.prn);
                 // Never paginated: a resuming client needs every part at once (protocol.md §3.4).
-                return { status: 200, body: { binary_parts: parts.map((p) => (0, records_js_1.partJson)(ctx, p)), next_page: null } };
+                return {
+                    status: 200,
+                    body: { binary_parts: (0, lifecycle_js_1.partsOf)(ctx, binary.id).map((p) => (0, records_js_1.partJson)(ctx, p)), next_page: null },
+                };
             },
         },
     ];
@@ -6333,15 +5167,18 @@ const search_js_1 = __webpack_require__(7389);
 const time_js_1 = __webpack_require__(7360);
 const signing_keys_js_1 = __webpack_require__(1528);
 const SEARCH = {
-    binary_prn: (0, search_js_1.prnField)('binary'),
-    inserted_at: (0, search_js_1.dateField)(),
-    prn: (0, search_js_1.prnField)('binary_signature'),
-    signing_key_prn: (0, search_js_1.prnField)('signing_key'),
+    binary_prn: (0, search_js_1.prnField)('t.binary_id', 'binary'),
+    inserted_at: (0, search_js_1.dateField)('t.inserted_at'),
+    prn: (0, search_js_1.prnField)('t.id', 'binary_signature'),
+    signing_key_prn: (0, search_js_1.prnField)('t.signing_key_id', 'signing_key'),
     // Undocumented, but the Peridio CLI de-duplicates pre-computed signatures with it.
-    'signature.signing_key.keyid': (0, search_js_1.stringField)(),
-    updated_at: (0, search_js_1.dateField)(),
+    'signature.signing_key.keyid': (0, search_js_1.stringField)('(SELECT k.keyid FROM signing_keys k WHERE k.id = t.signing_key_id)'),
+    updated_at: (0, search_js_1.dateField)('t.updated_at'),
 };
-async function resolveKey(ctx, input) {
+function findSignature(ctx, id) {
+    return ctx.db.get('SELECT * FROM binary_signatures WHERE id = ? AND org = ?', id, ctx.org);
+}
+function resolveKey(ctx, input) {
     const byPrn = (0, fields_js_1.idFromBodyPrn)(ctx, input, 'signing_key_prn', 'signing_key');
     const keyid = (0, fields_js_1.given)(input, 'signing_key_keyid') ? input.signing_key_keyid : undefined;
     if (keyid !== undefined && typeof keyid !== 'string')
@@ -6349,17 +5186,13 @@ async function resolveKey(ctx, input) {
     if (byPrn === undefined && keyid === undefined) {
         throw (0, http_js_1.fieldError)('signing_key_prn', "can't be blank: give signing_key_prn or signing_key_keyid");
     }
-    const key = byPrn !== undefined
-        ? await ctx.store.signingKeys.find(ctx.org, byPrn)
-        : await (0, signing_keys_js_1.findSigningKeyByKeyid)(ctx, keyid);
+    const key = byPrn !== undefined ? (0, signing_keys_js_1.findSigningKey)(ctx, byPrn) : (0, signing_keys_js_1.findSigningKeyByKeyid)(ctx, keyid);
     if (!key) {
         if (byPrn !== undefined)
             throw (0, http_js_1.notFound)(`signing_key_prn ${String(input.signing_key_prn)}`);
         throw (0, http_js_1.fieldError)('signing_key_keyid', 'does not match a signing key');
     }
-    if (byPrn !== undefined &&
-        keyid !== undefined &&
-        (await (0, signing_keys_js_1.findSigningKeyByKeyid)(ctx, keyid))?.id !== key.id) {
+    if (byPrn !== undefined && keyid !== undefined && (0, signing_keys_js_1.findSigningKeyByKeyid)(ctx, keyid)?.id !== key.id) {
         throw (0, http_js_1.fieldError)('signing_key_keyid', 'does not match the key of signing_key_prn');
     }
     return key;
@@ -6377,9 +5210,9 @@ function signatureRoutes(ctx) {
                 if (typeof signature !== 'string' || !/^[0-9a-fA-F]{128}$/.test(signature)) {
                     throw (0, http_js_1.fieldError)('signature', 'is invalid: must be the 64-byte Ed25519 signature as 128 hex characters');
                 }
-                const key = await resolveKey(ctx, input);
-                const result = await ctx.store.transaction(async (tx) => {
-                    const binary = await (0, lifecycle_js_1.findBinary)(ctx, binaryId, tx);
+                const key = resolveKey(ctx, input);
+                const result = ctx.db.transaction(() => {
+                    const binary = (0, lifecycle_js_1.findBinary)(ctx, binaryId);
                     if (!binary)
                         throw (0, http_js_1.notFound)(`binary_prn ${String(input.binary_prn)}`);
                     if (binary.state !== 'signable' && binary.state !== 'signed') {
@@ -6389,62 +5222,59 @@ function signatureRoutes(ctx) {
                     if (!(0, core_1.verifyHashSignature)(binary.hash, signature, key.value, { allowRawDigest: true })) {
                         throw (0, http_js_1.fieldError)('signature', `Invalid signature: it does not verify with signing key ${key.keyid}; sign the hash of the binary (its 64 lowercase hex characters)`);
                     }
-                    const existing = await tx.signatures.findByKey(binary.id, key.id);
+                    const existing = ctx.db.get('SELECT * FROM binary_signatures WHERE binary_id = ? AND signing_key_id = ?', binary.id, key.id);
                     // Signed by this key already: the same answer again, not a second signature.
                     if (existing)
                         return { status: 200, row: existing };
+                    const id = (0, node_crypto_1.randomUUID)();
                     const now = (0, time_js_1.nowTimestamp)();
-                    const row = await tx.signatures.insert({
-                        id: (0, node_crypto_1.randomUUID)(),
-                        org: ctx.org,
-                        binary_id: binary.id,
-                        signing_key_id: key.id,
-                        signature,
-                        inserted_at: now,
-                        updated_at: now,
-                    });
-                    if (binary.state === 'signable')
-                        await tx.binaries.transition(binary.id, { to: 'signed' }, now);
-                    return { status: 201, row };
+                    ctx.db.run(`INSERT INTO binary_signatures (id, org, binary_id, signing_key_id, signature, inserted_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`, id, ctx.org, binary.id, key.id, signature, now, now);
+                    if (binary.state === 'signable') {
+                        ctx.db.run("UPDATE binaries SET state = 'signed', updated_at = ? WHERE id = ?", now, binary.id);
+                    }
+                    return { status: 201, row: findSignature(ctx, id) };
                 });
-                return { status: result.status, body: { binary_signature: await (0, records_js_1.signatureJson)(ctx, result.row) } };
+                return { status: result.status, body: { binary_signature: (0, records_js_1.signatureJson)(ctx, result.row) } };
             },
         },
         {
             method: 'GET',
             pattern: '/binary_signatures',
             auth: true,
-            async handler({ query }) {
-                const page = await (0, list_js_1.listRows)(ctx, query, ctx.store.signatures, SEARCH);
-                const binary_signatures = await Promise.all(page.rows.map((r) => (0, records_js_1.signatureJson)(ctx, r)));
-                return { status: 200, body: { binary_signatures, next_page: page.next_page } };
+            handler({ query }) {
+                const page = (0, list_js_1.listRows)(ctx, query, 'binary_signatures', SEARCH);
+                return {
+                    status: 200,
+                    body: { binary_signatures: page.rows.map((r) => (0, records_js_1.signatureJson)(ctx, r)), next_page: page.next_page },
+                };
             },
         },
         {
             method: 'GET',
             pattern: '/binary_signatures/:prn',
             auth: true,
-            async handler({ params }) {
-                const row = await ctx.store.signatures.find(ctx.org, (0, fields_js_1.idFromPathPrn)(ctx, params.prn, 'binary_signature'));
+            handler({ params }) {
+                const row = findSignature(ctx, (0, fields_js_1.idFromPathPrn)(ctx, params.prn, 'binary_signature'));
                 if (!row)
                     throw (0, http_js_1.notFound)();
-                return { status: 200, body: { binary_signature: await (0, records_js_1.signatureJson)(ctx, row) } };
+                return { status: 200, body: { binary_signature: (0, records_js_1.signatureJson)(ctx, row) } };
             },
         },
         {
             method: 'DELETE',
             pattern: '/binary_signatures/:prn',
             auth: true,
-            async handler({ params }) {
-                const row = await ctx.store.signatures.find(ctx.org, (0, fields_js_1.idFromPathPrn)(ctx, params.prn, 'binary_signature'));
+            handler({ params }) {
+                const row = findSignature(ctx, (0, fields_js_1.idFromPathPrn)(ctx, params.prn, 'binary_signature'));
                 if (!row)
                     throw (0, http_js_1.notFound)();
-                await ctx.store.transaction(async (tx) => {
-                    const binary = await (0, lifecycle_js_1.findBinary)(ctx, row.binary_id, tx);
-                    if (binary?.state === 'signed' && (await tx.signatures.count(binary.id)) === 1) {
+                ctx.db.transaction(() => {
+                    const binary = (0, lifecycle_js_1.findBinary)(ctx, row.binary_id);
+                    if (binary?.state === 'signed' && (0, lifecycle_js_1.signatureCount)(ctx, binary.id) === 1) {
                         throw (0, http_js_1.fieldError)('binary_signature', 'is the only signature of a signed binary, which stays signed; destroy the binary instead');
                     }
-                    await tx.signatures.delete(row.id);
+                    ctx.db.run('DELETE FROM binary_signatures WHERE id = ?', row.id);
                 });
                 return { status: 204 };
             },
@@ -6460,6 +5290,7 @@ function signatureRoutes(ctx) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.findSigningKey = findSigningKey;
 exports.findSigningKeyByKeyid = findSigningKeyByKeyid;
 exports.signingKeyRoutes = signingKeyRoutes;
 const core_1 = __webpack_require__(893);
@@ -6473,33 +5304,30 @@ const time_js_1 = __webpack_require__(7360);
 /** Long enough for any PEM public key, so a key of the wrong algorithm is named, not refused by length. */
 const MAX_KEY_INPUT = 4096;
 const SEARCH = {
-    inserted_at: (0, search_js_1.dateField)(),
-    keyid: (0, search_js_1.stringField)(),
-    name: (0, search_js_1.stringField)([':', '~']),
-    prn: (0, search_js_1.prnField)('signing_key'),
-    updated_at: (0, search_js_1.dateField)(),
-    value: (0, search_js_1.stringField)(),
+    inserted_at: (0, search_js_1.dateField)('t.inserted_at'),
+    keyid: (0, search_js_1.stringField)('t.keyid'),
+    name: (0, search_js_1.stringField)('t.name', [':', '~']),
+    prn: (0, search_js_1.prnField)('t.id', 'signing_key'),
+    updated_at: (0, search_js_1.dateField)('t.updated_at'),
+    value: (0, search_js_1.stringField)('t.value'),
 };
+function findSigningKey(ctx, id) {
+    return ctx.db.get('SELECT * FROM signing_keys WHERE id = ? AND org = ?', id, ctx.org);
+}
 /** By full keyid (hex SHA-256 of the raw key) or Avocado's short form `sha256-<first 16 hex>`. */
-function findSigningKeyByKeyid(ctx, keyid, repos = ctx.store) {
+function findSigningKeyByKeyid(ctx, keyid) {
     const k = keyid.trim().toLowerCase();
     const short = /^sha256-([0-9a-f]{16})$/.exec(k);
-    if (short)
-        return repos.signingKeys.findByKeyidPrefix(ctx.org, short[1]);
-    return repos.signingKeys.findByKeyid(ctx.org, k);
+    if (short) {
+        return ctx.db.get('SELECT * FROM signing_keys WHERE org = ? AND substr(keyid, 1, 16) = ? ORDER BY seq LIMIT 1', ctx.org, short[1]);
+    }
+    return ctx.db.get('SELECT * FROM signing_keys WHERE org = ? AND keyid = ?', ctx.org, k);
 }
-async function getKey(ctx, prn) {
-    const row = await ctx.store.signingKeys.find(ctx.org, (0, fields_js_1.idFromPathPrn)(ctx, prn, 'signing_key'));
+function getKey(ctx, prn) {
+    const row = findSigningKey(ctx, (0, fields_js_1.idFromPathPrn)(ctx, prn, 'signing_key'));
     if (!row)
         throw (0, http_js_1.notFound)();
     return row;
-}
-/**
- * What core says about a key it refused, as the registry's message: core names the algorithm of a key that
- * is not Ed25519 ("is an RSA key …"), which is worth passing on; anything else gets the generic hint.
- */
-function keyRefusal(err) {
-    return err instanceof core_1.InputError ? /^Input 'value': (is an? .*)$/.exec(err.message)?.[1] : undefined;
 }
 /** A PEM (SPKI) or raw base64 Ed25519 public key → stored raw base64 and its keyid. */
 function normaliseValue(value) {
@@ -6508,14 +5336,16 @@ function normaliseValue(value) {
         raw = (0, core_1.parsePublicKey)(value, 'value');
     }
     catch (err) {
-        throw (0, http_js_1.fieldError)('value', keyRefusal(err) ??
-            'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM');
+        // Core names the algorithm of a key that is not Ed25519 ("is an RSA key …"): pass that on.
+        const named = err instanceof core_1.InputError ? /^Input 'value': (is an? .*)$/.exec(err.message)?.[1] : undefined;
+        throw (0, http_js_1.fieldError)('value', named ?? 'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM');
     }
     return { value: (0, core_1.publicKeyValue)(raw), keyid: (0, core_1.keyIdOf)(raw) };
 }
-async function assertKeyFree(ctx, tx, keyid, exceptId) {
-    if (await tx.signingKeys.keyidTaken(ctx.org, keyid, exceptId))
+function assertKeyFree(ctx, keyid, exceptId = '') {
+    if (ctx.db.get('SELECT 1 FROM signing_keys WHERE org = ? AND keyid = ? AND id <> ?', ctx.org, keyid, exceptId)) {
         throw (0, http_js_1.fieldError)('value', 'has already been taken');
+    }
 }
 function signingKeyRoutes(ctx) {
     return [
@@ -6527,18 +5357,12 @@ function signingKeyRoutes(ctx) {
                 const input = await body();
                 const name = (0, fields_js_1.requiredString)(input, 'name', 128);
                 const key = normaliseValue((0, fields_js_1.requiredString)(input, 'value', MAX_KEY_INPUT, { allowControl: true }));
-                const row = await ctx.store.transaction(async (tx) => {
-                    await assertKeyFree(ctx, tx, key.keyid);
+                const row = ctx.db.transaction(() => {
+                    assertKeyFree(ctx, key.keyid);
+                    const id = (0, node_crypto_1.randomUUID)();
                     const now = (0, time_js_1.nowTimestamp)();
-                    return tx.signingKeys.insert({
-                        id: (0, node_crypto_1.randomUUID)(),
-                        org: ctx.org,
-                        name,
-                        value: key.value,
-                        keyid: key.keyid,
-                        inserted_at: now,
-                        updated_at: now,
-                    });
+                    ctx.db.run(`INSERT INTO signing_keys (id, org, name, value, keyid, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`, id, ctx.org, name, key.value, key.keyid, now, now);
+                    return findSigningKey(ctx, id);
                 });
                 return { status: 201, body: { signing_key: (0, records_js_1.signingKeyJson)(ctx, row) } };
             },
@@ -6547,8 +5371,8 @@ function signingKeyRoutes(ctx) {
             method: 'GET',
             pattern: '/signing_keys',
             auth: true,
-            async handler({ query }) {
-                const page = await (0, list_js_1.listRows)(ctx, query, ctx.store.signingKeys, SEARCH);
+            handler({ query }) {
+                const page = (0, list_js_1.listRows)(ctx, query, 'signing_keys', SEARCH);
                 return {
                     status: 200,
                     body: { signing_keys: page.rows.map((r) => (0, records_js_1.signingKeyJson)(ctx, r)), next_page: page.next_page },
@@ -6559,8 +5383,8 @@ function signingKeyRoutes(ctx) {
             method: 'GET',
             pattern: '/signing_keys/:prn',
             auth: true,
-            async handler({ params }) {
-                return { status: 200, body: { signing_key: (0, records_js_1.signingKeyJson)(ctx, await getKey(ctx, params.prn)) } };
+            handler({ params }) {
+                return { status: 200, body: { signing_key: (0, records_js_1.signingKeyJson)(ctx, getKey(ctx, params.prn)) } };
             },
         },
         {
@@ -6568,24 +5392,21 @@ function signingKeyRoutes(ctx) {
             pattern: '/signing_keys/:prn',
             auth: true,
             async handler({ params, body }) {
-                const existing = await getKey(ctx, params.prn);
+                const existing = getKey(ctx, params.prn);
                 const input = await body();
                 const name = (0, fields_js_1.optionalString)(input, 'name', 128);
                 const given = (0, fields_js_1.optionalString)(input, 'value', MAX_KEY_INPUT, { allowControl: true });
                 const key = given === undefined ? undefined : normaliseValue(given);
-                const row = await ctx.store.transaction(async (tx) => {
+                const row = ctx.db.transaction(() => {
                     if (key && key.keyid !== existing.keyid) {
-                        await assertKeyFree(ctx, tx, key.keyid, existing.id);
-                        if (await tx.signingKeys.inUse(existing.id)) {
+                        assertKeyFree(ctx, key.keyid, existing.id);
+                        if (ctx.db.get('SELECT 1 FROM binary_signatures WHERE signing_key_id = ?', existing.id)) {
                             throw (0, http_js_1.fieldError)('value', 'cannot change: binary signatures were made with this key');
                         }
                     }
-                    return tx.signingKeys.update(existing.id, {
-                        name,
-                        value: key?.value,
-                        keyid: key?.keyid,
-                        updated_at: (0, time_js_1.nowTimestamp)(),
-                    });
+                    ctx.db.run(`UPDATE signing_keys SET name = coalesce(?, name), value = coalesce(?, value), keyid = coalesce(?, keyid),
+             updated_at = ? WHERE id = ?`, name ?? null, key?.value ?? null, key?.keyid ?? null, (0, time_js_1.nowTimestamp)(), existing.id);
+                    return findSigningKey(ctx, existing.id);
                 });
                 return { status: 200, body: { signing_key: (0, records_js_1.signingKeyJson)(ctx, row) } };
             },
@@ -6594,128 +5415,18 @@ function signingKeyRoutes(ctx) {
             method: 'DELETE',
             pattern: '/signing_keys/:prn',
             auth: true,
-            async handler({ params }) {
-                const existing = await getKey(ctx, params.prn);
-                await ctx.store.transaction(async (tx) => {
-                    if (await tx.signingKeys.inUse(existing.id)) {
+            handler({ params }) {
+                const existing = getKey(ctx, params.prn);
+                ctx.db.transaction(() => {
+                    if (ctx.db.get('SELECT 1 FROM binary_signatures WHERE signing_key_id = ?', existing.id)) {
                         throw (0, http_js_1.fieldError)('signing_key', 'is used by binary signatures; delete them first');
                     }
-                    await tx.signingKeys.delete(existing.id);
+                    ctx.db.run('DELETE FROM signing_keys WHERE id = ?', existing.id);
                 });
                 return { status: 204 };
             },
         },
     ];
-}
-
-
-/***/ }),
-
-/***/ 2618:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.uploadRoutes = uploadRoutes;
-const core_1 = __webpack_require__(893);
-const blob_store_js_1 = __webpack_require__(927);
-const http_js_1 = __webpack_require__(7969);
-const janitor_js_1 = __webpack_require__(4664);
-const lifecycle_js_1 = __webpack_require__(3837);
-const time_js_1 = __webpack_require__(7360);
-const parts_js_1 = __webpack_require__(6938);
-/**
- * The presigned part upload, S3 UploadPart style: no API key, the URL is the capability. The body streams to
- * temporary storage while its size and SHA-256 are computed; only bytes that match the part's registered
- * hash are committed and then marked `valid`, so a crash at any point leaves the part not valid. A refused
- * body marks the part invalid only if it is not valid already and its binary is still uploadable: a bad
- * request never undoes a good upload, nor reaches a binary that has moved on.
- */
-function uploadRoutes(ctx) {
-    return [
-        {
-            method: 'PUT',
-            pattern: '/_presigned/parts/:binary/:index',
-            auth: false,
-            async handler({ req, params, query }) {
-                const part = await authorize(ctx, params, query);
-                const declared = req.headers['content-length'];
-                if (declared !== undefined && Number(declared) > part.size) {
-                    await reject(ctx, part, 'invalid_size', `the body is ${declared} bytes, the part's size is ${part.size}`, true);
-                }
-                const staged = await receive(ctx, part, req);
-                const failure = mismatch(part, staged, req.headers['x-amz-checksum-sha256']);
-                if (failure) {
-                    await staged.discard();
-                    await reject(ctx, part, ...failure);
-                }
-                await commit(ctx, part, staged);
-                return { status: 200, headers: { etag: `"${staged.sha256.toString('hex')}"` } };
-            },
-        },
-    ];
-}
-/** The URL's signature and expiry, and that the binary still takes parts. */
-async function authorize(ctx, params, query) {
-    const binaryId = params.binary;
-    const index = (0, parts_js_1.parseIndex)(params.index);
-    if (!core_1.UUID_PATTERN.test(binaryId) || index === undefined)
-        throw (0, http_js_1.detailError)(404, 'Not Found');
-    const part = await ctx.store.parts.find(binaryId, index);
-    const check = part ? ctx.presigner.checkPart(binaryId, index, part.hash, query) : 'signature';
-    if (check === 'expired')
-        throw (0, http_js_1.detailError)(403, 'Presigned URL expired; create the binary part again for a new URL');
-    if (check !== 'ok' || !part)
-        throw (0, http_js_1.detailError)(403, 'Presigned URL signature does not match');
-    const binary = await (0, lifecycle_js_1.findBinary)(ctx, binaryId);
-    if (binary?.state !== 'uploadable') {
-        throw (0, http_js_1.detailError)(409, `the binary is ${binary?.state ?? 'gone'}; parts can only be uploaded while it is uploadable`);
-    }
-    return part;
-}
-/** Streams the body into staging; a body longer than the part is refused as soon as it is. */
-async function receive(ctx, part, req) {
-    try {
-        return await ctx.blobs.stagePart(req, part.size);
-    }
-    catch (err) {
-        if (err instanceof blob_store_js_1.TooLarge) {
-            await reject(ctx, part, 'invalid_size', `the body is larger than the part's size (${part.size} bytes)`, true);
-        }
-        throw err; // the client went away mid-body: the part stays as it was
-    }
-}
-function mismatch(part, staged, checksum) {
-    const hex = staged.sha256.toString('hex');
-    if (staged.bytes !== part.size)
-        return ['invalid_size', `the body is ${staged.bytes} bytes, the part's size is ${part.size}`];
-    if (hex !== part.hash)
-        return ['invalid_hash', `the body's SHA-256 is ${hex}, the part's hash is ${part.hash}`];
-    if (typeof checksum === 'string' && checksum !== staged.sha256.toString('base64'))
-        return ['invalid_hash', 'the body does not match its x-amz-checksum-sha256 header'];
-    return undefined;
-}
-async function reject(ctx, part, state, message, close = false) {
-    const expect = { hash: part.hash, size: part.size };
-    await ctx.store.parts.markRejected(part.binary_id, part.idx, expect, state, (0, time_js_1.nowTimestamp)());
-    throw new http_js_1.HttpError(400, { errors: { detail: `${state}: ${message}` } }, close ? { connection: 'close' } : {});
-}
-/** Under the binary's lock, so no reset or re-registration lands between placing the bytes and `valid`. */
-async function commit(ctx, part, staged) {
-    const stale = () => (0, http_js_1.detailError)(409, 'the part was re-created or the binary left uploadable while this upload ran; upload again');
-    await ctx.locks.run((0, janitor_js_1.binaryLock)(part.binary_id), async () => {
-        const now = await ctx.store.parts.find(part.binary_id, part.idx);
-        const binary = await (0, lifecycle_js_1.findBinary)(ctx, part.binary_id);
-        if (now?.hash !== part.hash || now.size !== part.size || binary?.state !== 'uploadable') {
-            await staged.discard();
-            throw stale();
-        }
-        const file = await staged.commit(part.binary_id, part.idx);
-        const expect = { hash: part.hash, size: part.size };
-        if (!(await ctx.store.parts.markValid(part.binary_id, part.idx, expect, file, (0, time_js_1.nowTimestamp)())))
-            throw stale();
-    });
-    ctx.partValid(part.binary_id);
 }
 
 
@@ -6731,13 +5442,18 @@ exports.compileSearch = compileSearch;
 const core_1 = __webpack_require__(893);
 const http_js_1 = __webpack_require__(7969);
 const CMP = [':', '<', '<=', '>', '>='];
-const dateField = () => ({ kind: 'date', ops: CMP });
+const dateField = (column) => ({ column, kind: 'date', ops: CMP });
 exports.dateField = dateField;
-const integerField = () => ({ kind: 'integer', ops: CMP });
+const integerField = (column) => ({ column, kind: 'integer', ops: CMP });
 exports.integerField = integerField;
-const stringField = (ops = [':']) => ({ kind: 'string', ops });
+const stringField = (column, ops = [':']) => ({
+    column,
+    kind: 'string',
+    ops,
+});
 exports.stringField = stringField;
-const prnField = (prnType) => ({
+const prnField = (column, prnType) => ({
+    column,
     kind: 'prn',
     ops: [':'],
     prnType,
@@ -6808,20 +5524,20 @@ function compileClause(clause, fields) {
     if (!spec.ops.includes(clause.op)) {
         throw unsupported(`operator "${clause.op}" is not supported for "${clause.field}" (supported: ${spec.ops.join(' ')})`);
     }
-    const field = clause.field;
-    const op = clause.op === ':' ? '=' : clause.op === '~' ? 'contains' : clause.op === '-' ? 'icontains' : clause.op;
+    const col = spec.column;
+    const sqlOp = clause.op === ':' ? '=' : clause.op;
     switch (spec.kind) {
         case 'prn': {
             const prn = (0, core_1.parsePrn)(clause.value);
             // A PRN of another type or organization can match nothing here; that is an empty result, not an error.
             if (!prn?.id || prn.type !== spec.prnType)
-                return { field, never: true };
-            return { field, op: '=', prn: { org: prn.org.toLowerCase(), id: prn.id.toLowerCase() } };
+                return { sql: '0', params: [] };
+            return { sql: `(t.org = ? AND ${col} = ?)`, params: [prn.org.toLowerCase(), prn.id.toLowerCase()] };
         }
         case 'integer': {
             if (!/^-?\d+$/.test(clause.value))
                 throw unsupported(`value of "${clause.field}" must be an integer`);
-            return { field, op, value: Number(clause.value) };
+            return { sql: `${col} ${sqlOp} ?`, params: [Number(clause.value)] };
         }
         case 'date': {
             const m = DATE.exec(clause.value);
@@ -6829,21 +5545,27 @@ function compileClause(clause, fields) {
                 throw unsupported(`value of "${clause.field}" must be a quoted date-time 'YYYY-MM-DDTHH:MM:SSZ'`);
             const [, seconds, fraction] = m;
             if (clause.op === ':' && fraction === undefined)
-                return { field, op, value: seconds, secondsOnly: true };
-            return { field, op, value: `${seconds}.${(fraction ?? '').padEnd(6, '0')}Z` };
+                return { sql: `substr(${col}, 1, 19) = ?`, params: [seconds] };
+            return { sql: `${col} ${sqlOp} ?`, params: [`${seconds}.${(fraction ?? '').padEnd(6, '0')}Z`] };
         }
-        default:
-            return { field, op, value: clause.value };
+        default: {
+            if (clause.op === '~')
+                return { sql: `instr(${col}, ?) > 0`, params: [clause.value] };
+            if (clause.op === '-')
+                return { sql: `instr(lower(${col}), lower(?)) > 0`, params: [clause.value] };
+            return { sql: `${col} ${sqlOp} ?`, params: [clause.value] };
+        }
     }
 }
 exports.MAX_CLAUSES = 5;
 function compileSearch(query, fields) {
     if (query === null || query.trim() === '')
-        return [];
+        return { sql: '1', params: [] };
     const clauses = splitClauses(query);
     if (clauses.length > exports.MAX_CLAUSES)
         throw unsupported(`at most ${exports.MAX_CLAUSES} clauses joined by "and"`);
-    return clauses.map((text) => compileClause(parseClause(text), fields));
+    const compiled = clauses.map((text) => compileClause(parseClause(text), fields));
+    return { sql: compiled.map((c) => `(${c.sql})`).join(' AND '), params: compiled.flatMap((c) => c.params) };
 }
 
 
@@ -6882,8 +5604,13 @@ function loadPresignSecret(dataDir) {
     return Buffer.from(fileSecret(dataDir, 'presign-secret', () => (0, node_crypto_1.randomBytes)(32).toString('hex')).value, 'hex');
 }
 /** The registry's one organization, created with the database. */
-async function loadOrganization(store) {
-    return (await store.meta.get('organization')) ?? store.meta.setIfAbsent('organization', (0, node_crypto_1.randomUUID)());
+function loadOrganization(db) {
+    const row = db.get("SELECT value FROM meta WHERE key = 'organization'");
+    if (row)
+        return row.value;
+    const org = (0, node_crypto_1.randomUUID)();
+    db.run("INSERT INTO meta (key, value) VALUES ('organization', ?)", org);
+    return org;
 }
 
 
@@ -6900,26 +5627,22 @@ const node_fs_1 = __webpack_require__(3024);
 const node_http_1 = __webpack_require__(7067);
 const node_path_1 = __webpack_require__(6760);
 const core_1 = __webpack_require__(893);
-const blob_store_js_1 = __webpack_require__(927);
-const local_blob_store_js_1 = __webpack_require__(913);
+const db_js_1 = __webpack_require__(3920);
+const download_js_1 = __webpack_require__(865);
 const hasher_js_1 = __webpack_require__(5518);
 const http_js_1 = __webpack_require__(7969);
-const janitor_js_1 = __webpack_require__(4664);
 const lifecycle_js_1 = __webpack_require__(3837);
-const lock_js_1 = __webpack_require__(6750);
 const presign_js_1 = __webpack_require__(2665);
 const router_js_1 = __webpack_require__(6356);
 const artifact_versions_js_1 = __webpack_require__(8584);
 const artifacts_js_1 = __webpack_require__(8351);
 const binaries_js_1 = __webpack_require__(3051);
-const download_js_1 = __webpack_require__(8402);
 const parts_js_1 = __webpack_require__(6938);
 const signatures_js_1 = __webpack_require__(5038);
 const signing_keys_js_1 = __webpack_require__(1528);
-const uploads_js_1 = __webpack_require__(2618);
 const secrets_js_1 = __webpack_require__(2196);
-const sqlite_store_js_1 = __webpack_require__(122);
-const store_js_1 = __webpack_require__(5554);
+const storage_js_1 = __webpack_require__(9752);
+const uploads_js_1 = __webpack_require__(6239);
 const digest = (value) => (0, node_crypto_1.createHash)('sha256').update(value).digest();
 function authenticate(req, expected) {
     const match = /^(?:Token|Bearer)\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -6944,74 +5667,34 @@ function loggablePath(url) {
         return query === undefined ? path : `${path}?***`;
     return url;
 }
-/** Parts that no binary in an upload state owns: left by a crash between two steps. */
-async function sweepOrphanParts(ctx) {
-    for (const id of await ctx.blobs.partOwners()) {
-        const binary = await (0, lifecycle_js_1.findBinary)(ctx, id);
+/** Part directories that no binary in an upload state owns: left by a crash between two steps. */
+function sweepOrphanParts(ctx) {
+    for (const name of (0, node_fs_1.readdirSync)(ctx.storage.partsDir)) {
+        const binary = /^[0-9a-f-]{36}$/.test(name) ? (0, lifecycle_js_1.findBinary)(ctx, name) : undefined;
         if (!binary || !['uploadable', 'hashable', 'hashing'].includes(binary.state))
-            await ctx.blobs.removeParts(id);
+            ctx.storage.removePartsSync(name);
     }
 }
-/**
- * Aborts multipart uploads nobody finished within the age (a client gave up, a binary deleted while a
- * crash kept its garbage), under a lease so one instance sweeps at a time.
- */
-function startUploadSweeper(ctx, direct, ageMs) {
-    const sweep = async () => {
-        const lease = 'sweep:abandoned-uploads';
-        if (!(await ctx.store.leases.claim(lease, ctx.instanceId, 10 * 60_000)))
-            return;
-        try {
-            const aborted = await direct.sweepAbandoned(ageMs);
-            if (aborted > 0)
-                ctx.logger.info(`aborted ${aborted} abandoned multipart upload(s) older than ${ageMs} ms`);
-        }
-        finally {
-            await ctx.store.leases.release(lease, ctx.instanceId);
-        }
-    };
-    const run = () => void sweep().catch((err) => ctx.logger.warning(`upload sweep failed: ${err.message}`));
-    run();
-    const timer = setInterval(run, Math.min(Math.max(ageMs / 4, 1000), 10 * 60_000));
-    timer.unref();
-    return timer;
-}
-async function createRegistry(options) {
+function createRegistry(options) {
     const logger = options.logger ?? core_1.silentLogger;
     (0, node_fs_1.mkdirSync)(options.dataDir, { recursive: true });
-    const store = options.store ?? new sqlite_store_js_1.SqliteStore((0, node_path_1.join)(options.dataDir, 'registry.db'));
-    const blobs = options.blobs ?? (await local_blob_store_js_1.LocalBlobStore.open(options.dataDir));
-    const locks = new lock_js_1.KeyedLock();
-    const presigner = new presign_js_1.Presigner(options.presignSecret ?? (0, secrets_js_1.loadPresignSecret)(options.dataDir), options.presignTtlSeconds ?? 3600);
-    const instanceId = (0, node_crypto_1.randomUUID)();
-    const leaseMs = options.leaseMs ?? 30_000;
+    const db = new db_js_1.Database((0, node_path_1.join)(options.dataDir, 'registry.db'));
+    const storage = new storage_js_1.Storage(options.dataDir);
+    const presigner = new presign_js_1.Presigner((0, secrets_js_1.loadPresignSecret)(options.dataDir), options.presignTtlSeconds ?? 3600);
     const publicUrl = options.publicUrl?.replace(/\/+$/, '');
     let hasher;
     const context = {
-        store,
-        blobs,
-        locks,
-        janitor: new janitor_js_1.Janitor(store, blobs, locks, logger, options.shared ? instanceId : undefined),
-        instanceId,
+        db,
+        storage,
         presigner,
         logger,
-        org: await (0, secrets_js_1.loadOrganization)(store),
+        org: (0, secrets_js_1.loadOrganization)(db),
         publicUrl,
         enqueueHashing: (id) => hasher.enqueue(id),
         partValid: (id) => hasher.prefixes.partValid(id),
     };
-    hasher = new hasher_js_1.Hasher(context, {
-        delayMs: options.hashingDelayMs ?? 0,
-        leaseMs,
-        shared: options.shared ?? false,
-    });
-    // What a crash left: content deletions not yet done, parts no upload owns.
-    await context.janitor.sweep();
-    if (!blobs.direct)
-        await sweepOrphanParts(context);
-    const sweeper = blobs.direct
-        ? startUploadSweeper(context, blobs.direct, options.abandonedUploadAgeMs ?? 24 * 3600_000)
-        : undefined;
+    hasher = new hasher_js_1.Hasher(context, options.hashingDelayMs ?? 0);
+    sweepOrphanParts(context);
     const router = new router_js_1.Router([
         ...(0, artifacts_js_1.artifactRoutes)(context),
         ...(0, artifact_versions_js_1.artifactVersionRoutes)(context),
@@ -7019,8 +5702,8 @@ async function createRegistry(options) {
         ...(0, parts_js_1.partRoutes)(context),
         ...(0, signatures_js_1.signatureRoutes)(context),
         ...(0, signing_keys_js_1.signingKeyRoutes)(context),
-        // The registry's own content URLs; a direct store hands out its own and never sends bytes here.
-        ...(blobs.direct ? [] : [...(0, uploads_js_1.uploadRoutes)(context), ...(0, download_js_1.downloadRoutes)(context)]),
+        ...(0, uploads_js_1.uploadRoutes)(context),
+        ...(0, download_js_1.downloadRoutes)(context),
         {
             method: 'GET',
             pattern: '/health',
@@ -7068,16 +5751,6 @@ async function createRegistry(options) {
             if (err instanceof http_js_1.HttpError) {
                 (0, http_js_1.sendJson)(res, err.status, err.body, err.headers);
             }
-            else if (err instanceof store_js_1.StoreUnavailable || err instanceof blob_store_js_1.ContentUnavailable) {
-                // Nothing was recorded: the client may retry, and should once the backend is back.
-                logger.warning(`${method} ${loggablePath(req.url ?? '/')}: 503: ${err.message}`);
-                const what = err instanceof store_js_1.StoreUnavailable ? 'database' : 'content store';
-                (0, http_js_1.sendJson)(res, 503, {
-                    errors: {
-                        detail: `Service Unavailable: the registry's ${what} cannot be reached; retry shortly`,
-                    },
-                }, { 'retry-after': '1' });
-            }
             else if (err?.code === 'ERR_STREAM_PREMATURE_CLOSE' || req.destroyed) {
                 res.destroy(); // the client went away mid-request
             }
@@ -7090,7 +5763,7 @@ async function createRegistry(options) {
     const server = (0, node_http_1.createServer)({ requestTimeout: 3_600_000, headersTimeout: 60_000 }, (req, res) => {
         void handle(req, res);
     });
-    await hasher.requeueInterrupted();
+    hasher.requeueInterrupted();
     let closing;
     return {
         server,
@@ -7125,9 +5798,8 @@ async function createRegistry(options) {
                     });
                     server.closeIdleConnections();
                 });
-                clearInterval(sweeper);
                 await hasher.close();
-                await store.close();
+                db.close();
             })();
             return closing;
         },
@@ -7137,1220 +5809,139 @@ async function createRegistry(options) {
 
 /***/ }),
 
-/***/ 1373:
-/***/ (function(__unused_webpack_module, exports, __webpack_require__) {
-
-
-var __importDefault = (this && this.__importDefault) || function (mod) {
-    return (mod && mod.__esModule) ? mod : { "default": mod };
-};
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.TYPES = void 0;
-exports.isUnavailable = isUnavailable;
-exports.translate = translate;
-exports.sqlOn = sqlOn;
-const pg_1 = __importDefault(__webpack_require__(3273));
-const store_js_1 = __webpack_require__(5554);
-// Codes of a server going away or not there (admin shutdown, crash recovery, cannot connect now).
-const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
-const NETWORK = /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i;
-function isUnavailable(err) {
-    const e = err;
-    return (e?.code !== undefined && UNAVAILABLE_CODES.has(e.code)) || NETWORK.test(e?.message ?? '');
-}
-/** PostgreSQL's error → the store's: a unique violation names the last column of the key, as SQLite's does. */
-function translate(err) {
-    const e = err;
-    if (e?.code === '23505') {
-        const columns = /Key \(([^)]*)\)/.exec(e.detail ?? '')?.[1]?.split(',') ?? [];
-        return new store_js_1.UniqueViolation(columns.at(-1)?.trim() || 'unknown');
-    }
-    if (isUnavailable(err))
-        return new store_js_1.StoreUnavailable(err);
-    return err;
-}
-function sqlOn(client) {
-    const query = async (text, params = []) => {
-        try {
-            return await client.query(text, params);
-        }
-        catch (err) {
-            throw translate(err);
-        }
-    };
-    return {
-        all: async (text, params) => (await query(text, params)).rows,
-        get: async (text, params) => (await query(text, params)).rows[0],
-        run: async (text, params) => (await query(text, params)).rowCount ?? 0,
-    };
-}
-/** BIGINT (seq, size) as a JavaScript number: every value the registry stores is below 2^53. */
-exports.TYPES = {
-    getTypeParser: ((oid, format) => oid === pg_1.default.types.builtins.INT8
-        ? (value) => Number(value)
-        : pg_1.default.types.getTypeParser(oid, format ?? 'text')),
-};
-
-
-/***/ }),
-
-/***/ 4245:
+/***/ 9752:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.listTable = listTable;
-const list_js_1 = __webpack_require__(6046);
-/** A filter as SQL over alias `t`; `next` numbers the placeholders. */
-function condition(filter, columns, next) {
-    if ('never' in filter)
-        return 'false';
-    const col = columns[filter.field];
-    if (!col)
-        throw new Error(`field ${filter.field} cannot be searched here`);
-    if ('prn' in filter)
-        return `(t.org = ${next(filter.prn.org)} AND ${col} = ${next(filter.prn.id)})`;
-    if (filter.op === 'contains')
-        return `strpos(${col}, ${next(filter.value)}) > 0`;
-    if (filter.op === 'icontains')
-        return `strpos(lower(${col}), lower(${next(filter.value)})) > 0`;
-    if (filter.secondsOnly)
-        return `substr(${col}, 1, 19) ${filter.op} ${next(filter.value)}`;
-    return `${col} ${filter.op} ${next(filter.value)}`;
-}
-/** One page of a table in insertion order, after the cursor, filtered (the same columns as SQLite's). */
-async function listTable(sql, table, query) {
-    const params = [query.org];
-    const next = (v) => {
-        params.push(v);
-        return `$${params.length}`;
-    };
-    const columns = list_js_1.COLUMNS[table];
-    const where = query.filters.map((f) => `(${condition(f, columns, next)})`).join(' AND ') || 'true';
-    const asc = query.order === 'asc';
-    const rows = await sql.all(`SELECT t.* FROM ${table} t WHERE t.org = $1 AND (${where}) AND t.seq ${asc ? '>' : '<'} ${next(query.after)}
-     ORDER BY t.seq ${asc ? 'ASC' : 'DESC'} LIMIT ${next(query.limit + 1)}`, params);
-    return { rows: rows.slice(0, query.limit), more: rows.length > query.limit };
-}
-
-
-/***/ }),
-
-/***/ 6272:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.PG_MIGRATIONS = void 0;
+exports.Storage = void 0;
+exports.fsyncDir = fsyncDir;
+const node_crypto_1 = __webpack_require__(7598);
+const node_fs_1 = __webpack_require__(3024);
+const promises_1 = __webpack_require__(1455);
+const node_path_1 = __webpack_require__(6760);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
 /**
- * Versioned schema for PostgreSQL, the same records as the SQLite schema (../sqlite/migrations.ts). Each entry
- * runs once, in order, in one transaction under an advisory lock, so instances starting together migrate once;
- * `schema_migrations` records which have run. Never edit a shipped entry: append a new one.
- *
- * Text compared by `<`/`>` (timestamps, names) uses the "C" collation, so ordering is by bytes as in SQLite
- * whatever locale the database was created with. Timestamps stay text in the wire format (microseconds,
- * `Z`): equality and ordering of what the API shows, without a round trip through a timestamp type.
+ * Content on the filesystem. Parts live under parts/<binary-uuid>/<index>-<sha256>: the name carries the
+ * hash of its bytes, so a name can never stand for other bytes. Verified content lives in content-addressed
+ * blobs/<aa>/<sha256>/ as hard links to the parts (segments 1..N): identical content is stored once, and
+ * publishing a blob copies nothing. Everything is written to tmp/ first, fsynced, then renamed into place.
  */
-const T = 'TEXT COLLATE "C"';
-exports.PG_MIGRATIONS = [
-    `
-  CREATE TABLE meta (key ${T} PRIMARY KEY, value TEXT NOT NULL);
-
-  CREATE TABLE artifacts (
-    seq BIGSERIAL PRIMARY KEY,
-    id ${T} NOT NULL UNIQUE,
-    org ${T} NOT NULL,
-    name ${T} NOT NULL,
-    description ${T},
-    custom_metadata TEXT,
-    inserted_at ${T} NOT NULL,
-    updated_at ${T} NOT NULL,
-    UNIQUE (org, name)
-  );
-
-  CREATE TABLE artifact_versions (
-    seq BIGSERIAL PRIMARY KEY,
-    id ${T} NOT NULL UNIQUE,
-    org ${T} NOT NULL,
-    artifact_id ${T} NOT NULL REFERENCES artifacts (id),
-    version ${T} NOT NULL,
-    description ${T},
-    custom_metadata TEXT,
-    inserted_at ${T} NOT NULL,
-    updated_at ${T} NOT NULL,
-    UNIQUE (artifact_id, version)
-  );
-  CREATE INDEX artifact_versions_org_seq ON artifact_versions (org, seq);
-
-  CREATE TABLE binaries (
-    seq BIGSERIAL PRIMARY KEY,
-    id ${T} NOT NULL UNIQUE,
-    org ${T} NOT NULL,
-    artifact_version_id ${T} NOT NULL REFERENCES artifact_versions (id) ON DELETE CASCADE,
-    target ${T} NOT NULL,
-    hash ${T} NOT NULL,
-    size BIGINT NOT NULL,
-    state ${T} NOT NULL,
-    description ${T},
-    custom_metadata TEXT,
-    revision INTEGER NOT NULL DEFAULT 0,
-    upload_generation INTEGER NOT NULL DEFAULT 0,
-    blob_hash ${T},
-    hash_error TEXT,
-    inserted_at ${T} NOT NULL,
-    updated_at ${T} NOT NULL
-  );
-  -- The rule "one live binary per version and target" is the database's, so no two instances can break it.
-  CREATE UNIQUE INDEX binaries_one_live_per_target ON binaries (artifact_version_id, target)
-    WHERE state <> 'destroyed';
-  CREATE INDEX binaries_state ON binaries (state);
-  CREATE INDEX binaries_blob ON binaries (blob_hash);
-  CREATE INDEX binaries_org_seq ON binaries (org, seq);
-  -- What ensureBinary searches by (version and target), in listing order.
-  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
-
-  CREATE TABLE binary_parts (
-    binary_id ${T} NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    id ${T} NOT NULL UNIQUE,
-    org ${T} NOT NULL,
-    hash ${T} NOT NULL,
-    size BIGINT NOT NULL,
-    state ${T} NOT NULL,
-    file ${T},
-    inserted_at ${T} NOT NULL,
-    updated_at ${T} NOT NULL,
-    PRIMARY KEY (binary_id, idx)
-  );
-
-  CREATE TABLE signing_keys (
-    seq BIGSERIAL PRIMARY KEY,
-    id ${T} NOT NULL UNIQUE,
-    org ${T} NOT NULL,
-    name ${T} NOT NULL,
-    value ${T} NOT NULL,
-    keyid ${T} NOT NULL,
-    inserted_at ${T} NOT NULL,
-    updated_at ${T} NOT NULL,
-    UNIQUE (org, keyid)
-  );
-
-  CREATE TABLE binary_signatures (
-    seq BIGSERIAL PRIMARY KEY,
-    id ${T} NOT NULL UNIQUE,
-    org ${T} NOT NULL,
-    binary_id ${T} NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
-    signing_key_id ${T} NOT NULL REFERENCES signing_keys (id),
-    signature ${T} NOT NULL,
-    inserted_at ${T} NOT NULL,
-    updated_at ${T} NOT NULL,
-    UNIQUE (binary_id, signing_key_id)
-  );
-
-  CREATE TABLE content_garbage (
-    id BIGSERIAL PRIMARY KEY,
-    item TEXT NOT NULL,
-    inserted_at ${T} NOT NULL
-  );
-
-  -- Background work claimed by one instance at a time; the clock is the database's.
-  CREATE TABLE leases (
-    key ${T} PRIMARY KEY,
-    owner ${T} NOT NULL,
-    expires_at TIMESTAMPTZ NOT NULL
-  );
-
-  -- The S3 multipart upload of each binary's upload generation (not a foreign key: the content may outlive
-  -- its record until the janitor deletes it).
-  CREATE TABLE multipart_uploads (
-    binary_id ${T} NOT NULL,
-    generation INTEGER NOT NULL,
-    upload_id TEXT NOT NULL,
-    inserted_at ${T} NOT NULL,
-    PRIMARY KEY (binary_id, generation)
-  );
-  `,
-];
-
-
-/***/ }),
-
-/***/ 8868:
-/***/ (function(__unused_webpack_module, exports, __webpack_require__) {
-
-
-var __importDefault = (this && this.__importDefault) || function (mod) {
-    return (mod && mod.__esModule) ? mod : { "default": mod };
-};
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.PgStore = void 0;
-const node_async_hooks_1 = __webpack_require__(6698);
-const pg_1 = __importDefault(__webpack_require__(3273));
-const connection_js_1 = __webpack_require__(1373);
-const migrations_js_1 = __webpack_require__(6272);
-const repositories_js_1 = __webpack_require__(7941);
-/** Any number, the same for every registry: the key of the advisory lock migrations run under. */
-const MIGRATION_LOCK = 0x70657269;
-/** Transactions that lost a deadlock or a serialization check are run again this many times. */
-const RETRIES = 4;
-const RETRYABLE = new Set(['40001', '40P01']);
-/**
- * Store over PostgreSQL, for several registry instances sharing one database. Transactions run at READ
- * COMMITTED: what must not be broken by concurrent instances is enforced by unique indexes, conditional
- * updates and row locks (see repositories.ts), never by a lock inside one process. A dropped or refused
- * connection surfaces as StoreUnavailable, so requests fail with a retryable 503 while the database restarts.
- */
-class PgStore {
-    pool;
-    inTransaction = new node_async_hooks_1.AsyncLocalStorage();
-    meta;
-    artifacts;
-    artifactVersions;
-    binaries;
-    parts;
-    signingKeys;
-    signatures;
-    contentGarbage;
-    leases;
-    multipartUploads;
-    constructor(options) {
-        this.pool = new pg_1.default.Pool({
-            connectionString: options.url,
-            max: options.maxConnections ?? 10,
-            connectionTimeoutMillis: 5_000,
-            idleTimeoutMillis: 30_000,
-            types: connection_js_1.TYPES,
-        });
-        this.pool.on('error', (err) => options.onError?.(err));
-        const repos = (0, repositories_js_1.pgRepositories)((0, connection_js_1.sqlOn)(this.pool));
-        const guarded = (repo) => Object.fromEntries(Object.entries(repo).map(([name, fn]) => [
-            name,
-            (...args) => {
-                this.assertOutsideTransaction(name);
-                return fn(...args);
-            },
-        ]));
-        this.meta = guarded(repos.meta);
-        this.artifacts = guarded(repos.artifacts);
-        this.artifactVersions = guarded(repos.artifactVersions);
-        this.binaries = guarded(repos.binaries);
-        this.parts = guarded(repos.parts);
-        this.signingKeys = guarded(repos.signingKeys);
-        this.signatures = guarded(repos.signatures);
-        this.contentGarbage = guarded(repos.contentGarbage);
-        this.leases = guarded(repos.leases);
-        this.multipartUploads = guarded(repos.multipartUploads);
+class Storage {
+    dataDir;
+    partsDir;
+    blobsDir;
+    tmpDir;
+    constructor(dataDir) {
+        this.dataDir = dataDir;
+        this.partsDir = (0, node_path_1.join)(dataDir, 'parts');
+        this.blobsDir = (0, node_path_1.join)(dataDir, 'blobs');
+        this.tmpDir = (0, node_path_1.join)(dataDir, 'tmp');
+        for (const dir of [this.partsDir, this.blobsDir])
+            (0, node_fs_1.mkdirSync)(dir, { recursive: true });
+        // Leftovers of uploads or hashing interrupted by a crash: never referenced by the database.
+        (0, node_fs_1.rmSync)(this.tmpDir, { recursive: true, force: true });
+        (0, node_fs_1.mkdirSync)(this.tmpDir, { recursive: true });
     }
-    /** Connects and brings the schema up to date. */
-    static async open(options) {
-        const store = new PgStore(options);
-        try {
-            await store.migrate();
+    tmpPath() {
+        return (0, node_path_1.join)(this.tmpDir, (0, node_crypto_1.randomUUID)());
+    }
+    partDir(binaryId) {
+        if (!UUID.test(binaryId))
+            throw new Error('invalid binary id');
+        return (0, node_path_1.join)(this.partsDir, binaryId);
+    }
+    partFileName(index, sha256Hex) {
+        if (!Number.isInteger(index) || index < 1 || index > 10_000 || !SHA256.test(sha256Hex)) {
+            throw new Error('invalid part file name');
         }
-        catch (err) {
-            await store.pool.end();
-            throw (0, connection_js_1.translate)(err);
-        }
-        return store;
+        return `${index}-${sha256Hex}`;
     }
-    async migrate() {
-        const client = await this.pool.connect();
-        try {
-            await client.query('BEGIN');
-            await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-            await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)');
-            const { rows } = await client.query('SELECT max(version) AS v FROM schema_migrations');
-            const current = rows[0]?.v ?? 0;
-            if (current > migrations_js_1.PG_MIGRATIONS.length) {
-                throw new Error(`database schema version ${current} is newer than this peridio-registry supports (${migrations_js_1.PG_MIGRATIONS.length})`);
-            }
-            for (let version = current; version < migrations_js_1.PG_MIGRATIONS.length; version++) {
-                await client.query(migrations_js_1.PG_MIGRATIONS[version]);
-                await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [
-                    version + 1,
-                ]);
-            }
-            await client.query('COMMIT');
-        }
-        catch (err) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw err;
-        }
-        finally {
-            client.release();
-        }
+    partPath(binaryId, file) {
+        if (!/^\d{1,5}-[0-9a-f]{64}$/.test(file))
+            throw new Error('invalid part file name');
+        return (0, node_path_1.join)(this.partDir(binaryId), file);
     }
-    assertOutsideTransaction(what) {
-        // Not a deadlock here as in SQLite, but a statement outside the transaction would not see its changes
-        // and could wait on its row locks: always a bug.
-        if (this.inTransaction.getStore()) {
-            throw new Error(`store.${what} called inside a transaction: use the transaction's repositories`);
-        }
+    /** Moves a fully written and fsynced temp file into place as a part. Synchronous on purpose (see hasher). */
+    commitPartSync(tmp, binaryId, file) {
+        (0, node_fs_1.mkdirSync)(this.partDir(binaryId), { recursive: true });
+        (0, node_fs_1.renameSync)(tmp, this.partPath(binaryId, file));
     }
-    async transaction(fn) {
-        this.assertOutsideTransaction('transaction');
-        for (let attempt = 1;; attempt++) {
-            let client;
-            try {
-                client = await this.pool.connect();
-            }
-            catch (err) {
-                throw (0, connection_js_1.translate)(err);
-            }
-            let broken = false;
-            try {
-                await client.query('BEGIN');
-                const result = await this.inTransaction.run(true, () => fn((0, repositories_js_1.pgRepositories)((0, connection_js_1.sqlOn)(client))));
-                await client.query('COMMIT');
-                return result;
-            }
-            catch (err) {
-                await client.query('ROLLBACK').catch(() => (broken = true));
-                const code = err?.code;
-                if (attempt < RETRIES && code !== undefined && RETRYABLE.has(code))
-                    continue;
-                throw (0, connection_js_1.translate)(err);
-            }
-            finally {
-                // A connection that could not even roll back is dropped instead of going back to the pool.
-                client.release(broken);
-            }
-        }
+    removePartFileSync(binaryId, file) {
+        if (file)
+            (0, node_fs_1.rmSync)(this.partPath(binaryId, file), { force: true });
     }
-    async close() {
-        await this.pool.end();
+    removePartsSync(binaryId) {
+        (0, node_fs_1.rmSync)(this.partDir(binaryId), { recursive: true, force: true });
     }
-}
-exports.PgStore = PgStore;
-
-
-/***/ }),
-
-/***/ 7941:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.pgRepositories = pgRepositories;
-const list_js_1 = __webpack_require__(4245);
-/** The record operations every table keyed by a UUID `id` shares. */
-function table(sql, name) {
-    return {
-        list: (query) => (0, list_js_1.listTable)(sql, name, query),
-        find: (org, id) => sql.get(`SELECT * FROM ${name} WHERE id = $1 AND org = $2`, [id, org]),
-        idTaken: async (id) => (await sql.get(`SELECT 1 FROM ${name} WHERE id = $1`, [id])) !== undefined,
-        async insert(row) {
-            const entries = Object.entries(row);
-            return (await sql.get(`INSERT INTO ${name} (${entries.map(([k]) => k).join(', ')})
-         VALUES (${entries.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING *`, entries.map(([, v]) => v)));
-        },
-        async update(id, changes) {
-            const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
-            return (await sql.get(`UPDATE ${name} SET ${entries.map(([k], i) => `${k} = $${i + 2}`).join(', ')} WHERE id = $1 RETURNING *`, [id, ...entries.map(([, v]) => v)]));
-        },
-        async delete(id) {
-            await sql.run(`DELETE FROM ${name} WHERE id = $1`, [id]);
-        },
-    };
-}
-/**
- * The repositories over the pool (each call on its own) or one transaction's connection. Rules that must
- * hold across instances are the database's: unique indexes (one live binary per target, one version per
- * artifact, one keyid per organization), conditional updates (signable only for the generation being
- * hashed, valid only while uploadable), and `lock` (a row lock a binary's changes take first).
- */
-function pgRepositories(sql) {
-    const exists = async (text, params) => (await sql.get(text, params)) !== undefined;
-    const binaries = table(sql, 'binaries');
-    return {
-        meta: {
-            get: async (key) => (await sql.get('SELECT value FROM meta WHERE key = $1', [key]))?.value,
-            async setIfAbsent(key, value) {
-                await sql.run('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
-                    key,
-                    value,
-                ]);
-                return (await sql.get('SELECT value FROM meta WHERE key = $1', [key])).value;
-            },
-        },
-        artifacts: {
-            ...table(sql, 'artifacts'),
-            nameTaken: (org, name, exceptId = '') => exists('SELECT 1 FROM artifacts WHERE org = $1 AND name = $2 AND id <> $3', [org, name, exceptId]),
-            hasVersions: (id) => exists('SELECT 1 FROM artifact_versions WHERE artifact_id = $1', [id]),
-        },
-        artifactVersions: {
-            ...table(sql, 'artifact_versions'),
-            versionTaken: (artifactId, version) => exists('SELECT 1 FROM artifact_versions WHERE artifact_id = $1 AND version = $2', [
-                artifactId,
-                version,
-            ]),
-        },
-        binaries: {
-            ...binaries,
-            findLive: (versionId, target) => sql.get("SELECT * FROM binaries WHERE artifact_version_id = $1 AND target = $2 AND state <> 'destroyed'", [versionId, target]),
-            hasLive: (versionId) => exists("SELECT 1 FROM binaries WHERE artifact_version_id = $1 AND state <> 'destroyed'", [versionId]),
-            insert: (row) => binaries.insert({ ...row, state: 'uploadable' }),
-            async lock(id) {
-                await sql.run('SELECT 1 FROM binaries WHERE id = $1 FOR UPDATE', [id]);
-            },
-            async transition(id, change, at) {
-                switch (change.to) {
-                    case 'uploadable':
-                        await sql.run(`UPDATE binaries SET state = 'uploadable', blob_hash = NULL, hash_error = $2,
-               upload_generation = upload_generation + 1, updated_at = $3 WHERE id = $1`, [id, change.hashError, at]);
-                        return true;
-                    case 'hashable':
-                        await sql.run("UPDATE binaries SET state = 'hashable', hash_error = NULL, updated_at = $2 WHERE id = $1", [id, at]);
-                        return true;
-                    case 'signable':
-                        return ((await sql.run(`UPDATE binaries SET state = 'signable', blob_hash = $2, hash_error = NULL, updated_at = $3
-                 WHERE id = $1 AND state = 'hashing' AND upload_generation = $4`, [id, change.blobHash, at, change.generation])) === 1);
-                    case 'destroyed':
-                        await sql.run("UPDATE binaries SET state = 'destroyed', blob_hash = NULL, updated_at = $2 WHERE id = $1", [id, at]);
-                        return true;
-                    default:
-                        await sql.run('UPDATE binaries SET state = $2, updated_at = $3 WHERE id = $1', [
-                            id,
-                            change.to,
-                            at,
-                        ]);
-                        return true;
-                }
-            },
-            idsInState: async (state) => (await sql.all('SELECT id FROM binaries WHERE state = $1 ORDER BY updated_at', [
-                state,
-            ])).map((r) => r.id),
-            blobReferenced: (hash) => exists('SELECT 1 FROM binaries WHERE blob_hash = $1', [hash]),
-        },
-        parts: {
-            list: (binaryId) => sql.all('SELECT * FROM binary_parts WHERE binary_id = $1 ORDER BY idx', [binaryId]),
-            find: (binaryId, idx) => sql.get('SELECT * FROM binary_parts WHERE binary_id = $1 AND idx = $2', [binaryId, idx]),
-            hasAfter: (binaryId, idx) => exists('SELECT 1 FROM binary_parts WHERE binary_id = $1 AND idx > $2', [binaryId, idx]),
-            async register(p) {
-                const old = await sql.get('SELECT * FROM binary_parts WHERE binary_id = $1 AND idx = $2 FOR UPDATE', [p.binaryId, p.idx]);
-                // The stored content stays attached only when the hash is the same (see the interface).
-                const row = (await sql.get(`INSERT INTO binary_parts (binary_id, idx, id, org, hash, size, state, inserted_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, 'uploadable', $7, $7)
-           ON CONFLICT (binary_id, idx) DO UPDATE SET hash = excluded.hash, size = excluded.size,
-             state = 'uploadable', updated_at = excluded.updated_at,
-             file = CASE WHEN binary_parts.hash = excluded.hash THEN binary_parts.file END
-           RETURNING *`, [p.binaryId, p.idx, p.id, p.org, p.hash, p.size, p.at]));
-                const keep = old?.hash === p.hash;
-                return { row, replacedFile: !keep && old?.file ? old.file : null };
-            },
-            async markValid(binaryId, idx, expect, file, at) {
-                return ((await sql.run(`UPDATE binary_parts SET state = 'valid', file = $3, updated_at = $4
-             WHERE binary_id = $1 AND idx = $2 AND hash = $5 AND size = $6
-             AND (SELECT state FROM binaries WHERE id = $1) = 'uploadable'`, [binaryId, idx, file, at, expect.hash, expect.size])) === 1);
-            },
-            async markRejected(binaryId, idx, expect, state, at) {
-                return ((await sql.run(`UPDATE binary_parts SET state = $3, updated_at = $4
-             WHERE binary_id = $1 AND idx = $2 AND hash = $5 AND size = $6 AND state <> 'valid'
-             AND (SELECT state FROM binaries WHERE id = $1) = 'uploadable'`, [binaryId, idx, state, at, expect.hash, expect.size])) === 1);
-            },
-            async deleteAll(binaryId) {
-                const rows = await sql.all('DELETE FROM binary_parts WHERE binary_id = $1 RETURNING idx, file', [binaryId]);
-                return rows.sort((a, b) => a.idx - b.idx).flatMap((r) => (r.file ? [r.file] : []));
-            },
-        },
-        signingKeys: {
-            ...table(sql, 'signing_keys'),
-            findByKeyid: (org, keyid) => sql.get('SELECT * FROM signing_keys WHERE org = $1 AND keyid = $2', [org, keyid]),
-            findByKeyidPrefix: (org, prefix) => sql.get('SELECT * FROM signing_keys WHERE org = $1 AND substr(keyid, 1, 16) = $2 ORDER BY seq LIMIT 1', [org, prefix]),
-            keyidTaken: (org, keyid, exceptId = '') => exists('SELECT 1 FROM signing_keys WHERE org = $1 AND keyid = $2 AND id <> $3', [
-                org,
-                keyid,
-                exceptId,
-            ]),
-            inUse: (id) => exists('SELECT 1 FROM binary_signatures WHERE signing_key_id = $1', [id]),
-        },
-        signatures: {
-            ...table(sql, 'binary_signatures'),
-            findByKey: (binaryId, keyId) => sql.get('SELECT * FROM binary_signatures WHERE binary_id = $1 AND signing_key_id = $2', [binaryId, keyId]),
-            forBinary: (binaryId) => sql.all(`SELECT s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
-           JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = $1 ORDER BY s.seq`, [binaryId]),
-            async forBinaries(binaryIds) {
-                const out = new Map(binaryIds.map((id) => [id, []]));
-                if (binaryIds.length === 0)
-                    return out;
-                const rows = await sql.all(`SELECT s.binary_id, s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
-           JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ANY($1) ORDER BY s.seq`, [binaryIds]);
-                for (const { binary_id, ...sig } of rows)
-                    out.get(binary_id)?.push(sig);
-                return out;
-            },
-            count: async (binaryId) => (await sql.get('SELECT count(*)::int AS n FROM binary_signatures WHERE binary_id = $1', [binaryId])).n,
-        },
-        contentGarbage: {
-            add: async (item, at) => (await sql.get('INSERT INTO content_garbage (item, inserted_at) VALUES ($1, $2) RETURNING id', [JSON.stringify(item), at])).id,
-            pending: async () => (await sql.all('SELECT id, item FROM content_garbage ORDER BY id')).map((r) => ({
-                id: r.id,
-                item: JSON.parse(r.item),
-            })),
-            async done(id) {
-                await sql.run('DELETE FROM content_garbage WHERE id = $1', [id]);
-            },
-        },
-        leases: {
-            // One statement: of two instances claiming at once, the unique key lets exactly one insert or update.
-            claim: async (key, owner, ttlMs) => (await sql.run(`INSERT INTO leases (key, owner, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
-           ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-           WHERE leases.expires_at < now() OR leases.owner = excluded.owner`, [key, owner, ttlMs])) === 1,
-            async release(key, owner) {
-                await sql.run('DELETE FROM leases WHERE key = $1 AND owner = $2', [key, owner]);
-            },
-        },
-        multipartUploads: {
-            get: async (binaryId, generation) => (await sql.get('SELECT upload_id FROM multipart_uploads WHERE binary_id = $1 AND generation = $2', [binaryId, generation]))?.upload_id,
-            async setIfAbsent(binaryId, generation, uploadId, at) {
-                await sql.run(`INSERT INTO multipart_uploads (binary_id, generation, upload_id, inserted_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (binary_id, generation) DO NOTHING`, [binaryId, generation, uploadId, at]);
-                return (await sql.get('SELECT upload_id FROM multipart_uploads WHERE binary_id = $1 AND generation = $2', [binaryId, generation])).upload_id;
-            },
-            async delete(binaryId, generation) {
-                await sql.run('DELETE FROM multipart_uploads WHERE binary_id = $1 AND generation = $2', [
-                    binaryId,
-                    generation,
-                ]);
-            },
-        },
-    };
-}
-
-
-/***/ }),
-
-/***/ 9875:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.Database = void 0;
-const node_sqlite_1 = __webpack_require__(99);
-const migrations_js_1 = __webpack_require__(3263);
-const store_js_1 = __webpack_require__(5554);
-/** A thin wrapper over node:sqlite: cached statements, typed rows, and nested-safe transactions. */
-class Database {
-    db;
-    statements = new Map();
-    depth = 0;
-    constructor(path) {
-        this.db = new node_sqlite_1.DatabaseSync(path);
-        // WAL lets readers run beside the writer; FULL sync makes every commit durable before we answer.
-        this.db.exec('PRAGMA journal_mode = WAL');
-        this.db.exec('PRAGMA synchronous = FULL');
-        this.db.exec('PRAGMA foreign_keys = ON');
-        this.db.exec('PRAGMA busy_timeout = 5000');
-        this.migrate();
+    blobPath(sha256Hex) {
+        if (!SHA256.test(sha256Hex))
+            throw new Error('invalid blob hash');
+        return (0, node_path_1.join)(this.blobsDir, sha256Hex.slice(0, 2), sha256Hex);
     }
-    migrate() {
-        const current = Number(this.db.prepare('PRAGMA user_version').get().user_version);
-        if (current > migrations_js_1.MIGRATIONS.length) {
-            throw new Error(`database schema version ${current} is newer than this peridio-registry supports (${migrations_js_1.MIGRATIONS.length})`);
-        }
-        for (let version = current; version < migrations_js_1.MIGRATIONS.length; version++) {
-            this.transaction(() => {
-                this.db.exec(migrations_js_1.MIGRATIONS[version]);
-                this.db.exec(`PRAGMA user_version = ${version + 1}`);
-            });
-        }
+    hasBlob(sha256Hex) {
+        return (0, node_fs_1.existsSync)(this.blobPath(sha256Hex));
     }
-    statement(sql) {
-        let stmt = this.statements.get(sql);
-        if (!stmt) {
-            stmt = this.db.prepare(sql);
-            this.statements.set(sql, stmt);
-        }
-        return stmt;
-    }
-    get(sql, ...params) {
-        return this.statement(sql).get(...params);
-    }
-    all(sql, ...params) {
-        return this.statement(sql).all(...params);
-    }
-    run(sql, ...params) {
-        try {
-            const result = this.statement(sql).run(...params);
-            return { changes: Number(result.changes), lastId: Number(result.lastInsertRowid) };
-        }
-        catch (err) {
-            // "UNIQUE constraint failed: binaries.artifact_version_id, binaries.target" → the last column's name.
-            const m = /UNIQUE constraint failed: (?:.*, )?\w+\.(\w+)$/.exec(err.message);
-            if (m)
-                throw new store_js_1.UniqueViolation(m[1]);
-            throw err;
-        }
-    }
-    /** For an async transaction; the caller serialises them (see SqliteStore). */
-    begin() {
-        this.db.exec('BEGIN IMMEDIATE');
-    }
-    commit() {
-        this.db.exec('COMMIT');
-    }
-    rollback() {
-        if (this.db.isTransaction)
-            this.db.exec('ROLLBACK');
-    }
-    /** Runs fn atomically. Nested calls join the outer transaction. */
-    transaction(fn) {
-        if (this.depth > 0)
-            return fn();
-        this.db.exec('BEGIN IMMEDIATE');
-        this.depth++;
-        try {
-            const result = fn();
-            this.db.exec('COMMIT');
-            return result;
-        }
-        catch (err) {
-            this.db.exec('ROLLBACK');
-            throw err;
-        }
-        finally {
-            this.depth--;
-        }
-    }
-    close() {
-        if (!this.db.isOpen)
+    /**
+     * Publishes parts (already verified to hash to sha256Hex) as the blob: hard links into a temp dir, then
+     * one rename. When the blob exists already, nothing is written: that is the deduplication.
+     */
+    publishBlobSync(sha256Hex, binaryId, files) {
+        const target = this.blobPath(sha256Hex);
+        if ((0, node_fs_1.existsSync)(target))
             return;
-        this.statements.clear();
-        // Fold the WAL back into the main file so the data dir is one self-contained database after shutdown.
-        this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-        this.db.close();
+        const staging = this.tmpPath();
+        (0, node_fs_1.mkdirSync)(staging);
+        files.forEach((file, i) => (0, node_fs_1.linkSync)(this.partPath(binaryId, file), (0, node_path_1.join)(staging, String(i + 1))));
+        (0, node_fs_1.mkdirSync)((0, node_path_1.join)(this.blobsDir, sha256Hex.slice(0, 2)), { recursive: true });
+        (0, node_fs_1.renameSync)(staging, target);
     }
-}
-exports.Database = Database;
-
-
-/***/ }),
-
-/***/ 6046:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.COLUMNS = void 0;
-exports.listTable = listTable;
-exports.COLUMNS = {
-    artifacts: {
-        description: 't.description',
-        inserted_at: 't.inserted_at',
-        name: 't.name',
-        prn: 't.id',
-        updated_at: 't.updated_at',
-    },
-    artifact_versions: {
-        artifact_prn: 't.artifact_id',
-        description: 't.description',
-        inserted_at: 't.inserted_at',
-        prn: 't.id',
-        updated_at: 't.updated_at',
-        version: 't.version',
-    },
-    binaries: {
-        artifact_version_prn: 't.artifact_version_id',
-        description: 't.description',
-        hash: 't.hash',
-        inserted_at: 't.inserted_at',
-        prn: 't.id',
-        size: 't.size',
-        state: 't.state',
-        target: 't.target',
-        updated_at: 't.updated_at',
-    },
-    signing_keys: {
-        inserted_at: 't.inserted_at',
-        keyid: 't.keyid',
-        name: 't.name',
-        prn: 't.id',
-        updated_at: 't.updated_at',
-        value: 't.value',
-    },
-    binary_signatures: {
-        binary_prn: 't.binary_id',
-        inserted_at: 't.inserted_at',
-        prn: 't.id',
-        signing_key_prn: 't.signing_key_id',
-        'signature.signing_key.keyid': '(SELECT k.keyid FROM signing_keys k WHERE k.id = t.signing_key_id)',
-        updated_at: 't.updated_at',
-    },
-};
-function condition(filter, columns) {
-    if ('never' in filter)
-        return { sql: '0', params: [] };
-    const col = columns[filter.field];
-    if (!col)
-        throw new Error(`field ${filter.field} cannot be searched here`);
-    if ('prn' in filter)
-        return { sql: `(t.org = ? AND ${col} = ?)`, params: [filter.prn.org, filter.prn.id] };
-    if (filter.op === 'contains')
-        return { sql: `instr(${col}, ?) > 0`, params: [filter.value] };
-    if (filter.op === 'icontains')
-        return { sql: `instr(lower(${col}), lower(?)) > 0`, params: [filter.value] };
-    if (filter.secondsOnly)
-        return { sql: `substr(${col}, 1, 19) ${filter.op} ?`, params: [filter.value] };
-    return { sql: `${col} ${filter.op} ?`, params: [filter.value] };
-}
-/** One page of a table in insertion order, after the cursor, filtered. */
-function listTable(db, table, query) {
-    const columns = exports.COLUMNS[table];
-    const conditions = query.filters.map((f) => condition(f, columns));
-    const where = conditions.map((c) => `(${c.sql})`).join(' AND ') || '1';
-    const asc = query.order === 'asc';
-    const rows = db.all(`SELECT t.* FROM ${table} t WHERE t.org = ? AND (${where}) AND t.seq ${asc ? '>' : '<'} ?
-     ORDER BY t.seq ${asc ? 'ASC' : 'DESC'} LIMIT ?`, query.org, ...conditions.flatMap((c) => c.params), query.after, query.limit + 1);
-    return { rows: rows.slice(0, query.limit), more: rows.length > query.limit };
-}
-
-
-/***/ }),
-
-/***/ 3263:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.MIGRATIONS = void 0;
-/**
- * Versioned schema. Each entry runs once, in order, inside a transaction; `PRAGMA user_version` records
- * how many have run. Never edit a shipped entry: append a new one.
- *
- * `seq` is the insertion order (what `order` and the `page` cursor use); `id` is the UUID in the PRN.
- */
-exports.MIGRATIONS = [
-    `
-  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-
-  CREATE TABLE artifacts (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    org TEXT NOT NULL,
-    name TEXT NOT NULL,
-    description TEXT,
-    custom_metadata TEXT,
-    inserted_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (org, name)
-  );
-
-  CREATE TABLE artifact_versions (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    org TEXT NOT NULL,
-    artifact_id TEXT NOT NULL REFERENCES artifacts (id),
-    version TEXT NOT NULL,
-    description TEXT,
-    custom_metadata TEXT,
-    inserted_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (artifact_id, version)
-  );
-
-  CREATE TABLE binaries (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    org TEXT NOT NULL,
-    artifact_version_id TEXT NOT NULL REFERENCES artifact_versions (id) ON DELETE CASCADE,
-    target TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    description TEXT,
-    custom_metadata TEXT,
-    revision INTEGER NOT NULL DEFAULT 0,
-    upload_generation INTEGER NOT NULL DEFAULT 0,
-    blob_hash TEXT,
-    hash_error TEXT,
-    inserted_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-  );
-  CREATE UNIQUE INDEX binaries_one_live_per_target ON binaries (artifact_version_id, target)
-    WHERE state <> 'destroyed';
-  CREATE INDEX binaries_state ON binaries (state);
-  CREATE INDEX binaries_blob ON binaries (blob_hash);
-
-  CREATE TABLE binary_parts (
-    binary_id TEXT NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    id TEXT NOT NULL UNIQUE,
-    org TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    file TEXT,
-    inserted_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (binary_id, idx)
-  );
-
-  CREATE TABLE signing_keys (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    org TEXT NOT NULL,
-    name TEXT NOT NULL,
-    value TEXT NOT NULL,
-    keyid TEXT NOT NULL,
-    inserted_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (org, keyid)
-  );
-
-  CREATE TABLE binary_signatures (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    org TEXT NOT NULL,
-    binary_id TEXT NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
-    signing_key_id TEXT NOT NULL REFERENCES signing_keys (id),
-    signature TEXT NOT NULL,
-    inserted_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (binary_id, signing_key_id)
-  );
-  `,
-    `
-  CREATE TABLE content_garbage (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    item TEXT NOT NULL,
-    inserted_at TEXT NOT NULL
-  );
-  `,
-    `
-  CREATE TABLE leases (
-    key TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-  );
-  `,
-    `
-  CREATE TABLE multipart_uploads (
-    binary_id TEXT NOT NULL,
-    generation INTEGER NOT NULL,
-    upload_id TEXT NOT NULL,
-    inserted_at TEXT NOT NULL,
-    PRIMARY KEY (binary_id, generation)
-  );
-  `,
-    `
-  -- What ensureBinary searches by (version and target), in listing order; the partial unique index cannot
-  -- serve a search that does not name the state.
-  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
-  `,
-];
-
-
-/***/ }),
-
-/***/ 4794:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.sqliteRepositories = sqliteRepositories;
-const table_js_1 = __webpack_require__(8312);
-/**
- * The repositories over one node:sqlite connection. The methods are async only in signature: each runs its
- * statements synchronously, which is what lets SqliteStore serialise whole transactions with one lock.
- */
-function sqliteRepositories(db) {
-    const exists = (sql, ...params) => db.get(sql, ...params) !== undefined;
-    const binaries = (0, table_js_1.table)(db, 'binaries');
-    return {
-        meta: {
-            async get(key) {
-                return db.get('SELECT value FROM meta WHERE key = ?', key)?.value;
-            },
-            async setIfAbsent(key, value) {
-                db.run('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)', key, value);
-                return db.get('SELECT value FROM meta WHERE key = ?', key).value;
-            },
-        },
-        artifacts: {
-            ...(0, table_js_1.table)(db, 'artifacts'),
-            nameTaken: async (org, name, exceptId = '') => exists('SELECT 1 FROM artifacts WHERE org = ? AND name = ? AND id <> ?', org, name, exceptId),
-            hasVersions: async (id) => exists('SELECT 1 FROM artifact_versions WHERE artifact_id = ?', id),
-        },
-        artifactVersions: {
-            ...(0, table_js_1.table)(db, 'artifact_versions'),
-            versionTaken: async (artifactId, version) => exists('SELECT 1 FROM artifact_versions WHERE artifact_id = ? AND version = ?', artifactId, version),
-        },
-        binaries: {
-            ...binaries,
-            findLive: async (versionId, target) => db.get("SELECT * FROM binaries WHERE artifact_version_id = ? AND target = ? AND state <> 'destroyed'", versionId, target),
-            hasLive: async (versionId) => exists("SELECT 1 FROM binaries WHERE artifact_version_id = ? AND state <> 'destroyed'", versionId),
-            insert: (row) => binaries.insert({ ...row, state: 'uploadable' }),
-            // Transactions are serialised (SqliteStore): nothing else can change the row meanwhile.
-            lock: async () => undefined,
-            async transition(id, change, at) {
-                switch (change.to) {
-                    case 'uploadable':
-                        db.run(`UPDATE binaries SET state = 'uploadable', blob_hash = NULL, hash_error = ?,
-               upload_generation = upload_generation + 1, updated_at = ? WHERE id = ?`, change.hashError, at, id);
-                        return true;
-                    case 'hashable':
-                        db.run("UPDATE binaries SET state = 'hashable', hash_error = NULL, updated_at = ? WHERE id = ?", at, id);
-                        return true;
-                    case 'signable':
-                        return (db.run(`UPDATE binaries SET state = 'signable', blob_hash = ?, hash_error = NULL, updated_at = ?
-                 WHERE id = ? AND state = 'hashing' AND upload_generation = ?`, change.blobHash, at, id, change.generation).changes === 1);
-                    case 'destroyed':
-                        db.run("UPDATE binaries SET state = 'destroyed', blob_hash = NULL, updated_at = ? WHERE id = ?", at, id);
-                        return true;
-                    default:
-                        db.run('UPDATE binaries SET state = ?, updated_at = ? WHERE id = ?', change.to, at, id);
-                        return true;
-                }
-            },
-            idsInState: async (state) => db
-                .all('SELECT id FROM binaries WHERE state = ? ORDER BY updated_at', state)
-                .map((r) => r.id),
-            blobReferenced: async (hash) => exists('SELECT 1 FROM binaries WHERE blob_hash = ?', hash),
-        },
-        parts: {
-            list: async (binaryId) => db.all('SELECT * FROM binary_parts WHERE binary_id = ? ORDER BY idx', binaryId),
-            find: async (binaryId, idx) => db.get('SELECT * FROM binary_parts WHERE binary_id = ? AND idx = ?', binaryId, idx),
-            hasAfter: async (binaryId, idx) => exists('SELECT 1 FROM binary_parts WHERE binary_id = ? AND idx > ?', binaryId, idx),
-            async register(p) {
-                const old = db.get('SELECT * FROM binary_parts WHERE binary_id = ? AND idx = ?', p.binaryId, p.idx);
-                const keep = old?.hash === p.hash;
-                if (old) {
-                    db.run(`UPDATE binary_parts SET hash = ?, size = ?, state = 'uploadable', file = ?, updated_at = ?
-             WHERE binary_id = ? AND idx = ?`, p.hash, p.size, keep ? old.file : null, p.at, p.binaryId, p.idx);
-                }
-                else {
-                    db.run(`INSERT INTO binary_parts (binary_id, idx, id, org, hash, size, state, inserted_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, 'uploadable', ?, ?)`, p.binaryId, p.idx, p.id, p.org, p.hash, p.size, p.at, p.at);
-                }
-                const row = db.get('SELECT * FROM binary_parts WHERE binary_id = ? AND idx = ?', p.binaryId, p.idx);
-                return { row, replacedFile: !keep && old?.file ? old.file : null };
-            },
-            async markValid(binaryId, idx, expect, file, at) {
-                return (db.run(`UPDATE binary_parts SET state = 'valid', file = ?, updated_at = ?
-             WHERE binary_id = ? AND idx = ? AND hash = ? AND size = ?
-             AND (SELECT state FROM binaries WHERE id = ?) = 'uploadable'`, file, at, binaryId, idx, expect.hash, expect.size, binaryId).changes === 1);
-            },
-            async markRejected(binaryId, idx, expect, state, at) {
-                return (db.run(`UPDATE binary_parts SET state = ?, updated_at = ?
-             WHERE binary_id = ? AND idx = ? AND hash = ? AND size = ? AND state <> 'valid'
-             AND (SELECT state FROM binaries WHERE id = ?) = 'uploadable'`, state, at, binaryId, idx, expect.hash, expect.size, binaryId).changes === 1);
-            },
-            async deleteAll(binaryId) {
-                const files = db
-                    .all('SELECT file FROM binary_parts WHERE binary_id = ? ORDER BY idx', binaryId)
-                    .flatMap((r) => (r.file ? [r.file] : []));
-                db.run('DELETE FROM binary_parts WHERE binary_id = ?', binaryId);
-                return files;
-            },
-        },
-        signingKeys: {
-            ...(0, table_js_1.table)(db, 'signing_keys'),
-            findByKeyid: async (org, keyid) => db.get('SELECT * FROM signing_keys WHERE org = ? AND keyid = ?', org, keyid),
-            findByKeyidPrefix: async (org, prefix) => db.get('SELECT * FROM signing_keys WHERE org = ? AND substr(keyid, 1, 16) = ? ORDER BY seq LIMIT 1', org, prefix),
-            keyidTaken: async (org, keyid, exceptId = '') => exists('SELECT 1 FROM signing_keys WHERE org = ? AND keyid = ? AND id <> ?', org, keyid, exceptId),
-            inUse: async (id) => exists('SELECT 1 FROM binary_signatures WHERE signing_key_id = ?', id),
-        },
-        signatures: {
-            ...(0, table_js_1.table)(db, 'binary_signatures'),
-            findByKey: async (binaryId, keyId) => db.get('SELECT * FROM binary_signatures WHERE binary_id = ? AND signing_key_id = ?', binaryId, keyId),
-            forBinary: async (binaryId) => db.all(`SELECT s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
-           JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ? ORDER BY s.seq`, binaryId),
-            async forBinaries(binaryIds) {
-                const out = new Map(binaryIds.map((id) => [id, []]));
-                if (binaryIds.length === 0)
-                    return out;
-                const rows = db.all(`SELECT s.binary_id, s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
-           JOIN signing_keys k ON k.id = s.signing_key_id
-           WHERE s.binary_id IN (${binaryIds.map(() => '?').join(', ')}) ORDER BY s.seq`, ...binaryIds);
-                for (const { binary_id, ...sig } of rows)
-                    out.get(binary_id)?.push(sig);
-                return out;
-            },
-            count: async (binaryId) => Number(db.get('SELECT count(*) AS n FROM binary_signatures WHERE binary_id = ?', binaryId)
-                .n),
-        },
-        contentGarbage: {
-            add: async (item, at) => db.run('INSERT INTO content_garbage (item, inserted_at) VALUES (?, ?)', JSON.stringify(item), at)
-                .lastId,
-            pending: async () => db
-                .all('SELECT id, item FROM content_garbage ORDER BY id')
-                .map((r) => ({ id: Number(r.id), item: JSON.parse(r.item) })),
-            async done(id) {
-                db.run('DELETE FROM content_garbage WHERE id = ?', id);
-            },
-        },
-        leases: {
-            async claim(key, owner, ttlMs) {
-                const now = Date.now();
-                return (db.run(`INSERT INTO leases (key, owner, expires_at) VALUES (?, ?, ?)
-             ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-             WHERE leases.expires_at < ? OR leases.owner = excluded.owner`, key, owner, now + ttlMs, now).changes === 1);
-            },
-            async release(key, owner) {
-                db.run('DELETE FROM leases WHERE key = ? AND owner = ?', key, owner);
-            },
-        },
-        multipartUploads: {
-            get: async (binaryId, generation) => db.get('SELECT upload_id FROM multipart_uploads WHERE binary_id = ? AND generation = ?', binaryId, generation)?.upload_id,
-            async setIfAbsent(binaryId, generation, uploadId, at) {
-                db.run('INSERT OR IGNORE INTO multipart_uploads (binary_id, generation, upload_id, inserted_at) VALUES (?, ?, ?, ?)', binaryId, generation, uploadId, at);
-                return db.get('SELECT upload_id FROM multipart_uploads WHERE binary_id = ? AND generation = ?', binaryId, generation).upload_id;
-            },
-            async delete(binaryId, generation) {
-                db.run('DELETE FROM multipart_uploads WHERE binary_id = ? AND generation = ?', binaryId, generation);
-            },
-        },
-    };
-}
-
-
-/***/ }),
-
-/***/ 122:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.SqliteStore = void 0;
-const node_async_hooks_1 = __webpack_require__(6698);
-const database_js_1 = __webpack_require__(9875);
-const repositories_js_1 = __webpack_require__(4794);
-/**
- * Store over one node:sqlite database file. One connection serves everything, so transactions are
- * serialised by a lock: while one is open, every other call (inside or outside a transaction) waits, and
- * no statement of another request can land inside it.
- */
-class SqliteStore {
-    db;
-    tail = Promise.resolve();
-    /** Set while a transaction's callback runs, to catch a call that would wait for that transaction. */
-    inTransaction = new node_async_hooks_1.AsyncLocalStorage();
-    inner;
-    meta;
-    artifacts;
-    artifactVersions;
-    binaries;
-    parts;
-    signingKeys;
-    signatures;
-    contentGarbage;
-    leases;
-    multipartUploads;
-    constructor(path) {
-        this.db = new database_js_1.Database(path);
-        this.inner = (0, repositories_js_1.sqliteRepositories)(this.db);
-        const locked = (repo) => Object.fromEntries(Object.entries(repo).map(([name, fn]) => [
-            name,
-            (...args) => {
-                this.assertOutsideTransaction(name);
-                return this.exclusive(() => fn(...args));
-            },
-        ]));
-        this.meta = locked(this.inner.meta);
-        this.artifacts = locked(this.inner.artifacts);
-        this.artifactVersions = locked(this.inner.artifactVersions);
-        this.binaries = locked(this.inner.binaries);
-        this.parts = locked(this.inner.parts);
-        this.signingKeys = locked(this.inner.signingKeys);
-        this.signatures = locked(this.inner.signatures);
-        this.contentGarbage = locked(this.inner.contentGarbage);
-        this.leases = locked(this.inner.leases);
-        this.multipartUploads = locked(this.inner.multipartUploads);
+    removeBlobSync(sha256Hex) {
+        (0, node_fs_1.rmSync)(this.blobPath(sha256Hex), { recursive: true, force: true });
     }
-    assertOutsideTransaction(what) {
-        if (this.inTransaction.getStore()) {
-            // It would wait for the transaction it is called from: a deadlock. A bug, so fail loudly.
-            throw new Error(`store.${what} called inside a transaction: use the transaction's repositories`);
+    /** The blob's segments in order, with their sizes. */
+    blobSegments(sha256Hex) {
+        const dir = this.blobPath(sha256Hex);
+        return (0, node_fs_1.readdirSync)(dir)
+            .filter((name) => /^\d+$/.test(name))
+            .sort((a, b) => Number(a) - Number(b))
+            .map((name) => ({ path: (0, node_path_1.join)(dir, name), size: (0, node_fs_1.statSync)((0, node_path_1.join)(dir, name)).size }));
+    }
+    /** Streams bytes [start, end] (inclusive) of the blob, segment after segment. */
+    async *readBlob(sha256Hex, start, end) {
+        let offset = 0;
+        for (const segment of this.blobSegments(sha256Hex)) {
+            const segStart = offset;
+            const segEnd = offset + segment.size - 1;
+            offset += segment.size;
+            if (segment.size === 0 || segEnd < start || segStart > end)
+                continue;
+            const stream = (0, node_fs_1.createReadStream)(segment.path, {
+                start: Math.max(0, start - segStart),
+                end: Math.min(segment.size - 1, end - segStart),
+            });
+            for await (const chunk of stream)
+                yield chunk;
         }
     }
-    exclusive(fn) {
-        const run = this.tail.then(fn, fn);
-        this.tail = run.catch(() => undefined);
-        return run;
+}
+exports.Storage = Storage;
+/** fsyncs a directory so a rename into it survives a power loss. Best effort: some filesystems refuse. */
+async function fsyncDir(path) {
+    try {
+        const handle = await (0, promises_1.open)(path, 'r');
+        try {
+            await handle.sync();
+        }
+        finally {
+            await handle.close();
+        }
     }
-    transaction(fn) {
-        this.assertOutsideTransaction('transaction');
-        return this.exclusive(async () => {
-            this.db.begin();
-            try {
-                const result = await this.inTransaction.run(true, () => fn(this.inner));
-                this.db.commit();
-                return result;
-            }
-            catch (err) {
-                this.db.rollback();
-                throw err;
-            }
-        });
-    }
-    async close() {
-        await this.exclusive(async () => this.db.close());
+    catch {
+        /* not supported here; the rename itself is still atomic */
     }
 }
-exports.SqliteStore = SqliteStore;
-
-
-/***/ }),
-
-/***/ 8312:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.table = table;
-const list_js_1 = __webpack_require__(6046);
-/** The record operations every table keyed by a UUID `id` shares. */
-function table(db, name) {
-    const byId = (id) => db.get(`SELECT * FROM ${name} WHERE id = ?`, id);
-    return {
-        list: async (query) => (0, list_js_1.listTable)(db, name, query),
-        find: async (org, id) => db.get(`SELECT * FROM ${name} WHERE id = ? AND org = ?`, id, org),
-        idTaken: async (id) => db.get(`SELECT 1 FROM ${name} WHERE id = ?`, id) !== undefined,
-        async insert(row) {
-            const entries = Object.entries(row);
-            db.run(`INSERT INTO ${name} (${entries.map(([k]) => k).join(', ')}) VALUES (${entries.map(() => '?').join(', ')})`, ...entries.map(([, v]) => v));
-            return byId(row.id);
-        },
-        /** Sets the given fields; undefined ones keep their value. */
-        async update(id, changes) {
-            const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
-            db.run(`UPDATE ${name} SET ${entries.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`, ...entries.map(([, v]) => v), id);
-            return byId(id);
-        },
-        async delete(id) {
-            db.run(`DELETE FROM ${name} WHERE id = ?`, id);
-        },
-    };
-}
-
-
-/***/ }),
-
-/***/ 5554:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.UniqueViolation = exports.StoreUnavailable = void 0;
-/**
- * The database cannot be reached or dropped the connection (a restart, a failover): nothing was changed by
- * the call that raised it, or its transaction was rolled back. Routes answer 503 so clients retry.
- */
-class StoreUnavailable extends Error {
-    constructor(cause) {
-        super(`the database is unavailable: ${cause?.message ?? String(cause)}`, { cause });
-    }
-}
-exports.StoreUnavailable = StoreUnavailable;
-/** Raised by inserts and updates that would break a uniqueness invariant; names what clashed. */
-class UniqueViolation extends Error {
-    what;
-    constructor(what) {
-        super(`unique violation: ${what}`);
-        this.what = what;
-    }
-}
-exports.UniqueViolation = UniqueViolation;
 
 
 /***/ }),
@@ -8374,6 +5965,131 @@ function nowTimestamp() {
     const ms = Math.floor(micros / 1000);
     const iso = new Date(ms).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
     return `${iso.slice(0, 23)}${String(micros % 1000).padStart(3, '0')}Z`;
+}
+
+
+/***/ }),
+
+/***/ 6239:
+/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
+
+
+Object.defineProperty(exports, "__esModule", ({ value: true }));
+exports.uploadRoutes = uploadRoutes;
+const node_crypto_1 = __webpack_require__(7598);
+const node_fs_1 = __webpack_require__(3024);
+const node_stream_1 = __webpack_require__(7075);
+const promises_1 = __webpack_require__(6466);
+const http_js_1 = __webpack_require__(7969);
+const lifecycle_js_1 = __webpack_require__(3837);
+const parts_js_1 = __webpack_require__(6938);
+const time_js_1 = __webpack_require__(7360);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+class TooLarge extends Error {
+}
+function partRow(ctx, binaryId, index) {
+    return ctx.db.get('SELECT * FROM binary_parts WHERE binary_id = ? AND idx = ?', binaryId, index);
+}
+function rejectPart(state, message, close = false) {
+    return new http_js_1.HttpError(400, { errors: { detail: `${state}: ${message}` } }, close ? { connection: 'close' } : {});
+}
+/**
+ * The presigned part upload, S3 UploadPart style: no API key, the URL is the capability. The body streams to
+ * a temp file while its size and SHA-256 are computed; only bytes that match the part's registered hash are
+ * fsynced, renamed into place and then marked `valid`, so a crash at any point leaves the part not valid.
+ */
+function uploadRoutes(ctx) {
+    return [
+        {
+            method: 'PUT',
+            pattern: '/_presigned/parts/:binary/:index',
+            auth: false,
+            async handler({ req, params, query }) {
+                const binaryId = params.binary;
+                const index = (0, parts_js_1.parseIndex)(params.index);
+                if (!UUID.test(binaryId) || index === undefined)
+                    throw (0, http_js_1.detailError)(404, 'Not Found');
+                const part = partRow(ctx, binaryId, index);
+                const check = part ? ctx.presigner.checkPart(binaryId, index, part.hash, query) : 'signature';
+                if (check === 'expired')
+                    throw (0, http_js_1.detailError)(403, 'Presigned URL expired; create the binary part again for a new URL');
+                if (check !== 'ok' || !part)
+                    throw (0, http_js_1.detailError)(403, 'Presigned URL signature does not match');
+                const binary = (0, lifecycle_js_1.findBinary)(ctx, binaryId);
+                if (!binary || binary.state !== 'uploadable') {
+                    throw (0, http_js_1.detailError)(409, `the binary is ${binary?.state ?? 'gone'}; parts can only be uploaded while it is uploadable`);
+                }
+                const mark = (state) => ctx.db.run(`UPDATE binary_parts SET state = ?, updated_at = ? WHERE binary_id = ? AND idx = ? AND hash = ? AND size = ?`, state, (0, time_js_1.nowTimestamp)(), binaryId, index, part.hash, part.size);
+                const declared = req.headers['content-length'];
+                if (declared !== undefined && Number(declared) > part.size) {
+                    mark('invalid_size');
+                    throw rejectPart('invalid_size', `the body is ${declared} bytes, the part's size is ${part.size}`, true);
+                }
+                const tmp = ctx.storage.tmpPath();
+                const hash = (0, node_crypto_1.createHash)('sha256');
+                let received = 0;
+                const meter = new node_stream_1.Transform({
+                    transform(chunk, _encoding, callback) {
+                        received += chunk.length;
+                        if (received > part.size)
+                            return callback(new TooLarge());
+                        hash.update(chunk);
+                        callback(null, chunk);
+                    },
+                });
+                try {
+                    // `flush` fsyncs the file before it is closed: the bytes are durable before the rename below.
+                    await (0, promises_1.pipeline)(req, meter, (0, node_fs_1.createWriteStream)(tmp, { flags: 'wx', flush: true }));
+                }
+                catch (err) {
+                    (0, node_fs_1.rmSync)(tmp, { force: true });
+                    if (err instanceof TooLarge) {
+                        mark('invalid_size');
+                        throw rejectPart('invalid_size', `the body is larger than the part's size (${part.size} bytes)`, true);
+                    }
+                    throw err; // the client went away mid-body: the part stays as it was
+                }
+                const digest = hash.digest();
+                const hex = digest.toString('hex');
+                const checksum = req.headers['x-amz-checksum-sha256'];
+                let failure;
+                if (received !== part.size)
+                    failure = ['invalid_size', `the body is ${received} bytes, the part's size is ${part.size}`];
+                else if (hex !== part.hash)
+                    failure = ['invalid_hash', `the body's SHA-256 is ${hex}, the part's hash is ${part.hash}`];
+                else if (typeof checksum === 'string' && checksum !== digest.toString('base64')) {
+                    failure = ['invalid_hash', 'the body does not match its x-amz-checksum-sha256 header'];
+                }
+                if (failure) {
+                    (0, node_fs_1.rmSync)(tmp, { force: true });
+                    mark(failure[0]);
+                    throw rejectPart(failure[0], failure[1]);
+                }
+                // Synchronous from here on: no reset or re-registration can slip between the rename and the update.
+                const now = partRow(ctx, binaryId, index);
+                const still = (0, lifecycle_js_1.findBinary)(ctx, binaryId);
+                if (!now || now.hash !== part.hash || now.size !== part.size || still?.state !== 'uploadable') {
+                    (0, node_fs_1.rmSync)(tmp, { force: true });
+                    throw (0, http_js_1.detailError)(409, 'the part was re-created or the binary left uploadable while this upload ran; upload again');
+                }
+                const file = ctx.storage.partFileName(index, hex);
+                ctx.storage.commitPartSync(tmp, binaryId, file);
+                const dir = (0, node_fs_1.openSync)(ctx.storage.partDir(binaryId), 'r');
+                try {
+                    (0, node_fs_1.fsyncSync)(dir);
+                }
+                catch {
+                    /* some filesystems cannot fsync a directory; the rename is still atomic */
+                }
+                finally {
+                    (0, node_fs_1.closeSync)(dir);
+                }
+                ctx.db.run(`UPDATE binary_parts SET state = 'valid', file = ?, updated_at = ? WHERE binary_id = ? AND idx = ?`, file, (0, time_js_1.nowTimestamp)(), binaryId, index);
+                ctx.partValid(binaryId);
+                return { status: 200, headers: { etag: `"${hex}"` } };
+            },
+        },
+    ];
 }
 
 

@@ -70718,8 +70718,6 @@ function memoryLogger() {
 const parts_MIN_PART_SIZE = 5_242_880;
 const parts_MAX_PART_SIZE = 5_368_709_120;
 const MAX_PARTS = 10_000;
-/** The largest binary the part limits allow (spec `binary-size`: 53_687_091_200_000). */
-const MAX_BINARY_SIZE = MAX_PARTS * parts_MAX_PART_SIZE;
 const DEFAULT_PART_SIZE = (/* unused pure expression or super */ null && (16 * 1024 * 1024));
 const MIB = (/* unused pure expression or super */ null && (1024 * 1024));
 /**
@@ -71149,9 +71147,7 @@ const TYPES = [
     'binary_signature',
     'signing_key',
 ];
-/** A UUID as PRNs carry it (either case). */
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UUID = UUID_PATTERN;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** `prn:1:<org-uuid>` or `prn:1:<org-uuid>:<type>:<uuid>` (protocol.md §1.5), as the Peridio CLI validates. */
 function parsePrn(value) {
     const segments = value.split(':');
