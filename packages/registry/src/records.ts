@@ -8,6 +8,7 @@ import type {
   SignatureRow,
   SigningKeyRow,
 } from './store/rows.js';
+import type { SignatureWithKey } from './store/store.js';
 
 /** Rows → wire objects with the field names and nullability of protocol.md §3. */
 
@@ -49,8 +50,9 @@ export function publicKeyPem(rawBase64: string): string {
   return `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
 }
 
-export async function binaryJson(ctx: RegistryContext, row: BinaryRow) {
-  const signatures = await ctx.store.signatures.forBinary(row.id);
+/** `signatures`: preloaded for a page (forBinaries); else read for this binary. */
+export async function binaryJson(ctx: RegistryContext, row: BinaryRow, signatures?: SignatureWithKey[]) {
+  signatures ??= await ctx.store.signatures.forBinary(row.id);
   return {
     artifact_version_prn: formatPrn(row.org, 'artifact_version', row.artifact_version_id),
     custom_metadata: metadata(row.custom_metadata),

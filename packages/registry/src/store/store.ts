@@ -33,6 +33,18 @@ export interface Repositories {
   signingKeys: SigningKeyRepository;
   signatures: SignatureRepository;
   contentGarbage: ContentGarbageRepository;
+  leases: LeaseRepository;
+  multipartUploads: MultipartUploadRepository;
+}
+
+/**
+ * The database cannot be reached or dropped the connection (a restart, a failover): nothing was changed by
+ * the call that raised it, or its transaction was rolled back. Routes answer 503 so clients retry.
+ */
+export class StoreUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`the database is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
 }
 
 /** Raised by inserts and updates that would break a uniqueness invariant; names what clashed. */
@@ -149,6 +161,11 @@ export interface BinaryRepository extends Listable<BinaryRow> {
   ): Promise<BinaryRow>;
   /** Applies the change; false when its precondition (signable's generation) no longer holds. */
   transition(id: string, change: BinaryTransition, at: string): Promise<boolean>;
+  /**
+   * Holds the binary's record until the transaction ends, so another instance's change of the same binary
+   * waits (PostgreSQL: SELECT … FOR UPDATE). A no-op where the store serialises transactions already.
+   */
+  lock(id: string): Promise<void>;
   /** Ids of binaries in this state, oldest change first. */
   idsInState(state: BinaryRow['state']): Promise<string[]>;
   /** Whether any binary still refers to this content. */
@@ -233,6 +250,8 @@ export interface SignatureRepository extends Listable<SignatureRow> {
   findByKey(binaryId: string, signingKeyId: string): Promise<SignatureRow | undefined>;
   /** A binary's signatures in creation order, with their keys. */
   forBinary(binaryId: string): Promise<SignatureWithKey[]>;
+  /** The same for a page of binaries in one query (a networked database pays per round trip). */
+  forBinaries(binaryIds: string[]): Promise<Map<string, SignatureWithKey[]>>;
   count(binaryId: string): Promise<number>;
   /** @throws UniqueViolation('signing_key_id') when this key signed the binary already */
   insert(row: NewSignature): Promise<SignatureRow>;
@@ -243,7 +262,8 @@ export interface SignatureRepository extends Listable<SignatureRow> {
 
 /** Content to delete once the transaction that made it unreachable has committed. */
 export type ContentGarbage =
-  | { kind: 'parts'; binaryId: string }
+  /** `generation`: the upload whose parts go (content stores that keep each upload apart use it). */
+  | { kind: 'parts'; binaryId: string; generation?: number }
   | { kind: 'part'; binaryId: string; file: string }
   | { kind: 'blob'; blobHash: string };
 
@@ -256,4 +276,27 @@ export interface ContentGarbageRepository {
   add(item: ContentGarbage, at: string): Promise<number>;
   pending(): Promise<{ id: number; item: ContentGarbage }[]>;
   done(id: number): Promise<void>;
+}
+
+/**
+ * Leases on background work (a binary's hash check, a sweep), so that of several registry instances one
+ * does it, and another takes it over once the lease of an instance that died runs out. The clock is the
+ * store's (PostgreSQL's `now()`), so instances never compare their own clocks.
+ */
+export interface LeaseRepository {
+  /** Takes the lease when it is free, expired or already this owner's (then renews it). */
+  claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives it up, only if this owner holds it. */
+  release(key: string, owner: string): Promise<void>;
+}
+
+/**
+ * The content store's id of each upload it started (an S3 multipart upload id), so that instances racing
+ * on a binary's first parts all use the same upload.
+ */
+export interface MultipartUploadRepository {
+  get(binaryId: string, generation: number): Promise<string | undefined>;
+  /** Records the id unless one is recorded; returns the recorded one (of two instances, one wins). */
+  setIfAbsent(binaryId: string, generation: number, uploadId: string, at: string): Promise<string>;
+  delete(binaryId: string, generation: number): Promise<void>;
 }

@@ -101,4 +101,25 @@ export const MIGRATIONS: readonly string[] = [
     inserted_at TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE leases (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE multipart_uploads (
+    binary_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    upload_id TEXT NOT NULL,
+    inserted_at TEXT NOT NULL,
+    PRIMARY KEY (binary_id, generation)
+  );
+  `,
+  `
+  -- What ensureBinary searches by (version and target), in listing order; the partial unique index cannot
+  -- serve a search that does not name the state.
+  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
+  `,
 ];
