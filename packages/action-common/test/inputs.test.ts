@@ -24,7 +24,7 @@ beforeEach(() => {
   process.stdout.write = ((chunk: string | Uint8Array) => {
     stdout.push(String(chunk));
     return true;
-  }) as typeof process.stdout.write;
+  });
 });
 afterEach(() => {
   process.stdout.write = originalWrite;

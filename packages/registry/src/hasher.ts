@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegistryContext } from './context.js';
 import { binaryLock, blobLock } from './janitor.js';
-import { changeBinary, findBinary, incompleteReason, resetToUploadable } from './lifecycle.js';
+import { findBinary, incompleteReason, resetToUploadable } from './lifecycle.js';
 import { PrefixDigests } from './prefix-digest.js';
 import { nowTimestamp } from './time.js';
 

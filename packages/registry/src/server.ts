@@ -73,9 +73,9 @@ function authenticate(req: IncomingMessage, expected: Buffer): void {
   }
 }
 
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONNECTIONS = 256;
 
 /** `host`, `host:port`, `[v6]` or `[v6]:port`: nothing that could change a URL built from it. */
 const HOST_HEADER =
