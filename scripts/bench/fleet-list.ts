@@ -102,7 +102,7 @@ async function serve(dataDir: string, env: Record<string, string>): Promise<{ ur
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
       out += c;
       const m = /listening on (\S+)/.exec(out);
       if (m) resolve(m[1]!);

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   try {
     const baseUrl = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
         out += c;
         const m = /listening on (\S+)/.exec(out);
         if (m) resolve(m[1]!);

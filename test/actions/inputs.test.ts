@@ -56,10 +56,7 @@ function declaredInputs(name: ActionName): Record<string, { default?: string }> 
 describe.each(Object.keys(READERS) as ActionName[])('%s', (name) => {
   it('reads every declared input and no other', () => {
     const declared = declaredInputs(name);
-    const env: Record<string, string> = { ...originalEnv, GITHUB_WORKSPACE: workspace } as Record<
-      string,
-      string
-    >;
+    const env: Record<string, string> = { ...originalEnv, GITHUB_WORKSPACE: workspace };
     for (const [input, spec] of Object.entries(declared))
       env[inputEnvName(input)] = VALID[input] ?? spec.default ?? '';
     const looked = new Set<string>();

@@ -15,7 +15,7 @@ const root = new URL('../..', import.meta.url).pathname;
  */
 export default function setup(project: TestProject): (() => void) | undefined {
   const given = Object.fromEntries(
-    SERVICE_KEYS.flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+    SERVICE_KEYS.flatMap((k) => (process.env[k] ? [[k, process.env[k]]] : [])),
   );
   if (given.PERIDIO_REGISTRY_DATABASE_URL && given.PERIDIO_REGISTRY_BLOB_STORE) {
     project.provide('services', { env: given } satisfies ServicesInfo);

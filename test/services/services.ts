@@ -22,7 +22,7 @@ export const SERVICE_KEYS = [
   'AWS_SECRET_ACCESS_KEY',
 ] as const;
 
-export function services(): ServicesInfo {
+function services(): ServicesInfo {
   return inject('services') ?? { unavailable: 'no global setup ran' };
 }
 

@@ -59,15 +59,15 @@ export async function connect(
         ? await blameBaseUrlFor404(probeClient, inputs.baseUrl)
         : blameBaseUrl(err, inputs.baseUrl);
     if (wrongUrl !== undefined) throw wrongUrl;
-    const failure = firstContactError(err, inputs.baseUrl);
-    if (failure !== undefined) throw failure;
+    throwFirstContactError(err, inputs.baseUrl);
   }
   return new PeridioClient({ ...common, retry, timeoutMs: inputs.requestTimeoutMs });
 }
 
-function firstContactError(err: unknown, baseUrl: string): unknown {
+/** Throws what the first request's failure means for the inputs; returns when it concerns the resource. */
+function throwFirstContactError(err: unknown, baseUrl: string): void {
   if (err instanceof NetworkError) {
-    return new InputError(
+    throw new InputError(
       'base-url',
       `the registry at ${baseUrl} does not answer (${err.code ?? err.message}). Check base-url, and that the ` +
         `registry is running and reachable from this runner.`,
@@ -75,7 +75,7 @@ function firstContactError(err: unknown, baseUrl: string): unknown {
     );
   }
   if (err instanceof ApiError && err.status === 401) {
-    return new InputError(
+    throw new InputError(
       'api-key',
       `the registry at ${baseUrl} rejected the API key (HTTP 401). Check the secret passed as api-key, and ` +
         `that it is a key of this registry (base-url).`,
@@ -83,13 +83,13 @@ function firstContactError(err: unknown, baseUrl: string): unknown {
     );
   }
   if (err instanceof ApiError && err.status === 403) {
-    return new InputError(
+    throw new InputError(
       'api-key',
       `the API key may not ${err.method} ${err.path} (HTTP 403: ${err.detail}); give it that permission or use another key`,
       { cause: err },
     );
   }
   // 404 and the like concern the resource, not the connection: the flow reports them naming the input.
-  if (err instanceof ApiError && err.status === 404) return undefined;
-  return err;
+  if (err instanceof ApiError && err.status === 404) return;
+  throw err;
 }

@@ -21,10 +21,10 @@ let stdout: string[];
 
 beforeEach(() => {
   stdout = [];
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     stdout.push(String(chunk));
     return true;
-  }) as typeof process.stdout.write;
+  };
 });
 afterEach(() => {
   process.stdout.write = originalWrite;

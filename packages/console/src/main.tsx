@@ -33,7 +33,7 @@ const navigate = (to: string) => {
   location.hash = to.replace(/^#/, '');
 };
 
-function SignIn({ onSignedIn }: { onSignedIn(): void }) {
+function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
@@ -58,7 +58,7 @@ function SignIn({ onSignedIn }: { onSignedIn(): void }) {
   };
   return (
     <main class="signin">
-      <form class="card" onSubmit={submit} aria-labelledby="signin-title">
+      <form class="card" onSubmit={(event) => void submit(event)} aria-labelledby="signin-title">
         <h1 id="signin-title">Registry console</h1>
         <label for="api-key">API key</label>
         <input

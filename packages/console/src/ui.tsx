@@ -31,6 +31,8 @@ export function StateBadge({ state }: { state: string }) {
 
 export function Banner({ error }: { error: unknown }) {
   if (!error) return null;
+  // A thrown value that is not an Error is shown as JavaScript prints it; there is nothing better to say.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   const message = error instanceof Error ? error.message : String(error);
   return (
     <div class="banner" role="alert">
@@ -54,7 +56,7 @@ export interface Loaded<T> {
   error: unknown;
   /** The API answered 404 for the collection itself: the feature is not on this registry. */
   missing: boolean;
-  reload(): void;
+  reload: () => void;
 }
 
 /** GETs `path`; again every `pollMs` while `poll` says so. */
@@ -121,7 +123,7 @@ export function SearchForm({
   label,
 }: {
   value: string;
-  onSearch(v: string): void;
+  onSearch: (v: string) => void;
   label: string;
 }) {
   const [text, setText] = useState(value);
@@ -148,7 +150,7 @@ export function NextPage({
   first,
 }: {
   nextPage: string | null | undefined;
-  go(page: string): void;
+  go: (page: string) => void;
   first: boolean;
 }) {
   return (

@@ -29,7 +29,7 @@ Env: PERIDIO_REGISTRY_API_KEY (else a key is generated, stored in <data-dir>/api
      PERIDIO_REGISTRY_HASHING_DELAY_MS (delay before the server-side hash check, for tests).`;
 
 /** Log lines on stderr; stdout carries only the lines scripts parse (listening URL, generated key). */
-export function stderrLogger(debug = false): Logger {
+function stderrLogger(debug = false): Logger {
   const line = (level: string, message: string) =>
     process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
   return {

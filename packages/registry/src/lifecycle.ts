@@ -7,7 +7,7 @@ import type { Repositories } from './store/store.js';
 import { nowTimestamp } from './time.js';
 
 /**
- * The binary state machine of protocol.md §7:
+ * The binary state machine of Peridio's Admin API:
  *
  *   uploadable → hashable → hashing → signable → signed → destroyed
  *                    ↘          ↘          ↘  (reset to uploadable, parts deleted)

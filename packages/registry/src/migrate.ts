@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
 import type { Logger } from '@peridio-actions/core/base';
 import type { BlobStore, DirectUploads, UploadRef } from './blobs/blob-store.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
@@ -10,7 +9,6 @@ import { openBackends, type BackendChoice } from './backends.js';
 import type { BinaryRow, PartRow } from './store/rows.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Listable, Store } from './store/store.js';
-import { nowTimestamp } from './time.js';
 
 /** Verified content is sent to S3 in parts of this size (the last may be shorter). */
 const CHUNK = 16 * 1024 * 1024;
@@ -48,20 +46,21 @@ async function putPart(
   index: number,
   hash: string,
   size: number,
-  body: () => AsyncIterable<Uint8Array>,
+  body: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ) {
   const url = await direct.presignPart(upload, index, { hash, size }, 3600);
-  const res = await request(url, {
+  // Node's own fetch: the registry bundle carries no HTTP client library.
+  const res = await fetch(url, {
     method: 'PUT',
     headers: {
       'content-length': String(size),
       'x-amz-checksum-sha256': Buffer.from(hash, 'hex').toString('base64'),
     },
-    body: size === 0 ? Buffer.alloc(0) : Readable.from(body()),
+    body: size === 0 ? new Uint8Array(0) : (Readable.toWeb(Readable.from(body())) as ReadableStream),
+    duplex: 'half',
   });
-  const text = await res.body.text();
-  if (res.statusCode !== 200)
-    throw new Error(`S3 refused part ${index}: ${res.statusCode} ${text.slice(0, 200)}`);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`S3 refused part ${index}: ${res.status} ${text.slice(0, 200)}`);
 }
 
 /**
@@ -265,7 +264,7 @@ async function copyBlob(
     const chunk = Buffer.concat(chunks);
     whole.update(chunk);
     const partHash = createHash('sha256').update(chunk).digest('hex');
-    await putPart(direct, upload, index, partHash, chunk.length, async function* () {
+    await putPart(direct, upload, index, partHash, chunk.length, function* () {
       yield chunk;
     });
     indexes.push(index);

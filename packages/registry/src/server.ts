@@ -84,9 +84,9 @@ function authenticate(req: IncomingMessage, expected: Buffer): void {
   }
 }
 
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONNECTIONS = 256;
 
 /** `host`, `host:port`, `[v6]` or `[v6]:port`: nothing that could change a URL built from it. */
 const HOST_HEADER =
@@ -274,12 +274,18 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
       }
       if ((err instanceof StoreUnavailable || err instanceof ContentUnavailable) && !res.headersSent) {
         // Nothing was recorded: the client may retry, and should once the backend is back.
-        logger.warning(`request id=${requestId} ${method} ${loggablePath(req.url ?? '/')}: 503: ${err.message}`);
+        logger.warning(
+          `request id=${requestId} ${method} ${loggablePath(req.url ?? '/')}: 503: ${err.message}`,
+        );
         const what = err instanceof StoreUnavailable ? 'database' : 'content store';
         sendJson(
           res,
           503,
-          { errors: { detail: `Service Unavailable: the registry's ${what} cannot be reached; retry shortly` } },
+          {
+            errors: {
+              detail: `Service Unavailable: the registry's ${what} cannot be reached; retry shortly`,
+            },
+          },
           { 'retry-after': '1', ...(bodyUnread(req) ? { connection: 'close' } : {}) },
         );
         return;

@@ -43,7 +43,11 @@ function recordedS3(
         body?: unknown;
       }) {
         const body =
-          typeof request.body === 'string' ? request.body : request.body ? String(request.body) : '';
+          typeof request.body === 'string'
+            ? request.body
+            : Buffer.isBuffer(request.body)
+              ? request.body.toString('utf8')
+              : '';
         const req = { method: request.method, path: request.path, query: request.query ?? {}, body };
         seen.push(req);
         const out = answer(req);

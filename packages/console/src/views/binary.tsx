@@ -18,7 +18,7 @@ import type { Bundle, Release } from './release-types.js';
 
 const inFlight = (state: string | undefined) => ['uploadable', 'hashable', 'hashing'].includes(state ?? '');
 
-export function BinaryView({ prn, navigate }: { prn: string; navigate(to: string): void }) {
+export function BinaryView({ prn, navigate }: { prn: string; navigate: (to: string) => void }) {
   const record = useApi<{ binary: Binary }>(`/binaries/${prn}`, (d) => inFlight(d.binary.state));
   const binary = record.data?.binary;
   const parts = useApi<{ binary_parts: BinaryPart[] }>(
@@ -99,7 +99,7 @@ export function BinaryView({ prn, navigate }: { prn: string; navigate(to: string
           <div class="actions">
             <button
               type="button"
-              onClick={download}
+              onClick={() => void download()}
               disabled={!['signable', 'signed'].includes(binary.state)}
             >
               Download
@@ -187,7 +187,7 @@ export function BinaryView({ prn, navigate }: { prn: string; navigate(to: string
   );
 }
 
-function SignForm({ binary, keys, onSigned }: { binary: Binary; keys: SigningKey[]; onSigned(): void }) {
+function SignForm({ binary, keys, onSigned }: { binary: Binary; keys: SigningKey[]; onSigned: () => void }) {
   const [error, setError] = useState<unknown>();
   const [done, setDone] = useState('');
   const sign = async (file: File | undefined) => {
@@ -236,7 +236,7 @@ function DestroyForm({
 }: {
   binary: Binary;
   affected: Release[];
-  onDestroyed(): void;
+  onDestroyed: () => void;
 }) {
   const [open, setOpen] = useState(false);
   const [typed, setTyped] = useState('');
@@ -260,7 +260,7 @@ function DestroyForm({
     );
   }
   return (
-    <form class="card danger-zone" onSubmit={destroy} aria-labelledby="destroy-title">
+    <form class="card danger-zone" onSubmit={(event) => void destroy(event)} aria-labelledby="destroy-title">
       <h3 id="destroy-title">Destroy binary {binary.target}</h3>
       <p>
         {affected.length === 0

@@ -22,7 +22,7 @@ import { CreateBinary } from './upload.js';
 
 export interface ListProps {
   query: URLSearchParams;
-  navigate(to: string): void;
+  navigate: (to: string) => void;
 }
 
 /** Search and paging live in the URL, so a listing can be shared and the back button pages back. */

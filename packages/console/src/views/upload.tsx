@@ -6,7 +6,7 @@ const seconds = (s: number | undefined) =>
   s === undefined ? '—' : s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`;
 
 /** "Create binary": target, file (picker or drop), then hash, create, upload, verify on one form. */
-export function CreateBinary({ versionPrn, onChange }: { versionPrn: string; onChange(): void }) {
+export function CreateBinary({ versionPrn, onChange }: { versionPrn: string; onChange: () => void }) {
   const [target, setTarget] = useState('');
   const [file, setFile] = useState<File | undefined>();
   const [status, setStatus] = useState<UploadStatus | undefined>();
@@ -38,7 +38,7 @@ export function CreateBinary({ versionPrn, onChange }: { versionPrn: string; onC
   };
 
   return (
-    <form class="card" aria-labelledby="create-title" onSubmit={start}>
+    <form class="card" aria-labelledby="create-title" onSubmit={(event) => void start(event)}>
       <h2 id="create-title">Create binary</h2>
       <p class="hint">
         An upload cut short (tab closed, network lost) resumes: pick the same file with the same target again,

@@ -122,7 +122,7 @@ function describeUpload(binary: Binary | undefined, hash: string, options: DryRu
   if (binary.hash !== hash) {
     if (binary.state !== 'signed')
       return `would reset binary ${binary.prn} (${binary.state}, other content) to this file and upload it`;
-    const metadata = binary.custom_metadata as Record<string, unknown> | null;
+    const metadata = binary.custom_metadata;
     const same =
       options.keepSignedOf &&
       metadata?.repository === options.keepSignedOf.repository &&

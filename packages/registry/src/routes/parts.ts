@@ -88,7 +88,7 @@ export function partRoutes(ctx: RegistryContext): Route[] {
         const binary = await getBinary(ctx, params.prn!);
         await syncDirectParts(ctx, binary);
         const parts = await ctx.store.parts.list(binary.id);
-        // Never paginated: a resuming client needs every part at once (protocol.md §3.4).
+        // Never paginated: a resuming client needs every part at once, as Peridio's API lists them.
         return { status: 200, body: { binary_parts: parts.map((p) => partJson(ctx, p)), next_page: null } };
       },
     },

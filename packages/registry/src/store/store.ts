@@ -56,7 +56,7 @@ export class UniqueViolation extends Error {
 
 // ---- listing -------------------------------------------------------------------------------------------
 
-export type FilterOp = '=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains';
+type FilterOp = '=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains';
 
 /**
  * One parsed search clause. `value` is already typed by the field's kind: a number for integers, a
@@ -90,27 +90,27 @@ export interface Listable<T> {
 
 // ---- repositories --------------------------------------------------------------------------------------
 
-export interface MetaRepository {
+interface MetaRepository {
   get(key: string): Promise<string | undefined>;
   /** Sets the key only when unset; returns the value it holds afterwards. */
   setIfAbsent(key: string, value: string): Promise<string>;
 }
 
 type Timestamps = { inserted_at: string; updated_at: string };
-export type NewArtifact = Omit<ArtifactRow, 'seq'>;
-export type NewArtifactVersion = Omit<ArtifactVersionRow, 'seq'>;
-export type NewBinary = Pick<
+type NewArtifact = Omit<ArtifactRow, 'seq'>;
+type NewArtifactVersion = Omit<ArtifactVersionRow, 'seq'>;
+type NewBinary = Pick<
   BinaryRow,
   'id' | 'org' | 'artifact_version_id' | 'target' | 'hash' | 'size' | 'description' | 'custom_metadata'
 > &
   Timestamps;
-export type NewSigningKey = Omit<SigningKeyRow, 'seq'>;
-export type NewSignature = Omit<SignatureRow, 'seq'>;
+type NewSigningKey = Omit<SigningKeyRow, 'seq'>;
+type NewSignature = Omit<SignatureRow, 'seq'>;
 
 /** Fields to change; undefined keeps the stored value. */
-export type Changes<T> = { [K in keyof T]?: T[K] } & { updated_at: string };
+type Changes<T> = { [K in keyof T]?: T[K] } & { updated_at: string };
 
-export interface ArtifactRepository extends Listable<ArtifactRow> {
+interface ArtifactRepository extends Listable<ArtifactRow> {
   find(org: string, id: string): Promise<ArtifactRow | undefined>;
   idTaken(id: string): Promise<boolean>;
   nameTaken(org: string, name: string, exceptId?: string): Promise<boolean>;
@@ -124,7 +124,7 @@ export interface ArtifactRepository extends Listable<ArtifactRow> {
   delete(id: string): Promise<void>;
 }
 
-export interface ArtifactVersionRepository extends Listable<ArtifactVersionRow> {
+interface ArtifactVersionRepository extends Listable<ArtifactVersionRow> {
   find(org: string, id: string): Promise<ArtifactVersionRow | undefined>;
   idTaken(id: string): Promise<boolean>;
   versionTaken(artifactId: string, version: string): Promise<boolean>;
@@ -139,7 +139,7 @@ export interface ArtifactVersionRepository extends Listable<ArtifactVersionRow> 
 }
 
 /** A state change of a binary, as the lifecycle (lifecycle.ts) decides it. */
-export type BinaryTransition =
+type BinaryTransition =
   | { to: 'hashable' | 'hashing' | 'signed' }
   /** Back to uploadable for a new upload: content reference cleared, upload generation bumped. */
   | { to: 'uploadable'; hashError: string | null }
@@ -147,7 +147,7 @@ export type BinaryTransition =
   | { to: 'signable'; generation: number; blobHash: string }
   | { to: 'destroyed' };
 
-export interface BinaryRepository extends Listable<BinaryRow> {
+interface BinaryRepository extends Listable<BinaryRow> {
   find(org: string, id: string): Promise<BinaryRow | undefined>;
   idTaken(id: string): Promise<boolean>;
   /** The binary of this version and target that is not destroyed (there is at most one). */
@@ -174,7 +174,7 @@ export interface BinaryRepository extends Listable<BinaryRow> {
   delete(id: string): Promise<void>;
 }
 
-export interface RegisterPart {
+interface RegisterPart {
   binaryId: string;
   idx: number;
   id: string;
@@ -184,7 +184,7 @@ export interface RegisterPart {
   at: string;
 }
 
-export interface PartRepository {
+interface PartRepository {
   /** All parts of a binary by index. */
   list(binaryId: string): Promise<PartRow[]>;
   find(binaryId: string, idx: number): Promise<PartRow | undefined>;
@@ -220,7 +220,7 @@ export interface PartRepository {
   deleteAll(binaryId: string): Promise<string[]>;
 }
 
-export interface SigningKeyRepository extends Listable<SigningKeyRow> {
+interface SigningKeyRepository extends Listable<SigningKeyRow> {
   find(org: string, id: string): Promise<SigningKeyRow | undefined>;
   /** By full keyid, or the first key whose keyid starts with `prefix16` (16 hex). */
   findByKeyid(org: string, keyid: string): Promise<SigningKeyRow | undefined>;
@@ -245,7 +245,7 @@ export interface SignatureWithKey {
   value: string;
 }
 
-export interface SignatureRepository extends Listable<SignatureRow> {
+interface SignatureRepository extends Listable<SignatureRow> {
   find(org: string, id: string): Promise<SignatureRow | undefined>;
   findByKey(binaryId: string, signingKeyId: string): Promise<SignatureRow | undefined>;
   /** A binary's signatures in creation order, with their keys. */
@@ -272,7 +272,7 @@ export type ContentGarbage =
  * deleted after the commit (janitor.ts). A rollback drops the garbage record too, so content is never
  * deleted for a change that did not happen; a crash before the deletion leaves the record for the next start.
  */
-export interface ContentGarbageRepository {
+interface ContentGarbageRepository {
   add(item: ContentGarbage, at: string): Promise<number>;
   pending(): Promise<{ id: number; item: ContentGarbage }[]>;
   done(id: number): Promise<void>;
@@ -283,7 +283,7 @@ export interface ContentGarbageRepository {
  * does it, and another takes it over once the lease of an instance that died runs out. The clock is the
  * store's (PostgreSQL's `now()`), so instances never compare their own clocks.
  */
-export interface LeaseRepository {
+interface LeaseRepository {
   /** Takes the lease when it is free, expired or already this owner's (then renews it). */
   claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Gives it up, only if this owner holds it. */

@@ -348,8 +348,8 @@ export class S3BlobStore implements BlobStore, DirectUploads {
   async removeParts(binaryId: string): Promise<void> {
     await this.remove(binaryId);
   }
-  async partOwners(): Promise<string[]> {
-    return []; // open uploads are the sweeper's (sweepAbandoned)
+  partOwners(): Promise<string[]> {
+    return Promise.resolve([]); // open uploads are the sweeper's (sweepAbandoned)
   }
   /** No object is shared between binaries: a binary's object goes with its upload (`remove`). */
   async removeBlob(): Promise<void> {}

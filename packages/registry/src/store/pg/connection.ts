@@ -16,7 +16,7 @@ const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', 
 const NETWORK =
   /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i;
 
-export function isUnavailable(err: unknown): boolean {
+function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   return (e?.code !== undefined && UNAVAILABLE_CODES.has(e.code)) || NETWORK.test(e?.message ?? '');
 }
@@ -50,7 +50,7 @@ export function sqlOn(client: pg.Pool | pg.PoolClient): Sql {
 /** BIGINT (seq, size) as a JavaScript number: every value the registry stores is below 2^53. */
 export const TYPES = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8
+    oid === (pg.types.builtins.INT8 as number)
       ? (value: string) => Number(value)
-      : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+      : (pg.types.getTypeParser(oid, format ?? 'text') as unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
