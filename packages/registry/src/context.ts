@@ -17,4 +17,6 @@ export interface RegistryContext {
   enqueueHashing(binaryId: string): void;
   /** A part just became valid: lets the background hash of the content move on. */
   partValid(binaryId: string): void;
+  /** A signable or signed binary was just destroyed (release management warns about releases using it). */
+  binaryDestroyed?: (binaryId: string) => void;
 }

@@ -91,6 +91,7 @@ export function destroy(ctx: RegistryContext, binary: BinaryRow): void {
     binary.id,
   );
   releaseBlob(ctx, binary.blob_hash);
+  ctx.binaryDestroyed?.(binary.id);
 }
 
 export function signatureCount(ctx: RegistryContext, binaryId: string): number {

@@ -11,6 +11,7 @@ import { Hasher } from './hasher.js';
 import { detailError, HttpError, sendJson } from './http.js';
 import { findBinary } from './lifecycle.js';
 import { Presigner } from './presign.js';
+import { defaultReleaseDeps, releaseManagementRoutes, warnBinaryDestroyed } from './releases/index.js';
 import { makeRequest, Router } from './router.js';
 import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
@@ -98,6 +99,8 @@ export function createRegistry(options: RegistryOptions): Registry {
   };
   hasher = new Hasher(context, options.hashingDelayMs ?? 0);
   sweepOrphanParts(context);
+  const releases = defaultReleaseDeps(context, logger);
+  context.binaryDestroyed = (id) => void warnBinaryDestroyed(releases, id);
 
   const router = new Router([
     ...artifactRoutes(context),
@@ -108,6 +111,7 @@ export function createRegistry(options: RegistryOptions): Registry {
     ...signingKeyRoutes(context),
     ...uploadRoutes(context),
     ...downloadRoutes(context),
+    ...releaseManagementRoutes(releases),
     {
       method: 'GET',
       pattern: '/health',

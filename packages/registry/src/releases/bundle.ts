@@ -24,7 +24,9 @@ export function canonicalJson(value: unknown): string {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function bundleHash(binaries: readonly { hash: string; custom_metadata: Json }[]): string {
-  return sha256(binaries.map((b) => `${b.hash.toLowerCase()}:${sha256(canonicalJson(b.custom_metadata))}`).join('\n'));
+  return sha256(
+    binaries.map((b) => `${b.hash.toLowerCase()}:${sha256(canonicalJson(b.custom_metadata))}`).join('\n'),
+  );
 }
 
 /**
@@ -43,9 +45,16 @@ export function resolveMetadata(levels: {
 }
 
 /** Same content: the same binaries in the same order with the same resolved metadata. */
-export function sameContent(a: readonly { binary_id: string; custom_metadata: Json }[], b: typeof a): boolean {
+export function sameContent(
+  a: readonly { binary_id: string; custom_metadata: Json }[],
+  b: typeof a,
+): boolean {
   return (
     a.length === b.length &&
-    a.every((x, i) => x.binary_id === b[i]!.binary_id && canonicalJson(x.custom_metadata) === canonicalJson(b[i]!.custom_metadata))
+    a.every(
+      (x, i) =>
+        x.binary_id === b[i]!.binary_id &&
+        canonicalJson(x.custom_metadata) === canonicalJson(b[i]!.custom_metadata),
+    )
   );
 }

@@ -59,7 +59,11 @@ export function validateGraph(nodes: readonly GraphNode[], now: Date, field: str
   for (const start of nodes) {
     const seen = new Set<string>();
     const path: GraphNode[] = [];
-    for (let n: GraphNode | undefined = start; n; n = n.next_release_id ? byId.get(n.next_release_id) : undefined) {
+    for (
+      let n: GraphNode | undefined = start;
+      n;
+      n = n.next_release_id ? byId.get(n.next_release_id) : undefined
+    ) {
       if (seen.has(n.id)) {
         throw new GraphError(
           field,
@@ -135,7 +139,9 @@ export function placeNew(
   return changes;
 }
 
-export type GraphPatch = Partial<Pick<GraphNode, 'next_release_id' | 'phase_mode' | 'phase_value' | 'schedule_date'>>;
+export type GraphPatch = Partial<
+  Pick<GraphNode, 'next_release_id' | 'phase_mode' | 'phase_value' | 'schedule_date'>
+>;
 
 /** Checks a PATCH of one release against the graph rules; throws GraphError naming the field. */
 export function checkUpdate(nodes: readonly GraphNode[], id: string, patch: GraphPatch, now: Date): void {
@@ -150,7 +156,8 @@ export function checkUpdate(nodes: readonly GraphNode[], id: string, patch: Grap
     }
   }
   if (patch.next_release_id !== undefined && patch.next_release_id !== null) {
-    if (patch.next_release_id === id) throw new GraphError('next_release_prn', 'cannot be the release itself');
+    if (patch.next_release_id === id)
+      throw new GraphError('next_release_prn', 'cannot be the release itself');
     if (!nodes.some((n) => n.id === patch.next_release_id))
       throw new GraphError('next_release_prn', 'is not a release of this cohort');
   }

@@ -17,7 +17,8 @@ export function phaseValueProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-export type PhaseLimit = { kind: 'all' } | { kind: 'share'; share: number } | { kind: 'count'; count: number };
+export type PhaseLimit =
+  { kind: 'all' } | { kind: 'share'; share: number } | { kind: 'count'; count: number };
 
 export function phaseLimit(release: Pick<ReleaseRecord, 'phase_value'>): PhaseLimit {
   const v = release.phase_value;
@@ -49,7 +50,10 @@ export function scheduleComplete(release: Pick<ReleaseRecord, 'schedule_date'>, 
   return Date.parse(release.schedule_date) <= now.getTime();
 }
 
-export function hasAnyTag(deviceTags: readonly string[] | null, phaseTags: readonly string[] | null): boolean {
+export function hasAnyTag(
+  deviceTags: readonly string[] | null,
+  phaseTags: readonly string[] | null,
+): boolean {
   if (!deviceTags || !phaseTags) return false;
   return phaseTags.some((t) => deviceTags.includes(t));
 }

@@ -14,7 +14,8 @@ export function prn(org: string, type: string, id: string): string {
 export function splitPrn(value: unknown): { org: string; type: string; id: string } | undefined {
   if (typeof value !== 'string') return undefined;
   const s = value.split(':');
-  if (s.length !== 5 || s[0] !== 'prn' || s[1] !== '1' || !UUID.test(s[2]!) || !UUID.test(s[4]!)) return undefined;
+  if (s.length !== 5 || s[0] !== 'prn' || s[1] !== '1' || !UUID.test(s[2]!) || !UUID.test(s[4]!))
+    return undefined;
   return { org: s[2]!.toLowerCase(), type: s[3]!, id: s[4]!.toLowerCase() };
 }
 
@@ -26,7 +27,12 @@ export function pathId(org: string, value: string, type: string): string {
 }
 
 /** The id named by a body PRN: malformed or of another type → 422 naming the field; another org → 404. */
-export function bodyId(org: string, body: Record<string, unknown>, key: string, type: string): string | undefined {
+export function bodyId(
+  org: string,
+  body: Record<string, unknown>,
+  key: string,
+  type: string,
+): string | undefined {
   const value = body[key];
   if (value === undefined || value === null) return undefined;
   const p = splitPrn(value);
@@ -36,7 +42,12 @@ export function bodyId(org: string, body: Record<string, unknown>, key: string, 
   return p.id;
 }
 
-export function requiredBodyId(org: string, body: Record<string, unknown>, key: string, type: string): string {
+export function requiredBodyId(
+  org: string,
+  body: Record<string, unknown>,
+  key: string,
+  type: string,
+): string {
   const id = bodyId(org, body, key, type);
   if (id === undefined) throw fieldError(key, `can't be blank: give a ${type} PRN`);
   return id;

@@ -58,7 +58,9 @@ export function activeOverride(overrides: readonly OverrideRecord[], now: Date):
     (o) => Date.parse(o.starts_at) <= t && (o.ends_at === null || t < Date.parse(o.ends_at)),
   );
   // The most recently started wins; a tie goes to the most recently created.
-  active.sort((a, b) => Date.parse(b.starts_at) - Date.parse(a.starts_at) || b.inserted_at.localeCompare(a.inserted_at));
+  active.sort(
+    (a, b) => Date.parse(b.starts_at) - Date.parse(a.starts_at) || b.inserted_at.localeCompare(a.inserted_at),
+  );
   return active[0];
 }
 
@@ -78,14 +80,18 @@ function findStart(input: ResolveInput, byId: Map<string, ReleaseRecord>): Start
   const bun = splitPrn(request.bundle_prn);
   if (bun && bun.type === 'bundle' && bun.org === org) {
     // Several releases may carry one bundle: the most recently created one is the device's position.
-    const carrying = releases.filter((r) => r.bundle_id === bun.id).sort((a, b) => b.inserted_at.localeCompare(a.inserted_at))[0];
+    const carrying = releases
+      .filter((r) => r.bundle_id === bun.id)
+      .sort((a, b) => b.inserted_at.localeCompare(a.inserted_at))[0];
     if (carrying) {
-      if (!carrying.next_release_id) return { none: 'the reported bundle is in the latest release of the cohort' };
+      if (!carrying.next_release_id)
+        return { none: 'the reported bundle is in the latest release of the cohort' };
       return { candidate: byId.get(carrying.next_release_id)!, via: 'bundle_prn' };
     }
   }
   const version = request.release_version;
-  if (version === undefined || !isVersion(version)) return { none: 'nothing reported matches a release of the cohort' };
+  if (version === undefined || !isVersion(version))
+    return { none: 'nothing reported matches a release of the cohort' };
   const v = parseVersion(version);
   const dynamic = releases
     .filter((r) => r.version !== null && r.version_requirement !== null && isVersion(r.version))
@@ -97,7 +103,8 @@ function findStart(input: ResolveInput, byId: Map<string, ReleaseRecord>): Start
       }
     })
     .sort((a, b) => compareVersions(parseVersion(a.version!), parseVersion(b.version!)));
-  if (dynamic.length === 0) return { none: `no release's version_requirement is satisfied by version ${version}` };
+  if (dynamic.length === 0)
+    return { none: `no release's version_requirement is satisfied by version ${version}` };
   return { candidate: dynamic[0]!, via: 'release_version' };
 }
 
@@ -131,7 +138,10 @@ export async function resolve(input: ResolveInput): Promise<Resolution> {
   if (device.quarantined) return { status: 'device_quarantine' };
   const override = activeOverride(input.overrides, now);
   if (override) {
-    if (input.request.bundle_prn !== undefined && splitPrn(input.request.bundle_prn)?.id === override.bundle_id) {
+    if (
+      input.request.bundle_prn !== undefined &&
+      splitPrn(input.request.bundle_prn)?.id === override.bundle_id
+    ) {
       return { status: 'no_update', reason: "the device is already on its bundle override's bundle" };
     }
     if (!input.bundleSigned(override.bundle_id)) {
@@ -156,7 +166,8 @@ export async function resolve(input: ResolveInput): Promise<Resolution> {
     } else if (isPhased(release) && !(await input.numericPhaseAdmits(release, signed))) {
       continue;
     }
-    if (!signed) return { status: 'no_update', reason: `release ${release.id} has a binary that is not signed` };
+    if (!signed)
+      return { status: 'no_update', reason: `release ${release.id} has a binary that is not signed` };
     return { status: 'update', source: 'release', release, via: start.via };
   }
   return { status: 'no_update', reason: 'no release on the path is available to the device' };

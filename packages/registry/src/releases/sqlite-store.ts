@@ -338,7 +338,9 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   // ---- devices ----
-  async createDevice(input: Omit<DeviceRecord, 'id' | 'inserted_at' | 'updated_at' | 'last_connected_at' | 'reported'>) {
+  async createDevice(
+    input: Omit<DeviceRecord, 'id' | 'inserted_at' | 'updated_at' | 'last_connected_at' | 'reported'>,
+  ) {
     const id = randomUUID();
     const now = nowTimestamp();
     try {
@@ -418,8 +420,14 @@ export class SqliteReleaseStore implements ReleaseStore {
   // ---- bundles ----
   private bundleOf(r: Row): BundleRecord {
     const binaries = this.db
-      .all<Row>('SELECT binary_id, custom_metadata FROM bundle_binaries WHERE bundle_id = ? ORDER BY idx', String(r.id))
-      .map((b): BundleBinary => ({ binary_id: String(b.binary_id), custom_metadata: JSON.parse(String(b.custom_metadata)) as Json }));
+      .all<Row>(
+        'SELECT binary_id, custom_metadata FROM bundle_binaries WHERE bundle_id = ? ORDER BY idx',
+        String(r.id),
+      )
+      .map((b): BundleBinary => ({
+        binary_id: String(b.binary_id),
+        custom_metadata: JSON.parse(String(b.custom_metadata)) as Json,
+      }));
     return {
       id: String(r.id),
       name: str(r.name!),
@@ -466,12 +474,20 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.page(query, 'bundles', (r) => this.bundleOf(r));
   }
   async updateBundle(id: string, patch: { name: string | null }) {
-    this.db.run('UPDATE bundles SET name = ?, updated_at = ? WHERE id = ? AND org = ?', patch.name, nowTimestamp(), id, this.org);
+    this.db.run(
+      'UPDATE bundles SET name = ?, updated_at = ? WHERE id = ? AND org = ?',
+      patch.name,
+      nowTimestamp(),
+      id,
+      this.org,
+    );
     return this.bundleOf(this.one('bundles', id)!);
   }
   async deleteBundle(id: string) {
     return this.db.transaction(() => {
-      const releases = this.db.all<Row>('SELECT id FROM releases WHERE bundle_id = ? ORDER BY seq', id).map((r) => String(r.id));
+      const releases = this.db
+        .all<Row>('SELECT id FROM releases WHERE bundle_id = ? ORDER BY seq', id)
+        .map((r) => String(r.id));
       const overrides = this.db
         .all<Row>('SELECT id FROM bundle_overrides WHERE bundle_id = ? ORDER BY seq', id)
         .map((r) => String(r.id));
@@ -492,7 +508,9 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
 
   // ---- bundle signatures ----
-  async createBundleSignature(input: Pick<BundleSignatureRecord, 'bundle_id' | 'signing_key_id' | 'keyid' | 'signature'>) {
+  async createBundleSignature(
+    input: Pick<BundleSignatureRecord, 'bundle_id' | 'signing_key_id' | 'keyid' | 'signature'>,
+  ) {
     return this.db.transaction(() => {
       const existing = this.db.get<Row>(
         'SELECT * FROM bundle_signatures WHERE bundle_id = ? AND signing_key_id = ?',
@@ -526,7 +544,11 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
   async signaturesOfBundle(bundleId: string) {
     return this.db
-      .all<Row>('SELECT * FROM bundle_signatures WHERE bundle_id = ? AND org = ? ORDER BY seq', bundleId, this.org)
+      .all<Row>(
+        'SELECT * FROM bundle_signatures WHERE bundle_id = ? AND org = ? ORDER BY seq',
+        bundleId,
+        this.org,
+      )
       .map(signatureOf);
   }
   async deleteBundleSignature(id: string) {
@@ -542,7 +564,9 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.page(query, 'releases', releaseOf);
   }
   async cohortReleases(cohortId: string) {
-    return this.db.all<Row>('SELECT * FROM releases WHERE cohort_id = ? AND org = ? ORDER BY seq', cohortId, this.org).map(releaseOf);
+    return this.db
+      .all<Row>('SELECT * FROM releases WHERE cohort_id = ? AND org = ? ORDER BY seq', cohortId, this.org)
+      .map(releaseOf);
   }
   private writeRelease(r: ReleaseRecord, insert: boolean) {
     const values: SQLInputValue[] = [
@@ -603,7 +627,13 @@ export class SqliteReleaseStore implements ReleaseStore {
     });
   }
   private setNext(id: string, next: string | null) {
-    this.db.run('UPDATE releases SET next_release_id = ?, updated_at = ? WHERE id = ? AND org = ?', next, nowTimestamp(), id, this.org);
+    this.db.run(
+      'UPDATE releases SET next_release_id = ?, updated_at = ? WHERE id = ? AND org = ?',
+      next,
+      nowTimestamp(),
+      id,
+      this.org,
+    );
   }
 
   // ---- overrides ----
@@ -632,7 +662,10 @@ export class SqliteReleaseStore implements ReleaseStore {
   async listOverrides(query: URLSearchParams) {
     return this.page(query, 'bundle_overrides', overrideOf);
   }
-  async updateOverride(id: string, patch: Partial<Omit<OverrideRecord, 'id' | 'inserted_at' | 'updated_at'>>) {
+  async updateOverride(
+    id: string,
+    patch: Partial<Omit<OverrideRecord, 'id' | 'inserted_at' | 'updated_at'>>,
+  ) {
     const next = { ...overrideOf(this.one('bundle_overrides', id)!), ...patch };
     this.db.run(
       `UPDATE bundle_overrides SET bundle_id = ?, name = ?, description = ?, starts_at = ?, ends_at = ?, updated_at = ?
@@ -678,12 +711,19 @@ export class SqliteReleaseStore implements ReleaseStore {
   }
   async listOverrideDevices(overrideId: string, query: URLSearchParams) {
     if (query.get('search')) throw fieldError('search', 'is not supported on bundle override devices');
-    return this.page(query, 'bundle_override_devices', overrideDeviceOf, { sql: 't.override_id = ?', params: [overrideId] });
+    return this.page(query, 'bundle_override_devices', overrideDeviceOf, {
+      sql: 't.override_id = ?',
+      params: [overrideId],
+    });
   }
   async removeOverrideDevice(overrideId: string, deviceId: string) {
     return (
-      this.db.run('DELETE FROM bundle_override_devices WHERE override_id = ? AND device_id = ? AND org = ?', overrideId, deviceId, this.org)
-        .changes > 0
+      this.db.run(
+        'DELETE FROM bundle_override_devices WHERE override_id = ? AND device_id = ? AND org = ?',
+        overrideId,
+        deviceId,
+        this.org,
+      ).changes > 0
     );
   }
   async overridesOfDevice(deviceId: string) {
@@ -700,12 +740,26 @@ export class SqliteReleaseStore implements ReleaseStore {
   // ---- phase claims ----
   private limitNow(release: Pick<ReleaseRecord, 'cohort_id'>, limit: PhaseLimit): number {
     if (limit.kind !== 'share') return claimLimit(limit, 0);
-    const n = this.db.get<{ n: number }>('SELECT count(*) AS n FROM devices WHERE cohort_id = ?', release.cohort_id)!.n;
+    const n = this.db.get<{ n: number }>(
+      'SELECT count(*) AS n FROM devices WHERE cohort_id = ?',
+      release.cohort_id,
+    )!.n;
     return claimLimit(limit, Number(n));
   }
-  async claimPhaseSlot(release: Pick<ReleaseRecord, 'id' | 'cohort_id'>, deviceId: string, limit: PhaseLimit, makeEvent: () => NewEvent) {
+  async claimPhaseSlot(
+    release: Pick<ReleaseRecord, 'id' | 'cohort_id'>,
+    deviceId: string,
+    limit: PhaseLimit,
+    makeEvent: () => NewEvent,
+  ) {
     return this.db.transaction(() => {
-      if (this.db.get('SELECT 1 FROM release_claims WHERE release_id = ? AND device_id = ?', release.id, deviceId)) {
+      if (
+        this.db.get(
+          'SELECT 1 FROM release_claims WHERE release_id = ? AND device_id = ?',
+          release.id,
+          deviceId,
+        )
+      ) {
         return { admitted: true, claimed: false };
       }
       const max = this.limitNow(release, limit);
@@ -716,14 +770,24 @@ export class SqliteReleaseStore implements ReleaseStore {
         Number.isFinite(max) ? max : Number.MAX_SAFE_INTEGER,
       );
       if (taken.changes === 0) return { admitted: false, claimed: false };
-      this.db.run('INSERT INTO release_claims (release_id, device_id, inserted_at) VALUES (?, ?, ?)', release.id, deviceId, nowTimestamp());
+      this.db.run(
+        'INSERT INTO release_claims (release_id, device_id, inserted_at) VALUES (?, ?, ?)',
+        release.id,
+        deviceId,
+        nowTimestamp(),
+      );
       this.insertEvent(makeEvent());
       return { admitted: true, claimed: true };
     });
   }
   async wouldAdmit(release: Pick<ReleaseRecord, 'id' | 'cohort_id'>, deviceId: string, limit: PhaseLimit) {
-    if (this.db.get('SELECT 1 FROM release_claims WHERE release_id = ? AND device_id = ?', release.id, deviceId)) return true;
-    const claims = Number(this.db.get<{ claims: number }>('SELECT claims FROM releases WHERE id = ?', release.id)?.claims ?? 0);
+    if (
+      this.db.get('SELECT 1 FROM release_claims WHERE release_id = ? AND device_id = ?', release.id, deviceId)
+    )
+      return true;
+    const claims = Number(
+      this.db.get<{ claims: number }>('SELECT claims FROM releases WHERE id = ?', release.id)?.claims ?? 0,
+    );
     return claims < this.limitNow(release, limit);
   }
 
@@ -757,7 +821,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     }
     const subtype = query.get('subtype');
     if (subtype !== null) {
-      if (!EVENT_SUBTYPES.includes(subtype)) throw fieldError('subtype', `must be one of ${EVENT_SUBTYPES.join(', ')}`);
+      if (!EVENT_SUBTYPES.includes(subtype))
+        throw fieldError('subtype', `must be one of ${EVENT_SUBTYPES.join(', ')}`);
       where.push('t.subtype = ?');
       params.push(subtype);
     }
@@ -774,11 +839,16 @@ export class SqliteReleaseStore implements ReleaseStore {
     ] as const) {
       const value = query.get(key);
       if (value === null) continue;
-      if (!DATE.test(value)) throw fieldError(key, "is invalid: must be a date-time like '2026-01-01T00:00:00Z'");
+      if (!DATE.test(value))
+        throw fieldError(key, "is invalid: must be a date-time like '2026-01-01T00:00:00Z'");
       where.push(`t.inserted_at ${op} ?`);
       params.push(value.replace(/(\.\d+)?Z$/, (m, f: string | undefined) => `${(f ?? '.').padEnd(7, '0')}Z`));
     }
-    if (query.get('search')) throw fieldError('search', 'is not supported on events: use the type, subtype, resource_prn, actor_prn and inserted_at_* filters');
+    if (query.get('search'))
+      throw fieldError(
+        'search',
+        'is not supported on events: use the type, subtype, resource_prn, actor_prn and inserted_at_* filters',
+      );
     return this.page(query, 'events', eventOf, { sql: where.length ? where.join(' AND ') : '1', params });
   }
 }

@@ -77,12 +77,16 @@ export interface ReleaseStore {
   ): Promise<{ previous: ReportedState; device: DeviceRecord }>;
 
   /** A bundle with this id already exists → it is returned with `created: false` and nothing changes. */
-  createBundle(input: Omit<BundleRecord, 'inserted_at' | 'updated_at'>): Promise<{ bundle: BundleRecord; created: boolean }>;
+  createBundle(
+    input: Omit<BundleRecord, 'inserted_at' | 'updated_at'>,
+  ): Promise<{ bundle: BundleRecord; created: boolean }>;
   getBundle(id: string): Promise<BundleRecord | undefined>;
   listBundles(query: URLSearchParams): Promise<Page<BundleRecord>>;
   updateBundle(id: string, patch: { name: string | null }): Promise<BundleRecord>;
   /** Deletes unless a release or override uses it; then nothing changes and their ids come back. */
-  deleteBundle(id: string): Promise<{ deleted: true } | { deleted: false; releases: string[]; overrides: string[] }>;
+  deleteBundle(
+    id: string,
+  ): Promise<{ deleted: true } | { deleted: false; releases: string[]; overrides: string[] }>;
   /** Releases whose bundle contains the binary (for the warning when the binary is destroyed). */
   releasesUsingBinary(binaryId: string): Promise<ReleaseRecord[]>;
 
@@ -112,7 +116,10 @@ export interface ReleaseStore {
     patch: Partial<Omit<OverrideRecord, 'id' | 'inserted_at' | 'updated_at'>>,
   ): Promise<OverrideRecord>;
   deleteOverride(id: string): Promise<boolean>;
-  addOverrideDevice(overrideId: string, deviceId: string): Promise<{ device: OverrideDeviceRecord; created: boolean }>;
+  addOverrideDevice(
+    overrideId: string,
+    deviceId: string,
+  ): Promise<{ device: OverrideDeviceRecord; created: boolean }>;
   listOverrideDevices(overrideId: string, query: URLSearchParams): Promise<Page<OverrideDeviceRecord>>;
   removeOverrideDevice(overrideId: string, deviceId: string): Promise<boolean>;
   overridesOfDevice(deviceId: string): Promise<OverrideRecord[]>;
@@ -130,7 +137,11 @@ export interface ReleaseStore {
     makeEvent: () => NewEvent,
   ): Promise<{ admitted: boolean; claimed: boolean }>;
   /** Whether claimPhaseSlot would admit the device, without claiming. */
-  wouldAdmit(release: Pick<ReleaseRecord, 'id' | 'cohort_id'>, deviceId: string, limit: PhaseLimit): Promise<boolean>;
+  wouldAdmit(
+    release: Pick<ReleaseRecord, 'id' | 'cohort_id'>,
+    deviceId: string,
+    limit: PhaseLimit,
+  ): Promise<boolean>;
 
   appendEvent(event: NewEvent): Promise<EventRecord>;
   /** Filters: `type`, `subtype`, `resource_prn`, `actor_prn`, `inserted_at_lt`, `inserted_at_gte`. */

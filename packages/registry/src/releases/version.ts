@@ -116,7 +116,8 @@ function parseClause(text: string, original: string): Clause {
   const op = OPERATORS.find((o) => trimmed.startsWith(o));
   // A bare version means `==`, as in Elixir.
   const versionText = (op ? trimmed.slice(op.length) : trimmed).trim();
-  if (!versionText) throw new VersionSyntaxError(`'${original}': '${trimmed}' has no version after the operator`);
+  if (!versionText)
+    throw new VersionSyntaxError(`'${original}': '${trimmed}' has no version after the operator`);
   try {
     const { version, parts } = parseParts(versionText, op === '~>');
     return { op: op ?? '==', version, parts };
@@ -128,7 +129,8 @@ function parseClause(text: string, original: string): Clause {
 }
 
 export function parseRequirement(text: string): Requirement {
-  if (text.trim() === '') throw new VersionSyntaxError(`'${text}' is not a valid version requirement: it is empty`);
+  if (text.trim() === '')
+    throw new VersionSyntaxError(`'${text}' is not a valid version requirement: it is empty`);
   if (/\|\||&&|\^|,/.test(text)) {
     throw new VersionSyntaxError(
       `'${text}' is not a valid version requirement: use Elixir syntax (== != > >= < <= ~>, joined by 'and' / 'or'), not npm ranges`,
