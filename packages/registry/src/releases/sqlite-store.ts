@@ -4,10 +4,25 @@ import type { RegistryContext } from '../context.js';
 import type { Database } from '../db.js';
 import { fieldError } from '../http.js';
 import { listRows } from '../list.js';
-import { dateField, stringField, type SearchField, type SearchFields } from '../search.js';
 import { nowTimestamp } from '../time.js';
 import { claimLimit, type PhaseLimit } from './phase.js';
 import { splitPrn } from './prn.js';
+import {
+  cohortOf,
+  DATE,
+  deviceOf,
+  EVENT_SUBTYPES,
+  EVENT_TYPES,
+  eventOf,
+  isUnique,
+  overrideDeviceOf,
+  overrideOf,
+  productOf,
+  releaseOf,
+  type Row,
+  SEARCH,
+  signatureOf,
+} from './sqlite-rows.js';
 import { TakenError, type NewEvent, type Page, type ReleasePlan, type ReleaseStore } from './store.js';
 import type {
   BundleBinary,
@@ -17,7 +32,6 @@ import type {
   DeviceRecord,
   EventRecord,
   Json,
-  OverrideDeviceRecord,
   OverrideRecord,
   ProductRecord,
   ReleaseRecord,
@@ -25,213 +39,6 @@ import type {
 } from './types.js';
 
 /** ReleaseStore over the registry's node:sqlite database (tables of migration 2). */
-
-type Row = Record<string, SQLInputValue>;
-
-// search.ts's PRN kind parses with the binary side's PRN types only, so a PRN here is compared as the text
-// the column's id makes (ids and org are stored lowercase, as PRNs are written).
-const idField = (column: string, type: string): SearchField =>
-  stringField(`('prn:1:' || t.org || ':${type}:' || ${column})`);
-const textPrn = (column: string): SearchField => stringField(column);
-
-const SEARCH: Record<string, SearchFields> = {
-  products: {
-    archived: { column: 't.archived', kind: 'integer', ops: [':'] },
-    inserted_at: dateField('t.inserted_at'),
-    name: stringField('t.name', [':', '~', '-']),
-    prn: idField('t.id', 'product'),
-    updated_at: dateField('t.updated_at'),
-  },
-  cohorts: {
-    description: stringField('t.description', [':', '~', '-']),
-    inserted_at: dateField('t.inserted_at'),
-    name: stringField('t.name', [':', '~', '-']),
-    prn: idField('t.id', 'cohort'),
-    product_prn: idField('t.product_id', 'product'),
-    updated_at: dateField('t.updated_at'),
-  },
-  devices: {
-    cohort_prn: idField('t.cohort_id', 'cohort'),
-    description: stringField('t.description', [':', '~']),
-    identifier: stringField('t.identifier', [':', '~']),
-    inserted_at: dateField('t.inserted_at'),
-    last_connected_at: dateField('t.last_connected_at'),
-    prn: idField('t.id', 'device'),
-    product_prn: idField('t.product_id', 'product'),
-    reported_bundle_prn: textPrn('t.reported_bundle_prn'),
-    reported_release_prn: textPrn('t.reported_release_prn'),
-    reported_release_version: stringField('t.reported_release_version', [':', '~']),
-    target: stringField('t.target', [':', '~']),
-    updated_at: dateField('t.updated_at'),
-  },
-  bundles: {
-    inserted_at: dateField('t.inserted_at'),
-    name: stringField('t.name', [':', '~', '-']),
-    prn: idField('t.id', 'bundle'),
-    updated_at: dateField('t.updated_at'),
-  },
-  bundle_signatures: {
-    bundle_prn: idField('t.bundle_id', 'bundle'),
-    inserted_at: dateField('t.inserted_at'),
-    prn: idField('t.id', 'bundle_signature'),
-    signing_key_prn: idField('t.signing_key_id', 'signing_key'),
-    updated_at: dateField('t.updated_at'),
-  },
-  releases: {
-    cohort_prn: idField('t.cohort_id', 'cohort'),
-    // Deleted releases are gone here, so `deleted_at` matches nothing but is accepted, as the spec lists it.
-    deleted_at: dateField('NULL'),
-    description: stringField('t.description', [':', '~']),
-    inserted_at: dateField('t.inserted_at'),
-    name: stringField('t.name', [':', '~', '-']),
-    next_release_prn: idField('t.next_release_id', 'release'),
-    prn: idField('t.id', 'release'),
-    updated_at: dateField('t.updated_at'),
-    version: stringField('t.version', [':', '~']),
-    version_requirement: stringField('t.version_requirement', [':', '~']),
-  },
-  bundle_overrides: {
-    bundle_prn: idField('t.bundle_id', 'bundle'),
-    inserted_at: dateField('t.inserted_at'),
-    name: stringField('t.name', [':', '~', '-']),
-    prn: idField('t.id', 'bundle_override'),
-    updated_at: dateField('t.updated_at'),
-  },
-  bundle_override_devices: {},
-  events: {},
-};
-
-const bool = (v: SQLInputValue) => v === 1 || v === 1n;
-const str = (v: SQLInputValue) => (v === null ? null : String(v));
-const json = <T>(v: SQLInputValue): T | null => (v === null ? null : (JSON.parse(String(v)) as T));
-
-function productOf(r: Row): ProductRecord {
-  return {
-    id: String(r.id),
-    name: String(r.name),
-    archived: bool(r.archived!),
-    inserted_at: String(r.inserted_at),
-    updated_at: String(r.updated_at),
-  };
-}
-
-function cohortOf(r: Row): CohortRecord {
-  return {
-    id: String(r.id),
-    product_id: String(r.product_id),
-    name: String(r.name),
-    description: str(r.description!),
-    inserted_at: String(r.inserted_at),
-    updated_at: String(r.updated_at),
-  };
-}
-
-function deviceOf(r: Row): DeviceRecord {
-  return {
-    id: String(r.id),
-    product_id: String(r.product_id),
-    cohort_id: str(r.cohort_id!),
-    identifier: String(r.identifier),
-    description: str(r.description!),
-    quarantined: bool(r.quarantined!),
-    tags: json<string[]>(r.tags!),
-    target: str(r.target!),
-    last_connected_at: str(r.last_connected_at!),
-    reported: {
-      release_prn: str(r.reported_release_prn!),
-      bundle_prn: str(r.reported_bundle_prn!),
-      release_version: str(r.reported_release_version!),
-    },
-    inserted_at: String(r.inserted_at),
-    updated_at: String(r.updated_at),
-  };
-}
-
-function signatureOf(r: Row): BundleSignatureRecord {
-  return {
-    id: String(r.id),
-    bundle_id: String(r.bundle_id),
-    signing_key_id: String(r.signing_key_id),
-    keyid: String(r.keyid),
-    signature: String(r.signature),
-    inserted_at: String(r.inserted_at),
-    updated_at: String(r.updated_at),
-  };
-}
-
-function releaseOf(r: Row): ReleaseRecord {
-  return {
-    id: String(r.id),
-    cohort_id: String(r.cohort_id),
-    bundle_id: String(r.bundle_id),
-    name: String(r.name),
-    description: str(r.description!),
-    required: bool(r.required!),
-    disabled: bool(r.disabled!),
-    schedule_date: String(r.schedule_date),
-    phase_mode: String(r.phase_mode) as ReleaseRecord['phase_mode'],
-    phase_value: Number(r.phase_value),
-    phase_tags: json<string[]>(r.phase_tags!),
-    version: str(r.version!),
-    version_requirement: str(r.version_requirement!),
-    next_release_id: str(r.next_release_id!),
-    inserted_at: String(r.inserted_at),
-    updated_at: String(r.updated_at),
-  };
-}
-
-function overrideOf(r: Row): OverrideRecord {
-  return {
-    id: String(r.id),
-    bundle_id: String(r.bundle_id),
-    name: String(r.name),
-    description: str(r.description!),
-    starts_at: String(r.starts_at),
-    ends_at: str(r.ends_at!),
-    inserted_at: String(r.inserted_at),
-    updated_at: String(r.updated_at),
-  };
-}
-
-function overrideDeviceOf(r: Row): OverrideDeviceRecord {
-  return {
-    override_id: String(r.override_id),
-    device_id: String(r.device_id),
-    inserted_at: String(r.inserted_at),
-    updated_at: String(r.updated_at),
-  };
-}
-
-function eventOf(r: Row): EventRecord {
-  return {
-    id: String(r.id),
-    type: String(r.type) as EventRecord['type'],
-    subtype: String(r.subtype),
-    resource_prn: str(r.resource_prn!),
-    actor_prn: str(r.actor_prn!),
-    data: JSON.parse(String(r.data)) as Json,
-    inserted_at: String(r.inserted_at),
-  };
-}
-
-const EVENT_TYPES = ['device', 'webhook', 'api_key'];
-const EVENT_SUBTYPES = [
-  'release_changed',
-  'claimed_release',
-  'checked_for_release',
-  'connected',
-  'disconnected',
-  'updated',
-  'authentication_failed',
-  'created',
-  'request_failed',
-  'test_fire',
-];
-const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
-
-function isUnique(err: unknown): boolean {
-  return /UNIQUE constraint failed/.test(String((err as Error)?.message));
-}
 
 export class SqliteReleaseStore implements ReleaseStore {
   constructor(
@@ -430,7 +237,7 @@ export class SqliteReleaseStore implements ReleaseStore {
       }));
     return {
       id: String(r.id),
-      name: str(r.name!),
+      name: r.name === null ? null : String(r.name),
       hash: String(r.hash),
       binaries,
       inserted_at: String(r.inserted_at),

@@ -19,6 +19,16 @@ const RELEASE_TABLES = [
   'products',
 ];
 
+const LISTS = [
+  '/products',
+  '/cohorts',
+  '/devices',
+  '/bundles',
+  '/releases',
+  '/bundle_overrides',
+  '/events?limit=100',
+];
+
 describe('release management data on disk', () => {
   it('a restart keeps products, cohorts, devices, bundles, releases, overrides, claims and events', async () => {
     const w = await startWorld();
@@ -35,32 +45,12 @@ describe('release management data on disk', () => {
         starts_at: '2099-01-01T00:00:00Z',
       })
     ).body.bundle_override;
-    const before = await Promise.all(
-      [
-        '/products',
-        '/cohorts',
-        '/devices',
-        '/bundles',
-        '/releases',
-        '/bundle_overrides',
-        '/events?limit=100',
-      ].map((p) => w.t.api('GET', p)),
-    );
+    const before = await Promise.all(LISTS.map((p) => w.t.api('GET', p)));
     await w.t.close({ keepData: true });
 
     const t2 = await startTestRegistry({ dataDir: w.t.dataDir, apiKey: w.t.apiKey });
     try {
-      const after = await Promise.all(
-        [
-          '/products',
-          '/cohorts',
-          '/devices',
-          '/bundles',
-          '/releases',
-          '/bundle_overrides',
-          '/events?limit=100',
-        ].map((p) => t2.api('GET', p)),
-      );
+      const after = await Promise.all(LISTS.map((p) => t2.api('GET', p)));
       expect(after.map((r) => r.body)).toEqual(before.map((r) => r.body));
       // Claims survive: the same two devices are still the admitted ones, the third still waits.
       const again = await Promise.all(
