@@ -229,3 +229,32 @@ describe('release management walk: product → cohort → device → bundle → 
     expect((await w.check(d2.prn, { release_version: '0.9.0' })).status).toBe('no_update');
   });
 });
+
+describe('tag phasing, required releases and disabled releases over the API', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await startWorld();
+  });
+  afterAll(() => w.t.close());
+
+  it('a tag-phased latest release reaches only devices with one of its tags; the rest get the one before', async () => {
+    const bundle = (await w.bundle([(await w.signedBinary()).prn])).prn;
+    const base = await w.release(bundle);
+    const middle = await w.release(bundle);
+    const beta = await w.release(bundle, { phase_mode: 'tags', phase_tags: ['beta', 'qa'] });
+    expect(beta).toMatchObject({ phase_mode: 'tags', phase_tags: ['beta', 'qa'] });
+    const tagged = await w.device({ tags: ['qa'] });
+    const plain = await w.device({ tags: ['other'] });
+    expect((await w.check(tagged.prn, { release_prn: base.prn })).source_prn).toBe(beta.prn);
+    expect((await w.check(plain.prn, { release_prn: base.prn })).source_prn).toBe(middle.prn);
+
+    // A required release stops the walk; a disabled one is stepped over.
+    expect((await w.t.api('PATCH', `/releases/${middle.prn}`, { required: true })).status).toBe(200);
+    expect((await w.check(tagged.prn, { release_prn: base.prn })).source_prn).toBe(middle.prn);
+    expect(
+      (await w.t.api('PATCH', `/releases/${middle.prn}`, { required: false, disabled: true })).status,
+    ).toBe(200);
+    expect((await w.check(plain.prn, { release_prn: base.prn })).status).toBe('no_update');
+    expect((await w.check(tagged.prn, { release_prn: base.prn })).source_prn).toBe(beta.prn);
+  });
+});
