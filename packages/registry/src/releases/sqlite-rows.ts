@@ -23,14 +23,15 @@ const textPrn = (column: string): SearchField => stringField(column);
 
 export const SEARCH: Record<string, SearchFields> = {
   products: {
-    archived: { column: 't.archived', kind: 'integer', ops: [':'] },
+    // Bare `archived:true` / `archived:false`, compared as text since search.ts has no boolean kind.
+    archived: stringField("(CASE WHEN t.archived THEN 'true' ELSE 'false' END)"),
     inserted_at: dateField('t.inserted_at'),
-    name: stringField('t.name', [':', '~', '-']),
+    name: stringField('t.name', [':', '~']),
     prn: idField('t.id', 'product'),
     updated_at: dateField('t.updated_at'),
   },
   cohorts: {
-    description: stringField('t.description', [':', '~', '-']),
+    description: stringField('t.description', [':', '~']),
     inserted_at: dateField('t.inserted_at'),
     name: stringField('t.name', [':', '~', '-']),
     prn: idField('t.id', 'cohort'),
@@ -70,12 +71,12 @@ export const SEARCH: Record<string, SearchFields> = {
     deleted_at: dateField('NULL'),
     description: stringField('t.description', [':', '~']),
     inserted_at: dateField('t.inserted_at'),
-    name: stringField('t.name', [':', '~', '-']),
+    name: stringField('t.name', [':', '~']),
     next_release_prn: idField('t.next_release_id', 'release'),
     prn: idField('t.id', 'release'),
     updated_at: dateField('t.updated_at'),
-    version: stringField('t.version', [':', '~']),
-    version_requirement: stringField('t.version_requirement', [':', '~']),
+    version: stringField('t.version', [':', '-']),
+    version_requirement: stringField('t.version_requirement', [':', '-']),
   },
   bundle_overrides: {
     bundle_prn: idField('t.bundle_id', 'bundle'),

@@ -21,6 +21,11 @@ describe('products, cohorts and devices', () => {
     expect(list.body.products).toHaveLength(1);
     const patched = await w.t.api('PATCH', `/products/${w.product}`, { prn: w.product, archived: true });
     expect(patched.body.product.archived).toBe(true);
+    const archived = await w.t.api('GET', `/products?search=${encodeURIComponent('archived:true')}`);
+    expect(archived.body.products.map((p: { prn: string }) => p.prn)).toEqual([w.product]);
+    expect(
+      (await w.t.api('GET', `/products?search=${encodeURIComponent('archived:false')}`)).body.products,
+    ).toEqual([]);
     const dup = await w.t.api('POST', '/products', { name: got.body.product.name });
     expect(dup.status).toBe(422);
     expect(dup.body.errors.name[0]).toMatch(/already been taken/);
