@@ -13,6 +13,7 @@ import { Janitor } from './janitor.js';
 import { findBinary } from './lifecycle.js';
 import { KeyedLock } from './lock.js';
 import { Presigner } from './presign.js';
+import { defaultReleaseDeps, releaseManagementRoutes, warnBinaryDestroyed } from './releases/index.js';
 import { makeRequest, Router } from './router.js';
 import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
@@ -111,6 +112,8 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   // What a crash left: content deletions not yet done, parts no upload owns.
   await context.janitor.sweep();
   await sweepOrphanParts(context);
+  const releases = defaultReleaseDeps(context, logger);
+  context.binaryDestroyed = (id) => warnBinaryDestroyed(releases, id);
 
   const router = new Router([
     ...artifactRoutes(context),
@@ -121,6 +124,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     ...signingKeyRoutes(context),
     ...uploadRoutes(context),
     ...downloadRoutes(context),
+    ...releaseManagementRoutes(releases),
     {
       method: 'GET',
       pattern: '/health',

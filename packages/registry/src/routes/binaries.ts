@@ -17,6 +17,7 @@ import { fieldError, notFound } from '../http.js';
 import { changeBinary, deleteUnfinished, destroy, findBinary, transition } from '../lifecycle.js';
 import { listRows } from '../list.js';
 import { binaryJson } from '../records.js';
+import { destroyedBinaryHeaders } from '../releases/destroy-warning.js';
 import type { Route } from '../router.js';
 import type { BinaryRow, BinaryStateName } from '../store/rows.js';
 import { dateField, integerField, prnField, stringField, type SearchFields } from '../search.js';
@@ -33,6 +34,11 @@ const SEARCH: SearchFields = {
   target: stringField([':', '~']),
   updated_at: dateField(),
 };
+
+/** After a destroy committed: which releases it affects, as response headers (releases/index.ts). */
+async function affectedReleaseHeaders(ctx: RegistryContext, binaryId: string) {
+  return destroyedBinaryHeaders((await ctx.binaryDestroyed?.(binaryId)) ?? []);
+}
 
 export async function getBinary(ctx: RegistryContext, prn: string): Promise<BinaryRow> {
   const row = await findBinary(ctx, idFromPathPrn(ctx, prn, 'binary'));
@@ -144,9 +150,11 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
           metadata: optionalMetadata(input),
         };
         let startHashing = false;
+        let destroyed = false;
         const row = await changeBinary(ctx, existing.id, async (tx) => {
           const current = (await findBinary(ctx, existing.id, tx)) ?? existing;
           checkContentChange(current, patch);
+          destroyed = patch.state === 'destroyed' && current.state !== 'destroyed';
           // The state first, so `{state: "uploadable", hash, size}` resets and then takes the new content's hash.
           if (patch.state !== undefined) startHashing = await transition(tx, current, patch.state);
           const { hash, size, description, metadata } = patch;
@@ -162,7 +170,8 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
           return (await findBinary(ctx, existing.id, tx))!;
         });
         if (startHashing) ctx.enqueueHashing(row.id);
-        return { status: 200, body: { binary: await binaryJson(ctx, row) } };
+        const headers = destroyed ? await affectedReleaseHeaders(ctx, row.id) : undefined;
+        return { status: 200, body: { binary: await binaryJson(ctx, row) }, headers };
       },
     },
     {
@@ -171,13 +180,20 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
       auth: true,
       async handler({ params }) {
         const existing = await getBinary(ctx, params.prn!);
-        await changeBinary(ctx, existing.id, async (tx) => {
+        const destroyed = await changeBinary(ctx, existing.id, async (tx) => {
           const current = await findBinary(ctx, existing.id, tx);
-          if (!current || current.state === 'destroyed') return;
-          if (current.state === 'signable' || current.state === 'signed') await destroy(tx, current);
-          else await deleteUnfinished(tx, current);
+          if (!current || current.state === 'destroyed') return false;
+          if (current.state === 'signable' || current.state === 'signed') {
+            await destroy(tx, current);
+            return true;
+          }
+          await deleteUnfinished(tx, current);
+          return false;
         });
-        return { status: 204 };
+        return {
+          status: 204,
+          headers: destroyed ? await affectedReleaseHeaders(ctx, existing.id) : undefined,
+        };
       },
     },
     {

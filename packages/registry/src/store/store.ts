@@ -7,6 +7,7 @@ import type {
   SignatureRow,
   SigningKeyRow,
 } from './rows.js';
+import type { ReleaseStore } from './release-store.js';
 
 /**
  * The registry's records, behind one interface so the routes never see SQL. A Store is composed of one
@@ -21,6 +22,11 @@ import type {
  */
 export interface Store extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Release management's records (release-store.ts) of one organization, over this store's database. Its
+   * methods are domain operations that are each one transaction, so they are not part of `Repositories`.
+   */
+  releaseStore(org: string): ReleaseStore;
   close(): Promise<void>;
 }
 
