@@ -5,7 +5,18 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const entries = ['create-artifact-version', 'upload-binary', 'sign-binary', 'publish-binary', 'registry', 'cli'];
+const entries = [
+  'create-artifact-version',
+  'upload-binary',
+  'sign-binary',
+  'publish-binary',
+  'create-bundle',
+  'create-release',
+  'promote-release',
+  'verify-update',
+  'registry',
+  'cli',
+];
 const only = process.argv.slice(2);
 
 for (const name of entries) {

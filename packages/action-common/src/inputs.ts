@@ -231,3 +231,22 @@ export function readUploadTuning(): UploadTuning {
     hashingTimeoutMs: readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 }),
   };
 }
+
+/** Non-empty lines (trimmed); `#` lines are comments. Undefined when there are none. */
+export function readLines(name: string): string[] | undefined {
+  const lines = core
+    .getInput(name)
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  return lines.length > 0 ? lines : undefined;
+}
+
+/** `true` / `false` (YAML 1.2 core schema spellings, as the runner's getBooleanInput); empty → fallback. */
+export function readBoolean(name: string, fallback: boolean): boolean {
+  const value = readOptional(name);
+  if (value === undefined) return fallback;
+  if (['true', 'True', 'TRUE'].includes(value)) return true;
+  if (['false', 'False', 'FALSE'].includes(value)) return false;
+  throw new InputError(name, `must be true or false, got '${value}'`);
+}
