@@ -5,7 +5,9 @@
  * registers it, then runs the bundled publish-binary action on a sample file exactly as a runner would
  * (INPUT_* environment, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a tag ref). Afterwards it checks the
  * result from the outside: `openssl pkeyutl -verify` over the hash, and the SHA-256 of the content
- * downloaded through the binary's download URL. Exits non-zero when any of it fails.
+ * downloaded through the binary's download URL. Then the release (start-release.ts): the other targets,
+ * the bundle, a release at 10 %, a verified device check, the promotion to 100 %, and what a device now
+ * receives. Exits non-zero when any of it fails.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
@@ -14,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type RegistryProcess } from '../test/helpers/registry-process.js';
 import { runAction } from '../test/helpers/run-action.js';
+import { releaseStory } from './start-release.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const SAMPLE_SIZE = 12 * 1024 * 1024 + 4321;
@@ -26,9 +29,14 @@ function step(title: string): void {
 }
 
 function ensureBundles(): void {
-  const missing = ['registry', 'publish-binary'].filter(
-    (name) => !existsSync(join(root, 'dist', name, 'index.js')),
-  );
+  const missing = [
+    'registry',
+    'publish-binary',
+    'create-bundle',
+    'create-release',
+    'promote-release',
+    'verify-update',
+  ].filter((name) => !existsSync(join(root, 'dist', name, 'index.js')));
   if (missing.length === 0) return;
   step(`Bundling ${missing.join(', ')} (dist/ is missing them)`);
   const result = spawnSync(process.execPath, [join(root, 'scripts/bundle.mjs'), ...missing], {
@@ -190,6 +198,29 @@ async function main(): Promise<number> {
     const { binary } = await api<{ binary: { state: string } }>(registry, 'GET', `/binaries/${binaryPrn}`);
     if (binary.state !== 'signed') throw new Error(`the binary is ${binary.state}, not signed`);
     step(`OK: ${binaryPrn} is signed; the signature verifies and the content matches the file`);
+
+    // The same tag's other targets, then the release.
+    const publish = async (target: string) => {
+      if (target === TARGET) return run;
+      const file = join(workspace, 'build', `${target}.img`);
+      writeFileSync(file, randomBytes(256 * 1024));
+      const other = await runAction(
+        'publish-binary',
+        {
+          'api-key': registry.apiKey,
+          'base-url': registry.baseUrl,
+          artifact: 'demo-firmware',
+          target,
+          file,
+          'signing-key-private': readFileSync(privatePath, 'utf8'),
+        },
+        { cwd: workspace, env: { GITHUB_REF: `refs/tags/${TAG}`, GITHUB_REF_NAME: TAG }, timeoutMs: 300_000 },
+      );
+      if (other.code !== 0) throw new Error(`publish-binary for ${target} failed: ${other.stdout}`);
+      return other;
+    };
+    const last = await releaseStory({ registry, tag: TAG, privatePath, publicPath, publish, step });
+    step(last);
     return 0;
   } finally {
     await registry.stop();

@@ -250,3 +250,19 @@ export function readBoolean(name: string, fallback: boolean): boolean {
   if (['false', 'False', 'FALSE'].includes(value)) return false;
   throw new InputError(name, `must be true or false, got '${value}'`);
 }
+
+/** One item per line, or a JSON array of strings (e.g. a matrix list passed from a job output). */
+export function readList(name: string): string[] | undefined {
+  const value = readOptional(name);
+  if (value === undefined || !value.startsWith('[')) return readLines(name);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new InputError(name, `starts with '[' but is not a JSON array (${(err as Error).message})`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string' && x.trim() !== '')) {
+    throw new InputError(name, 'must be one item per line, or a JSON array of non-empty strings');
+  }
+  return parsed.length > 0 ? parsed.map((x: string) => x.trim()) : undefined;
+}

@@ -9,6 +9,7 @@ import {
   readApiInputs,
   readJsonObject,
   readLines,
+  readList,
   readOptional,
   readPrivateKey,
   readVersion,
@@ -59,7 +60,7 @@ export function readInputs(): CreateBundleInputs {
     targets: readLines('targets'),
     name: readOptional('name'),
     customMetadata: readJsonObject('custom-metadata'),
-    expectTargets: readLines('expect-targets'),
+    expectTargets: readList('expect-targets'),
     key,
   };
 }
