@@ -53,7 +53,7 @@ export function promotion(
           `release ${r.name} is at ${describePhase(cur)}; ${v} is a ${v < 1 ? 'share' : 'device count'}, which cannot be compared with it. Give a ${cur < 1 ? 'share above ' + cur : 'count above ' + cur}, or 1 to complete it`,
         );
       }
-      if (v < cur) {
+      if (v !== 1 && v < cur) {
         throw new InputError(
           'phase-value',
           `release ${r.name} is at ${describePhase(cur)}; ${v} would lower it, and devices already offered it would be stranded. Give a value above ${cur}, or 1 to complete it`,
