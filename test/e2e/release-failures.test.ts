@@ -6,7 +6,7 @@ import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRun } from '../helpers/run-action.js';
-import { newKeyPair } from './scene.js';
+import { newKeyPair, signatureVerifies } from './scene.js';
 import {
   apiInputs,
   expectOneAnnotation,
@@ -96,6 +96,38 @@ describe('create-bundle', () => {
   });
 });
 
+describe('create-bundle signing', () => {
+  it('signs the bundle hash with a registered key; an unregistered key fails naming signing-key-private', async () => {
+    const signed = await step('create-bundle', {
+      ...apiInputs(scene),
+      artifact: 'firmware',
+      'signing-key-private': scene.key.privatePem,
+    });
+    expectSuccess(signed);
+    expect(signed.outputs['bundle-prn']).toBe(bundle.outputs['bundle-prn']);
+    const sig = (
+      await scene.api<{ bundle_signature: { signature: string; bundle_prn: string } }>(
+        'GET',
+        `/bundle_signatures/${signed.outputs['bundle-signature-prn']}`,
+      )
+    ).body.bundle_signature;
+    expect(sig.bundle_prn).toBe(bundle.outputs['bundle-prn']);
+    expect(signatureVerifies(signed.outputs['bundle-hash']!, sig.signature, scene.key.publicPem)).toBe(true);
+    const stranger = newKeyPair();
+    const run = await step('create-bundle', {
+      ...apiInputs(scene),
+      artifact: 'firmware',
+      'signing-key-private': stranger.privatePem,
+    });
+    expectOneAnnotation(run, "Input 'signing-key-private'", 'not a registered signing key', 'is kept');
+    for (const line of stranger.privatePem
+      .split('\n')
+      .filter((l) => l.length > 20 && !l.startsWith('-----'))) {
+      expect(run.stdout.replace(/^::add-mask::.*$/gm, '')).not.toContain(line);
+    }
+  });
+});
+
 describe('create-release', () => {
   const inputs = (extra: Record<string, string>) => ({
     ...apiInputs(scene),
@@ -110,7 +142,7 @@ describe('create-release', () => {
 
   it('a version that is not SemVer fails naming version', async () => {
     const run = await step('create-release', inputs({ cohort: 'production', version: '1.0' }));
-    expectOneAnnotation(run, "Input 'version'", 'not a semantic version');
+    expectOneAnnotation(run, "Input 'version'", "'1.0' is not a semantic version");
   });
 
   it('a phase value out of range fails naming phase-value', async () => {

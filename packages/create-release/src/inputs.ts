@@ -1,5 +1,5 @@
 import * as github from '@actions/github';
-import { InputError, parsePhaseValue, versionFromRef } from '@peridio-actions/core';
+import { InputError, parsePhaseValue, strictVersion, versionFromRef } from '@peridio-actions/core';
 import {
   readApiInputs,
   readBoolean,
@@ -62,7 +62,8 @@ export function readInputs(): CreateReleaseInputs {
     product: readOptional('product'),
     name: readOptional('name') ?? tagName(github.context.ref),
     // Strict SemVer either way; `v` stripped.
-    version: versionFromRef(explicitVersion ?? github.context.ref),
+    version:
+      explicitVersion !== undefined ? strictVersion(explicitVersion) : versionFromRef(github.context.ref),
     versionRequirement: readOptional('version-requirement'),
     required: readBoolean('required', false),
     disabled: readBoolean('disabled', false),

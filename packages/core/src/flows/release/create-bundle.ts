@@ -4,7 +4,7 @@
  * or a second fan-in job racing this one, gets the same bundle back instead of a second one.
  */
 import { createHash } from 'node:crypto';
-import { InputError } from '../../errors.js';
+import { ApiError, InputError } from '../../errors.js';
 import { signHash, type Ed25519KeyPair } from '../../keys.js';
 import { silentLogger, type Logger } from '../../logger.js';
 import { searchQuery } from '../../client/search.js';
@@ -169,11 +169,22 @@ export async function createBundle(options: CreateBundleOptions): Promise<Create
 
   let signature: BundleSignature | undefined;
   if (options.key) {
-    signature = await api.releases.createBundleSignature({
-      bundle_prn: bundle.prn,
-      signature: signHash(bundle.hash, options.key),
-      signing_key_keyid: options.key.keyid,
-    });
+    try {
+      signature = await api.releases.createBundleSignature({
+        bundle_prn: bundle.prn,
+        signature: signHash(bundle.hash, options.key),
+        signing_key_keyid: options.key.keyid,
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422 && 'signing_key_keyid' in err.fieldErrors) {
+        throw new InputError(
+          'signing-key-private',
+          `its public key (keyid ${options.key.keyid.slice(0, 16)}…) is not a registered signing key; register it (value ${options.key.publicValue}), then re-run. The bundle ${bundle.prn} is kept`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
     logger.info(`Bundle signed with key ${options.key.keyid.slice(0, 16)}: ${signature.prn}`);
   }
   return { bundle, binaries: picked, signature, created };

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import { searchQuery } from '../../client/search.js';
 import type { PeridioClient } from '../../client/admin-client.js';
 import type { Release } from '../../release-types.js';
-import { versionFromRef } from '../../version.js';
+import { strictVersion } from '../../version.js';
 import { allItems } from '../api.js';
 import { orUndefined, resolveCohort } from './lookup.js';
 import { describePhase, stillRollingOut } from './phase.js';
@@ -19,7 +19,7 @@ export interface CreateReleaseOptions {
   cohort: string;
   product?: string;
   name: string;
-  /** `v` is stripped; strict SemVer. */
+  /** Strict SemVer; a leading `v` is stripped. */
   version: string;
   /** Default `< <version>`: devices below this version may enter; one on it or newer never re-enters. */
   versionRequirement?: string;
@@ -57,7 +57,7 @@ export async function createRelease(options: CreateReleaseOptions): Promise<Crea
   const { api } = options;
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
-  const version = versionFromRef(options.version);
+  const version = strictVersion(options.version);
   const requirement = options.versionRequirement ?? defaultVersionRequirement(version);
   const bundle = await orUndefined(api.releases.getBundle(options.bundlePrn));
   if (!bundle) {
