@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from '../packages/core/src/parts.js';
-import { DEFAULT_UPLOAD_CONCURRENCY } from '../packages/core/src/upload.js';
+import { DEFAULT_UPLOAD_CONCURRENCY } from '../packages/core/src/upload/engine.js';
 import { formatSize, makeFile, MiB, parseSize, type BenchFile } from './bench/files.js';
 import { benchHashing } from './bench/hashing.js';
 import { liveChildren, machineInfo } from './bench/proc.js';

@@ -54,7 +54,7 @@ export async function runAction(
 }
 
 /** The GITHUB_OUTPUT file format of @actions/core: `name<<DELIM\nvalue\nDELIM` blocks (or `name=value`). */
-export function parseOutputs(text: string): Record<string, string> {
+function parseOutputs(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

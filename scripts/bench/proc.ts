@@ -17,7 +17,7 @@ export function readPeakRss(pid: number): number | undefined {
  * Tracks a child's VmHWM until it exits. VmHWM only grows, so the last sample before exit is the peak up
  * to that moment; sampling every 10 ms leaves only the last few ms of a process (signing, exit) unseen.
  */
-export function watchPeakRss(pid: number, intervalMs = 10): { stop(): number } {
+function watchPeakRss(pid: number, intervalMs = 10): { stop(): number } {
   let peak = 0;
   const sample = (): void => {
     peak = Math.max(peak, readPeakRss(pid) ?? 0);

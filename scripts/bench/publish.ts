@@ -83,7 +83,7 @@ export async function withRegistry<T>(
   }
 }
 
-export interface CurlFloor {
+interface CurlFloor {
   durationMs: number;
   peakRssBytes: number;
 }
@@ -93,7 +93,7 @@ export interface CurlFloor {
  * single-part binary. No hashing, API calls or signing in the timed section: the checksum header comes
  * from the hash computed while the file was written.
  */
-export async function curlFloor(registry: BenchRegistry, file: BenchFile, name: string): Promise<CurlFloor> {
+async function curlFloor(registry: BenchRegistry, file: BenchFile, name: string): Promise<CurlFloor> {
   const { url } = await presignSinglePart(registry, file, name);
   const checksum = Buffer.from(file.sha256Hex, 'hex').toString('base64');
   const run = await runTimed('curl', [

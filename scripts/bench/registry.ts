@@ -27,7 +27,7 @@ export async function startRegistry(root: string, dataDir: string): Promise<Benc
     { env: { ...process.env, PERIDIO_REGISTRY_API_KEY: apiKey }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
-  child.stderr!.on('data', (data: Buffer) => (stderr = (stderr + data.toString()).slice(-4000)));
+  child.stderr.on('data', (data: Buffer) => (stderr = (stderr + data.toString()).slice(-4000)));
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error('registry did not start within 15 s')), 15_000);
     const fail = (err: Error): void => {
@@ -36,7 +36,7 @@ export async function startRegistry(root: string, dataDir: string): Promise<Benc
       reject(new Error(`${err.message}\n${stderr}`));
     };
     child.once('exit', (code) => fail(new Error(`registry exited with code ${code}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const match = /^peridio-registry listening on (http:\/\/\S+)$/.exec(line);
       if (!match) return;
       clearTimeout(timer);
@@ -44,7 +44,7 @@ export async function startRegistry(root: string, dataDir: string): Promise<Benc
     });
   });
   child.removeAllListeners('exit');
-  child.stdout!.resume();
+  child.stdout.resume();
   return {
     baseUrl,
     apiKey,
@@ -64,12 +64,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function api<T>(
-  registry: BenchRegistry,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<T> {
+async function api<T>(registry: BenchRegistry, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${registry.baseUrl}${path}`, {
     method,
     headers: {

@@ -42,7 +42,7 @@ function table(header: string[], rows: string[][]): string {
   ].join('\n');
 }
 
-export function memoryBound(concurrency: number, partSize: number): number {
+function memoryBound(concurrency: number, partSize: number): number {
   return concurrency * partSize + OVERHEAD;
 }
 

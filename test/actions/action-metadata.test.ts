@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_HASHING_TIMEOUT_MS,
   DEFAULT_PART_SIZE,
+  DEFAULT_STALL_TIMEOUT_MS,
+  DEFAULT_TIMEOUT_MS,
   DEFAULT_UPLOAD_CONCURRENCY,
 } from '@peridio-actions/core';
 import {
@@ -73,7 +75,7 @@ describe('action.yml files', () => {
       it('documents every input and output, with kebab-case names', () => {
         const { template } = parse(action.file);
         for (const item of [...(template?.inputs ?? []), ...(template?.outputs ?? [])]) {
-          expect(item.id).toMatch(/^[a-z]+(-[a-z]+)*$/);
+          expect(item.id).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
           expect(item.description?.length ?? 0).toBeGreaterThan(10);
         }
         const apiKey = template?.inputs?.find((i) => i.id === 'api-key');
@@ -94,6 +96,17 @@ describe('declared defaults', () => {
       expect(value('part-size')).toBe(String(DEFAULT_PART_SIZE));
       expect(value('concurrency')).toBe(String(DEFAULT_UPLOAD_CONCURRENCY));
       expect(Number(value('hashing-timeout')) * 1000).toBe(DEFAULT_HASHING_TIMEOUT_MS);
+      expect(Number(value('stall-timeout')) * 1000).toBe(DEFAULT_STALL_TIMEOUT_MS);
+    });
+  }
+});
+
+describe('request-timeout', () => {
+  for (const file of ACTIONS.map((action) => action.file)) {
+    it(`${file} declares the API client's request timeout`, () => {
+      const inputs = parse(file).template?.inputs ?? [];
+      const value = inputs.find((i) => i.id === 'request-timeout')?.default?.toString();
+      expect(Number(value) * 1000).toBe(DEFAULT_TIMEOUT_MS);
     });
   }
 });

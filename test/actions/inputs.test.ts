@@ -2,7 +2,9 @@
  * The code reads exactly the inputs its action.yml declares, by the same kebab-case names: each action's
  * input layer runs against an environment that records which INPUT_* variables it looks up.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readInputs as readCreate } from '../../packages/create-artifact-version/src/inputs.js';
@@ -22,7 +24,7 @@ const VALID: Record<string, string> = {
   artifact: 'firmware',
   version: '1.2.3',
   target: 'aarch64-linux-gnu',
-  file: 'build/firmware.img',
+  file: 'firmware.img',
   'artifact-version-prn': `prn:1:${ORG}:artifact_version:${ID}`,
   'binary-prn': `prn:1:${ORG}:binary:${ID}`,
   'signing-key-prn': `prn:1:${ORG}:signing_key:${ID}`,
@@ -37,6 +39,10 @@ const VALID: Record<string, string> = {
   device: 'ci-device',
   'trusted-signing-keys': '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=',
 };
+
+// The file is checked while the inputs are read, so it must exist.
+const workspace = mkdtempSync(join(tmpdir(), 'inputs-test-'));
+writeFileSync(join(workspace, 'firmware.img'), 'firmware');
 
 const READERS: Record<ActionName, () => unknown> = {
   'create-artifact-version': readCreate,
@@ -65,7 +71,10 @@ function declaredInputs(name: ActionName): Record<string, { default?: string }> 
 describe.each(Object.keys(READERS) as ActionName[])('%s', (name) => {
   it('reads every declared input and no other', () => {
     const declared = declaredInputs(name);
-    const env: Record<string, string> = { ...originalEnv } as Record<string, string>;
+    const env: Record<string, string> = { ...originalEnv, GITHUB_WORKSPACE: workspace } as Record<
+      string,
+      string
+    >;
     for (const [input, spec] of Object.entries(declared))
       env[inputEnvName(input)] = VALID[input] ?? spec.default ?? '';
     const looked = new Set<string>();
@@ -76,7 +85,7 @@ describe.each(Object.keys(READERS) as ActionName[])('%s', (name) => {
       },
     });
     // ::add-mask:: lines would only clutter the test output.
-    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stdout.write = () => true;
     READERS[name]();
     process.stdout.write = originalWrite;
     expect([...looked].sort()).toEqual(Object.keys(declared).map(inputEnvName).sort());

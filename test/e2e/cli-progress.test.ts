@@ -54,9 +54,9 @@ it.skipIf(!hasScript)(
     expect(run.code, run.stdout).toBe(0);
     // A redrawn line (carriage return + erase line) holding the bar, and its final frame at 100 %.
     expect(run.stdout).toMatch(
-      /\r\x1b\[2K\[[#-]{10,30}\] +\d+%  [\d.]+ [kMG]?B \/ 15\.7 MB  [\d.]+ MB\/s  .+ left/,
+      /\r\x1b\[2K\[[#-]{10,30}\] +\d+%  [\d.]+ (?:[KMG]i)?B \/ 15\.0 MiB  [\d.]+ (?:[KM]i)?B\/s  .+ left/,
     );
-    expect(run.stdout).toMatch(/\[#+\] 100%  15\.7 MB \/ 15\.7 MB/);
+    expect(run.stdout).toMatch(/\[#+\] 100%  15\.0 MiB \/ 15\.0 MiB/);
     expect(run.stdout).toMatch(/prn:1:[^:]+:binary:/);
   },
 );

@@ -28,7 +28,8 @@ beforeAll(async () => {
   scene = await startScene();
   await publishMatrix(scene);
   // Forwards everything; rewrites the update check's answer with `rewrite` when set.
-  proxy = http.createServer(async (req, res) => {
+  proxy = http.createServer((req, res) => void relay(req, res));
+  async function relay(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const upstream = await fetch(`${scene.registry.baseUrl}${req.url}`, {
@@ -49,7 +50,7 @@ beforeAll(async () => {
       'content-length': body.length,
     });
     res.end(body);
-  });
+  }
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 }, 120_000);

@@ -30,8 +30,10 @@ export interface Scene {
   stop(): Promise<void>;
 }
 
-export async function startScene(options: { env?: Record<string, string> } = {}): Promise<Scene> {
-  const registry = await startRegistry({ env: options.env });
+export async function startScene(
+  options: { env?: Record<string, string>; args?: string[] } = {},
+): Promise<Scene> {
+  const registry = await startRegistry({ env: options.env, args: options.args });
   const api = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(`${registry.baseUrl}${path}`, {
       method,

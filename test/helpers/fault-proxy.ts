@@ -15,7 +15,7 @@ import {
   type RecordedRequest,
 } from './fault-rules.js';
 
-export type { FaultAction, FaultProxy, FaultRule, RecordedRequest, RuleHandle } from './fault-rules.js';
+export type { FaultAction, FaultProxy, RuleHandle } from './fault-rules.js';
 
 export async function startFaultProxy(options: { target: string }): Promise<FaultProxy> {
   let target = new URL(options.target);

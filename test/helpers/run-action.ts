@@ -49,7 +49,7 @@ export function actionYmlPath(name: ActionName): string {
   return name === 'publish-binary' ? join(root, 'action.yml') : join(root, 'packages', name, 'action.yml');
 }
 
-export function bundlePath(name: ActionName): string {
+function bundlePath(name: ActionName): string {
   return join(root, 'dist', name, 'index.js');
 }
 
@@ -160,7 +160,7 @@ export async function runAction(
 }
 
 /** The file command format @actions/core writes: `name<<DELIMITER\nvalue\nDELIMITER\n` per output. */
-export function parseOutputFile(text: string): Record<string, string> {
+function parseOutputFile(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

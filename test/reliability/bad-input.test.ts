@@ -40,10 +40,11 @@ const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
 const p256Pem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .privateKey.export({ format: 'pem', type: 'pkcs8' })
   .toString();
-const rsaPublicPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+// RSA and P-256 keys are accepted (registry extension); under 2048 bits and other curves are not.
+const rsa1024PublicPem = generateKeyPairSync('rsa', { modulusLength: 1024 })
   .publicKey.export({ format: 'pem', type: 'spki' })
   .toString();
-const p256PublicPem = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+const p384PublicPem = generateKeyPairSync('ec', { namedCurve: 'P-384' })
   .publicKey.export({ format: 'pem', type: 'spki' })
   .toString();
 
@@ -354,18 +355,18 @@ const apiRows: ApiRow[] = [
     field: 'signature',
   },
   {
-    name: 'signing key value: RSA public key',
-    bad: badKey(rsaPublicPem),
+    name: 'signing key value: RSA public key of 1024 bits',
+    bad: badKey(rsa1024PublicPem),
     status: 422,
     field: 'value',
-    says: /RSA key/,
+    says: /RSA key of 1024 bits/,
   },
   {
-    name: 'signing key value: P-256 public key',
-    bad: badKey(p256PublicPem),
+    name: 'signing key value: P-384 public key',
+    bad: badKey(p384PublicPem),
     status: 422,
     field: 'value',
-    says: /P-256/,
+    says: /P-384/,
   },
   { name: 'signing key value empty', bad: badKey(''), status: 422, field: 'value' },
   {
@@ -447,9 +448,10 @@ const actionRows: ActionRow[] = [
   { name: 'concurrency 0', inputs: () => ({ concurrency: '0' }), error: /Input 'concurrency'/ },
   { name: 'concurrency 99', inputs: () => ({ concurrency: '99' }), error: /Input 'concurrency'/ },
   {
-    name: 'tag ref that is not a version',
+    // Any tag is a version (artifact versions are free-form), but not one over 128 characters.
+    name: 'tag ref too long to be a version',
     inputs: () => ({ version: '' }),
-    env: { GITHUB_REF: 'refs/tags/nightly', GITHUB_REF_NAME: 'nightly' },
+    env: { GITHUB_REF: `refs/tags/v${'1'.repeat(129)}`, GITHUB_REF_NAME: `v${'1'.repeat(129)}` },
     error: /Input 'version'/,
   },
   {

@@ -10,6 +10,7 @@ import {
   MiB,
   PART_SIZE,
   api,
+  bytesResent,
   expectPublished,
   findBinary,
   makeFile,
@@ -62,13 +63,9 @@ describe('registry killed (SIGKILL) and restarted on the same data dir', { timeo
     });
     const first = await publish(s, file, { target: 'crash-upload', inputs: SEQUENTIAL });
     await restarted;
-    const runs = [first];
-    if (first.code !== 0) {
-      expect(failureText(first)).toMatch(/ECONNRESET|ECONNREFUSED|socket|connection|reset/i);
-      runs.push(await publish(s, file, { target: 'crash-upload', inputs: SEQUENTIAL }));
-    }
-    const last = runs.at(-1)!;
-    expect(last.code, failureText(last)).toBe(0);
+    // The same run, not a re-run: the outage (about 0.5 s) is well inside the retry budget.
+    expect(first.code, failureText(first)).toBe(0);
+    expect(downMs).toBeGreaterThan(500);
     await expectPublished(s, 'crash-upload', file);
     const bytes = partBytes(s.proxy);
     expect(bytes[1]).toBe(PART_SIZE);
@@ -78,8 +75,7 @@ describe('registry killed (SIGKILL) and restarted on the same data dir', { timeo
     reportMeasurement('registry SIGKILL mid part 2 body, restarted after 0.5 s', {
       ok: true,
       firstRunOk: first.code === 0,
-      runs: runs.length,
-      durationMs: runs.reduce((t, r) => t + r.durationMs, 0),
+      durationMs: first.durationMs,
       registryDownMs: downMs,
       bytesResent: Object.values(bytes).reduce((a, b) => a + b, 0) - file.size,
       partBytes: bytes,
@@ -124,7 +120,9 @@ describe('registry killed (SIGKILL) and restarted on the same data dir', { timeo
       rerunMs: rerun.durationMs,
       partsSkipped: 1,
       rerunPartBytes: partBytes(s.proxy),
-      bytesResent: PART_SIZE + LAST_PART - (file.size - PART_SIZE) + (firstRunBytes[2] ?? 0),
+      bytesResent:
+        [...Object.values(firstRunBytes), ...Object.values(partBytes(s.proxy))].reduce((a, b) => a + b, 0) -
+        file.size,
     });
   });
 
@@ -153,21 +151,15 @@ describe('registry killed (SIGKILL) and restarted on the same data dir', { timeo
       inputs: { 'hashing-timeout': '20' },
     });
     expect(killedIn).toBe('hashing');
-    const runs = [run];
-    if (run.code !== 0) {
-      expect(failureText(run)).toMatch(/hashing|signable|verif/i);
-      runs.push(await publish(s, file, { target: 'crash-hashing', inputs: { 'hashing-timeout': '20' } }));
-    }
-    const last = runs.at(-1)!;
-    expect(last.code, failureText(last)).toBe(0);
+    // One run: the action keeps polling through the restart and signs once the re-queued check is done.
+    expect(run.code, failureText(run)).toBe(0);
     await expectPublished(s, 'crash-hashing', file);
     expect(partBytes(s.proxy)).toEqual({ 1: PART_SIZE, 2: PART_SIZE, 3: LAST_PART });
     reportMeasurement('registry SIGKILL during hashing, restarted at once', {
       ok: true,
       firstRunOk: run.code === 0,
-      runs: runs.length,
-      durationMs: runs.reduce((t, r) => t + r.durationMs, 0),
-      bytesResent: 0,
+      durationMs: run.durationMs,
+      bytesResent: bytesResent(s.proxy, file),
     });
   });
 
@@ -194,7 +186,8 @@ describe('registry killed (SIGKILL) and restarted on the same data dir', { timeo
     expect(crashed.signal).toBe('SIGKILL');
     rule.remove();
     await s.restartRegistry({ env });
-    expect((await findBinary(s.registry, 'crash-hashing-both'))?.state).toMatch(/hashing|signable/);
+    // The restarted registry re-queued the check; its 2 s hashing delay has not passed yet.
+    expect((await findBinary(s.registry, 'crash-hashing-both'))?.state).toBe('hashing');
     s.proxy.stats.requests.length = 0;
 
     const rerun = await publish(s, file, { target: 'crash-hashing-both' });
@@ -205,7 +198,7 @@ describe('registry killed (SIGKILL) and restarted on the same data dir', { timeo
     reportMeasurement('registry and job SIGKILL during hashing; re-run', {
       ok: true,
       rerunMs: rerun.durationMs,
-      bytesResent: 0,
+      rerunPartBytes: Object.values(partBytes(s.proxy)).reduce((sum, n) => sum + n, 0),
     });
   });
 });

@@ -78,7 +78,9 @@ describe('the file changes between hashing and upload', { timeout: 120_000 }, ()
       });
       // One part at a time: the change lands in the middle of part 1, parts 2 and 3 not yet read.
       const first = await publish(scene, original, { target, inputs: { concurrency: '1' } });
-      expect(changed).toBeDefined();
+      // The hook ran and the file on disk now holds other bytes of the same size.
+      expect(changed?.size).toBe(original.size);
+      expect(changed?.sha256).not.toBe(original.sha256);
       expect(first.code).not.toBe(0);
       expect(errorAnnotations(first).join('\n')).toMatch(message);
       expect(`${first.stdout}\n${first.stderr}`).toContain(original.path);

@@ -18,16 +18,15 @@ import { runAction } from '../helpers/run-action.js';
 export const MiB = 1024 * 1024;
 export const PART_SIZE = 5_242_880;
 /** 11 MiB with 5 MiB parts: two full parts and a short last one. */
-export const FILE_SIZE = 11 * MiB;
+const FILE_SIZE = 11 * MiB;
 
-/** Part uploads to presigned URLs, and part creation in the Admin API. */
-export const PRESIGNED_PART = /^\/_presigned\/parts\//;
+/** Part uploads to the presigned URL of part `index`, and part creation in the Admin API. */
 export const presignedPart = (index: number): RegExp => new RegExp(`^/_presigned/parts/[^/]+/${index}\\?`);
 export const CREATE_PART = /^\/binaries\/[^/]+\/parts\/\d+$/;
 
 export type Registry = Awaited<ReturnType<typeof startRegistry>>;
 
-export interface SigningKey {
+interface SigningKey {
   privatePem: string;
   publicValue: string;
   prn: string;
@@ -144,6 +143,8 @@ export async function publish(
     timeoutMs?: number;
     /** Aborting kills the action (SIGKILL), as a crashed runner would end. */
     signal?: AbortSignal;
+    /** Extra environment of the action (test hooks such as PERIDIO_ACTIONS_RETRY_MAX_DELAY_MS). */
+    env?: Record<string, string>;
   },
 ): Promise<PublishRun> {
   const started = Date.now();
@@ -161,7 +162,7 @@ export async function publish(
       'signing-key-prn': scene.key.prn,
       ...options.inputs,
     },
-    { timeoutMs: options.timeoutMs ?? 60_000, signal: options.signal },
+    { timeoutMs: options.timeoutMs ?? 60_000, signal: options.signal, env: options.env },
   );
   return { ...result, durationMs: Date.now() - started };
 }
@@ -228,7 +229,7 @@ export async function expectSignaturesOverHash(
   }
 }
 
-export async function sha256OfUrl(url: string): Promise<string> {
+async function sha256OfUrl(url: string): Promise<string> {
   const response = await fetch(url);
   expect(response.status).toBe(200);
   const hash = createHash('sha256');
@@ -237,6 +238,11 @@ export async function sha256OfUrl(url: string): Promise<string> {
 }
 
 /** Body bytes sent to presigned part URLs, per part index. */
+/** Part bytes sent beyond the file's size: what faults cost in re-sending. */
+export function bytesResent(proxy: FaultProxy, file: TestFile): number {
+  return Object.values(partBytes(proxy)).reduce((sum, n) => sum + n, 0) - file.size;
+}
+
 export function partBytes(proxy: FaultProxy): Record<number, number> {
   const perPart: Record<number, number> = {};
   for (const request of proxy.stats.requests) {

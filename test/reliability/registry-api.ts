@@ -43,7 +43,7 @@ export function call(
     options.body === undefined
       ? undefined
       : Buffer.isBuffer(options.body) || typeof options.body === 'string'
-        ? Buffer.from(options.body as Buffer | string)
+        ? Buffer.from(options.body)
         : Buffer.from(JSON.stringify(options.body));
   const headers: Record<string, string> = { 'x-api-version': '2', ...options.headers };
   if (options.auth !== null) headers.authorization = options.auth ?? `Token ${registry.apiKey}`;

@@ -1,12 +1,35 @@
 /**
  * The API client for an action, after one quick request that tells a wrong base URL or API key apart from
- * everything else. The client retries network failures for minutes, which is right mid-upload and wrong
- * for a typo in `base-url`: the first contact gets a short budget and an error naming the input.
+ * everything else. The client retries network failures with up to about a minute of back-off, which is
+ * right mid-upload and wrong for a typo in `base-url`: the first contact gets a short budget and an error
+ * naming the input.
  */
-import { ApiError, InputError, NetworkError, PeridioClient, type Logger } from '@peridio-actions/core';
+import {
+  ApiError,
+  InputError,
+  NetworkError,
+  PeridioClient,
+  type Logger,
+  type RetryPolicy,
+} from '@peridio-actions/core';
+import { blameBaseUrl, blameBaseUrlFor404 } from './first-contact.js';
 import type { ApiInputs } from './inputs.js';
 
 const FIRST_CONTACT_RETRY = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2_000, deadlineMs: 15_000 };
+const FIRST_CONTACT_TIMEOUT_MS = 15_000;
+
+/**
+ * Test hook: PERIDIO_ACTIONS_RETRY_MAX_DELAY_MS caps every back-off sleep (API calls and part uploads), so
+ * the reliability suite can spend the whole retry budget in seconds. Unset, the policy is the core's.
+ */
+export function retryOverride(env: NodeJS.ProcessEnv = process.env): Partial<RetryPolicy> | undefined {
+  const value = env.PERIDIO_ACTIONS_RETRY_MAX_DELAY_MS;
+  if (value === undefined || value === '') return undefined;
+  const maxDelayMs = Number(value);
+  if (!Number.isInteger(maxDelayMs) || maxDelayMs < 0)
+    throw new Error(`PERIDIO_ACTIONS_RETRY_MAX_DELAY_MS must be a whole number of ms, got '${value}'`);
+  return { maxDelayMs, baseDelayMs: Math.min(500, maxDelayMs) };
+}
 
 export async function connect(
   inputs: ApiInputs,
@@ -18,13 +41,28 @@ export async function connect(
     logger: options.logger,
     userAgent: `peridio-actions/${options.action}`,
   };
+  const retry = retryOverride();
+  const firstTimeoutMs = Math.min(
+    FIRST_CONTACT_TIMEOUT_MS,
+    inputs.requestTimeoutMs ?? FIRST_CONTACT_TIMEOUT_MS,
+  );
+  const probeClient = new PeridioClient({
+    ...common,
+    retry: { ...FIRST_CONTACT_RETRY, ...retry },
+    timeoutMs: firstTimeoutMs,
+  });
   try {
-    await options.probe(new PeridioClient({ ...common, retry: FIRST_CONTACT_RETRY, timeoutMs: 15_000 }));
+    await options.probe(probeClient);
   } catch (err) {
+    const wrongUrl =
+      err instanceof ApiError && err.status === 404
+        ? await blameBaseUrlFor404(probeClient, inputs.baseUrl)
+        : blameBaseUrl(err, inputs.baseUrl);
+    if (wrongUrl !== undefined) throw wrongUrl;
     const failure = firstContactError(err, inputs.baseUrl);
     if (failure !== undefined) throw failure;
   }
-  return new PeridioClient(common);
+  return new PeridioClient({ ...common, retry, timeoutMs: inputs.requestTimeoutMs });
 }
 
 function firstContactError(err: unknown, baseUrl: string): unknown {

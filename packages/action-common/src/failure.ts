@@ -3,11 +3,14 @@
  * error annotation); anything else also gets its stack in the debug log, for a bug report.
  */
 import * as core from '@actions/core';
-import { ApiError, isUserError, NetworkError } from '@peridio-actions/core';
+import { ApiError, InputError, isUserError, NetworkError } from '@peridio-actions/core';
 
 export function failureMessage(err: unknown): string {
   if (err instanceof ApiError && err.status === 401) {
-    return `Input 'api-key': the registry rejected the API key (HTTP 401 on ${err.method} ${err.path}); check the secret passed as api-key`;
+    return new InputError(
+      'api-key',
+      `the registry rejected the API key (HTTP 401 on ${err.method} ${err.path}); check the secret passed as api-key`,
+    ).message;
   }
   if (err instanceof ApiError) {
     const fields = Object.entries(err.fieldErrors).map(

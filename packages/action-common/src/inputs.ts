@@ -6,22 +6,28 @@
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
 import {
+  checkApiKey,
   checkCustomMetadataSize,
+  DEFAULT_BASE_URL,
   InputError,
   MAX_PART_SIZE,
   MAX_UPLOAD_CONCURRENCY,
   MIN_PART_SIZE,
+  parseBaseUrl,
   parsePrivateKey,
+  checkFile,
+  readAllInputs,
   requirePrn,
   validateTarget,
-  validateVersion,
-  versionFromRef,
+  normalizeVersion,
+  tagFromRef,
   type CustomMetadata,
   type Ed25519KeyPair,
   type PrnType,
 } from '@peridio-actions/core';
+import { EMPTY_SECRET_HINT } from './hints.js';
 
-export const DEFAULT_BASE_URL = 'https://api.cremini.peridio.com';
+export { DEFAULT_BASE_URL };
 
 export function readRequired(name: string): string {
   const value = core.getInput(name).trim();
@@ -38,38 +44,30 @@ export function readOptional(name: string): string | undefined {
 export interface ApiInputs {
   apiKey: string;
   baseUrl: string;
+  /** `request-timeout`: how long one API call may go without an answer before it is retried. */
+  requestTimeoutMs?: number;
 }
 
 export function readApiInputs(): ApiInputs {
-  const apiKey = core.getInput('api-key').trim();
-  if (apiKey) core.setSecret(apiKey);
-  if (!apiKey)
-    throw new InputError(
-      'api-key',
-      'is empty; pass the Admin API key from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}',
-    );
-  if (/\s/.test(apiKey)) throw new InputError('api-key', 'contains whitespace; check the secret');
-  return { apiKey, baseUrl: readBaseUrl() };
+  return readAllInputs<ApiInputs>({
+    apiKey: readApiKey,
+    baseUrl: readBaseUrl,
+    requestTimeoutMs: readRequestTimeout,
+  });
 }
 
-function readBaseUrl(): string {
-  const value = readOptional('base-url') ?? DEFAULT_BASE_URL;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InputError(
-      'base-url',
-      `'${value}' is not a URL; expected e.g. ${DEFAULT_BASE_URL} or http://localhost:4000`,
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new InputError('base-url', `must be an http(s) URL, got ${url.protocol}`);
-  }
-  if (url.username || url.password)
-    throw new InputError('base-url', 'must not contain credentials; use api-key');
-  if (url.search || url.hash) throw new InputError('base-url', 'must not have a query or fragment');
-  return value.replace(/\/+$/, '');
+export function readApiKey(): string {
+  const apiKey = core.getInput('api-key').trim();
+  // Masked before it is checked, so not even an error about it can print it.
+  if (apiKey) core.setSecret(apiKey);
+  if (!apiKey) throw new InputError('api-key', `is empty. ${EMPTY_SECRET_HINT('PERIDIO_API_KEY')}`);
+  return checkApiKey(apiKey);
+}
+
+export const readRequestTimeout = () => readDuration('request-timeout', { minMs: 1_000, maxMs: 3_600_000 });
+
+export function readBaseUrl(): string {
+  return parseBaseUrl(readOptional('base-url') ?? DEFAULT_BASE_URL).href.replace(/\/+$/, '');
 }
 
 export function readPrn(name: string, type: PrnType, options: { required: true }): string;
@@ -99,17 +97,26 @@ const BYTE_UNITS: Record<string, number> = {
   kib: 1024,
   mib: 1024 ** 2,
   gib: 1024 ** 3,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
 };
 
-/** Bytes: `16777216`, `16MiB`, `16 MiB`, `5GB`. Range checks are the caller's (planParts knows the limits). */
+/** Decimal units are refused, not guessed: `16MB` meaning 16,000,000 bytes surprised users who meant MiB. */
+const DECIMAL_UNITS: Record<string, string> = { kb: 'KiB', mb: 'MiB', gb: 'GiB' };
+
+/** Bytes: `16777216`, `16MiB`, `16 MiB`. Range checks are the caller's (planParts knows the limits). */
 export function readByteSize(name: string): number | undefined {
   const value = readOptional(name);
   if (value === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(value);
-  const factor = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
+  const unit = match?.[2]!.toLowerCase() ?? '';
+  const binary = DECIMAL_UNITS[unit];
+  if (match && binary !== undefined) {
+    throw new InputError(
+      name,
+      `'${value}' uses a decimal unit; sizes here are binary: write ${match[1]}${binary} ` +
+        `(${Number(match[1]) * BYTE_UNITS[binary.toLowerCase()]!} bytes) or a plain number of bytes`,
+    );
+  }
+  const factor = match ? BYTE_UNITS[unit] : undefined;
   if (!match || factor === undefined) {
     throw new InputError(name, `must be a number of bytes, optionally with KiB, MiB or GiB; got '${value}'`);
   }
@@ -175,16 +182,45 @@ export function readJsonObject(name: string): CustomMetadata | undefined {
  * (the runner masks single lines), and every encoding the parser derives (seed in hex and base64, ...).
  */
 export function readPrivateKey(name = 'signing-key-private'): Ed25519KeyPair {
-  const raw = core.getInput(name);
+  const raw = maskPrivateKeyInput(name);
+  if (!raw.trim()) {
+    throw new InputError(
+      name,
+      `is empty; expected an Ed25519 private key (PKCS#8 PEM). ${EMPTY_SECRET_HINT('PERIDIO_SIGNING_KEY')}`,
+    );
+  }
+  const text = withRealNewlines(raw);
+  if (text !== raw) {
+    core.notice(`${name}: the PEM had literal \\n instead of line breaks; reading it with line breaks`);
+  }
+  const key = parsePrivateKey(text, name);
   const masked = new Set<string>();
-  maskLines(raw, masked);
-  const key = parsePrivateKey(raw, name);
   for (const form of key.secretForms()) maskLines(form, masked);
   return key;
 }
 
+/**
+ * Masks the private key input as given (each line, and each `\n`-separated piece of a PEM pasted on one
+ * line) and returns it. Called first by the actions that take a key, so no other input's error can print
+ * anything before it is masked.
+ */
+export function maskPrivateKeyInput(name = 'signing-key-private'): string {
+  const raw = core.getInput(name);
+  const masked = new Set<string>();
+  maskLines(raw, masked);
+  maskLines(withRealNewlines(raw), masked);
+  return raw;
+}
+
+/** A PEM pasted into a secret store that turned its line breaks into the two characters `\` `n`. */
+export function withRealNewlines(raw: string): string {
+  return raw.includes('-----BEGIN') && !raw.trim().includes('\n') && raw.includes('\\n')
+    ? raw.replace(/(?:\\r)?\\n/g, '\n')
+    : raw;
+}
+
 /** The runner masks line by line, so a PEM is masked as its lines (the armour lines are public). */
-function maskLines(secret: string, masked: Set<string>): void {
+export function maskLines(secret: string, masked: Set<string>): void {
   for (const line of secret.split(/\r?\n/)) {
     const text = line.trim();
     if (text.length < 8 || text.startsWith('-----') || masked.has(text)) continue;
@@ -193,10 +229,15 @@ function maskLines(secret: string, masked: Set<string>): void {
   }
 }
 
-/** The version input, else the version of the tag the run is for (`refs/tags/v1.2.3` → `1.2.3`). */
+/**
+ * The version input, else the version of the tag the run is for (`refs/tags/v1.2.3` → `1.2.3`). One rule
+ * for both (core's normalizeVersion): a `v` before a digit is dropped, with a notice saying so.
+ */
 export function readVersion(ref: string | undefined): string {
   const explicit = readOptional('version');
-  return explicit !== undefined ? validateVersion(explicit) : versionFromRef(ref);
+  const { version, stripped } = normalizeVersion(explicit ?? tagFromRef(ref));
+  if (stripped) core.notice(`version: using '${version}' (the leading 'v' of '${stripped}' is dropped)`);
+  return version;
 }
 
 export function readTarget(): string {
@@ -206,30 +247,52 @@ export function readTarget(): string {
 }
 
 /** Relative paths start at the workspace, where the runner starts the action and a build leaves its output. */
-export function readFile(): string {
+export function readFile(options: { allowEmpty?: boolean } = {}): string {
   const file = readRequired('file');
-  return resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+  const path = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+  checkFile(path, { allowEmpty: options.allowEmpty });
+  return path;
 }
 
 export interface UploadTuning {
   partSize?: number;
   concurrency?: number;
   hashingTimeoutMs?: number;
+  stallTimeoutMs?: number;
 }
 
 export function readUploadTuning(): UploadTuning {
+  return readAllInputs<UploadTuning>({
+    partSize: readPartSize,
+    concurrency: readConcurrency,
+    hashingTimeoutMs: readHashingTimeout,
+    stallTimeoutMs: readStallTimeout,
+  });
+}
+
+export function readPartSize(): number | undefined {
   const partSize = readByteSize('part-size');
   if (partSize !== undefined && (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)) {
     throw new InputError(
       'part-size',
-      `must be from ${MIN_PART_SIZE} (5 MiB) to ${MAX_PART_SIZE} (5 GiB) bytes, got ${partSize}`,
+      `must be from 5 MiB (${MIN_PART_SIZE} bytes) to 5 GiB (${MAX_PART_SIZE} bytes), got ${partSize} bytes`,
     );
   }
-  return {
-    partSize,
-    concurrency: readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY }),
-    hashingTimeoutMs: readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 }),
-  };
+  return partSize;
+}
+
+export const readConcurrency = () => readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY });
+export const readHashingTimeout = () =>
+  readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 });
+export const readStallTimeout = () => readDuration('stall-timeout', { minMs: 1_000, maxMs: 3_600_000 });
+
+/** The readers of the inputs every action starts with, as its action.yml lists them. */
+export const API_READERS = { apiKey: readApiKey, baseUrl: readBaseUrl, requestTimeoutMs: readRequestTimeout };
+
+/** What readAllInputs read, with the API inputs gathered into `api`. */
+export function withApi<T extends ApiInputs>(read: T): { api: ApiInputs } & Omit<T, keyof ApiInputs> {
+  const { apiKey, baseUrl, requestTimeoutMs, ...rest } = read;
+  return { api: { apiKey, baseUrl, requestTimeoutMs }, ...rest };
 }
 
 /** Non-empty lines (trimmed); `#` lines are comments. Undefined when there are none. */
@@ -240,15 +303,6 @@ export function readLines(name: string): string[] | undefined {
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'));
   return lines.length > 0 ? lines : undefined;
-}
-
-/** `true` / `false` (YAML 1.2 core schema spellings, as the runner's getBooleanInput); empty → fallback. */
-export function readBoolean(name: string, fallback: boolean): boolean {
-  const value = readOptional(name);
-  if (value === undefined) return fallback;
-  if (['true', 'True', 'TRUE'].includes(value)) return true;
-  if (['false', 'False', 'FALSE'].includes(value)) return false;
-  throw new InputError(name, `must be true or false, got '${value}'`);
 }
 
 /** One item per line, or a JSON array of strings (e.g. a matrix list passed from a job output). */

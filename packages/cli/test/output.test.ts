@@ -87,7 +87,7 @@ describe('logger and progress bar', () => {
       5000,
       100,
     );
-    expect(bar).toMatch(/^\[#{15}-{15}\]  50%  50\.0 MB \/ 100\.0 MB  10\.0 MB\/s  5\.0 s left$/);
+    expect(bar).toMatch(/^\[#{15}-{15}\]  50%  47\.7 MiB \/ 95\.4 MiB  9\.5 MiB\/s  5\.0 s left$/);
   });
   it('redraws the bar after a log line, on a terminal', () => {
     let written = '';

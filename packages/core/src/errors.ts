@@ -15,15 +15,18 @@ export class UserError extends PeridioError {
   override name = 'UserError';
 }
 
-/** An action input or a function argument a user supplied is wrong. `input` is its kebab-case name. */
+/**
+ * An action input or a function argument a user supplied is wrong. `input` is its kebab-case name and
+ * `reason` what is wrong with it, so callers can use either without taking the message apart.
+ */
 export class InputError extends UserError {
   override name = 'InputError';
   constructor(
     readonly input: string,
-    message: string,
+    readonly reason: string,
     options?: ErrorOptions,
   ) {
-    super(`Input '${input}': ${message}`, options);
+    super(`Input '${input}': ${reason}`, options);
   }
 }
 
@@ -66,6 +69,14 @@ export class NetworkError extends PeridioError {
 /** A deadline passed (waiting for `signable`, a stalled part, the retry budget). */
 export class TimeoutError extends PeridioError {
   override name = 'TimeoutError';
+}
+
+/**
+ * For a lookup of something the user named: a 404 becomes an InputError on that input, saying `reason`;
+ * any other error is returned as it is. Use as `catch (err) { throw notFoundAsInput(err, ...) }`.
+ */
+export function notFoundAsInput(err: unknown, input: string, reason: string): unknown {
+  return err instanceof ApiError && err.status === 404 ? new InputError(input, reason, { cause: err }) : err;
 }
 
 /** True when the user, not the code, must act: input errors, conflicts, and 4xx API answers. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { ConflictError, InputError } from './errors.js';
+import type { Logger } from './logger.js';
 import { BufferPool, inlinePartSink, workerPartSink, type PartSink } from './part-hashers.js';
 import type { PartPlan, PlannedPart } from './parts.js';
 
@@ -20,6 +21,8 @@ export interface FileDigest {
 export interface HashOptions {
   signal?: AbortSignal;
   onProgress?: (bytesHashed: number) => void;
+  /** Told at debug level how the parts are hashed, so a run shows whether the worker thread was used. */
+  logger?: Logger;
 }
 
 /** scripts/hash-bench.ts: 1–4 MiB reads perform alike; 2 MiB keeps the pool at 8 MiB. */
@@ -96,6 +99,11 @@ async function hashOpenFile(
     return [hex, [hex]];
   }
   const inline = plan.fileSize <= INLINE_PARTS_LIMIT;
+  options.logger?.debug(
+    inline
+      ? `hashing ${plan.parts.length} parts in this thread (file up to ${INLINE_PARTS_LIMIT} bytes)`
+      : `hashing ${plan.parts.length} parts in a worker thread (file over ${INLINE_PARTS_LIMIT} bytes)`,
+  );
   const pool = new BufferPool(inline ? 2 : WORKER_POOL, READ_SIZE);
   const onAbort = (): void => pool.fail(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort);

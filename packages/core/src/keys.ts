@@ -176,10 +176,25 @@ export function parsePublicKey(value: string, inputName = 'value'): Uint8Array {
       );
     }
   }
+  let point: InstanceType<typeof ed.Point>;
   try {
-    ed.Point.fromBytes(raw);
+    // Strict RFC 8032 decoding: a y coordinate ≥ p or a "negative zero" x is refused here.
+    point = ed.Point.fromBytes(raw, false);
   } catch {
     throw new InputError(inputName, 'is 32 bytes but not a valid Ed25519 public key (not a curve point)');
+  }
+  // A small-order key (e.g. AQAA…A=, the identity) makes a forged signature verify for every message.
+  if (point.isSmallOrder()) {
+    throw new InputError(
+      inputName,
+      'is a small-order Ed25519 point, which any signature can match; use a real key',
+    );
+  }
+  if (!Buffer.from(point.toBytes()).equals(Buffer.from(raw))) {
+    throw new InputError(
+      inputName,
+      'is a non-canonical encoding of an Ed25519 point; use the key as generated',
+    );
   }
   return raw;
 }
@@ -196,7 +211,7 @@ const HASH_HEX = /^[0-9a-fA-F]{64}$/;
 const SIGNATURE_HEX = /^[0-9a-fA-F]{128}$/;
 
 /**
- * Signs as the Peridio CLI does (protocol.md §6.1): the message is the 64 ASCII characters of the lowercase
+ * Signs as the Peridio CLI does, so that Peridio and devices verify it: the message is the 64 ASCII characters of the lowercase
  * hex SHA-256, not the raw digest; the signature goes out as uppercase hex.
  */
 export function signHash(hashHex: string, key: Ed25519KeyPair): string {
@@ -207,7 +222,7 @@ export function signHash(hashHex: string, key: Ed25519KeyPair): string {
 
 /**
  * Verifies a Peridio signature. `allowRawDigest` also accepts a signature over the 32 raw digest bytes,
- * the form Avocado tooling and newer device agents use (protocol.md §6.7).
+ * the form Avocado tooling and newer device agents produce, which Peridio also accepts.
  */
 export function verifyHashSignature(
   hashHex: string,
@@ -222,7 +237,8 @@ export function verifyHashSignature(
   if (options.allowRawDigest) messages.push(Buffer.from(hashHex, 'hex'));
   return messages.some((message) => {
     try {
-      return ed.verify(signature, message, raw);
+      // zip215: false is RFC 8032 strict: non-canonical R, S ≥ L and small-order keys do not verify.
+      return ed.verify(signature, message, raw, { zip215: false });
     } catch {
       return false;
     }

@@ -95,8 +95,8 @@ export function inlinePartSink(partSize: number, pool: BufferPool): PartSink {
       hasher.update(new Uint8Array(buffer, 0, length));
       pool.give(buffer);
     },
-    finish: async () => hasher.finish(),
-    close: async () => {},
+    finish: () => Promise.resolve(hasher.finish()),
+    close: () => Promise.resolve(),
   };
 }
 

@@ -29,18 +29,18 @@ const TYPES: readonly PrnType[] = [
   'bundle_signature',
   'release',
 ];
-/** A UUID as PRNs carry it (either case). */
+/** A UUID in its 8-4-4-4-12 hex form, either case: the id inside every PRN. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UUID = UUID_PATTERN;
 
-/** `prn:1:<org-uuid>` or `prn:1:<org-uuid>:<type>:<uuid>` (protocol.md §1.5), as the Peridio CLI validates. */
+/** `prn:1:<org-uuid>` or `prn:1:<org-uuid>:<type>:<uuid>`: the forms the Peridio CLI accepts and the API issues. */
 export function parsePrn(value: string): { org: string; type?: PrnType; id?: string } | undefined {
   const segments = value.split(':');
   if (segments[0] !== 'prn' || segments[1] !== '1') return undefined;
   const [, , org, type, id] = segments;
-  if (!org || !UUID.test(org)) return undefined;
+  if (!org || !UUID_PATTERN.test(org)) return undefined;
   if (segments.length === 3) return { org };
-  if (segments.length !== 5 || !TYPES.includes(type as PrnType) || !id || !UUID.test(id)) return undefined;
+  if (segments.length !== 5 || !TYPES.includes(type as PrnType) || !id || !UUID_PATTERN.test(id))
+    return undefined;
   return { org, type: type as PrnType, id };
 }
 

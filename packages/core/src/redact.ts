@@ -1,6 +1,6 @@
+import { UUID_PATTERN } from './prn.js';
 /** A path segment this long made only of token characters is treated as a capability, not a name. */
 const PATH_TOKEN = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+=%~]{32,}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A presigned URL is a bearer capability: whoever reads it from a log can use it until it expires. Keep
@@ -17,7 +17,7 @@ export function redactUrl(url: string): string {
   const auth = parsed.username || parsed.password ? '***@' : '';
   const path = parsed.pathname
     .split('/')
-    .map((segment) => (PATH_TOKEN.test(segment) && !UUID.test(segment) ? '***' : segment))
+    .map((segment) => (PATH_TOKEN.test(segment) && !UUID_PATTERN.test(segment) ? '***' : segment))
     .join('/');
   const query = [...parsed.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=***`).join('&');
   return `${parsed.protocol}//${auth}${parsed.host}${path}${query ? `?${query}` : ''}`;

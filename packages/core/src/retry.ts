@@ -103,10 +103,11 @@ function messageOf(err: unknown): string {
 /** setTimeout that rejects with the signal's reason as soon as it aborts. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    // The reason is an Error (an AbortError unless the caller chose one); `reject` only sees `any`.
+    if (signal?.aborted) return reject(signal.reason as Error);
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason);
+      reject(signal?.reason as Error);
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

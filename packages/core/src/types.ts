@@ -1,5 +1,5 @@
 /**
- * Wire types of Peridio's Admin API (protocol.md §3), as the official SDK parses them. Fields the SDK
+ * Wire types of Peridio's Admin API, as the official SDK parses them. Fields the SDK
  * treats as optional or nullable are typed so here, so that responses of older servers still parse.
  */
 export type CustomMetadata = Record<string, unknown>;

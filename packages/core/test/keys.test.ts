@@ -15,7 +15,7 @@ import {
 import { planParts } from '../src/parts.js';
 import { redactSecrets } from '../src/redact.js';
 
-const FIXTURES = new URL('../../../../shared/fixtures/peridio-docs/', import.meta.url);
+const FIXTURES = new URL('../../../test/fixtures/peridio-docs/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
 const signedBinary = JSON.parse(fixture('binary-signed-200.json')).binary;
 const signingKey = JSON.parse(fixture('signing-key-create-201.json')).signing_key;

@@ -62,7 +62,7 @@ describe('planParts', () => {
     expectConsistent(plan);
   });
 
-  it('plans the protocol.md worked example (12,000,000 bytes at 5 MiB)', () => {
+  it('plans 12,000,000 bytes at 5 MiB as two full parts and a short last one', () => {
     const plan = planParts(12_000_000, { partSize: MIN_PART_SIZE });
     expect(plan.parts.map((p) => [p.offset, p.size])).toEqual([
       [0, 5_242_880],

@@ -1,20 +1,22 @@
 import * as github from '@actions/github';
 import {
   InputError,
+  readAllInputs,
   type BundleComponent,
   type CustomMetadata,
   type Ed25519KeyPair,
 } from '@peridio-actions/core';
 import {
-  readApiInputs,
+  API_READERS,
   readJsonObject,
   readLines,
   readList,
   readOptional,
   readPrivateKey,
   readVersion,
+  withApi,
   type ApiInputs,
-} from '../../action-common/src/inputs.js';
+} from '@peridio-actions/action-common/inputs';
 
 export interface CreateBundleInputs {
   api: ApiInputs;
@@ -40,27 +42,47 @@ export function parseComponent(line: string): BundleComponent {
   return { artifact: line.slice(0, at), version: line.slice(at + 1) };
 }
 
-export function readInputs(): CreateBundleInputs {
-  const key =
-    readOptional('signing-key-private') !== undefined ? readPrivateKey('signing-key-private') : undefined;
+function readComponents(): Pick<CreateBundleInputs, 'components' | 'componentsInput'> {
   const artifact = readOptional('artifact');
+  const version = artifact !== undefined ? readVersion(github.context.ref) : readOptional('version');
   const lines = readLines('artifact-versions');
   if (artifact !== undefined && lines !== undefined) {
     throw new InputError('artifact-versions', 'give artifact (with version) or artifact-versions, not both');
   }
-  if (artifact === undefined && lines === undefined) {
+  if (lines) return { components: lines.map(parseComponent), componentsInput: 'artifact-versions' };
+  if (artifact === undefined || version === undefined) {
     throw new InputError('artifact', 'is required (or artifact-versions): which artifact version to bundle');
   }
-  return {
-    api: readApiInputs(),
-    components: lines
-      ? lines.map(parseComponent)
-      : [{ artifact: artifact!, version: readVersion(github.context.ref) }],
-    componentsInput: lines ? 'artifact-versions' : 'artifact',
-    targets: readLines('targets'),
-    name: readOptional('name'),
-    customMetadata: readJsonObject('custom-metadata'),
-    expectTargets: readList('expect-targets'),
+  return { components: [{ artifact, version }], componentsInput: 'artifact' };
+}
+
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
+export function readInputs(): CreateBundleInputs {
+  // The key first: it is masked before any other input can fail and print something.
+  const key = settle(() =>
+    readOptional('signing-key-private') !== undefined ? readPrivateKey('signing-key-private') : undefined,
+  );
+  const { components, ...rest } = readAllInputs({
+    ...API_READERS,
     key,
-  };
+    components: readComponents,
+    targets: () => readLines('targets'),
+    name: () => readOptional('name'),
+    customMetadata: () => readJsonObject('custom-metadata'),
+    expectTargets: () => readList('expect-targets'),
+  });
+  const { api, ...inputs } = withApi(rest);
+  return { api, ...inputs, ...components };
+}
+
+/** Runs `read` now; the returned reader gives its value or throws its error, when readAllInputs asks. */
+function settle<T>(read: () => T): () => T {
+  try {
+    const value = read();
+    return () => value;
+  } catch (err) {
+    return () => {
+      throw err;
+    };
+  }
 }

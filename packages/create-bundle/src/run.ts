@@ -1,7 +1,7 @@
 import { createBundle } from '@peridio-actions/core';
-import { connect } from '../../action-common/src/connect.js';
-import { runnerLogger as logger } from '../../action-common/src/logger.js';
-import { setOutputs, writeSummary } from '../../action-common/src/summary.js';
+import { connect } from '@peridio-actions/action-common/connect';
+import { runnerLogger as logger } from '@peridio-actions/action-common/logger';
+import { setOutputs, writeSummary } from '@peridio-actions/action-common/summary';
 import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {

@@ -1,14 +1,21 @@
 import * as github from '@actions/github';
-import { InputError, parsePhaseValue, strictVersion, versionFromRef } from '@peridio-actions/core';
 import {
-  readApiInputs,
-  readBoolean,
+  InputError,
+  parsePhaseValue,
+  readAllInputs,
+  strictVersion,
+  versionFromRef,
+} from '@peridio-actions/core';
+import {
+  API_READERS,
   readLines,
   readOptional,
   readPrn,
   readRequired,
+  withApi,
   type ApiInputs,
-} from '../../action-common/src/inputs.js';
+} from '@peridio-actions/action-common/inputs';
+import { readBoolean } from '@peridio-actions/action-common/validate';
 
 export interface CreateReleaseInputs {
   api: ApiInputs;
@@ -43,32 +50,37 @@ export function readPhase(): CreateReleaseInputs['phase'] {
   return value === undefined ? undefined : { value: parsePhaseValue(value) };
 }
 
-export function readInputs(): CreateReleaseInputs {
-  const scheduleDate = readOptional('schedule-date');
-  if (
-    scheduleDate !== undefined &&
-    (!/^\d{4}-\d{2}-\d{2}T/.test(scheduleDate) || Number.isNaN(Date.parse(scheduleDate)))
-  ) {
+function readScheduleDate(): string | undefined {
+  const value = readOptional('schedule-date');
+  if (value === undefined) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(Date.parse(value))) {
     throw new InputError(
       'schedule-date',
-      `'${scheduleDate}' is not an ISO 8601 date-time like 2026-06-01T08:00:00Z`,
+      `'${value}' is not an ISO 8601 date-time like 2026-06-01T08:00:00Z`,
     );
   }
-  const explicitVersion = readOptional('version');
-  return {
-    api: readApiInputs(),
-    bundlePrn: readPrn('bundle-prn', 'bundle', { required: true }),
-    cohort: readRequired('cohort'),
-    product: readOptional('product'),
-    name: readOptional('name') ?? tagName(github.context.ref),
+  return new Date(value).toISOString();
+}
+
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
+export function readInputs(): CreateReleaseInputs {
+  const read = readAllInputs({
+    ...API_READERS,
+    bundlePrn: () => readPrn('bundle-prn', 'bundle', { required: true }),
+    cohort: () => readRequired('cohort'),
+    product: () => readOptional('product'),
+    name: () => readOptional('name') ?? tagName(github.context.ref),
     // Strict SemVer either way; `v` stripped.
-    version:
-      explicitVersion !== undefined ? strictVersion(explicitVersion) : versionFromRef(github.context.ref),
-    versionRequirement: readOptional('version-requirement'),
-    required: readBoolean('required', false),
-    disabled: readBoolean('disabled', false),
-    phase: readPhase(),
-    scheduleDate: scheduleDate && new Date(scheduleDate).toISOString(),
-    completePrevious: readBoolean('complete-previous', false),
-  };
+    version: () => {
+      const explicit = readOptional('version');
+      return explicit !== undefined ? strictVersion(explicit) : versionFromRef(github.context.ref);
+    },
+    versionRequirement: () => readOptional('version-requirement'),
+    required: () => readBoolean('required', false),
+    disabled: () => readBoolean('disabled', false),
+    phase: readPhase,
+    scheduleDate: readScheduleDate,
+    completePrevious: () => readBoolean('complete-previous', false),
+  });
+  return withApi(read);
 }

@@ -1,11 +1,12 @@
-import { InputError, parsePhaseValue } from '@peridio-actions/core';
+import { InputError, parsePhaseValue, readAllInputs } from '@peridio-actions/core';
 import {
-  readApiInputs,
+  API_READERS,
   readLines,
   readOptional,
   readPrn,
+  withApi,
   type ApiInputs,
-} from '../../action-common/src/inputs.js';
+} from '@peridio-actions/action-common/inputs';
 
 export interface PromoteReleaseInputs {
   api: ApiInputs;
@@ -15,17 +16,26 @@ export interface PromoteReleaseInputs {
   enable: boolean;
 }
 
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
 export function readInputs(): PromoteReleaseInputs {
-  const value = readOptional('phase-value');
-  const disabled = readOptional('disabled');
-  if (disabled !== undefined && disabled !== 'false') {
-    throw new InputError('disabled', `only 'false' (enable the release) is a promotion; got '${disabled}'`);
-  }
-  return {
-    api: readApiInputs(),
-    releasePrn: readPrn('release-prn', 'release', { required: true }),
-    phaseValue: value === undefined ? undefined : parsePhaseValue(value),
-    phaseTags: readLines('phase-tags'),
-    enable: disabled === 'false',
-  };
+  const read = readAllInputs({
+    ...API_READERS,
+    releasePrn: () => readPrn('release-prn', 'release', { required: true }),
+    phaseValue: () => {
+      const value = readOptional('phase-value');
+      return value === undefined ? undefined : parsePhaseValue(value);
+    },
+    phaseTags: () => readLines('phase-tags'),
+    enable: () => {
+      const disabled = readOptional('disabled');
+      if (disabled !== undefined && disabled !== 'false') {
+        throw new InputError(
+          'disabled',
+          `only 'false' (enable the release) is a promotion; got '${disabled}'`,
+        );
+      }
+      return disabled === 'false';
+    },
+  });
+  return withApi(read);
 }

@@ -1,4 +1,5 @@
-import type { Logger } from '@peridio-actions/core';
+import type { X509Certificate } from 'node:crypto';
+import type { Logger } from '@peridio-actions/core/base';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { Janitor } from './janitor.js';
 import type { KeyedLock } from './lock.js';
@@ -18,6 +19,8 @@ export interface RegistryContext {
   org: string;
   /** `--public-url`, without a trailing slash; else presigned URLs use the request's Host. */
   publicUrl: string | undefined;
+  /** `--signing-ca`: when any, a signing key must be a certificate chain that leads to one of them. */
+  signingCas?: X509Certificate[];
   /** Wakes the background hasher for a binary that just entered `hashing`. */
   enqueueHashing(binaryId: string): void;
   /** A part just became valid: lets the background hash of the content move on. */

@@ -1,4 +1,4 @@
-import { parsePrn, type PrnType } from '@peridio-actions/core';
+import { parsePrn, type PrnType } from '@peridio-actions/core/base';
 import type { RegistryContext } from './context.js';
 import { fieldError, notFound } from './http.js';
 
@@ -21,6 +21,8 @@ export function optionalString(body: Body, key: string, max: number, opts: { all
   if (typeof value !== 'string') throw fieldError(key, 'is invalid: must be a string');
   if (value.length < 1) throw fieldError(key, "can't be blank");
   if (value.length > max) throw fieldError(key, `should be at most ${max} character(s)`);
+  // NUL is refused even where control characters are allowed: SQLite text ends at it, so it would not read back.
+  if (value.includes('\u0000')) throw fieldError(key, 'must not contain NUL (\\u0000) characters');
   if (!opts.allowControl && CONTROL.test(value)) throw fieldError(key, 'must not contain control characters');
   return value;
 }
@@ -103,7 +105,8 @@ export function idFromBodyPrn(
   if (!given(body, key)) return undefined;
   const value = body[key];
   const prn = typeof value === 'string' ? parsePrn(value) : undefined;
-  if (!prn || prn.type !== type || !prn.id) throw fieldError(key, `is invalid: must be a ${type} PRN`);
+  if (!prn || prn.type !== type || !prn.id)
+    throw fieldError(key, `is invalid: must be ${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} PRN`);
   if (prn.org.toLowerCase() !== ctx.org) throw notFound(`${key} ${String(value)}`);
   return prn.id.toLowerCase();
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import type { BlobStore } from './blobs/blob-store.js';
 import type { KeyedLock } from './lock.js';
 import type { ContentGarbage, Store } from './store/store.js';

@@ -1,4 +1,4 @@
-import { MIN_PART_SIZE } from '@peridio-actions/core';
+import { MIN_PART_SIZE } from '@peridio-actions/core/base';
 import type { RegistryContext } from './context.js';
 import { fieldError } from './http.js';
 import { binaryLock } from './janitor.js';

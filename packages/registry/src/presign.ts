@@ -12,7 +12,10 @@ export class Presigner {
     private readonly secret: Buffer,
     readonly ttlSeconds: number,
     private readonly now: () => number = () => Date.now(),
-  ) {}
+  ) {
+    // A short key makes every URL forgeable; refuse rather than sign with it.
+    if (secret.length < 32) throw new Error('presign secret must be at least 32 bytes');
+  }
 
   private sign(fields: (string | number)[]): string {
     return createHmac('sha256', this.secret).update(fields.join('\n')).digest('hex');

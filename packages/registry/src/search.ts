@@ -1,4 +1,4 @@
-import { parsePrn, type PrnType } from '@peridio-actions/core';
+import { parsePrn, type PrnType } from '@peridio-actions/core/base';
 import { HttpError } from './http.js';
 import type { Filter } from './store/store.js';
 

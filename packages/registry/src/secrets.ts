@@ -25,12 +25,26 @@ export function loadApiKey(dataDir: string): { apiKey: string; generated: boolea
   return { apiKey: value, generated: created, path: join(dataDir, 'api-key') };
 }
 
-/** The HMAC key of presigned URLs; kept across restarts so URLs handed out stay valid until they expire. */
+export const PRESIGN_SECRET_HEX_CHARS = 64;
+
+/**
+ * The HMAC key of presigned URLs; kept across restarts so URLs handed out stay valid until they expire.
+ * Anything but 64 hex characters is refused: Buffer.from(text, 'hex') would quietly yield a short or empty
+ * key, and URLs signed with an empty key can be forged by anyone.
+ */
 export function loadPresignSecret(dataDir: string): Buffer {
-  return Buffer.from(
-    fileSecret(dataDir, 'presign-secret', () => randomBytes(32).toString('hex')).value,
-    'hex',
-  );
+  const text = fileSecret(dataDir, 'presign-secret', () =>
+    randomBytes(PRESIGN_SECRET_HEX_CHARS / 2).toString('hex'),
+  ).value;
+  if (!new RegExp(`^[0-9a-fA-F]{${PRESIGN_SECRET_HEX_CHARS}}$`).test(text)) {
+    throw new Error(
+      `${join(dataDir, 'presign-secret')} does not hold a presign secret: expected exactly ` +
+        `${PRESIGN_SECRET_HEX_CHARS} hex characters, found ${text.length} characters` +
+        `${/^[0-9a-fA-F]*$/.test(text) ? '' : ' (not all hex)'}. Delete the file to have a new secret ` +
+        'generated (presigned URLs handed out before then stop working).',
+    );
+  }
+  return Buffer.from(text, 'hex');
 }
 
 /** The registry's one organization, created with the database. */

@@ -1,14 +1,15 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import type { X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { silentLogger, type Logger } from '@peridio-actions/core';
+import { silentLogger, type Logger } from '@peridio-actions/core/base';
 import type { BlobStore } from './blobs/blob-store.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import type { RegistryContext } from './context.js';
 import { Hasher } from './hasher.js';
-import { detailError, HttpError, sendJson } from './http.js';
+import { detailError, HttpError, sendJson, setBodyTimeout } from './http.js';
 import { Janitor } from './janitor.js';
 import { findBinary } from './lifecycle.js';
 import { KeyedLock } from './lock.js';
@@ -19,6 +20,7 @@ import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { binaryRoutes } from './routes/binaries.js';
 import { downloadRoutes } from './routes/download.js';
+import { consoleRoutes } from './routes/console.js';
 import { partRoutes } from './routes/parts.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
@@ -35,6 +37,14 @@ export interface RegistryOptions {
   presignTtlSeconds?: number;
   /** Artificial delay before the server-side hash check, to exercise clients' polling. */
   hashingDelayMs?: number;
+  /** Trusted CAs of certificate signing keys (`--signing-ca`). */
+  signingCas?: X509Certificate[];
+  /** A connection that sends nothing for this long is closed (a slow upload that keeps moving is not). */
+  idleTimeoutMs?: number;
+  /** A JSON request body must have arrived in full this long after the request began. */
+  bodyTimeoutMs?: number;
+  /** Connections beyond this many are refused (closed on accept). */
+  maxConnections?: number;
   logger?: Logger;
   /** Records; default: SQLite in <dataDir>/registry.db. The registry closes it. */
   store?: Store;
@@ -64,6 +74,32 @@ function authenticate(req: IncomingMessage, expected: Buffer): void {
   }
 }
 
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_CONNECTIONS = 256;
+
+/** `host`, `host:port`, `[v6]` or `[v6]:port`: nothing that could change a URL built from it. */
+const HOST_HEADER =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** The base of presigned URLs when no --public-url is set: taken from Host, which the client controls. */
+function baseUrlFromHost(req: IncomingMessage, fallback: string): string {
+  const host = req.headers.host;
+  if (host === undefined) return `http://${fallback}`;
+  if (!HOST_HEADER.test(host))
+    throw detailError(
+      400,
+      'Host header must be host[:port]; set --public-url when behind a proxy that rewrites it',
+    );
+  return `http://${host}`;
+}
+
+/** A request whose body was not read to its end: answering it must close the connection. */
+function bodyUnread(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
 function checkApiVersion(req: IncomingMessage): void {
   const version = req.headers['x-api-version'];
   if (version !== undefined && version !== '1' && version !== '2') {
@@ -89,11 +125,14 @@ async function sweepOrphanParts(ctx: RegistryContext): Promise<void> {
 
 export async function createRegistry(options: RegistryOptions): Promise<Registry> {
   const logger = options.logger ?? silentLogger;
-  mkdirSync(options.dataDir, { recursive: true });
+  // Records, content and secrets are the operator's alone: the data dir is 0700 whatever the umask.
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.dataDir, 0o700);
+  // Checked before anything is opened, so a refused secret leaves no database handle behind.
+  const presigner = new Presigner(loadPresignSecret(options.dataDir), options.presignTtlSeconds ?? 3600);
   const store = options.store ?? new SqliteStore(join(options.dataDir, 'registry.db'));
   const blobs = options.blobs ?? (await LocalBlobStore.open(options.dataDir));
   const locks = new KeyedLock();
-  const presigner = new Presigner(loadPresignSecret(options.dataDir), options.presignTtlSeconds ?? 3600);
   const publicUrl = options.publicUrl?.replace(/\/+$/, '');
   let hasher: Hasher;
   const context: RegistryContext = {
@@ -105,6 +144,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     logger,
     org: await loadOrganization(store),
     publicUrl,
+    signingCas: options.signingCas ?? [],
     enqueueHashing: (id) => hasher.enqueue(id),
     partValid: (id) => hasher.prefixes.partValid(id),
   };
@@ -125,6 +165,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     ...uploadRoutes(context),
     ...downloadRoutes(context),
     ...releaseManagementRoutes(releases),
+    ...consoleRoutes(),
     {
       method: 'GET',
       pattern: '/health',
@@ -141,6 +182,9 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const started = performance.now();
     const method = req.method ?? 'GET';
+    const requestId = randomUUID();
+    res.setHeader('x-request-id', requestId);
+    setBodyTimeout(req, bodyTimeoutMs);
     inFlight.add(res);
     if (shuttingDown) res.setHeader('connection', 'close');
     res.on('close', () => {
@@ -149,7 +193,9 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
       if (shuttingDown) server.closeIdleConnections();
       const ms = Math.round(performance.now() - started);
       const status = res.writableFinished ? res.statusCode : `${res.statusCode} aborted`;
-      logger.info(`request method=${method} path=${loggablePath(req.url ?? '/')} status=${status} ms=${ms}`);
+      logger.info(
+        `request method=${method} path=${loggablePath(req.url ?? '/')} status=${status} ms=${ms} id=${requestId}`,
+      );
     });
     try {
       // Not `new URL(...)`: it would read the SDK's `//binaries` as a host name.
@@ -159,28 +205,50 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
         authenticate(req, apiKeyDigest);
         checkApiVersion(req);
       }
-      const baseUrl = publicUrl ?? `http://${req.headers.host ?? `${listening.host}:${listening.port}`}`;
+      const baseUrl = publicUrl ?? baseUrlFromHost(req, `${listening.host}:${listening.port}`);
       const result = await route.handler(makeRequest(req, res, params, new URLSearchParams(search), baseUrl));
       if (result) sendJson(res, result.status, result.body, result.headers);
     } catch (err) {
-      if (res.headersSent) {
+      const code = (err as NodeJS.ErrnoException)?.code;
+      // Only the socket says whether the client went away: on Node 24 `req.destroyed` is already true once
+      // the body has been read, which used to turn every later error into a silent drop.
+      const clientGone =
+        code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || req.socket.destroyed;
+      if (err instanceof HttpError && !res.headersSent) {
+        // An unauthenticated body is not drained: the connection closes after the 401. Other refusals (an
+        // expired part URL) are drained as usual, so that a client still sending sees the answer, not a reset.
+        const close: Record<string, string> =
+          err.status === 401 && bodyUnread(req) ? { connection: 'close' } : {};
+        sendJson(res, err.status, err.body, { ...close, ...err.headers });
+        return;
+      }
+      if (clientGone) {
         res.destroy();
         return;
       }
-      if (err instanceof HttpError) {
-        sendJson(res, err.status, err.body, err.headers);
-      } else if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE' || req.destroyed) {
-        res.destroy(); // the client went away mid-request
-      } else {
-        logger.error(`${method} ${loggablePath(req.url ?? '/')}: ${(err as Error)?.stack ?? String(err)}`);
-        sendJson(res, 500, { errors: { detail: 'Internal Server Error' } });
+      logger.error(
+        `request id=${requestId} ${method} ${loggablePath(req.url ?? '/')}: ${(err as Error)?.stack ?? String(err)}`,
+      );
+      if (res.headersSent) {
+        res.destroy(); // the answer has begun: cutting it short is the only way to say it failed
+        return;
       }
+      sendJson(
+        res,
+        500,
+        { errors: { detail: `Internal Server Error (request id ${requestId})` } },
+        bodyUnread(req) ? { connection: 'close' } : undefined,
+      );
     }
   }
 
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
   const server = createServer({ requestTimeout: 3_600_000, headersTimeout: 60_000 }, (req, res) => {
     void handle(req, res);
   });
+  // No 'timeout' listener: Node destroys a socket that has been silent this long (mid-body or idle).
+  server.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await hasher.requeueInterrupted();
 
   let closing: Promise<void> | undefined;

@@ -93,12 +93,12 @@ describe('artifacts, artifact versions, listing, search, auth', () => {
     expect((await t.api('POST', '/artifacts', { name: 'x'.repeat(129) })).status).toBe(422);
     expect(
       (await t.api('POST', '/artifacts', { name: 'm', custom_metadata: [1] })).body.errors.custom_metadata,
-    ).toBeDefined();
+    ).toEqual(['is invalid: must be a JSON object']);
     expect((await t.api('POST', '/artifacts', '{not json')).status).toBe(400);
     expect(
       (await t.api('POST', '/artifact_versions', { artifact_prn: 'nope', version: '1' })).body.errors
         .artifact_prn,
-    ).toBeDefined();
+    ).toEqual(['is invalid: must be an artifact PRN']);
     const missing = await t.api('POST', '/artifact_versions', {
       artifact_prn: `prn:1:${t.org}:artifact:${randomUUID()}`,
       version: '1',
@@ -198,10 +198,14 @@ describe('artifacts, artifact versions, listing, search, auth', () => {
     const desc2 = await t.api('GET', `/binaries?page=${encodeURIComponent(desc.body.next_page)}&limit=5`);
     expect(desc2.body.binaries.map((b: { prn: string }) => b.prn)).toEqual(prns.slice(3, 8).reverse());
 
-    expect((await t.api('GET', '/binaries?limit=101')).body.errors.limit).toBeDefined();
+    expect((await t.api('GET', '/binaries?limit=101')).body.errors.limit).toEqual([
+      'must be an integer from 1 to 100',
+    ]);
     expect((await t.api('GET', '/binaries?limit=0')).status).toBe(422);
     expect((await t.api('GET', '/binaries?order=sideways')).status).toBe(422);
-    expect((await t.api('GET', '/binaries?page=garbage')).body.errors.page).toBeDefined();
+    expect((await t.api('GET', '/binaries?page=garbage')).body.errors.page).toEqual([
+      'is invalid: pass the next_page value of a previous response',
+    ]);
     expect((await t.api('GET', '/binaries?limit=100')).body.binaries.length).toBeGreaterThanOrEqual(13);
   });
 

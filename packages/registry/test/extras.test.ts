@@ -1,4 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { get, request } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRange } from '../src/routes/download.js';
 import { nowTimestamp } from '../src/time.js';
@@ -108,9 +110,10 @@ describe('more endpoints', () => {
     });
     req.on('error', () => undefined);
     req.write(content.subarray(0, 50_000));
-    await new Promise((r) => setTimeout(r, 100));
+    const tmp = join(t.dataDir, 'tmp');
+    await expect.poll(() => readdirSync(tmp).length).toBe(1); // the registry is writing the body
     req.destroy();
-    await new Promise((r) => setTimeout(r, 200));
+    await expect.poll(() => readdirSync(tmp).length).toBe(0); // and has dropped it
     const parts = (await t.api('GET', `/binaries/${binary.prn}/parts`)).body.binary_parts;
     expect(parts).toMatchObject([{ index: 1, state: 'uploadable' }]);
     expect(t.logger.lines.filter((l) => l.level === 'error')).toEqual([]);

@@ -222,7 +222,10 @@ describe('binary lifecycle (protocol.md §7)', () => {
     expect(after.body.binary.state).toBe('destroyed');
     expect(after.body.binary.signatures).toHaveLength(1);
     expect((await t.api('GET', `/binaries/${binary.prn}/download_url`)).status).toBe(422);
-    expect((await fetch(url)).status).toBe(404);
+    // The URL signed the content hash the binary no longer has: refused like any URL that does not verify.
+    const gone = await fetch(url);
+    expect(gone.status).toBe(403);
+    expect(await gone.json()).toEqual({ errors: { detail: 'Forbidden' } });
     expect(existsSync(join(t.dataDir, 'blobs', binary.hash.slice(0, 2), binary.hash))).toBe(false);
     expect((await t.api('DELETE', `/binaries/${binary.prn}`)).status).toBe(204);
   });

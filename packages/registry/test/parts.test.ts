@@ -142,10 +142,12 @@ describe('binary parts and presigned uploads', () => {
     expect((await register(binary.prn, 0, ok)).status).toBe(422);
     expect((await register(binary.prn, 10_001, ok)).status).toBe(422);
     expect((await register(binary.prn, 'abc', ok)).status).toBe(422);
-    expect((await register(binary.prn, 1, { ...ok, hash: 'nothex' })).body.errors.hash).toBeDefined();
+    expect((await register(binary.prn, 1, { ...ok, hash: 'nothex' })).body.errors.hash).toEqual([
+      'is invalid: must be the lowercase hex SHA-256 (64 characters)',
+    ]);
     expect(
       (await register(binary.prn, 1, { ...ok, expected_binary_size: 3 })).body.errors.expected_binary_size,
-    ).toBeDefined();
+    ).toEqual(["is 3 but the binary's size is 5242885"]);
     expect((await register(binary.prn, 1, { ...ok, size: 5_368_709_121 })).status).toBe(422);
     expect((await register(binary.prn, 1, { ...ok, size: MIB5 + 6 })).body.errors.size[0]).toContain(
       'larger than the binary',

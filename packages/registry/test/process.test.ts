@@ -61,7 +61,6 @@ async function poll(r: RegistryProcess, prn: string, state: string) {
 /** Starts a PUT that sends `first` bytes of `body` and waits; returns a function that sends the rest. */
 function partialPut(url: string, body: Buffer, first: number) {
   const target = new URL(url);
-  let status: Promise<number>;
   const req = request({
     method: 'PUT',
     hostname: target.hostname,
@@ -69,7 +68,7 @@ function partialPut(url: string, body: Buffer, first: number) {
     path: target.pathname + target.search,
     headers: { 'content-length': body.length },
   });
-  status = new Promise<number>((resolve, reject) => {
+  const status = new Promise<number>((resolve, reject) => {
     req.on('response', (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
@@ -175,9 +174,10 @@ describe('peridio-registry serve (bundled)', () => {
       })
     ).body.binary_part;
     const upload = partialPut(part.presigned_upload_url, content, 100_000);
-    await new Promise((res) => setTimeout(res, 200));
+    // In flight once the registry streams it to a temp file (a sleep would only guess).
+    await expect.poll(() => readdirSync(join(r.dataDir, 'tmp')).length).toBe(1);
     process.kill(r.pid, 'SIGTERM');
-    await new Promise((res) => setTimeout(res, 200));
+    await expect.poll(() => r.output().stderr).toContain('SIGTERM: finishing in-flight requests');
     expect(r.exited()).toBeUndefined();
     upload.finish();
     expect(await upload.status).toBe(200);
@@ -201,8 +201,8 @@ describe('peridio-registry serve (bundled)', () => {
     ).body.binary_part;
     const upload = partialPut(part.presigned_upload_url, content, 150_000);
     upload.status.catch(() => undefined);
-    await new Promise((res) => setTimeout(res, 300));
-    expect(readdirSync(join(r.dataDir, 'tmp')).length).toBe(1); // the half-written temp file
+    // The half-written temp file: the registry holds part of the body.
+    await expect.poll(() => readdirSync(join(r.dataDir, 'tmp')).length).toBe(1);
     await r.kill('SIGKILL');
     upload.abandon();
 
@@ -224,7 +224,7 @@ describe('peridio-registry serve (bundled)', () => {
   it('runs through the package bin, which loads the bundle', () => {
     const bin = new URL('../bin/peridio-registry.js', import.meta.url).pathname;
     const out = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
-    expect(out).toContain('Usage: peridio-registry serve');
+    expect(out).toContain('Usage: npx peridio-registry serve');
   });
 
   it('refuses bad arguments with usage on stderr', async () => {

@@ -34,7 +34,11 @@ describe('signing keys', () => {
     for (const value of ['not a key', Buffer.alloc(31).toString('base64'), '']) {
       const res = await t.api('POST', '/signing_keys', { name: 'bad', value });
       expect(res.status).toBe(422);
-      expect(res.body.errors.value).toBeDefined();
+      expect(res.body.errors.value).toEqual([
+        value === ''
+          ? "can't be blank"
+          : `is not an Ed25519 public key: expected base64 of 32 bytes or an SPKI PEM, got ${Buffer.from(value, 'base64').length} bytes`,
+      ]);
     }
     expect((await t.api('POST', '/signing_keys', { value: newKeyPair().value })).body.errors.name).toEqual([
       "can't be blank",
@@ -124,7 +128,9 @@ describe('binary signatures (protocol.md §6.7)', () => {
       signature: 'abc',
     });
     expect(malformed.status).toBe(422);
-    expect(malformed.body.errors.signature).toBeDefined();
+    expect(malformed.body.errors.signature).toEqual([
+      'is invalid: must be the signature in hex (Ed25519: 128 characters) or base64 (e.g. of `openssl dgst -sha256 -sign` output)',
+    ]);
     const noKey = await t.api('POST', '/binary_signatures', {
       binary_prn: binary.prn,
       signature: HELLO.signature,
@@ -195,12 +201,15 @@ describe('binary signatures (protocol.md §6.7)', () => {
       first.body.binary_signature.prn,
     ]);
 
-    // A key with signatures cannot be deleted; the last signature of a signed binary cannot be either.
-    expect((await t.api('DELETE', `/signing_keys/${keyA}`)).status).toBe(422);
-    expect((await t.api('DELETE', `/binary_signatures/${first.body.binary_signature.prn}`)).status).toBe(204);
+    // Rotation: a key whose binaries all carry another signature can be retired, its signatures with it;
+    // the last signature of a signed binary cannot be deleted, nor its key, which names the binary.
+    expect((await t.api('DELETE', `/signing_keys/${keyA}`)).status).toBe(204);
     const last = await t.api('DELETE', `/binary_signatures/${second.body.binary_signature.prn}`);
     expect(last.status).toBe(422);
     expect(last.body.errors.binary_signature[0]).toContain('only signature');
+    const sole = await t.api('DELETE', `/signing_keys/${keyB}`);
+    expect(sole.status).toBe(422);
+    expect(sole.body.errors.signing_key[0]).toContain(`only signer of signed binaries ${binary.prn}`);
     expect((await t.api('DELETE', `/binary_signatures/${first.body.binary_signature.prn}`)).status).toBe(404);
   });
 });

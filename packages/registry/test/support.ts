@@ -4,17 +4,13 @@ import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:cryp
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
-import { parse } from 'yaml';
 import { memoryLogger } from '@peridio-actions/core';
+import { expectResponse } from '../../../test/contract/load.js';
 import { createRegistry, type Registry, type RegistryOptions } from '../src/server.js';
-import { relaxReleaseSchemas } from './releases/spec-deviations.js';
 
-export const SHARED = new URL('../../../../shared/', import.meta.url).pathname;
-export const FIXTURES = join(SHARED, 'fixtures', 'peridio-docs');
+const FIXTURES = new URL('../../../test/fixtures/peridio-docs/', import.meta.url).pathname;
 
-/** The real vector of protocol.md §6.3. */
+/** The real signature vector of Peridio's getting-started guide (test/fixtures/README.md). */
 export const HELLO = {
   content: readFileSync(join(FIXTURES, 'hello-binary.fw')),
   hash: '403ccc806332775b59558608031ce2656bfee95b32229bdd9aed5aab433af55b',
@@ -178,47 +174,12 @@ export function newKeyPair(): { privateKey: KeyObject; value: string; sign(hashH
   };
 }
 
-// ---- OpenAPI validation ------------------------------------------------------------------------------
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-let ajv: Ajv2020 | undefined;
+// ---- Contract validation -----------------------------------------------------------------------------
 
 /**
- * Validates a response body against the 2xx response schema of an operation of Peridio's spec, with the
- * deviations protocol.md documents: parts smaller than 5 MiB (the last one, or an empty binary's only
- * one) and `next_page: null`. Extra keys (`revision`, `keyid`, `presigned_upload_url`) are allowed by the
- * spec's open objects anyway; tests assert them separately.
+ * Validates a response body against the project's contract (test/contract), which records Peridio's schemas
+ * and the known places where real responses differ from the spec (the last part under 5 MiB,
+ * `next_page: null`). Extra keys (`revision`, `keyid`, `presigned_upload_url`) are allowed by the schemas'
+ * open objects anyway; tests assert them separately.
  */
-export function expectSpec(path: string, method: string, status: number, body: unknown): void {
-  if (!ajv) {
-    // YAML 1.1 reads the spec's `53_687_091_200_000` as a number (1.2 would make it a string).
-    const doc = parse(readFileSync(join(SHARED, 'spec', 'peridio-admin-openapi.yaml'), 'utf8'), {
-      version: '1.1',
-    });
-    delete doc.components.schemas['binary-part-size'].minimum;
-    doc.components.schemas['next-page'] = { type: ['string', 'null'] };
-    relaxReleaseSchemas(doc);
-    ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
-    addFormats(ajv);
-    ajv.addSchema(doc, 'peridio');
-  }
-  const pointer = [
-    'paths',
-    path,
-    method,
-    'responses',
-    String(status),
-    'content',
-    'application/json',
-    'schema',
-  ]
-    .map((s) => s.replaceAll('~', '~0').replaceAll('/', '~1'))
-    .join('/');
-  const validate = ajv.getSchema(`peridio#/${pointer}`);
-  if (!validate) throw new Error(`no schema for ${method} ${path} ${status}`);
-  if (!validate(body)) {
-    throw new Error(
-      `${method.toUpperCase()} ${path} ${status} does not match the spec: ${ajv.errorsText(validate.errors)}`,
-    );
-  }
-}
+export const expectSpec = expectResponse;

@@ -1,15 +1,22 @@
-import { InputError, parseTrustedKeys, type TrustedKey, type UpdateCheckBody } from '@peridio-actions/core';
 import {
-  readApiInputs,
-  readBoolean,
+  InputError,
+  parseTrustedKeys,
+  readAllInputs,
+  type TrustedKey,
+  type UpdateCheckBody,
+} from '@peridio-actions/core';
+import {
   readInteger,
   readLines,
   readList,
   readOptional,
   readPrn,
   readRequired,
+  withApi,
+  API_READERS,
   type ApiInputs,
-} from '../../action-common/src/inputs.js';
+} from '@peridio-actions/action-common/inputs';
+import { readBoolean } from '@peridio-actions/action-common/validate';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as core from '@actions/core';
@@ -56,28 +63,35 @@ function readTrustedKeys(): TrustedKey[] {
   return parseTrustedKeys(content, 'trusted-signing-keys-file');
 }
 
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
 export function readInputs(): VerifyUpdateInputs {
-  const create = readBoolean('create-device', false);
-  const cohort = readOptional('cohort');
-  const tags = readLines('tags');
-  if (create && cohort === undefined)
-    throw new InputError('cohort', 'is required with create-device: true (the test device joins it)');
-  const releasePrn = readPrn('release-prn', 'release');
-  const bundlePrn = readPrn('bundle-prn', 'bundle');
-  const releaseVersion = readOptional('release-version');
-  return {
-    api: readApiInputs(),
-    device: readRequired('device'),
-    createDevice: create ? { cohort: cohort!, tags } : undefined,
-    reported: {
-      ...(releasePrn ? { release_prn: releasePrn } : {}),
-      ...(bundlePrn ? { bundle_prn: bundlePrn } : {}),
-      ...(releaseVersion ? { release_version: releaseVersion } : {}),
+  const read = readAllInputs({
+    ...API_READERS,
+    device: () => readRequired('device'),
+    createDevice: () => {
+      const create = readBoolean('create-device', false);
+      const cohort = readOptional('cohort');
+      const tags = readLines('tags');
+      if (create && cohort === undefined) {
+        throw new InputError('cohort', 'is required with create-device: true (the test device joins it)');
+      }
+      return create ? { cohort: cohort!, tags } : undefined;
     },
-    expectBundlePrn: readPrn('expect-bundle-prn', 'bundle'),
-    expectTargets: readList('expect-targets'),
-    trustedKeys: readTrustedKeys(),
-    threshold: readInteger('trusted-signing-key-threshold', { min: 1, max: 100 }) ?? 1,
-    write: readBoolean('write', false),
-  };
+    reported: () => {
+      const releaseVersion = readOptional('release-version');
+      const releasePrn = readPrn('release-prn', 'release');
+      const bundlePrn = readPrn('bundle-prn', 'bundle');
+      return {
+        ...(releasePrn ? { release_prn: releasePrn } : {}),
+        ...(bundlePrn ? { bundle_prn: bundlePrn } : {}),
+        ...(releaseVersion ? { release_version: releaseVersion } : {}),
+      };
+    },
+    expectBundlePrn: () => readPrn('expect-bundle-prn', 'bundle'),
+    expectTargets: () => readList('expect-targets'),
+    trustedKeys: readTrustedKeys,
+    threshold: () => readInteger('trusted-signing-key-threshold', { min: 1, max: 100 }) ?? 1,
+    write: () => readBoolean('write', false),
+  });
+  return withApi(read);
 }

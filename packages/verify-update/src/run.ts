@@ -1,8 +1,8 @@
 import * as core from '@actions/core';
 import { verifyUpdate } from '@peridio-actions/core';
-import { connect } from '../../action-common/src/connect.js';
-import { runnerLogger as logger } from '../../action-common/src/logger.js';
-import { setOutputs } from '../../action-common/src/summary.js';
+import { connect } from '@peridio-actions/action-common/connect';
+import { runnerLogger as logger } from '@peridio-actions/action-common/logger';
+import { setOutputs } from '@peridio-actions/action-common/summary';
 import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {

@@ -1,9 +1,10 @@
 /**
- * Typed Admin API client for the binary-management subset (protocol.md §3), wire-compatible with the
- * official Rust SDK: the same paths, bodies (optional create fields as explicit `null`, PATCH bodies
- * echoing `prn`) and envelopes, which it unwraps so callers get plain resources.
+ * Typed Admin API client for the binary-management subset (artifacts, versions, binaries, parts,
+ * signatures, signing keys), wire-compatible with the official Rust SDK: the same paths, bodies
+ * (optional create fields as explicit `null`, PATCH bodies echoing `prn`) and envelopes, which it
+ * unwraps so callers get plain resources.
  */
-import { PeridioError } from '../errors.js';
+import { iteratePages } from '../paging.js';
 import type {
   Artifact,
   ArtifactVersion,
@@ -234,25 +235,6 @@ export class PeridioClient {
 
   private async remove(path: string): Promise<void> {
     await this.http.request({ method: 'DELETE', path });
-  }
-}
-
-export async function* iteratePages<T>(
-  list: (params: ListParams) => Promise<Page<T>>,
-  params: ListParams = {},
-): AsyncGenerator<T> {
-  let page: string | undefined;
-  const seen = new Set<string>();
-  for (;;) {
-    const result = await list(page === undefined ? { ...params } : { ...params, page });
-    yield* result.items;
-    if (!result.next_page) return;
-    // A server that hands back a cursor twice would otherwise page forever.
-    if (seen.has(result.next_page)) {
-      throw new PeridioError(`the server returned the page cursor "${result.next_page}" twice; stopping`);
-    }
-    seen.add(result.next_page);
-    page = result.next_page;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * One JSON request to the Admin API: headers as the official SDK sends them (protocol.md §1.2), error
- * bodies turned into `ApiError`, transport failures into `NetworkError`, and every call retried while
- * the failure is transient. The API key is treated as a secret end to end: it goes into one header and
+ * One JSON request to the Admin API: headers as the official SDK sends them (a server tuned to the SDK
+ * sees nothing new), error bodies turned into `ApiError`, transport failures into `NetworkError`, and
+ * every call retried while the failure is transient. The API key is treated as a secret end to end: it goes into one header and
  * is scrubbed from anything that could reach a log or an error message.
  */
 import { Agent, type Dispatcher } from 'undici';
@@ -10,12 +10,14 @@ import { silentLogger, type Logger } from '../logger.js';
 import { redactSecrets } from '../redact.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
 import { parseApiError } from './api-error.js';
+// The bundler inlines this file, so the version in the user agent is the one released, never a copy.
+import corePackage from '../../package.json' with { type: 'json' };
 
 export const DEFAULT_BASE_URL = 'https://api.cremini.peridio.com';
 export const DEFAULT_API_VERSION = 2;
 /** Admin API answers are small; a minute without headers or body bytes means the connection is dead. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
-export const CLIENT_VERSION = '0.1.0';
+export const CLIENT_VERSION: string = corePackage.version;
 
 export interface ClientOptions {
   baseUrl: string;
@@ -73,9 +75,7 @@ export class HttpTransport {
 
   constructor(options: ClientOptions) {
     this.#options = options;
-    const apiKey = options.apiKey?.trim();
-    if (!apiKey) throw new InputError('api-key', 'is empty; pass a Peridio API key (e.g. from a secret)');
-    if (/[\r\n]/.test(apiKey)) throw new InputError('api-key', 'must be a single line');
+    const apiKey = checkApiKey(options.apiKey ?? '');
     const base = parseBaseUrl(options.baseUrl || DEFAULT_BASE_URL);
     this.baseUrl = base.href;
     this.origin = base.origin;
@@ -172,18 +172,36 @@ export class HttpTransport {
   }
 }
 
-function parseBaseUrl(value: string): { href: string; origin: string; pathPrefix: string } {
+/** The API key, trimmed; an InputError on `api-key` if it is empty or could not be a key. */
+export function checkApiKey(value: string): string {
+  const apiKey = value.trim();
+  if (!apiKey) {
+    throw new InputError(
+      'api-key',
+      'is empty; pass the Admin API key from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}',
+    );
+  }
+  if (/\s/.test(apiKey)) throw new InputError('api-key', 'contains whitespace; check the secret');
+  return apiKey;
+}
+
+/** The Admin API base URL, checked: http(s), no credentials, query or fragment; `href` has no trailing slash. */
+export function parseBaseUrl(value: string): { href: string; origin: string; pathPrefix: string } {
   let url: URL;
   try {
     url = new URL(value.trim());
   } catch {
-    throw new InputError('base-url', `"${value}" is not a URL (e.g. ${DEFAULT_BASE_URL})`);
+    throw new InputError(
+      'base-url',
+      `'${value}' is not a URL; expected e.g. ${DEFAULT_BASE_URL} or http://localhost:4000`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InputError('base-url', `must be an http(s) URL, got ${url.protocol}`);
   }
-  if (url.username || url.password) throw new InputError('base-url', 'must not contain credentials');
-  if (url.search || url.hash) throw new InputError('base-url', 'must not contain a query or fragment');
+  if (url.username || url.password)
+    throw new InputError('base-url', 'must not contain credentials; put the key in api-key');
+  if (url.search || url.hash) throw new InputError('base-url', 'must not have a query or fragment');
   // The SDK concatenates base and path, so `https://host/` would yield `//binaries`.
   const pathPrefix = url.pathname.replace(/\/+$/, '');
   return { href: `${url.origin}${pathPrefix}`, origin: url.origin, pathPrefix };
@@ -198,12 +216,27 @@ function encodeQuery(query: HttpRequest['query']): string {
   return params.toString();
 }
 
+/** A 2xx answer whose body is not JSON: whatever answered is not the Admin API (a web page, a proxy). */
+export class NotJsonError extends PeridioError {
+  override name = 'NotJsonError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly looksLikeHtml: boolean,
+  ) {
+    super(
+      `${method} ${path}: HTTP ${status} with a body that is not JSON${looksLikeHtml ? ' (an HTML page)' : ''}`,
+    );
+  }
+}
+
 function parseJson(text: string, req: HttpRequest, status: number): unknown {
   if (!text.trim()) return undefined;
   try {
     return JSON.parse(text);
   } catch {
-    throw new PeridioError(`${req.method} ${req.path}: HTTP ${status} with a body that is not JSON`);
+    throw new NotJsonError(req.method, req.path, status, /^\s*</.test(text));
   }
 }
 

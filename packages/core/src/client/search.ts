@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 
-/** The Admin API accepts 1 to 5 clauses per search (protocol.md §2.3). */
+/** The Admin API refuses a search of more than 5 clauses; failing here names the input instead of a 400. */
 const MAX_CLAUSES = 5;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 

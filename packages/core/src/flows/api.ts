@@ -2,7 +2,13 @@
  * The Admin API calls the flows make, as narrow structural types: `PeridioClient` satisfies them, and a
  * unit test can pass a fake that records every call.
  */
-import type { PartsApi } from '../upload.js';
+import type {
+  CreateArtifactBody,
+  CreateArtifactVersionBody,
+  CreateBinaryBody,
+  CreateBinarySignatureBody,
+} from '../client/bodies.js';
+import type { PartsApi } from '../upload/engine.js';
 import type {
   Artifact,
   ArtifactVersion,
@@ -18,32 +24,16 @@ import type {
 export interface ArtifactVersionApi {
   getArtifact(prn: string): Promise<Artifact>;
   listArtifacts(params?: ListParams): Promise<Page<Artifact>>;
-  createArtifact(body: {
-    name: string;
-    description?: string | null;
-    custom_metadata?: CustomMetadata | null;
-  }): Promise<Artifact>;
+  createArtifact(body: CreateArtifactBody): Promise<Artifact>;
   listArtifactVersions(params?: ListParams): Promise<Page<ArtifactVersion>>;
-  createArtifactVersion(body: {
-    artifact_prn: string;
-    version: string;
-    description?: string | null;
-    custom_metadata?: CustomMetadata | null;
-  }): Promise<ArtifactVersion>;
+  createArtifactVersion(body: CreateArtifactVersionBody): Promise<ArtifactVersion>;
 }
 
 export interface BinaryApi {
   getArtifactVersion(prn: string): Promise<ArtifactVersion>;
   getBinary(prn: string): Promise<Binary>;
   listBinaries(params?: ListParams): Promise<Page<Binary>>;
-  createBinary(body: {
-    artifact_version_prn: string;
-    target: string;
-    hash: string;
-    size: number;
-    description?: string | null;
-    custom_metadata?: CustomMetadata | null;
-  }): Promise<Binary>;
+  createBinary(body: CreateBinaryBody): Promise<Binary>;
   updateBinary(
     prn: string,
     body: {
@@ -63,36 +53,8 @@ export interface SignBinaryApi {
   updateBinary(prn: string, body: { state?: BinaryState }): Promise<Binary>;
   getSigningKey(prn: string): Promise<SigningKey>;
   listSigningKeys(params?: ListParams): Promise<Page<SigningKey>>;
-  createBinarySignature(body: {
-    binary_prn: string;
-    signature: string;
-    signing_key_prn?: string;
-    signing_key_keyid?: string;
-  }): Promise<BinarySignature>;
+  createBinarySignature(body: CreateBinarySignatureBody): Promise<BinarySignature>;
   listBinarySignatures(params?: ListParams): Promise<Page<BinarySignature>>;
 }
 
 export type PublishBinaryApi = ArtifactVersionApi & UploadBinaryApi & SignBinaryApi;
-
-/** Every item of a list, following `next_page` (a caller that returns early stops the paging). */
-export async function* allItems<T>(
-  list: (params: ListParams) => Promise<Page<T>>,
-  params: ListParams = {},
-): AsyncGenerator<T> {
-  let page: string | undefined;
-  for (;;) {
-    const result = await list({ ...params, ...(page ? { page } : {}) });
-    yield* result.items;
-    if (!result.next_page) return;
-    page = result.next_page;
-  }
-}
-
-export async function findFirst<T>(
-  list: (params: ListParams) => Promise<Page<T>>,
-  params: ListParams,
-  match: (item: T) => boolean,
-): Promise<T | undefined> {
-  for await (const item of allItems(list, params)) if (match(item)) return item;
-  return undefined;
-}

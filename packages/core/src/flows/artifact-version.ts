@@ -2,13 +2,14 @@
  * Step 1 of a release: the artifact (by name, created when missing, or by PRN) and its version. Every
  * matrix job of a release runs this at the same time; all of them must end with the same version.
  */
-import { ApiError, InputError } from '../errors.js';
+import { InputError, notFoundAsInput } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { isPrn, requirePrn } from '../prn.js';
 import { searchQuery } from '../client/search.js';
 import type { Artifact, ArtifactVersion, CustomMetadata } from '../types.js';
 import { validateVersion } from '../version.js';
-import { findFirst, type ArtifactVersionApi } from './api.js';
+import { findFirst } from '../paging.js';
+import type { ArtifactVersionApi } from './api.js';
 import { findOrCreate } from './race.js';
 
 export interface EnsureArtifactVersionOptions {
@@ -70,13 +71,11 @@ async function ensureArtifact(
     try {
       return { artifact: await api.getArtifact(prn), created: false };
     } catch (err) {
-      if (err instanceof ApiError && err.status === 404) {
-        throw new InputError(
-          'artifact',
-          `no artifact ${prn} is visible to this API key; check the PRN and the key's organization`,
-        );
-      }
-      throw err;
+      throw notFoundAsInput(
+        err,
+        'artifact',
+        `no artifact ${prn} is visible to this API key; check the PRN and the key's organization`,
+      );
     }
   }
   if (value.length === 0) throw new InputError('artifact', 'must be an artifact name or PRN');

@@ -28,6 +28,7 @@ export async function hashForUpload(
   const startedAt = Date.now();
   const digest = await hashFile(options.filePath, plan, {
     signal: options.signal,
+    logger,
     onProgress: (done) => progress({ done, total: size }),
   });
   const ms = Date.now() - startedAt;

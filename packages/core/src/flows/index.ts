@@ -12,3 +12,4 @@ export * from './wait.js';
 export * from './hash-step.js';
 export * from './binary-part.js';
 export * from './release/index.js';
+export * from './dry-run.js';

@@ -14,7 +14,7 @@ export interface Provenance {
   workflowRunUrl?: string;
 }
 
-/** Peridio's SDK refuses larger custom metadata before sending it (protocol.md §3.1). */
+/** Peridio's SDK refuses larger custom metadata (serialised) before sending it, and the API's schema caps it there. */
 export const MAX_CUSTOM_METADATA_BYTES = 1_000_000;
 
 /** The user's own keys win: provenance fills in only the keys they did not set. */

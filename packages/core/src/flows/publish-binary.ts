@@ -4,10 +4,13 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Ed25519KeyPair } from '../keys.js';
+import type { Signer } from '../signing/signer.js';
 import { silentLogger, type Logger } from '../logger.js';
+import type { RetryPolicy } from '../retry.js';
 import type { CustomMetadata } from '../types.js';
 import type { PublishBinaryApi } from './api.js';
 import { ensureArtifactVersion, type EnsuredArtifactVersion } from './artifact-version.js';
+import type { SameCommit } from './binary.js';
 import { withProvenance, type Provenance } from './provenance.js';
 import { resolveSigningKey, signBinary, type SignBinaryResult } from './sign-binary.js';
 import { uploadBinary, type UploadBinaryOptions, type UploadBinaryResult } from './upload-binary.js';
@@ -18,7 +21,9 @@ export interface PublishBinaryOptions {
   version: string;
   target: string;
   filePath: string;
-  key: Ed25519KeyPair;
+  key: Signer | Ed25519KeyPair;
+  /** See SignBinaryOptions.alsoSign. */
+  alsoSign?: boolean;
   signingKeyPrn?: string;
   /** The binary's description and custom metadata (provenance is merged under the user's keys). */
   description?: string;
@@ -27,6 +32,10 @@ export interface PublishBinaryOptions {
   partSize?: number;
   concurrency?: number;
   hashingTimeoutMs?: number;
+  stallTimeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** See EnsureBinaryOptions.keepSignedOf. */
+  keepSignedOf?: SameCommit;
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
@@ -60,6 +69,9 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
     description: options.description,
     customMetadata: withProvenance(options.customMetadata, options.provenance),
     hashingTimeoutMs: options.hashingTimeoutMs,
+    stallTimeoutMs: options.stallTimeoutMs,
+    retry: options.retry,
+    keepSignedOf: options.keepSignedOf,
     logger,
     signal: options.signal,
     progressIntervalMs: options.progressIntervalMs,
@@ -71,7 +83,9 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
       api,
       binaryPrn: upload.binary.prn,
       key: options.key,
+      alsoSign: options.alsoSign,
       signingKey,
+      // A kept binary's digest is the registry's (see uploadBinary), so this still guards against another job.
       expectedHash: upload.digest.sha256Hex,
       hashingTimeoutMs: options.hashingTimeoutMs,
       logger,

@@ -4,8 +4,12 @@
  * answer for them is the record the winner made.
  */
 import { ApiError } from '../errors.js';
+import { abortableSleep } from '../retry.js';
 
-/** A create refused because the record already exists: 409, or 422 "has already been taken" (protocol.md §2.4). */
+/**
+ * A create refused because the record already exists: 409, or the 422 "has already been taken" Peridio
+ * answers for a unique name, version or target.
+ */
 export function isAlreadyTaken(err: unknown): boolean {
   if (!(err instanceof ApiError)) return false;
   if (err.status === 409) return true;
@@ -23,11 +27,32 @@ export async function readAfterLostRace<T>(
   options: { attempts?: number; delayMs?: number; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<T | undefined> {
   const attempts = options.attempts ?? 4;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? abortableSleep;
   for (let attempt = 1; ; attempt++) {
     const found = await read();
     if (found !== undefined || attempt >= attempts) return found;
     await sleep((options.delayMs ?? 100) * 2 ** (attempt - 1));
+  }
+}
+
+/**
+ * A change the registry may refuse because another run moved the record first. When it answers with one
+ * of `refusedWith`, the record is read again and `decide` judges the refusal by it: a value to go on with,
+ * or undefined to let the refusal stand. `decide` may also throw an error of its own (a conflict, say).
+ */
+export async function changeOrReread<T, R>(
+  change: () => Promise<T>,
+  refusedWith: readonly number[],
+  reread: () => Promise<R>,
+  decide: (current: R, refusal: ApiError) => T | undefined | Promise<T | undefined>,
+): Promise<T> {
+  try {
+    return await change();
+  } catch (err) {
+    if (!(err instanceof ApiError) || !refusedWith.includes(err.status)) throw err;
+    const decided = await decide(await reread(), err);
+    if (decided === undefined) throw err;
+    return decided;
   }
 }
 

@@ -9,7 +9,7 @@ import { PeridioClient } from '../../src/client/admin-client.js';
 import { ApiError } from '../../src/errors.js';
 import { startStub, type StubServer } from './stub-server.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../../../shared/fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/', import.meta.url));
 const PRN = 'prn:1:8ced1740-7fbf-407e-9d6e-afec9399cc41:binary:bf02c28a-56b3-411f-ba88-f92d947c53a1';
 
 const REQUIRED = {

@@ -1,10 +1,11 @@
 import { inspect } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { PeridioClient } from '../../src/client/admin-client.js';
 import { searchQuery } from '../../src/client/search.js';
 import { InputError } from '../../src/errors.js';
 import { memoryLogger } from '../../src/logger.js';
 import type { Binary } from '../../src/types.js';
+import { expectRequest } from '../../../../test/contract/load.js';
 import { startStub, type StubServer } from './stub-server.js';
 
 const API_KEY = 'pk_test_wire_9f8e7d6c5b4a';
@@ -228,5 +229,40 @@ describe('PeridioClient on the wire', () => {
     expect(() => new PeridioClient({ baseUrl: stub.url, apiKey: ' ' })).toThrow(InputError);
     expect(() => new PeridioClient({ baseUrl: 'not a url', apiKey: API_KEY })).toThrow(/base-url/);
     expect(() => new PeridioClient({ baseUrl: 'ftp://x', apiKey: API_KEY })).toThrow(/http/);
+  });
+});
+
+describe('request bodies against the API contract', () => {
+  const V = `${ORG}:artifact_version:0f6b7c4e-3a2d-4e1f-9b8a-7c6d5e4f3a2b`;
+  const KEY = `${ORG}:signing_key:1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d`;
+  const HASH = '403ccc806332775b59558608031ce2656bfee95b32229bdd9aed5aab433af55b';
+  const sent = (): unknown => JSON.parse(stub.requests.at(-1)!.body);
+
+  it('the create bodies the client sends, explicit nulls included, are valid requests of the contract', async () => {
+    // The answers do not matter here (the client refuses them): only what it sent is checked.
+    const fallback = stub.fallback;
+    stub.fallback = () => ({ status: 201, json: {} });
+    onTestFinished(() => {
+      stub.fallback = fallback;
+    });
+    await client.createArtifact({ name: 'fw' }).catch(() => undefined);
+    expectRequest('/artifacts', 'post', sent());
+    expect(sent()).toMatchObject({ description: null, custom_metadata: null });
+    await client
+      .createArtifactVersion({ artifact_prn: `${ORG}:artifact:x`, version: '1.0.0' })
+      .catch(() => undefined);
+    expectRequest('/artifact_versions', 'post', sent());
+    await client
+      .createBinary({ artifact_version_prn: V, target: 'arm', hash: HASH, size: 14 })
+      .catch(() => undefined);
+    expectRequest('/binaries', 'post', sent());
+    await client
+      .createBinarySignature({ binary_prn: BINARY_PRN, signature: 'AB'.repeat(64), signing_key_prn: KEY })
+      .catch(() => undefined);
+    expectRequest('/binary_signatures', 'post', sent());
+    await client
+      .createSigningKey({ name: 'release', value: 'DIU8Zhf20Gr4n6vzDxCG2eupglynQ1Q6j19UKA4Mf88=' })
+      .catch(() => undefined);
+    expectRequest('/signing_keys', 'post', sent());
   });
 });

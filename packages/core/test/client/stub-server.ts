@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
@@ -13,7 +13,7 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type Reply =
+type Reply =
   | { status: number; json?: unknown; text?: string; headers?: Record<string, string> }
   /** Never answer (the client must time out). */
   | { hang: true }

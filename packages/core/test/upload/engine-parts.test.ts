@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { PartDigest } from '../../src/hash.js';
 import { silentLogger } from '../../src/logger.js';
-import { runPool } from '../../src/pool.js';
+import { runPool } from '../../src/upload/pool.js';
 import type { BinaryPart } from '../../src/types.js';
-import { ProgressTracker, type UploadProgress } from '../../src/upload-progress.js';
-import { compareParts, describeMissing, formatIndexes, serverPartSize } from '../../src/upload-resume.js';
-import { classifyRefusal, summarizeErrorBody } from '../../src/upload-storage-errors.js';
+import { ProgressTracker, type UploadProgress } from '../../src/upload/progress.js';
+import { compareParts, describeMissing, formatIndexes, serverPartSize } from '../../src/upload/resume.js';
+import { classifyRefusal, summarizeErrorBody } from '../../src/upload/storage-errors.js';
 
 function planned(index: number, size = 10, hash = `${index}`.repeat(64).slice(0, 64)): PartDigest {
   return { index, offset: (index - 1) * 10, size, sha256Hex: hash, sha256Base64: 'x' };
@@ -105,7 +105,7 @@ describe('runPool', () => {
         if (item === 1) throw new Error('part 1 broke');
         await new Promise((resolve, reject) => {
           const timer = setTimeout(resolve, 5_000);
-          signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)));
+          signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason as Error)));
         });
       } finally {
         settled++;

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FileDigest, PartDigest } from '../../src/hash.js';
 import type { BinaryPart, BinaryPartState, CreatedBinaryPart } from '../../src/types.js';
-import type { PartsApi } from '../../src/upload.js';
+import type { PartsApi } from '../../src/upload/engine.js';
 
 export type Fault =
   /** Read this many body bytes, then destroy the socket (the client sees a reset mid-body). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { presignedUrlExpiresAt, presignedUrlExpiring } from '../../src/presigned-expiry.js';
+import { presignedUrlExpiresAt, presignedUrlExpiring } from '../../src/upload/presigned-expiry.js';
 
 describe('presignedUrlExpiresAt', () => {
   it('reads S3 SigV4 X-Amz-Date + X-Amz-Expires', () => {

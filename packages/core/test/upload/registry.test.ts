@@ -13,7 +13,7 @@ import { ConflictError } from '../../src/errors.js';
 import { hashFile, type FileDigest } from '../../src/hash.js';
 import { memoryLogger } from '../../src/logger.js';
 import { MIN_PART_SIZE, planParts } from '../../src/parts.js';
-import { uploadParts, type PartsApi } from '../../src/upload.js';
+import { uploadParts, type PartsApi } from '../../src/upload/engine.js';
 import { makeFile } from './fake-storage.js';
 
 const SIZE = 2 * MIN_PART_SIZE + 4321;

@@ -12,7 +12,7 @@ import {
   IncompleteUploadError,
   uploadParts,
   type UploadProgress,
-} from '../../src/upload.js';
+} from '../../src/upload/engine.js';
 import { FakeStorage, PRN, digestOf, makeFile, sha256 } from './fake-storage.js';
 
 const PART = 64 * 1024;

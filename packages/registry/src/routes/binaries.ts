@@ -1,4 +1,4 @@
-import { BINARY_STATES, MAX_BINARY_SIZE } from '@peridio-actions/core';
+import { BINARY_STATES, MAX_BINARY_SIZE } from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import {

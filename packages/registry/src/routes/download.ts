@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UUID_PATTERN } from '@peridio-actions/core';
+import { UUID_PATTERN } from '@peridio-actions/core/base';
 import type { RegistryContext } from '../context.js';
 import { detailError, HttpError } from '../http.js';
 import { findBinary } from '../lifecycle.js';
@@ -43,15 +43,14 @@ export function downloadRoutes(ctx: RegistryContext): Route[] {
         const binaryId = params.binary!;
         if (!UUID_PATTERN.test(binaryId)) throw detailError(404, 'Not Found');
         const binary = await findBinary(ctx, binaryId);
-        if (!binary?.blob_hash || (binary.state !== 'signable' && binary.state !== 'signed')) {
-          throw detailError(
-            404,
-            `Not Found: the binary has no content to download${binary ? ` (it is ${binary.state})` : ''}`,
-          );
-        }
-        const check = ctx.presigner.checkDownload(binaryId, binary.blob_hash, query);
+        // Whoever lacks a valid URL learns nothing: not whether the binary exists, nor what state it is in.
+        const check = binary?.blob_hash
+          ? ctx.presigner.checkDownload(binaryId, binary.blob_hash, query)
+          : 'signature';
+        if (check === 'signature' || !binary?.blob_hash) throw detailError(403, 'Forbidden');
         if (check === 'expired') throw detailError(403, 'Presigned URL expired; ask for a new download_url');
-        if (check !== 'ok') throw detailError(403, 'Presigned URL signature does not match');
+        if (binary.state !== 'signable' && binary.state !== 'signed')
+          throw detailError(404, `Not Found: the binary has no content to download (it is ${binary.state})`);
         const blob = binary.blob_hash;
         const size = binary.size;
         // Never announce a length the content cannot deliver (content lost on disk, or a broken blob).

@@ -1,4 +1,4 @@
-import { MAX_BINARY_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from '@peridio-actions/core';
+import { MAX_BINARY_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { optionalInteger, requiredInteger, sha256Field } from '../fields.js';

@@ -1,4 +1,10 @@
-import { verifyHashSignature } from '@peridio-actions/core';
+import {
+  certificateValidityProblem,
+  chainProblem,
+  decodeSignature,
+  parseSigningPublicKey,
+  verifySignature,
+} from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { given, idFromBodyPrn, idFromPathPrn, requiredBodyPrn } from '../fields.js';
@@ -57,14 +63,24 @@ export function signatureRoutes(ctx: RegistryContext): Route[] {
       async handler({ body }) {
         const input = await body();
         const binaryId = requiredBodyPrn(ctx, input, 'binary_prn', 'binary');
-        const signature = input.signature;
-        if (typeof signature !== 'string' || !/^[0-9a-fA-F]{128}$/.test(signature)) {
+        const given = input.signature;
+        const decoded = typeof given === 'string' ? decodeSignature(given) : undefined;
+        if (!decoded || decoded.length < 64 || decoded.length > 1024) {
           throw fieldError(
             'signature',
-            'is invalid: must be the 64-byte Ed25519 signature as 128 hex characters',
+            'is invalid: must be the signature in hex (Ed25519: 128 characters) or base64 (e.g. of `openssl dgst -sha256 -sign` output)',
           );
         }
+        // Stored as hex: as given when it was hex, so a Peridio client reads back what it sent.
+        const signature = /^[0-9a-fA-F]+$/.test(String(given).trim())
+          ? String(given).trim()
+          : decoded.toString('hex').toUpperCase();
         const key = await resolveKey(ctx, input);
+        const publicKey = parseSigningPublicKey(key.value);
+        // A certificate signs only while it is valid, and only while its CA is still trusted.
+        const refused =
+          certificateValidityProblem(publicKey) ?? chainProblem(publicKey, ctx.signingCas ?? []);
+        if (refused) throw fieldError('signing_key', `${key.keyid} cannot sign now: ${refused}`);
         const result = await ctx.store.transaction(async (tx) => {
           const binary = await findBinary(ctx, binaryId, tx);
           if (!binary) throw notFound(`binary_prn ${String(input.binary_prn)}`);
@@ -72,10 +88,12 @@ export function signatureRoutes(ctx: RegistryContext): Route[] {
             throw fieldError('binary', `must be signable to be signed; it is ${binary.state}`);
           }
           // What the Peridio CLI signs (the 64 ASCII hex characters) or, as peridiod also accepts, the raw digest.
-          if (!verifyHashSignature(binary.hash, signature, key.value, { allowRawDigest: true })) {
+          if (!verifySignature(binary.hash, decoded, publicKey, { allowRawDigest: true })) {
             throw fieldError(
               'signature',
-              `Invalid signature: it does not verify with signing key ${key.keyid}; sign the hash of the binary (its 64 lowercase hex characters)`,
+              publicKey.algorithm === 'ed25519'
+                ? `Invalid signature: it does not verify with signing key ${key.keyid}; sign the hash of the binary (its 64 lowercase hex characters)`
+                : `Invalid signature: it does not verify with signing key ${key.keyid}; sign the content's SHA-256 (openssl dgst -sha256 -sign key.pem file)`,
             );
           }
           const existing = await tx.signatures.findByKey(binary.id, key.id);

@@ -1,4 +1,11 @@
-import { InputError, keyIdOf, parsePublicKey, publicKeyValue } from '@peridio-actions/core';
+import {
+  certificateValidityProblem,
+  chainProblem,
+  formatPrn,
+  InputError,
+  parseSigningPublicKey,
+  type SigningPublicKey,
+} from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
 import type { RegistryContext } from '../context.js';
 import { idFromPathPrn, optionalString, requiredString } from '../fields.js';
@@ -42,26 +49,42 @@ async function getKey(ctx: RegistryContext, prn: string): Promise<SigningKeyRow>
 }
 
 /**
- * What core says about a key it refused, as the registry's message: core names the algorithm of a key that
- * is not Ed25519 ("is an RSA key …"), which is worth passing on; anything else gets the generic hint.
+ * Any accepted key (Ed25519 raw base64 or PEM; RSA ≥ 2048 / ECDSA P-256 PEM; PEM certificate chain) →
+ * the stored value and its keyid. Ed25519 keeps Peridio's wire form; the rest is stored as its PEM.
  */
-function keyRefusal(err: unknown): string | undefined {
-  return err instanceof InputError ? /^Input 'value': (is an? .*)$/.exec(err.message)?.[1] : undefined;
-}
-
-/** A PEM (SPKI) or raw base64 Ed25519 public key → stored raw base64 and its keyid. */
-function normaliseValue(value: string): { value: string; keyid: string } {
-  let raw: Uint8Array;
+export function parseKeyValue(ctx: RegistryContext, value: string): SigningPublicKey {
+  let key: SigningPublicKey;
   try {
-    raw = parsePublicKey(value, 'value');
+    key = parseSigningPublicKey(value, 'value');
   } catch (err) {
+    // Core says what the key is and why it is refused ("is an RSA key of 1024 bits; …"): pass that on.
+    const named = err instanceof InputError ? /^Input 'value': (.*)$/s.exec(err.message)?.[1] : undefined;
     throw fieldError(
       'value',
-      keyRefusal(err) ??
-        'is invalid: must be an Ed25519 public key, as base64 of the raw 32 bytes or as a PEM',
+      named ??
+        'is invalid: must be an Ed25519 public key (base64 of the raw 32 bytes, or PEM), an RSA (≥ 2048 bits) or ECDSA P-256 PEM public key, or a PEM certificate',
     );
   }
-  return { value: publicKeyValue(raw), keyid: keyIdOf(raw) };
+  const problem = certificateValidityProblem(key) ?? chainProblem(key, ctx.signingCas ?? []);
+  if (problem) throw fieldError('value', problem);
+  return key;
+}
+
+function normaliseValue(ctx: RegistryContext, value: string): { value: string; keyid: string } {
+  const key = parseKeyValue(ctx, value);
+  return { value: key.value, keyid: key.keyid };
+}
+
+/**
+ * Why a key may not be deleted: the signed binaries it alone signs (deleting it would leave them with no
+ * signature a device can check). The release-management work extends this to "in a live release".
+ */
+export async function retirementBlockers(
+  ctx: RegistryContext,
+  tx: Repositories,
+  keyRowId: string,
+): Promise<string[]> {
+  return (await tx.signingKeys.soleSignerOf(keyRowId)).map((id) => formatPrn(ctx.org, 'binary', id));
 }
 
 async function assertKeyFree(ctx: RegistryContext, tx: Repositories, keyid: string, exceptId?: string) {
@@ -78,7 +101,10 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       async handler({ body }) {
         const input = await body();
         const name = requiredString(input, 'name', 128);
-        const key = normaliseValue(requiredString(input, 'value', MAX_KEY_INPUT, { allowControl: true }));
+        const key = normaliseValue(
+          ctx,
+          requiredString(input, 'value', MAX_KEY_INPUT, { allowControl: true }),
+        );
         const row = await ctx.store.transaction(async (tx) => {
           await assertKeyFree(ctx, tx, key.keyid);
           const now = nowTimestamp();
@@ -124,7 +150,7 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
         const input = await body();
         const name = optionalString(input, 'name', 128);
         const given = optionalString(input, 'value', MAX_KEY_INPUT, { allowControl: true });
-        const key = given === undefined ? undefined : normaliseValue(given);
+        const key = given === undefined ? undefined : normaliseValue(ctx, given);
         const row = await ctx.store.transaction(async (tx) => {
           if (key && key.keyid !== existing.keyid) {
             await assertKeyFree(ctx, tx, key.keyid, existing.id);
@@ -149,9 +175,18 @@ export function signingKeyRoutes(ctx: RegistryContext): Route[] {
       async handler({ params }) {
         const existing = await getKey(ctx, params.prn!);
         await ctx.store.transaction(async (tx) => {
-          if (await tx.signingKeys.inUse(existing.id)) {
-            throw fieldError('signing_key', 'is used by binary signatures; delete them first');
+          const blockers = await retirementBlockers(ctx, tx, existing.id);
+          if (blockers.length > 0) {
+            const named =
+              blockers.slice(0, 10).join(', ') +
+              (blockers.length > 10 ? `, and ${blockers.length - 10} more` : '');
+            throw fieldError(
+              'signing_key',
+              `is the only signer of signed binaries ${named}; sign them with the new key first (sign-binary also-sign: true), then retire this one`,
+            );
           }
+          // Rotation: its signatures go with it; every binary they were on keeps another signature.
+          await tx.signatures.deleteByKey(existing.id);
           await tx.signingKeys.delete(existing.id);
         });
         return { status: 204 };

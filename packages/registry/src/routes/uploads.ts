@@ -1,4 +1,4 @@
-import { UUID_PATTERN } from '@peridio-actions/core';
+import { UUID_PATTERN } from '@peridio-actions/core/base';
 import type { IncomingMessage } from 'node:http';
 import { TooLarge, type StagedPart } from '../blobs/blob-store.js';
 import type { RegistryContext } from '../context.js';

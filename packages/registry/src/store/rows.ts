@@ -1,4 +1,4 @@
-import type { BinaryPartState, BinaryState } from '@peridio-actions/core';
+import type { BinaryPartState, BinaryState } from '@peridio-actions/core/base';
 
 /** Records as a Store returns them. `seq` is the insertion order (listing order and page cursor). */
 export interface ArtifactRow {

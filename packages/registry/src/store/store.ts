@@ -222,6 +222,8 @@ export interface SigningKeyRepository extends Listable<SigningKeyRow> {
     changes: Changes<Pick<SigningKeyRow, 'name' | 'value' | 'keyid'>>,
   ): Promise<SigningKeyRow>;
   inUse(id: string): Promise<boolean>;
+  /** Ids of the signed binaries whose only signature is by this key, in creation order. */
+  soleSignerOf(id: string): Promise<string[]>;
   delete(id: string): Promise<void>;
 }
 
@@ -241,6 +243,8 @@ export interface SignatureRepository extends Listable<SignatureRow> {
   /** @throws UniqueViolation('signing_key_id') when this key signed the binary already */
   insert(row: NewSignature): Promise<SignatureRow>;
   delete(id: string): Promise<void>;
+  /** Every signature made with this key (a retired key's signatures go with it). */
+  deleteByKey(signingKeyId: string): Promise<void>;
 }
 
 /** Content to delete once the transaction that made it unreachable has committed. */

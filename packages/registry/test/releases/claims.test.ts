@@ -6,7 +6,9 @@ import { startWorld, type World } from './world.js';
  * conditional update in the store, not a read-then-write.
  */
 async function phasedWorld(phaseValue: number, devices: number) {
-  const w = await startWorld();
+  // 200 checks at once on top of the previous round's keep-alive sockets: above the default connection cap
+  // (256), which would reset some of them. The cap has its own tests; here the claims are under test.
+  const w = await startWorld({ maxConnections: 1000 });
   const base = await w.release((await w.bundle([(await w.signedBinary()).prn])).prn, { version: '1.0.0' });
   const phased = await w.release((await w.bundle([(await w.signedBinary()).prn])).prn, {
     version: '2.0.0',

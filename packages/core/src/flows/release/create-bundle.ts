@@ -11,7 +11,7 @@ import { searchQuery } from '../../client/search.js';
 import type { PeridioClient } from '../../client/admin-client.js';
 import type { Bundle, BundleSignature } from '../../release-types.js';
 import type { Binary, CustomMetadata } from '../../types.js';
-import { allItems } from '../api.js';
+import { iteratePages } from '../../paging.js';
 import { findArtifactVersion, orUndefined, type ResolvedVersion } from './lookup.js';
 
 export type BundleComponent = { artifact: string; version: string } | { prn: string };
@@ -77,7 +77,7 @@ export function bundleIdOf(
 async function binariesOf(api: PeridioClient, v: ResolvedVersion): Promise<Binary[]> {
   const search = searchQuery({ artifact_version_prn: v.version.prn });
   const out: Binary[] = [];
-  for await (const b of allItems((p) => api.listBinaries(p), { search, order: 'asc', limit: 100 })) {
+  for await (const b of iteratePages((p) => api.listBinaries(p), { search, order: 'asc', limit: 100 })) {
     if (b.artifact_version_prn === v.version.prn && b.state !== 'destroyed') out.push(b);
   }
   return out;

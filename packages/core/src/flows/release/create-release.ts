@@ -9,7 +9,7 @@ import { searchQuery } from '../../client/search.js';
 import type { PeridioClient } from '../../client/admin-client.js';
 import type { Release } from '../../release-types.js';
 import { strictVersion } from '../../version.js';
-import { allItems } from '../api.js';
+import { iteratePages } from '../../paging.js';
 import { orUndefined, resolveCohort } from './lookup.js';
 import { describePhase, stillRollingOut } from './phase.js';
 
@@ -47,7 +47,7 @@ export function defaultVersionRequirement(version: string): string {
 async function releasesOf(api: PeridioClient, cohortPrn: string): Promise<Release[]> {
   const out: Release[] = [];
   const params = { search: searchQuery({ cohort_prn: cohortPrn }), order: 'asc' as const, limit: 100 };
-  for await (const r of allItems((p) => api.releases.listReleases(p), params)) {
+  for await (const r of iteratePages((p) => api.releases.listReleases(p), params)) {
     if (r.cohort_prn === cohortPrn) out.push(r);
   }
   return out;

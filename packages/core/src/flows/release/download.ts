@@ -42,7 +42,7 @@ export async function downloadAndHash(url: string, options: DownloadOptions = {}
         throw new DownloadError(`HTTP ${res.status}`);
       }
       if (!res.body) throw new DownloadError('no body');
-      for await (const chunk of res.body) {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
         received += chunk.byteLength;
         hash.update(chunk);
         if (options.limit !== undefined && received > options.limit) {

@@ -9,7 +9,7 @@ import type { PeridioClient } from '../../client/admin-client.js';
 import type { Cohort, Device, Product } from '../../release-types.js';
 import type { Artifact, ArtifactVersion } from '../../types.js';
 import type { Logger } from '../../logger.js';
-import { allItems, findFirst } from '../api.js';
+import { iteratePages, findFirst } from '../../paging.js';
 import { findOrCreate } from '../race.js';
 
 /** 404 → undefined; anything else is thrown. */
@@ -87,7 +87,11 @@ async function cohortsNamed(api: PeridioClient, name: string, productPrn?: strin
   const search = searchQuery(productPrn ? { name, product_prn: productPrn } : { name });
   const found: Cohort[] = [];
   // Oldest first, so every job picks the same cohort when two of one name exist.
-  for await (const c of allItems((p) => api.releases.listCohorts(p), { search, order: 'asc', limit: 100 })) {
+  for await (const c of iteratePages((p) => api.releases.listCohorts(p), {
+    search,
+    order: 'asc',
+    limit: 100,
+  })) {
     if (c.name === name && (!productPrn || c.product_prn === productPrn)) found.push(c);
   }
   return found;

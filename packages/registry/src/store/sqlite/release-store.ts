@@ -1,3 +1,6 @@
+/* eslint-disable @typescript-eslint/require-await --
+   ReleaseStore is async for networked databases; node:sqlite answers synchronously, so these methods have
+   nothing to await (and, being synchronous inside, each is atomic under SqliteStore's lock). */
 import { randomUUID } from 'node:crypto';
 import type { SQLInputValue } from 'node:sqlite';
 import { fieldError } from '../../http.js';
@@ -43,6 +46,10 @@ import {
   SEARCH,
   signatureOf,
 } from './release-rows.js';
+
+/** A TEXT column's value (node:sqlite types every column as any SQL value). */
+const text = (v: SQLInputValue | undefined): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '';
 
 /**
  * ReleaseStore over the registry's node:sqlite database (tables of migration 3). SqliteStore makes it
@@ -241,26 +248,26 @@ export class SqliteReleaseStore implements ReleaseStore {
     const binaries = this.db
       .all<Row>(
         'SELECT binary_id, custom_metadata FROM bundle_binaries WHERE bundle_id = ? ORDER BY idx',
-        String(r.id),
+        text(r.id),
       )
       .map((b): BundleBinary => ({
-        binary_id: String(b.binary_id),
-        custom_metadata: JSON.parse(String(b.custom_metadata)) as Json,
+        binary_id: text(b.binary_id),
+        custom_metadata: JSON.parse(text(b.custom_metadata)) as Json,
       }));
     return {
-      id: String(r.id),
-      name: r.name === null ? null : String(r.name),
-      hash: String(r.hash),
+      id: text(r.id),
+      name: r.name === null ? null : text(r.name),
+      hash: text(r.hash),
       binaries,
-      inserted_at: String(r.inserted_at),
-      updated_at: String(r.updated_at),
+      inserted_at: text(r.inserted_at),
+      updated_at: text(r.updated_at),
     };
   }
   async createBundle(input: Omit<BundleRecord, 'inserted_at' | 'updated_at'>) {
     return this.db.transaction(() => {
       const existing = this.db.get<Row>('SELECT * FROM bundles WHERE id = ?', input.id);
       if (existing) {
-        if (String(existing.org) !== this.org) throw new TakenError('id');
+        if (text(existing.org) !== this.org) throw new TakenError('id');
         return { bundle: this.bundleOf(existing), created: false };
       }
       const now = nowTimestamp();
@@ -306,10 +313,10 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.db.transaction(() => {
       const releases = this.db
         .all<Row>('SELECT id FROM releases WHERE bundle_id = ? ORDER BY seq', id)
-        .map((r) => String(r.id));
+        .map((r) => text(r.id));
       const overrides = this.db
         .all<Row>('SELECT id FROM bundle_overrides WHERE bundle_id = ? ORDER BY seq', id)
-        .map((r) => String(r.id));
+        .map((r) => text(r.id));
       if (releases.length || overrides.length) return { deleted: false as const, releases, overrides };
       this.db.run('DELETE FROM bundles WHERE id = ? AND org = ?', id, this.org);
       return { deleted: true as const };

@@ -203,6 +203,16 @@ export function sqliteRepositories(db: Database): Repositories {
       keyidTaken: async (org, keyid, exceptId = '') =>
         exists('SELECT 1 FROM signing_keys WHERE org = ? AND keyid = ? AND id <> ?', org, keyid, exceptId),
       inUse: async (id) => exists('SELECT 1 FROM binary_signatures WHERE signing_key_id = ?', id),
+      soleSignerOf: async (id) =>
+        db
+          .all<{ id: string }>(
+            `SELECT b.id FROM binaries b JOIN binary_signatures s ON s.binary_id = b.id
+             WHERE s.signing_key_id = ? AND b.state = 'signed'
+               AND (SELECT count(*) FROM binary_signatures o WHERE o.binary_id = b.id) = 1
+             ORDER BY b.seq`,
+            id,
+          )
+          .map((r) => r.id),
     },
 
     signatures: {
@@ -224,6 +234,9 @@ export function sqliteRepositories(db: Database): Repositories {
           db.get<{ n: number }>('SELECT count(*) AS n FROM binary_signatures WHERE binary_id = ?', binaryId)!
             .n,
         ),
+      deleteByKey: async (keyId) => {
+        db.run('DELETE FROM binary_signatures WHERE signing_key_id = ?', keyId);
+      },
     },
 
     contentGarbage: {

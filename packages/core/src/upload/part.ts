@@ -7,25 +7,19 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import { ApiError, ConflictError, NetworkError, TimeoutError } from './errors.js';
-import type { FileDigest, PartDigest } from './hash.js';
-import type { Logger } from './logger.js';
+import { ApiError, ConflictError, NetworkError, TimeoutError } from '../errors.js';
+import type { FileDigest, PartDigest } from '../hash.js';
+import type { Logger } from '../logger.js';
 import { presignedUrlExpiring } from './presigned-expiry.js';
-import { redactUrl } from './redact.js';
-import { isRetryable, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
-import type { CreatedBinaryPart } from './types.js';
-import type { ProgressTracker } from './upload-progress.js';
-import { classifyRefusal, readDetail, scrubUrls } from './upload-storage-errors.js';
-
-export interface CreateBinaryPartBody {
-  index: number;
-  expected_binary_size: number;
-  hash: string;
-  size: number;
-}
+import { redactUrl } from '../redact.js';
+import { isRetryable, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js';
+import type { PartBody } from '../client/bodies.js';
+import type { CreatedBinaryPart } from '../types.js';
+import type { ProgressTracker } from './progress.js';
+import { classifyRefusal, readDetail, scrubUrls } from './storage-errors.js';
 
 export interface PartContext {
-  createBinaryPart(binaryPrn: string, body: CreateBinaryPartBody): Promise<CreatedBinaryPart>;
+  createBinaryPart(binaryPrn: string, body: PartBody): Promise<CreatedBinaryPart>;
   binaryPrn: string;
   binarySize: number;
   filePath: string;
@@ -133,12 +127,7 @@ export async function assertFileUnchanged(
 }
 
 /** One attempt of the PUT to the presigned URL. Resolves on 200/201; throws a classified error otherwise. */
-export async function putPart(
-  ctx: PartContext,
-  part: PartDigest,
-  url: string,
-  signal?: AbortSignal,
-): Promise<void> {
+async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?: AbortSignal): Promise<void> {
   signal?.throwIfAborted();
   await assertFileUnchanged(ctx, part);
 

@@ -4,7 +4,7 @@
  * `XAmzContentChecksumMismatch`); the self-hosted registry answers `{"errors": {"detail": "..."}}`.
  */
 import type { Dispatcher } from 'undici';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '../redact.js';
 
 export type RefusalKind = 'url-refused' | 'content-mismatch' | 'transient' | 'other';
 

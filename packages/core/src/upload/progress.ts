@@ -3,7 +3,7 @@
  * takes its bytes back: `bytesSent` never exceeds `bytesToSend`. The rate is measured over a short
  * sliding window of all bytes moved (retries included), because that is what the link is doing now.
  */
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 export interface UploadProgress {
   bytesSent: number;

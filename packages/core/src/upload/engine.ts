@@ -4,22 +4,23 @@
  * and valid. It fails loudly instead of leaving a half-uploaded binary for `hashable` to discover.
  */
 import type { Dispatcher } from 'undici';
-import { ConflictError, InputError, PeridioError } from './errors.js';
-import type { FileDigest, PartDigest } from './hash.js';
-import { silentLogger, type Logger } from './logger.js';
+import { ConflictError, InputError, PeridioError } from '../errors.js';
+import type { FileDigest, PartDigest } from '../hash.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { runPool } from './pool.js';
-import type { RetryPolicy } from './retry.js';
-import type { BinaryPart, CreatedBinaryPart } from './types.js';
-import { assertFileUnchanged, sendPart, type CreateBinaryPartBody, type PartContext } from './upload-part.js';
-import { ProgressTracker, type UploadProgress } from './upload-progress.js';
-import { compareParts, describeMissing, formatIndexes, serverPartSize } from './upload-resume.js';
+import type { RetryPolicy } from '../retry.js';
+import type { BinaryPart, CreatedBinaryPart } from '../types.js';
+import type { PartBody } from '../client/bodies.js';
+import { assertFileUnchanged, sendPart, type PartContext } from './part.js';
+import { ProgressTracker, type UploadProgress } from './progress.js';
+import { compareParts, describeMissing, formatIndexes, serverPartSize } from './resume.js';
 
-export type { UploadProgress } from './upload-progress.js';
-export { PartStalledError, PresignedUrlRefusedError } from './upload-part.js';
+export type { UploadProgress } from './progress.js';
+export { PartStalledError, PresignedUrlRefusedError } from './part.js';
 
 /** The two Admin API calls the engine needs; `PeridioClient` satisfies it. */
 export interface PartsApi {
-  createBinaryPart(binaryPrn: string, body: CreateBinaryPartBody): Promise<CreatedBinaryPart>;
+  createBinaryPart(binaryPrn: string, body: PartBody): Promise<CreatedBinaryPart>;
   listBinaryParts(binaryPrn: string): Promise<BinaryPart[]>;
 }
 

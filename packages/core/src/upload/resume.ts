@@ -1,11 +1,11 @@
 /**
- * Which parts the server already holds. Peridio's CLI skips any part listed `valid` by index alone
- * (protocol.md §9 problem 5); a part from an earlier run with another part size or other content would
+ * Which parts the server already holds. Peridio's CLI skips any part listed `valid` by index alone, so
+ * a part from an earlier run with another part size or other content would
  * then end up in the binary and the server's hashing step would fail minutes later. So a part counts as
  * present only when index, size and hash all match the local digest.
  */
-import type { PartDigest } from './hash.js';
-import type { BinaryPart } from './types.js';
+import type { PartDigest } from '../hash.js';
+import type { BinaryPart } from '../types.js';
 
 export interface PartComparison {
   /** Planned parts the server holds `valid` with the same size and hash. */
@@ -16,7 +16,7 @@ export interface PartComparison {
   extra: number[];
 }
 
-export function matchesServerPart(part: PartDigest, listed: BinaryPart | undefined): boolean {
+function matchesServerPart(part: PartDigest, listed: BinaryPart | undefined): boolean {
   return (
     listed !== undefined &&
     listed.state === 'valid' &&
