@@ -30,7 +30,7 @@ export interface CreateBundleInputs {
 }
 
 /** `artifact@version` (the last `@` splits, so scoped names work) or an artifact version PRN. */
-export function parseComponent(line: string): BundleComponent {
+function parseComponent(line: string): BundleComponent {
   if (line.startsWith('prn:')) return { prn: line };
   const at = line.lastIndexOf('@');
   if (at <= 0 || at === line.length - 1) {

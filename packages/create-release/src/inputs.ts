@@ -41,7 +41,7 @@ function tagName(ref: string | undefined): string {
   );
 }
 
-export function readPhase(): CreateReleaseInputs['phase'] {
+function readPhase(): CreateReleaseInputs['phase'] {
   const value = readOptional('phase-value');
   const tags = readLines('phase-tags');
   if (value !== undefined && tags !== undefined)
