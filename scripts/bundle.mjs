@@ -10,6 +10,10 @@ const entries = [
   'upload-binary',
   'sign-binary',
   'publish-binary',
+  'create-bundle',
+  'create-release',
+  'promote-release',
+  'verify-update',
   'registry',
   'cli',
 ];

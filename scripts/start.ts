@@ -7,7 +7,9 @@
  * ref), showing its log as the runner renders it. Afterwards it checks the result from the outside:
  * `openssl pkeyutl -verify` over the hash, the SHA-256 of the content downloaded through the binary's
  * download URL, the provenance in its custom metadata, and a second run that must send nothing. Exits
- * non-zero when any of it fails. Everything lives in one temp dir, removed at the end unless `--keep`.
+ * non-zero when any of it fails. Then the release (start-release.ts): the other targets, the bundle, a
+ * release at 10 %, a verified device check, the promotion to 100 %, and what a device now receives.
+ * Everything lives in one temp dir, removed at the end unless `--keep`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
@@ -17,6 +19,7 @@ import { join } from 'node:path';
 import { startRegistry, type RegistryProcess } from '../test/helpers/registry-process.js';
 import { runAction } from '../test/helpers/run-action.js';
 import { runnerLog } from './runner-log.js';
+import { releaseStory } from './start-release.js';
 
 const root = new URL('..', import.meta.url).pathname;
 // Two parts at the default part size (16 MiB), the second one short.
@@ -30,9 +33,14 @@ function step(title: string): void {
 }
 
 function ensureBundles(): void {
-  const missing = ['registry', 'publish-binary'].filter(
-    (name) => !existsSync(join(root, 'dist', name, 'index.js')),
-  );
+  const missing = [
+    'registry',
+    'publish-binary',
+    'create-bundle',
+    'create-release',
+    'promote-release',
+    'verify-update',
+  ].filter((name) => !existsSync(join(root, 'dist', name, 'index.js')));
   if (missing.length === 0) return;
   step(`Bundling ${missing.join(', ')} (dist/ is missing them)`);
   const result = spawnSync(process.execPath, [join(root, 'scripts/bundle.mjs'), ...missing], {
@@ -226,6 +234,28 @@ async function demo(work: string): Promise<number> {
     step(
       `OK: ${binaryPrn} is signed; the signature verifies, the content matches the file, a re-run sends nothing`,
     );
+
+    // The same tag's other targets, then the release (start-release.ts).
+    const publishOther = async (target: string) => {
+      if (target === TARGET) return run;
+      const file = join(workspace, 'build', `${target}.img`);
+      writeFileSync(file, randomBytes(256 * 1024));
+      const other = await runAction(
+        'publish-binary',
+        {
+          'api-key': registry.apiKey,
+          'base-url': registry.baseUrl,
+          artifact: 'demo-firmware',
+          target,
+          file,
+          'signing-key-private': readFileSync(privatePath, 'utf8'),
+        },
+        { cwd: workspace, env: { GITHUB_REF: `refs/tags/${TAG}`, GITHUB_REF_NAME: TAG }, timeoutMs: 300_000 },
+      );
+      if (other.code !== 0) throw new Error(`publish-binary for ${target} failed: ${other.stdout}`);
+      return other;
+    };
+    step(await releaseStory({ registry, tag: TAG, privatePath, publicPath, publish: publishOther, step }));
     return 0;
   } finally {
     await registry.stop();

@@ -26,7 +26,15 @@ const root = new URL('../..', import.meta.url).pathname;
 
 const ACTIONS = [
   { file: 'action.yml', name: 'publish-binary', main: 'dist/publish-binary/index.js' },
-  ...['create-artifact-version', 'upload-binary', 'sign-binary'].map((name) => ({
+  ...[
+    'create-artifact-version',
+    'upload-binary',
+    'sign-binary',
+    'create-bundle',
+    'create-release',
+    'promote-release',
+    'verify-update',
+  ].map((name) => ({
     file: `packages/${name}/action.yml`,
     name,
     main: `../../dist/${name}/index.js`,
@@ -103,9 +111,34 @@ describe('request-timeout', () => {
   }
 });
 
+const RELEASE_ACTIONS = ['create-bundle', 'create-release', 'promote-release', 'verify-update'];
+
+describe('docs/release-actions.md', () => {
+  const doc = readFileSync(join(root, 'docs/release-actions.md'), 'utf8');
+  for (const name of RELEASE_ACTIONS) {
+    it(`documents every input and output of ${name}, with its default, and nothing else`, () => {
+      const start = doc.indexOf(`### ${name}\n`);
+      expect(start).toBeGreaterThan(-1);
+      const end = doc.indexOf('\n### ', start + 1);
+      const section = doc.slice(start, end === -1 ? undefined : end);
+      const { template } = parse(`packages/${name}/action.yml`);
+      const inputs = template?.inputs ?? [];
+      const outputs = template?.outputs ?? [];
+      const rows = [...section.matchAll(/^\| `([a-z-]+)` \|(.*)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+      expect(rows.map(([id]) => id)).toEqual([...inputs.map((i) => i.id), ...outputs.map((o) => o.id)]);
+      for (const input of inputs) {
+        const row = rows.find(([id]) => id === input.id)![1];
+        expect(row.startsWith(` ${input.required ? 'yes' : 'no'} |`), `${input.id}: ${row}`).toBe(true);
+        const def = input.default?.toString() ?? '';
+        if (def) expect(row, input.id).toContain(`| \`${def}\` |`);
+      }
+    });
+  }
+});
+
 describe('README', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  for (const action of ACTIONS) {
+  for (const action of ACTIONS.filter((a) => !RELEASE_ACTIONS.includes(a.name))) {
     it(`documents every input and output of ${action.name}`, () => {
       const start = readme.indexOf(`#### ${action.name}`);
       expect(start).toBeGreaterThan(-1);

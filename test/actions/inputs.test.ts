@@ -11,6 +11,10 @@ import { readInputs as readCreate } from '../../packages/create-artifact-version
 import { readInputs as readPublish } from '../../packages/publish-binary/src/inputs.js';
 import { readInputs as readSign } from '../../packages/sign-binary/src/inputs.js';
 import { readInputs as readUpload } from '../../packages/upload-binary/src/inputs.js';
+import { readInputs as readBundle } from '../../packages/create-bundle/src/inputs.js';
+import { readInputs as readRelease } from '../../packages/create-release/src/inputs.js';
+import { readInputs as readPromote } from '../../packages/promote-release/src/inputs.js';
+import { readInputs as readVerify } from '../../packages/verify-update/src/inputs.js';
 import { actionYmlPath, inputEnvName, type ActionName } from '../helpers/run-action.js';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
@@ -27,6 +31,13 @@ const VALID: Record<string, string> = {
   'signing-key-private': '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60',
   description: 'a build',
   'custom-metadata': '{"board":"rev-b"}',
+  'bundle-prn': `prn:1:${ORG}:bundle:${ID}`,
+  'release-prn': `prn:1:${ORG}:release:${ID}`,
+  'expect-bundle-prn': `prn:1:${ORG}:bundle:${ID}`,
+  cohort: 'production',
+  name: 'v1.2.3',
+  device: 'ci-device',
+  'trusted-signing-keys': '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=',
 };
 
 // The file is checked while the inputs are read, so it must exist.
@@ -38,6 +49,10 @@ const READERS: Record<ActionName, () => unknown> = {
   'upload-binary': readUpload,
   'sign-binary': readSign,
   'publish-binary': readPublish,
+  'create-bundle': readBundle,
+  'create-release': readRelease,
+  'promote-release': readPromote,
+  'verify-update': readVerify,
 };
 
 const originalEnv = process.env;

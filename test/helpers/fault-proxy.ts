@@ -161,7 +161,23 @@ export async function startFaultProxy(options: { target: string }): Promise<Faul
         }
         record.status = upRes.statusCode;
         res.writeHead(upRes.statusCode ?? 502, endToEndHeaders(upRes.headers));
-        upRes.pipe(res);
+        if (fault?.kind !== 'cut-response') {
+          upRes.pipe(res);
+          return;
+        }
+        let sent = 0;
+        upRes.on('data', (chunk: Buffer) => {
+          const room = fault.afterBytes - sent;
+          if (room <= 0) return;
+          const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+          sent += piece.length;
+          if (sent < fault.afterBytes) return void res.write(piece);
+          record.error = 'response cut by proxy';
+          res.write(piece, () => {
+            res.socket?.destroy();
+            upRes.destroy();
+          });
+        });
       };
       if (fault?.kind !== 'stall-response') return relay();
       if (fault.ms === undefined) {

@@ -14,6 +14,8 @@ export type FaultAction =
   | { kind: 'hold-mid-body'; afterBytes: number; ms?: number; onHold?: () => void | Promise<void> }
   /** Forward the whole request and let the upstream answer, then drop the client without a response. */
   | { kind: 'close-before-response' }
+  /** Forward the request, relay this many bytes of the response body, then cut the connection. */
+  | { kind: 'cut-response'; afterBytes: number }
   /** Forward the request, then hold the upstream response for `ms` (forever when omitted). */
   | { kind: 'stall-response'; ms?: number }
   /**

@@ -10,7 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-export type ActionName = 'create-artifact-version' | 'upload-binary' | 'sign-binary' | 'publish-binary';
+export type ActionName =
+  | 'create-artifact-version'
+  | 'upload-binary'
+  | 'sign-binary'
+  | 'publish-binary'
+  | 'create-bundle'
+  | 'create-release'
+  | 'promote-release'
+  | 'verify-update';
 
 export interface ActionRun {
   /** Exit code; -1 when the process was killed (see `signal`). */

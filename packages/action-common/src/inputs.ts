@@ -294,3 +294,29 @@ export function withApi<T extends ApiInputs>(read: T): { api: ApiInputs } & Omit
   const { apiKey, baseUrl, requestTimeoutMs, ...rest } = read;
   return { api: { apiKey, baseUrl, requestTimeoutMs }, ...rest };
 }
+
+/** Non-empty lines (trimmed); `#` lines are comments. Undefined when there are none. */
+export function readLines(name: string): string[] | undefined {
+  const lines = core
+    .getInput(name)
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  return lines.length > 0 ? lines : undefined;
+}
+
+/** One item per line, or a JSON array of strings (e.g. a matrix list passed from a job output). */
+export function readList(name: string): string[] | undefined {
+  const value = readOptional(name);
+  if (value === undefined || !value.startsWith('[')) return readLines(name);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (err) {
+    throw new InputError(name, `starts with '[' but is not a JSON array (${(err as Error).message})`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string' && x.trim() !== '')) {
+    throw new InputError(name, 'must be one item per line, or a JSON array of non-empty strings');
+  }
+  return parsed.length > 0 ? parsed.map((x: string) => x.trim()) : undefined;
+}

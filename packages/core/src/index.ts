@@ -8,4 +8,6 @@ export * from './client/api-error.js';
 export * from './client/http.js';
 export * from './client/bodies.js';
 export * from './client/admin-client.js';
+export * from './release-types.js';
+export * from './client/release-client.js';
 export * from './validate/index.js';

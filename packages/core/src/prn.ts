@@ -1,7 +1,19 @@
 import { InputError } from './errors.js';
 
 export type PrnType =
-  'artifact' | 'artifact_version' | 'binary' | 'binary_part' | 'binary_signature' | 'signing_key';
+  | 'artifact'
+  | 'artifact_version'
+  | 'binary'
+  | 'binary_part'
+  | 'binary_signature'
+  | 'signing_key'
+  // Release management.
+  | 'product'
+  | 'cohort'
+  | 'device'
+  | 'bundle'
+  | 'bundle_signature'
+  | 'release';
 
 const TYPES: readonly PrnType[] = [
   'artifact',
@@ -10,6 +22,12 @@ const TYPES: readonly PrnType[] = [
   'binary_part',
   'binary_signature',
   'signing_key',
+  'product',
+  'cohort',
+  'device',
+  'bundle',
+  'bundle_signature',
+  'release',
 ];
 /** A UUID in its 8-4-4-4-12 hex form, either case: the id inside every PRN. */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

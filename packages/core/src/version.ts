@@ -43,6 +43,18 @@ export function versionFromRef(ref: string | undefined): string {
   return normalizeVersion(tagFromRef(ref)).version;
 }
 
+/** A strict SemVer (a leading `v` stripped), as release versions must be: `1.2.3`, `v1.2.3-rc.1`. */
+export function strictVersion(value: string, input = 'version'): string {
+  const candidate = value.trim().replace(/^v/, '');
+  if (!SEMVER.test(candidate)) {
+    throw new InputError(
+      input,
+      `'${value}' is not a semantic version: give MAJOR.MINOR.PATCH, e.g. 1.2.3 or v1.2.3-rc.1`,
+    );
+  }
+  return candidate;
+}
+
 /** Any registry version string: 1..128 characters, no control characters or surrounding spaces. */
 export function validateVersion(v: string): string {
   if (v.length === 0) throw new InputError('version', 'must not be empty');

@@ -27,4 +27,9 @@ export interface RegistryContext {
   enqueueHashing(binaryId: string): void;
   /** A part just became valid: lets the background hash of the content move on. */
   partValid(binaryId: string): void;
+  /**
+   * A signable or signed binary was just destroyed (committed): release management logs a warning naming
+   * the releases whose bundle holds it and returns their PRNs, which the response carries too.
+   */
+  binaryDestroyed?: (binaryId: string) => Promise<string[]>;
 }

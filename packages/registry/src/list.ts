@@ -42,7 +42,7 @@ function parseLimit(value: string | null): number {
 }
 
 export async function listRows<T extends { seq: number }>(
-  ctx: RegistryContext,
+  ctx: Pick<RegistryContext, 'org'>,
   query: URLSearchParams,
   repo: Listable<T>,
   fields: SearchFields,

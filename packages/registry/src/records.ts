@@ -44,7 +44,7 @@ export function artifactVersionJson(ctx: RegistryContext, row: ArtifactVersionRo
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** Ed25519 values are stored raw (base64); RSA/ECDSA keys and certificates are stored as their PEM. */
-function publicKeyPem(rawBase64: string): string {
+export function publicKeyPem(rawBase64: string): string {
   if (rawBase64.includes('-----BEGIN')) return rawBase64;
   const der = Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(rawBase64, 'base64')]);
   return `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;

@@ -14,6 +14,7 @@ import { Janitor } from './janitor.js';
 import { findBinary } from './lifecycle.js';
 import { KeyedLock } from './lock.js';
 import { Presigner } from './presign.js';
+import { defaultReleaseDeps, releaseManagementRoutes, warnBinaryDestroyed } from './releases/index.js';
 import { makeRequest, Router } from './router.js';
 import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
@@ -26,7 +27,7 @@ import { signingKeyRoutes } from './routes/signing-keys.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { loadOrganization, loadPresignSecret } from './secrets.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import { StoreUnavailable, type Store } from './store/store.js';
+import { StoreFeatureMissing, StoreUnavailable, type Store } from './store/store.js';
 
 export interface RegistryOptions {
   dataDir: string;
@@ -201,6 +202,8 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   const sweeper = blobs.direct
     ? startUploadSweeper(context, blobs.direct, options.abandonedUploadAgeMs ?? 24 * 3600_000)
     : undefined;
+  const releases = defaultReleaseDeps(context, logger);
+  context.binaryDestroyed = (id) => warnBinaryDestroyed(releases, id);
 
   const router = new Router([
     ...artifactRoutes(context),
@@ -211,6 +214,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     ...signingKeyRoutes(context),
     // The registry's own content URLs; a direct store hands out its own and never sends bytes here.
     ...(blobs.direct ? [] : [...uploadRoutes(context), ...downloadRoutes(context)]),
+    ...releaseManagementRoutes(releases),
     ...consoleRoutes(),
     {
       method: 'GET',
@@ -270,6 +274,10 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
       }
       if (clientGone) {
         res.destroy();
+        return;
+      }
+      if (err instanceof StoreFeatureMissing && !res.headersSent) {
+        sendJson(res, 501, { errors: { detail: `Not Implemented: ${err.message}` } });
         return;
       }
       if ((err instanceof StoreUnavailable || err instanceof ContentUnavailable) && !res.headersSent) {

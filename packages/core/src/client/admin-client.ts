@@ -30,14 +30,18 @@ import type {
   UpdateSigningKeyBody,
 } from './bodies.js';
 import { expectArray, expectObject, expectString, nextPageOf } from './envelope.js';
+import { ReleaseClient } from './release-client.js';
 
 export type { ClientOptions } from './http.js';
 
 export class PeridioClient {
   private readonly http: HttpTransport;
+  /** Release management: products, cohorts, devices, bundles, releases, the update check. */
+  readonly releases: ReleaseClient;
 
   constructor(options: ClientOptions) {
     this.http = new HttpTransport(options);
+    this.releases = new ReleaseClient(this.http);
   }
 
   get baseUrl(): string {

@@ -11,4 +11,5 @@ export * from './upload-binary.js';
 export * from './wait.js';
 export * from './hash-step.js';
 export * from './binary-part.js';
+export * from './release/index.js';
 export * from './dry-run.js';

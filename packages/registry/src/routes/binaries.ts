@@ -18,6 +18,7 @@ import { fieldError, notFound } from '../http.js';
 import { changeBinary, deleteUnfinished, destroy, findBinary, transition } from '../lifecycle.js';
 import { listRows } from '../list.js';
 import { binaryJson } from '../records.js';
+import { destroyedBinaryHeaders } from '../releases/destroy-warning.js';
 import type { Route } from '../router.js';
 import type { BinaryRow, BinaryStateName } from '../store/rows.js';
 import { dateField, integerField, prnField, stringField, type SearchFields } from '../search.js';
@@ -34,6 +35,11 @@ const SEARCH: SearchFields = {
   target: stringField([':', '~']),
   updated_at: dateField(),
 };
+
+/** After a destroy committed: which releases it affects, as response headers (releases/index.ts). */
+async function affectedReleaseHeaders(ctx: RegistryContext, binaryId: string) {
+  return destroyedBinaryHeaders((await ctx.binaryDestroyed?.(binaryId)) ?? []);
+}
 
 export async function getBinary(ctx: RegistryContext, prn: string): Promise<BinaryRow> {
   const row = await findBinary(ctx, idFromPathPrn(ctx, prn, 'binary'));
@@ -148,9 +154,11 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
         // Parts sent straight to the content store count once the store shows them.
         if (patch.state === 'hashable') await syncDirectParts(ctx, existing);
         let startHashing = false;
+        let destroyed = false;
         const row = await changeBinary(ctx, existing.id, async (tx) => {
           const current = (await findBinary(ctx, existing.id, tx)) ?? existing;
           checkContentChange(current, patch);
+          destroyed = patch.state === 'destroyed' && current.state !== 'destroyed';
           // The state first, so `{state: "uploadable", hash, size}` resets and then takes the new content's hash.
           if (patch.state !== undefined) startHashing = await transition(tx, current, patch.state);
           const { hash, size, description, metadata } = patch;
@@ -167,7 +175,8 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
         });
         if (row.state === 'hashable' && existing.state === 'uploadable') await completeDirectUpload(ctx, row);
         if (startHashing) ctx.enqueueHashing(row.id);
-        return { status: 200, body: { binary: await binaryJson(ctx, row) } };
+        const headers = destroyed ? await affectedReleaseHeaders(ctx, row.id) : undefined;
+        return { status: 200, body: { binary: await binaryJson(ctx, row) }, headers };
       },
     },
     {
@@ -176,13 +185,20 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
       auth: true,
       async handler({ params }) {
         const existing = await getBinary(ctx, params.prn!);
-        await changeBinary(ctx, existing.id, async (tx) => {
+        const destroyed = await changeBinary(ctx, existing.id, async (tx) => {
           const current = await findBinary(ctx, existing.id, tx);
-          if (!current || current.state === 'destroyed') return;
-          if (current.state === 'signable' || current.state === 'signed') await destroy(tx, current);
-          else await deleteUnfinished(tx, current);
+          if (!current || current.state === 'destroyed') return false;
+          if (current.state === 'signable' || current.state === 'signed') {
+            await destroy(tx, current);
+            return true;
+          }
+          await deleteUnfinished(tx, current);
+          return false;
         });
-        return { status: 204 };
+        return {
+          status: 204,
+          headers: destroyed ? await affectedReleaseHeaders(ctx, existing.id) : undefined,
+        };
       },
     },
     {

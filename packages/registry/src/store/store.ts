@@ -7,6 +7,7 @@ import type {
   SignatureRow,
   SigningKeyRow,
 } from './rows.js';
+import type { ReleaseStore } from './release-store.js';
 
 /**
  * The registry's records, behind one interface so the routes never see SQL. A Store is composed of one
@@ -21,6 +22,11 @@ import type {
  */
 export interface Store extends Repositories {
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  /**
+   * Release management's records (release-store.ts) of one organization, over this store's database. Its
+   * methods are domain operations that are each one transaction, so they are not part of `Repositories`.
+   */
+  releaseStore(org: string): ReleaseStore;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,9 @@ export class StoreUnavailable extends Error {
     super(`the database is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }
+
+/** A store that does not keep some kind of record yet: the request is answered 501 naming what is missing. */
+export class StoreFeatureMissing extends Error {}
 
 /** Raised by inserts and updates that would break a uniqueness invariant; names what clashed. */
 export class UniqueViolation extends Error {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import type { Repositories, Store } from '../store.js';
+import type { ReleaseStore } from '../../releases/store.js';
+import { StoreFeatureMissing, type Repositories, type Store } from '../store.js';
 import { sqlOn, translate, TYPES, type Sql } from './connection.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { pgRepositories } from './repositories.js';
@@ -27,6 +28,21 @@ export interface PgStoreOptions {
  * connection surfaces as StoreUnavailable, so requests fail with a retryable 503 while the database restarts.
  */
 export class PgStore implements Store {
+  /**
+   * Release management is kept only by the SQLite store so far: every call is refused as 501, so the binary
+   * flow on PostgreSQL works while products, cohorts, bundles and releases say plainly that they need SQLite.
+   */
+  releaseStore(): ReleaseStore {
+    return new Proxy({} as ReleaseStore, {
+      get: () => () =>
+        Promise.reject(
+          new StoreFeatureMissing(
+            'release management (products, cohorts, devices, bundles, releases) is not available with ' +
+              '--database-url yet; run the registry on its embedded SQLite store for it',
+          ),
+        ),
+    });
+  }
   private readonly pool: pg.Pool;
   private readonly inTransaction = new AsyncLocalStorage<true>();
   readonly meta: Repositories['meta'];

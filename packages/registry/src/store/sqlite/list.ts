@@ -63,9 +63,19 @@ function condition(filter: Filter, columns: Columns): { sql: string; params: SQL
 
 /** One page of a table in insertion order, after the cursor, filtered. */
 export function listTable<T>(db: Database, table: keyof typeof COLUMNS, query: ListQuery): Page<T> {
-  const columns: Columns = COLUMNS[table];
-  const conditions = query.filters.map((f) => condition(f, columns));
-  const where = conditions.map((c) => `(${c.sql})`).join(' AND ') || '1';
+  return listFiltered<T>(db, table, COLUMNS[table], query);
+}
+
+/** listTable over any table with a `seq` and an `org`, its search columns, and an optional fixed scope. */
+export function listFiltered<T>(
+  db: Database,
+  table: string,
+  columns: Columns,
+  query: ListQuery,
+  scope: { sql: string; params: SQLInputValue[] } = { sql: '1', params: [] },
+): Page<T> {
+  const conditions = [scope, ...query.filters.map((f) => condition(f, columns))];
+  const where = conditions.map((c) => `(${c.sql})`).join(' AND ');
   const asc = query.order === 'asc';
   const rows = db.all<T>(
     `SELECT t.* FROM ${table} t WHERE t.org = ? AND (${where}) AND t.seq ${asc ? '>' : '<'} ?

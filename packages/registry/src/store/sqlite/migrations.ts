@@ -122,4 +122,149 @@ export const MIGRATIONS: readonly string[] = [
   -- serve a search that does not name the state.
   CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
   `,
+  // release management (docs/release-management.md). Only new tables: binaries and their content stay.
+  `
+  CREATE TABLE products (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    name TEXT NOT NULL,
+    archived INTEGER NOT NULL DEFAULT 0,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (org, name)
+  );
+
+  CREATE TABLE cohorts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    product_id TEXT NOT NULL REFERENCES products (id),
+    name TEXT NOT NULL,
+    description TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  CREATE TABLE devices (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    product_id TEXT NOT NULL REFERENCES products (id),
+    cohort_id TEXT REFERENCES cohorts (id),
+    identifier TEXT NOT NULL,
+    description TEXT,
+    quarantined INTEGER NOT NULL DEFAULT 0,
+    tags TEXT,
+    target TEXT,
+    last_connected_at TEXT,
+    reported_bundle_prn TEXT,
+    reported_release_prn TEXT,
+    reported_release_version TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (org, identifier)
+  );
+  CREATE INDEX devices_cohort ON devices (cohort_id);
+
+  CREATE TABLE bundles (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    name TEXT,
+    hash TEXT NOT NULL,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  CREATE TABLE bundle_binaries (
+    bundle_id TEXT NOT NULL REFERENCES bundles (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    binary_id TEXT NOT NULL,
+    custom_metadata TEXT NOT NULL,
+    PRIMARY KEY (bundle_id, idx)
+  );
+  CREATE INDEX bundle_binaries_binary ON bundle_binaries (binary_id);
+
+  CREATE TABLE bundle_signatures (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    bundle_id TEXT NOT NULL REFERENCES bundles (id) ON DELETE CASCADE,
+    signing_key_id TEXT NOT NULL,
+    keyid TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (bundle_id, signing_key_id)
+  );
+
+  CREATE TABLE releases (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    cohort_id TEXT NOT NULL REFERENCES cohorts (id),
+    bundle_id TEXT NOT NULL REFERENCES bundles (id),
+    name TEXT NOT NULL,
+    description TEXT,
+    required INTEGER NOT NULL,
+    disabled INTEGER NOT NULL,
+    schedule_date TEXT NOT NULL,
+    phase_mode TEXT NOT NULL,
+    phase_value REAL NOT NULL,
+    phase_tags TEXT,
+    version TEXT,
+    version_requirement TEXT,
+    next_release_id TEXT,
+    claims INTEGER NOT NULL DEFAULT 0,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX releases_cohort ON releases (cohort_id);
+  CREATE INDEX releases_bundle ON releases (bundle_id);
+
+  CREATE TABLE release_claims (
+    release_id TEXT NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+    device_id TEXT NOT NULL,
+    inserted_at TEXT NOT NULL,
+    PRIMARY KEY (release_id, device_id)
+  );
+
+  CREATE TABLE bundle_overrides (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    bundle_id TEXT NOT NULL REFERENCES bundles (id),
+    name TEXT NOT NULL,
+    description TEXT,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  CREATE TABLE bundle_override_devices (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    org TEXT NOT NULL,
+    override_id TEXT NOT NULL REFERENCES bundle_overrides (id) ON DELETE CASCADE,
+    device_id TEXT NOT NULL REFERENCES devices (id),
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (override_id, device_id)
+  );
+  CREATE INDEX bundle_override_devices_device ON bundle_override_devices (device_id);
+
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    type TEXT NOT NULL,
+    subtype TEXT NOT NULL,
+    resource_prn TEXT,
+    actor_prn TEXT,
+    data TEXT NOT NULL,
+    inserted_at TEXT NOT NULL
+  );
+  CREATE INDEX events_resource ON events (resource_prn);
+  `,
 ];

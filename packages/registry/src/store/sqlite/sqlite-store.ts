@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Repositories, Store } from '../store.js';
+import type { ReleaseStore } from '../release-store.js';
 import { Database } from './database.js';
+import { SqliteReleaseStore } from './release-store.js';
 import { sqliteRepositories } from './repositories.js';
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
@@ -63,6 +65,23 @@ export class SqliteStore implements Store {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  releaseStore(org: string): ReleaseStore {
+    const inner = new SqliteReleaseStore(this.db, org);
+    // Its methods live on the prototype (a class), so they are bound one by one.
+    const methods = Object.getOwnPropertyNames(SqliteReleaseStore.prototype).filter(
+      (n) => n !== 'constructor',
+    );
+    return Object.fromEntries(
+      methods.map((name) => [
+        name,
+        (...args: unknown[]) => {
+          this.assertOutsideTransaction(`releaseStore().${name}`);
+          return this.exclusive(() => (inner as unknown as Record<string, AnyFn>)[name]!.apply(inner, args));
+        },
+      ]),
+    ) as unknown as ReleaseStore;
   }
 
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {

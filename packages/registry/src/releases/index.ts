@@ -1,0 +1,41 @@
+import type { Logger } from '@peridio-actions/core';
+import type { RegistryContext } from '../context.js';
+import { bundleOverrideRoutes } from '../routes/bundle-overrides.js';
+import { bundleSignatureRoutes } from '../routes/bundle-signatures.js';
+import { bundleRoutes } from '../routes/bundles.js';
+import { cohortRoutes } from '../routes/cohorts.js';
+import { deviceUpdateRoutes } from '../routes/device-update.js';
+import { deviceRoutes } from '../routes/devices.js';
+import { eventRoutes } from '../routes/events.js';
+import { productRoutes } from '../routes/products.js';
+import { releaseRoutes } from '../routes/releases.js';
+import type { Route } from '../router.js';
+import { registryBinaryLookup } from './binary-lookup.js';
+import type { ReleaseDeps } from './deps.js';
+
+export function releaseManagementRoutes(d: ReleaseDeps): Route[] {
+  return [
+    ...productRoutes(d),
+    ...cohortRoutes(d),
+    ...deviceUpdateRoutes(d),
+    ...deviceRoutes(d),
+    ...bundleRoutes(d),
+    ...bundleSignatureRoutes(d),
+    ...releaseRoutes(d),
+    ...bundleOverrideRoutes(d),
+    ...eventRoutes(d),
+  ];
+}
+
+/** The default wiring: the registry's Store (its release store) and the registry's binaries. */
+export function defaultReleaseDeps(ctx: RegistryContext, logger: Logger): ReleaseDeps {
+  return {
+    org: ctx.org,
+    store: ctx.store.releaseStore(ctx.org),
+    binaries: registryBinaryLookup(ctx),
+    logger,
+    now: () => new Date(),
+  };
+}
+
+export { destroyedBinaryHeaders, warnBinaryDestroyed } from './destroy-warning.js';
