@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '@peridio-actions/core';
+import { AccessLayer } from './access/layer.js';
 import type { BlobStore } from './blobs/blob-store.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import type { RegistryContext } from './context.js';
@@ -40,6 +40,10 @@ export interface RegistryOptions {
   store?: Store;
   /** Content; default: the local filesystem under dataDir. */
   blobs?: BlobStore;
+  /** Lets webhooks use http:// URLs (local tests); https:// only otherwise. */
+  allowInsecureWebhooks?: boolean;
+  /** Webhook delivery timing (tests shorten the backoff). */
+  webhookDispatch?: ConstructorParameters<typeof AccessLayer>[2]['webhookDispatch'];
 }
 
 export interface Registry {
@@ -49,19 +53,6 @@ export interface Registry {
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting, lets in-flight requests finish, stops hashing, closes the database. */
   close(): Promise<void>;
-}
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-function authenticate(req: IncomingMessage, expected: Buffer): void {
-  const match = /^(?:Token|Bearer)\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-    throw new HttpError(401, {
-      errors: {
-        detail: "Unauthorized: send the registry's API key as 'Authorization: Token <key>' (or Bearer)",
-      },
-    });
-  }
 }
 
 function checkApiVersion(req: IncomingMessage): void {
@@ -115,24 +106,31 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   const releases = defaultReleaseDeps(context, logger);
   context.binaryDestroyed = (id) => warnBinaryDestroyed(releases, id);
 
-  const router = new Router([
-    ...artifactRoutes(context),
-    ...artifactVersionRoutes(context),
-    ...binaryRoutes(context),
-    ...partRoutes(context),
-    ...signatureRoutes(context),
-    ...signingKeyRoutes(context),
-    ...uploadRoutes(context),
-    ...downloadRoutes(context),
-    ...releaseManagementRoutes(releases),
-    {
-      method: 'GET',
-      pattern: '/health',
-      auth: false,
-      handler: () => ({ status: 200, body: { status: 'ok' } }),
-    },
-  ]);
-  const apiKeyDigest = digest(options.apiKey);
+  const access = new AccessLayer(context, releases.store, {
+    bootstrapKey: options.apiKey,
+    allowInsecureWebhooks: options.allowInsecureWebhooks,
+    webhookDispatch: options.webhookDispatch,
+  });
+  const router = new Router(
+    access.seal([
+      ...access.routes,
+      ...artifactRoutes(context),
+      ...artifactVersionRoutes(context),
+      ...binaryRoutes(context),
+      ...partRoutes(context),
+      ...signatureRoutes(context),
+      ...signingKeyRoutes(context),
+      ...uploadRoutes(context),
+      ...downloadRoutes(context),
+      ...releaseManagementRoutes(releases),
+      {
+        method: 'GET',
+        pattern: '/health',
+        auth: false,
+        handler: () => ({ status: 200, body: { status: 'ok' } }),
+      },
+    ]),
+  );
   let listening = { host: '127.0.0.1', port: 0 };
 
   let shuttingDown = false;
@@ -155,12 +153,11 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
       // Not `new URL(...)`: it would read the SDK's `//binaries` as a host name.
       const [pathname, search = ''] = (req.url ?? '/').split('?', 2) as [string, string | undefined];
       const { route, params } = router.match(method, pathname);
-      if (route.auth) {
-        authenticate(req, apiKeyDigest);
-        checkApiVersion(req);
-      }
+      const actor = route.auth ? await access.authenticate(req) : undefined;
+      if (route.auth) checkApiVersion(req);
       const baseUrl = publicUrl ?? `http://${req.headers.host ?? `${listening.host}:${listening.port}`}`;
-      const result = await route.handler(makeRequest(req, res, params, new URLSearchParams(search), baseUrl));
+      const request = makeRequest(req, res, params, new URLSearchParams(search), baseUrl);
+      const result = await access.run(route, request, actor);
       if (result) sendJson(res, result.status, result.body, result.headers);
     } catch (err) {
       if (res.headersSent) {
@@ -215,6 +212,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
           server.closeIdleConnections();
         });
         await hasher.close();
+        await access.close();
         await store.close();
       })();
       return closing;
