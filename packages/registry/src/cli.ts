@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from '@peridio-actions/core';
+import { ADMIN_USAGE, runAdminCli } from './admin-cli.js';
 import { loadApiKey } from './secrets.js';
 import { createRegistry } from './server.js';
 
 const USAGE = `Usage: peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
-                              [--public-url URL] [--presign-ttl SECONDS]
+                              [--public-url URL] [--presign-ttl SECONDS] [--allow-insecure-webhooks]
+${ADMIN_USAGE}
 
 A self-hosted registry speaking the binary-management subset of Peridio's Admin API.
 Env: PERIDIO_REGISTRY_API_KEY (else a key is generated and stored in <data-dir>/api-key),
@@ -37,6 +39,8 @@ function integer(value: string, name: string, min: number, max: number): number 
 }
 
 export async function runCli(argv: string[]): Promise<void> {
+  if ((argv[0] === 'api-keys' || argv[0] === 'audit') && !argv.includes('--help') && !argv.includes('-h'))
+    return runAdminCli(argv);
   let parsed;
   try {
     parsed = parseArgs({
@@ -48,6 +52,7 @@ export async function runCli(argv: string[]): Promise<void> {
         'data-dir': { type: 'string', default: '.peridio-registry' },
         'public-url': { type: 'string' },
         'presign-ttl': { type: 'string', default: '3600' },
+        'allow-insecure-webhooks': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -81,6 +86,8 @@ export async function runCli(argv: string[]): Promise<void> {
     presignTtlSeconds,
     hashingDelayMs,
     logger,
+    allowInsecureWebhooks: values['allow-insecure-webhooks'],
+    webhookDispatch: webhookDispatchFromEnv(),
   });
   let address;
   try {
@@ -112,4 +119,13 @@ export async function runCli(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Shorter webhook retry timing for tests (PERIDIO_REGISTRY_WEBHOOK_BACKOFF_MS=base,max). */
+function webhookDispatchFromEnv() {
+  const raw = process.env.PERIDIO_REGISTRY_WEBHOOK_BACKOFF_MS;
+  if (!raw) return undefined;
+  const [base, max] = raw.split(',').map(Number);
+  if (!base || !max) fail('PERIDIO_REGISTRY_WEBHOOK_BACKOFF_MS must be "<base-ms>,<max-ms>"');
+  return { baseDelayMs: base, maxDelayMs: max, pollMs: Math.min(1000, base) };
 }

@@ -14,7 +14,7 @@ import { findBinary } from './lifecycle.js';
 import { KeyedLock } from './lock.js';
 import { Presigner } from './presign.js';
 import { defaultReleaseDeps, releaseManagementRoutes, warnBinaryDestroyed } from './releases/index.js';
-import { makeRequest, Router } from './router.js';
+import { makeRequest, Router, type Route } from './router.js';
 import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { binaryRoutes } from './routes/binaries.js';
@@ -50,6 +50,8 @@ export interface Registry {
   server: Server;
   context: RegistryContext;
   hasher: Hasher;
+  /** Every route served (tests walk them against the access table). */
+  routes: readonly Route[];
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting, lets in-flight requests finish, stops hashing, closes the database. */
   close(): Promise<void>;
@@ -111,26 +113,25 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     allowInsecureWebhooks: options.allowInsecureWebhooks,
     webhookDispatch: options.webhookDispatch,
   });
-  const router = new Router(
-    access.seal([
-      ...access.routes,
-      ...artifactRoutes(context),
-      ...artifactVersionRoutes(context),
-      ...binaryRoutes(context),
-      ...partRoutes(context),
-      ...signatureRoutes(context),
-      ...signingKeyRoutes(context),
-      ...uploadRoutes(context),
-      ...downloadRoutes(context),
-      ...releaseManagementRoutes(releases),
-      {
-        method: 'GET',
-        pattern: '/health',
-        auth: false,
-        handler: () => ({ status: 200, body: { status: 'ok' } }),
-      },
-    ]),
-  );
+  const routes = access.seal([
+    ...access.routes,
+    ...artifactRoutes(context),
+    ...artifactVersionRoutes(context),
+    ...binaryRoutes(context),
+    ...partRoutes(context),
+    ...signatureRoutes(context),
+    ...signingKeyRoutes(context),
+    ...uploadRoutes(context),
+    ...downloadRoutes(context),
+    ...releaseManagementRoutes(releases),
+    {
+      method: 'GET',
+      pattern: '/health',
+      auth: false,
+      handler: () => ({ status: 200, body: { status: 'ok' } }),
+    },
+  ]);
+  const router = new Router(routes);
   let listening = { host: '127.0.0.1', port: 0 };
 
   let shuttingDown = false;
@@ -185,6 +186,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     server,
     context,
     hasher,
+    routes,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -4,5 +4,5 @@ import { run } from './run.js';
 
 run().catch((err: unknown) => {
   logFailureDetail(err);
-  core.setFailed(failureMessage(err));
+  core.setFailed(failureMessage(err, 'upload-binary'));
 });
