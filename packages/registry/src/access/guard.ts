@@ -65,14 +65,36 @@ export class Guard {
     const event = route.method === 'GET' ? null : ROUTE_EVENTS[routeKey(route.method, route.pattern)];
     if (!event) return route.handler(request);
     const before = await this.read(route.pattern, request);
+    // A first signature moves its binary to `signed`: that state change is recorded as well.
+    const signedBinary =
+      event === 'binary_signature.created' ? await this.signedBinaryPrn(request) : undefined;
+    const binaryBefore = signedBinary && (await this.read('/binaries/:prn', request, { prn: signedBinary }));
     const result = await route.handler(request);
     const status = result?.status ?? request.res.statusCode;
     if (status < 400) {
       await this.record(event, route, request, actor, before, result).catch((err: unknown) =>
         this.deps.logger.error(`audit event ${event} not recorded: ${(err as Error).message}`),
       );
+      if (signedBinary && binaryBefore) {
+        const binaryAfter = await this.read('/binaries/:prn', request, { prn: signedBinary });
+        if (binaryAfter && binaryAfter.state !== binaryBefore.state) {
+          await this.record('binary.updated', route, request, actor, binaryBefore, {
+            status,
+            body: { binary: binaryAfter },
+          }).catch((err: unknown) =>
+            this.deps.logger.error(
+              `audit event binary.state_changed not recorded: ${(err as Error).message}`,
+            ),
+          );
+        }
+      }
     }
     return result;
+  }
+
+  private async signedBinaryPrn(request: RouteRequest): Promise<string | undefined> {
+    const body = await request.body().catch(() => undefined);
+    return typeof body?.binary_prn === 'string' ? body.binary_prn : undefined;
   }
 
   /** The resource's state through its own GET route (same path), or null when there is none. */
