@@ -14,7 +14,7 @@ const PROVENANCE = {
 };
 
 let flowStart: string;
-let ids: Record<string, string>;
+let ids: Record<string, string> = {};
 
 beforeAll(async () => {
   t = await startTestRegistry();
@@ -123,7 +123,7 @@ it('a release flow leaves the expected sequence of events with their actors', as
 });
 
 it('filters by actor, type and subtype', async () => {
-  const bySigner = await allEvents(t, { actor_prn: ids.signer });
+  const bySigner = await allEvents(t, { actor_prn: ids.signer! });
   expect(summary(bySigner)).toEqual([
     'binary_signature.created by signer-key',
     'binary.state_changed by signer-key',

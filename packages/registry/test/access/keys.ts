@@ -23,8 +23,13 @@ export async function allEvents(t: TestRegistry, filters: Record<string, string>
   const out: any[] = [];
   let page: string | null = null;
   do {
-    const q = new URLSearchParams({ limit: '100', order: 'asc', ...filters, ...(page ? { page } : {}) });
-    const res = await t.api('GET', `/events?${q}`);
+    const q: URLSearchParams = new URLSearchParams({
+      limit: '100',
+      order: 'asc',
+      ...filters,
+      ...(page ? { page } : {}),
+    });
+    const res: { status: number; body: any } = await t.api('GET', `/events?${q}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     out.push(...res.body.events);
     page = res.body.next_page;
