@@ -142,7 +142,8 @@ export class WebhookDispatcher {
   }
 
   private async attempt(webhook: WebhookRecord, d: DeliveryRecord): Promise<void> {
-    const outcome = await this.send(webhook, d.body);
+    // The stored webhook as it is now: a roll or URL change since the last cycle applies to this attempt.
+    const outcome = await this.send((await this.access.getWebhook(webhook.id)) ?? webhook, d.body);
     if (outcome.ok) return this.access.deliveryDone(d.seq);
     const attempts = d.attempts + 1;
     const next = Date.now() + retryDelay(attempts, this.options);
@@ -174,16 +175,18 @@ export class WebhookDispatcher {
     await this.access.deliveryRetry(d.seq, attempts, next);
   }
 
-  /** Signs at send time with the secrets current then (a roll changes what later attempts carry). */
+  /** One attempt to this webhook's URL, signed at send time with its secrets as given. */
   async send(webhook: WebhookRecord, body: string): Promise<PostOutcome> {
     const problem = webhookUrlProblem(webhook.url, this.options.allowInsecure);
     if (problem) return { ok: false, reason: 'connection_failed', message: `url ${problem}` };
-    const fresh = (await this.access.getWebhook(webhook.id)) ?? webhook;
     const publishedAt = nowTimestamp();
     return postOnce(
-      fresh.url,
+      webhook.url,
       body,
-      { 'peridio-published-at': publishedAt, 'peridio-signature': signatureHeader(fresh, publishedAt, body) },
+      {
+        'peridio-published-at': publishedAt,
+        'peridio-signature': signatureHeader(webhook, publishedAt, body),
+      },
       this.options.timeoutMs,
     );
   }
