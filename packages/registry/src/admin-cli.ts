@@ -77,6 +77,7 @@ export async function runAdminCli(argv: string[]): Promise<void> {
         say(err);
       }
       const { record, key } = await createApiKey(access, input);
+      await recordCli(store, org, 'created', apiKeyJson(org, record));
       process.stderr.write(
         `created API key '${record.name}' with role ${record.role}; it is shown only once:\n`,
       );
@@ -94,6 +95,7 @@ export async function runAdminCli(argv: string[]): Promise<void> {
       }
       const revoked = await access.revokeApiKey(id, new Date().toISOString());
       if (!revoked) fail(`no API key ${rest[0]}`);
+      await recordCli(store, org, 'revoked', apiKeyJson(org, revoked));
       process.stdout.write(`${JSON.stringify(apiKeyJson(org, revoked))}\n`);
     } else if (command_ === 'audit export') {
       await exportAudit(store, org, values.since, values.format);
@@ -103,6 +105,24 @@ export async function runAdminCli(argv: string[]): Promise<void> {
   } finally {
     await store.close();
   }
+}
+
+/** The CLI's changes are audited too; its actor is whoever runs it on the registry's host. */
+async function recordCli(store: Store, org: string, subtype: string, after: { prn: string }) {
+  await store.releaseStore(org).appendEvent({
+    type: 'api_key',
+    subtype,
+    resource_prn: after.prn,
+    actor_prn: null,
+    data: {
+      action: `api_key.${subtype}`,
+      actor: { api_key_prn: null, name: 'peridio-registry CLI', role: 'admin' },
+      remote_address: null,
+      request: { method: 'CLI', path: `api-keys ${subtype === 'created' ? 'create' : 'revoke'}` },
+      before: null,
+      after,
+    },
+  });
 }
 
 const CSV_COLUMNS = [
