@@ -2,17 +2,15 @@ import type { Logger } from '@peridio-actions/core';
 import { HttpError } from '../http.js';
 import type { EventType, Json } from '../releases/types.js';
 import type { Route, RouteRequest, RouteResult } from '../router.js';
-import type { ReleaseStore } from '../store/release-store.js';
+import type { EventWriter } from '../audit/event-writer.js';
 import { ROUTE_EVENTS } from '../audit/event-names.js';
 import { scrub } from '../audit/scrub.js';
 import type { Actor } from './api-keys.js';
 import { allows, permissionFor, rolesAllowing, ROUTE_ACCESS, routeKey } from './roles.js';
 
 export interface GuardDeps {
-  events: Pick<ReleaseStore, 'appendEvent'>;
+  events: Pick<EventWriter, 'append'>;
   logger: Logger;
-  /** An event was appended: wakes the webhook dispatcher. */
-  appended(): void;
 }
 
 type State = Record<string, unknown> | null;
@@ -100,7 +98,8 @@ export class Guard {
   /** The resource's state through its own GET route (same path), or null when there is none. */
   private async read(pattern: string, request: RouteRequest, params = request.params): Promise<State> {
     const get = this.reads.get(pattern);
-    if (!get || pattern.includes('_presigned')) return null;
+    // Only a path naming one resource has a state before; `/artifacts` is a list, `/_presigned` a capability.
+    if (!get || !pattern.includes('/:prn') || pattern.includes('_presigned')) return null;
     try {
       const result = await get.handler({ ...request, params, query: new URLSearchParams() });
       return resourceOf(result?.body);
@@ -151,14 +150,13 @@ export class Guard {
     }
     const resourcePrn =
       (after?.prn as string | undefined) ?? (before?.prn as string | undefined) ?? request.params.prn ?? null;
-    await this.deps.events.appendEvent({
+    await this.deps.events.append({
       type: type as EventType,
       subtype,
       resource_prn: resourcePrn,
       actor_prn: actor?.prn ?? null,
       data: data as Json,
     });
-    this.deps.appended();
   }
 }
 

@@ -7,6 +7,7 @@ import { webhookRoutes } from '../webhooks/routes.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { Authenticator, keyDigest, type Actor } from './api-keys.js';
 import { Guard } from './guard.js';
+import { EventWriter } from '../audit/event-writer.js';
 
 export interface AccessOptions {
   /** The key the registry was started with: keeps working as the `admin` key. */
@@ -46,11 +47,8 @@ export class AccessLayer {
   }
 
   seal(routes: Route[]): Route[] {
-    this.guard = new Guard(routes, {
-      events: this.events,
-      logger: this.ctx.logger,
-      appended: () => this.dispatcher.wake(),
-    });
+    const writer = new EventWriter(this.ctx.store.accessStore(this.ctx.org), () => this.dispatcher.wake());
+    this.guard = new Guard(routes, { events: writer, logger: this.ctx.logger });
     this.dispatcher.start();
     return routes;
   }

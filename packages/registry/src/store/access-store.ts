@@ -1,5 +1,6 @@
 import type { Role } from '../access/roles.js';
 import type { EventRecord } from '../releases/types.js';
+import type { NewEvent } from './release-store.js';
 
 /**
  * Records of access control and outgoing notifications: API keys, webhooks, and the durable delivery
@@ -49,6 +50,12 @@ export interface DeliveryRecord {
 export type SequencedEvent = EventRecord & { seq: number };
 
 export interface AccessStore {
+  /**
+   * Appends audit events in one transaction (group commit: the requests of one moment share one durable
+   * write). Same table and meaning as ReleaseStore.appendEvent.
+   */
+  appendEvents(events: NewEvent[]): Promise<void>;
+
   insertApiKey(row: ApiKeyRecord): Promise<ApiKeyRecord>;
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
   /** Newest first. */

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { SQLInputValue } from 'node:sqlite';
+import type { NewEvent } from '../release-store.js';
+import { nowTimestamp } from '../../time.js';
 import type { Role } from '../../access/roles.js';
 import type {
   AccessStore,
@@ -64,6 +67,24 @@ export class SqliteAccessStore implements AccessStore {
     private readonly org: string,
   ) {}
 
+  async appendEvents(events: NewEvent[]) {
+    this.db.transaction(() => {
+      for (const event of events) {
+        this.db.run(
+          'INSERT INTO events (id, org, type, subtype, resource_prn, actor_prn, data, inserted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          randomUUID(),
+          this.org,
+          event.type,
+          event.subtype,
+          event.resource_prn,
+          event.actor_prn,
+          JSON.stringify(event.data),
+          nowTimestamp(),
+        );
+      }
+    });
+  }
+
   async insertApiKey(row: ApiKeyRecord) {
     this.db.run(
       'INSERT INTO api_keys (id, org, name, role, hash, expires_at, revoked_at, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -98,6 +119,17 @@ export class SqliteAccessStore implements AccessStore {
   }
 
   async insertWebhook(row: WebhookRecord) {
+    return this.db.transaction(() => this.insertWebhookNow(row));
+  }
+  private insertWebhookNow(row: WebhookRecord) {
+    // While no webhook exists the fan-out sleeps; the first one starts from the newest event.
+    if (!this.db.get('SELECT 1 FROM webhooks WHERE org = ?', this.org)) {
+      this.db.run(
+        'INSERT INTO webhook_cursor (org, last_seq) VALUES (?, (SELECT COALESCE(MAX(seq), 0) FROM events WHERE org = ?)) ON CONFLICT (org) DO UPDATE SET last_seq = excluded.last_seq',
+        this.org,
+        this.org,
+      );
+    }
     this.db.run(
       'INSERT INTO webhooks (id, org, url, description, enabled_events, state, secret, previous_secret, previous_secret_expires_at, inserted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       row.id,
@@ -112,7 +144,7 @@ export class SqliteAccessStore implements AccessStore {
       row.inserted_at,
       row.updated_at,
     );
-    return (await this.getWebhook(row.id))!;
+    return webhookOf(this.db.get<Row>('SELECT * FROM webhooks WHERE id = ?', row.id)!);
   }
   async getWebhook(id: string) {
     const r = this.db.get<Row>('SELECT * FROM webhooks WHERE id = ? AND org = ?', id, this.org);
