@@ -2,7 +2,7 @@
  * Webhooks never slow the API: 200 state-changing requests per second (each one an event), measured with no
  * webhook subscribed and with one subscribed whose receiver takes 1 s per delivery, in alternating rounds of
  * one run against one registry process. The API's p95 with the backlog growing may be at most 20 % above
- * the p95 without it.
+ * the p95 without it (each the median over 40 rounds of the round's p95; the pooled figures are logged too).
  *
  * The data dir is on tmpfs (/dev/shm) when there is one: on a disk shared with other jobs, their fsyncs
  * swing the registry's own commit latency by 10× between seconds, which drowns the difference measured
@@ -18,8 +18,8 @@ import { startReceiver, type Receiver } from '../../packages/registry/test/acces
 import { measurement, percentiles } from './registry-api.js';
 
 const RATE = 200; // requests (= events) per second
-const ROUND_MS = 500;
-const ROUNDS = 16;
+const ROUND_MS = 250;
+const ROUNDS = 40;
 
 let registry: RegistryProcess;
 let rx: Receiver;
@@ -48,7 +48,7 @@ afterAll(async () => {
 
 let seq = 0;
 /** Open loop: RATE requests per second for ROUND_MS, each timed from its scheduled start. */
-async function round(label: string): Promise<{ latencies: number[]; errors: number; elapsedMs: number }> {
+async function round(label: string): Promise<{ latencies: number[]; errors: number; issueMs: number }> {
   const latencies: number[] = [];
   let errors = 0;
   const pending: Promise<void>[] = [];
@@ -65,8 +65,9 @@ async function round(label: string): Promise<{ latencies: number[]; errors: numb
       }),
     );
   }
+  const issueMs = performance.now() - started + 1000 / RATE;
   await Promise.all(pending);
-  return { latencies, errors, elapsedMs: performance.now() - started };
+  return { latencies, errors, issueMs };
 }
 
 it('200 events/s queued for a slow receiver do not raise the API p95 by more than 20 %', async () => {
@@ -79,28 +80,50 @@ it('200 events/s queued for a slow receiver do not raise the API p95 by more tha
 
   const quiet: number[] = [];
   const loaded: number[] = [];
+  const quietRounds: number[] = [];
+  const loadedRounds: number[] = [];
   let errors = 0;
   let loadedRequests = 0;
   let loadedMs = 0;
-  for (let i = 0; i < ROUNDS; i++) {
+  const quietRound = async () => {
     // Without: the webhook listens to another event, so nothing is queued.
     expect((await api('PATCH', `/webhooks/${hook}`, { enabled_events: ['product.created'] })).status).toBe(
       200,
     );
     const a = await round('quiet');
     quiet.push(...a.latencies);
+    quietRounds.push(percentiles(a.latencies).p95);
+    errors += a.errors;
+  };
+  const loadedRound = async () => {
     // With: every request's event is queued for the slow receiver.
     expect((await api('PATCH', `/webhooks/${hook}`, { enabled_events: ['artifact.created'] })).status).toBe(
       200,
     );
     const b = await round('loaded');
     loaded.push(...b.latencies);
+    loadedRounds.push(percentiles(b.latencies).p95);
     loadedRequests += b.latencies.length;
-    loadedMs += b.elapsedMs;
-    errors += a.errors + b.errors;
+    loadedMs += b.issueMs;
+    errors += b.errors;
+  };
+  // ABBA order, so neither condition always runs first after a switch.
+  for (let i = 0; i < ROUNDS; i++) {
+    if (i % 2 === 0) {
+      await quietRound();
+      await loadedRound();
+    } else {
+      await loadedRound();
+      await quietRound();
+    }
   }
   const without = percentiles(quiet);
   const withHook = percentiles(loaded);
+  // Per-round p95, then the median over the rounds: a burst of load from other jobs on the machine lands in
+  // one or two rounds of one condition and moves a pooled p95 by 2×; the median of rounds stays put.
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const p95Without = median(quietRounds);
+  const p95With = median(loadedRounds);
   const delivered = rx.received.filter((r) => r.body?.type === 'artifact').length;
   measurement('Access, audit and webhooks', 'API p95 with 200 events/s queued for a 1 s receiver', {
     requests_each: quiet.length,
@@ -108,6 +131,8 @@ it('200 events/s queued for a slow receiver do not raise the API p95 by more tha
     p95_without_ms: without.p95,
     p50_with_ms: withHook.p50,
     p95_with_ms: withHook.p95,
+    median_round_p95_without_ms: p95Without,
+    median_round_p95_with_ms: p95With,
     events_per_s_queued: Math.round((loadedRequests / loadedMs) * 1000),
     delivered_during_run: delivered,
     data_dir: dataDir.startsWith('/dev/shm') ? 'tmpfs' : 'disk',
@@ -117,5 +142,5 @@ it('200 events/s queued for a slow receiver do not raise the API p95 by more tha
   // The receiver really was slow: far fewer deliveries than events (the rest wait in the queue).
   expect(delivered).toBeGreaterThan(0);
   expect(delivered).toBeLessThan(loadedRequests / 10);
-  expect(withHook.p95).toBeLessThanOrEqual(without.p95 * 1.2);
+  expect(p95With).toBeLessThanOrEqual(p95Without * 1.2);
 }, 120_000);
