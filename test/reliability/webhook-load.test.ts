@@ -2,7 +2,7 @@
  * Webhooks never slow the API: 200 state-changing requests per second (each one an event), measured with no
  * webhook subscribed and with one subscribed whose receiver takes 1 s per delivery, in alternating rounds of
  * one run against one registry process. The API's p95 with the backlog growing may be at most 20 % above
- * the p95 without it (each the median over 40 rounds of the round's p95; the pooled figures are logged too).
+ * the p95 without it (each the median over 30 rounds per condition of the round's p95; the pooled figures are logged too).
  *
  * The data dir is on tmpfs (/dev/shm) when there is one: on a disk shared with other jobs, their fsyncs
  * swing the registry's own commit latency by 10× between seconds, which drowns the difference measured
@@ -18,8 +18,8 @@ import { startReceiver, type Receiver } from '../../packages/registry/test/acces
 import { measurement, percentiles } from './registry-api.js';
 
 const RATE = 200; // requests (= events) per second
-const ROUND_MS = 250;
-const ROUNDS = 40;
+const ROUND_MS = 500;
+const ROUNDS = 30;
 
 let registry: RegistryProcess;
 let rx: Receiver;

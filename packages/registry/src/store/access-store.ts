@@ -38,13 +38,18 @@ export interface DeliveryRecord {
   seq: number;
   webhook_id: string;
   event_id: string;
-  /** The exact JSON body sent, fixed when queued so every retry signs the same bytes. */
-  body: string;
+  /**
+   * The event, read with the delivery (the queue holds only its id); the body is built from it at send
+   * time, the same bytes on every retry.
+   */
+  event: SequencedEvent;
   attempts: number;
   /** Epoch ms. */
   next_attempt_at: number;
   first_queued_at: number;
 }
+
+export type NewDelivery = Omit<DeliveryRecord, 'seq' | 'attempts' | 'event'>;
 
 /** An event with its insertion order, for the fan-out cursor. */
 export type SequencedEvent = EventRecord & { seq: number };
@@ -78,10 +83,7 @@ export interface AccessStore {
    * not sent), up to `limit`, handed to `route`, whose deliveries are queued and the cursor advanced in
    * the same transaction: an event is queued exactly once even across a crash.
    */
-  fanOut(
-    limit: number,
-    route: (events: SequencedEvent[]) => Omit<DeliveryRecord, 'seq' | 'attempts'>[],
-  ): Promise<number>;
+  fanOut(limit: number, route: (events: SequencedEvent[]) => NewDelivery[]): Promise<number>;
   /** The oldest queued delivery of each webhook (its head of line), due or not. */
   heads(): Promise<DeliveryRecord[]>;
   deliveryDone(seq: number): Promise<void>;

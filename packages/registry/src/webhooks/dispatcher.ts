@@ -2,7 +2,13 @@ import type { Logger } from '@peridio-actions/core';
 import { eventJson } from '../releases/json.js';
 import { prn } from '../releases/prn.js';
 import type { ReleaseStore } from '../store/release-store.js';
-import type { AccessStore, DeliveryRecord, SequencedEvent, WebhookRecord } from '../store/access-store.js';
+import type {
+  AccessStore,
+  DeliveryRecord,
+  NewDelivery,
+  SequencedEvent,
+  WebhookRecord,
+} from '../store/access-store.js';
 import { nowTimestamp } from '../time.js';
 import { postOnce, type PostOutcome } from './post.js';
 import { signatureHeader } from './signature.js';
@@ -128,19 +134,11 @@ export class WebhookDispatcher {
 
   private route(events: SequencedEvent[], webhooks: WebhookRecord[]) {
     const at = Date.now();
-    const out: Omit<DeliveryRecord, 'seq' | 'attempts'>[] = [];
+    const out: NewDelivery[] = [];
     for (const event of events) {
-      let body: string | undefined;
       for (const webhook of webhooks) {
         if (!wants(webhook, event, this.org)) continue;
-        body ??= JSON.stringify(envelope(this.org, event));
-        out.push({
-          webhook_id: webhook.id,
-          event_id: event.id,
-          body,
-          next_attempt_at: at,
-          first_queued_at: at,
-        });
+        out.push({ webhook_id: webhook.id, event_id: event.id, next_attempt_at: at, first_queued_at: at });
       }
     }
     return out;
@@ -148,7 +146,8 @@ export class WebhookDispatcher {
 
   private async attempt(webhook: WebhookRecord, d: DeliveryRecord): Promise<void> {
     // The stored webhook as it is now: a roll or URL change since the last cycle applies to this attempt.
-    const outcome = await this.send((await this.access.getWebhook(webhook.id)) ?? webhook, d.body);
+    const body = JSON.stringify(envelope(this.org, d.event));
+    const outcome = await this.send((await this.access.getWebhook(webhook.id)) ?? webhook, body);
     if (outcome.ok) return this.access.deliveryDone(d.seq);
     const attempts = d.attempts + 1;
     const next = Date.now() + retryDelay(attempts, this.options);

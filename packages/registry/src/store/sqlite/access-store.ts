@@ -7,6 +7,7 @@ import type {
   AccessStore,
   ApiKeyRecord,
   DeliveryRecord,
+  NewDelivery,
   SequencedEvent,
   WebhookRecord,
 } from '../access-store.js';
@@ -43,7 +44,7 @@ const deliveryOf = (r: Row): DeliveryRecord => ({
   seq: Number(r.seq),
   webhook_id: String(r.webhook_id),
   event_id: String(r.event_id),
-  body: String(r.body),
+  event: { ...eventOf({ ...r, id: r.event_id, seq: r.event_seq } as Row), seq: Number(r.event_seq) },
   attempts: Number(r.attempts),
   next_attempt_at: Number(r.next_attempt_at),
   first_queued_at: Number(r.first_queued_at),
@@ -172,10 +173,7 @@ export class SqliteAccessStore implements AccessStore {
     });
   }
 
-  async fanOut(
-    limit: number,
-    route: (events: SequencedEvent[]) => Omit<DeliveryRecord, 'seq' | 'attempts'>[],
-  ) {
+  async fanOut(limit: number, route: (events: SequencedEvent[]) => NewDelivery[]) {
     return this.db.transaction(() => {
       let cursor = this.db.get<{ last_seq: number }>(
         'SELECT last_seq FROM webhook_cursor WHERE org = ?',
@@ -199,11 +197,10 @@ export class SqliteAccessStore implements AccessStore {
       const events = rows.map((r) => ({ ...eventOf(r), seq: Number(r.seq) }));
       for (const d of route(events)) {
         this.db.run(
-          'INSERT INTO webhook_deliveries (org, webhook_id, event_id, body, attempts, next_attempt_at, first_queued_at) VALUES (?, ?, ?, ?, 0, ?, ?)',
+          'INSERT INTO webhook_deliveries (org, webhook_id, event_id, attempts, next_attempt_at, first_queued_at) VALUES (?, ?, ?, 0, ?, ?)',
           this.org,
           d.webhook_id,
           d.event_id,
-          d.body,
           d.next_attempt_at,
           d.first_queued_at,
         );
@@ -219,9 +216,12 @@ export class SqliteAccessStore implements AccessStore {
   async heads() {
     return this.db
       .all<Row>(
-        `SELECT d.* FROM webhook_deliveries d
+        `SELECT d.seq, d.webhook_id, d.event_id, d.attempts, d.next_attempt_at, d.first_queued_at,
+                e.seq AS event_seq, e.type, e.subtype, e.resource_prn, e.actor_prn, e.data, e.inserted_at
+         FROM webhook_deliveries d
          JOIN (SELECT webhook_id, MIN(seq) AS seq FROM webhook_deliveries WHERE org = ? GROUP BY webhook_id) h
-         ON d.seq = h.seq`,
+           ON d.seq = h.seq
+         JOIN events e ON e.id = d.event_id`,
         this.org,
       )
       .map(deliveryOf);

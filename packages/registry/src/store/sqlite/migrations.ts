@@ -282,12 +282,11 @@ export const MIGRATIONS: readonly string[] = [
     org TEXT NOT NULL,
     webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
     event_id TEXT NOT NULL,
-    body TEXT NOT NULL,
     attempts INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
     first_queued_at INTEGER NOT NULL
   );
-  CREATE INDEX webhook_deliveries_head ON webhook_deliveries (webhook_id, seq);
+  CREATE INDEX webhook_deliveries_head ON webhook_deliveries (org, webhook_id, seq);
 
   CREATE TABLE webhook_cursor (org TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
 
