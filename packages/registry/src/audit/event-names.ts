@@ -40,7 +40,8 @@ export const ROUTE_EVENTS: Record<string, string | null> = {
   'POST /cohorts': 'cohort.created',
   'PATCH /cohorts/:prn': 'cohort.updated',
   'POST /devices': 'device.created',
-  'PATCH /devices/:prn': 'device.updated',
+  // Not `device.updated`: that is Peridio's event with its own payload.
+  'PATCH /devices/:prn': 'device.record_updated',
   'POST /devices/:prn/update': null,
   'POST /api_keys': 'api_key.created',
   'PATCH /api_keys/:prn': 'api_key.updated',
@@ -53,7 +54,7 @@ export const ROUTE_EVENTS: Record<string, string | null> = {
 };
 
 /** Peridio's own event names. `webhook.request_failed` is recorded but never delivered (no recursion). */
-const PERIDIO_EVENTS = [
+export const PERIDIO_EVENTS = [
   'device.release_changed',
   'device.claimed_release',
   'device.checked_for_release',

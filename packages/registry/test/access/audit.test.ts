@@ -1,6 +1,6 @@
 /** The audit trail: a release flow done by three scoped keys leaves the events it should, and they stay. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { newKeyPair, signableBinary, startTestRegistry, type TestRegistry } from '../support.js';
+import { expectSpec, newKeyPair, signableBinary, startTestRegistry, type TestRegistry } from '../support.js';
 import { allEvents, as, makeKey } from './keys.js';
 
 let t: TestRegistry;
@@ -133,6 +133,8 @@ it('filters by actor, type and subtype', async () => {
   ]);
   const changes = await allEvents(t, { type: 'binary', subtype: 'state_changed' });
   expect(changes).toHaveLength(3);
+  // Extension events validate against the spec plus the documented deviation (releases/spec-deviations.ts).
+  expectSpec('/events', 'get', 200, (await t.api('GET', '/events?limit=100')).body);
   const bad = await t.api('GET', '/events?type=nonsense');
   expect(bad.status).toBe(422);
   expect(Object.keys(bad.body.errors)).toEqual(['type']);

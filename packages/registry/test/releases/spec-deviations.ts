@@ -3,8 +3,11 @@
  * management, relaxed before validating (docs/release-management.md, "Spec deviations"):
  * - values the spec types as plain strings are null when unset (a device with no cohort or no reported
  *   state, a release without version, a bundle without name, the update check's source on no_update);
- * - the event schemas write `type: null` (YAML null), meaning the JSON type "null".
+ * - the event schemas write `type: null` (YAML null), meaning the JSON type "null";
+ * - the audit trail's extension events (docs/access-audit-webhooks.md) are one more kind of event: a
+ *   `type`/`data.type` pair Peridio does not define.
  */
+import { KNOWN_EVENTS, PERIDIO_EVENTS } from '../../src/audit/event-names.js';
 type Schema = Record<string, any>;
 
 const nullable = (schema: Schema | undefined) => (schema ? { oneOf: [{ type: 'null' }, schema] } : undefined);
@@ -35,5 +38,20 @@ export function relaxReleaseSchemas(doc: Schema): void {
   for (const key of ['source_prn', 'bundle_prn']) update.properties[key] = nullable(update.properties[key]);
   for (const key of ['actor_prn', 'resource_prn'])
     s.event.allOf[1].properties[key] = nullable(s.event.allOf[1].properties[key]);
+  const extension = new Map<string, string[]>();
+  for (const name of KNOWN_EVENTS.filter((e) => !PERIDIO_EVENTS.includes(e))) {
+    const [type, subtype] = name.split('.') as [string, string];
+    extension.set(type, [...(extension.get(type) ?? []), subtype]);
+  }
+  s.event.allOf[0].oneOf.push({
+    anyOf: [...extension].map(([type, subtypes]) => ({
+      type: 'object',
+      required: ['type', 'data'],
+      properties: {
+        type: { const: type },
+        data: { type: 'object', required: ['type'], properties: { type: { enum: subtypes } } },
+      },
+    })),
+  });
   fixYamlNullTypes(doc.components.schemas);
 }
