@@ -43,6 +43,8 @@ export function relaxReleaseSchemas(doc: Schema): void {
     const [type, subtype] = name.split('.') as [string, string];
     extension.set(type, [...(extension.get(type) ?? []), subtype]);
   }
+  const subtypes = s.event.allOf[1].properties.event_subtype;
+  subtypes.enum = [...new Set([...subtypes.enum, ...[...extension.values()].flat()])];
   s.event.allOf[0].oneOf.push({
     anyOf: [...extension].map(([type, subtypes]) => ({
       type: 'object',
