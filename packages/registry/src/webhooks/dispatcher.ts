@@ -70,6 +70,7 @@ export class WebhookDispatcher {
   private again = false;
   private closed = false;
   private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly access: AccessStore,
@@ -147,8 +148,10 @@ export class WebhookDispatcher {
   private async attempt(webhook: WebhookRecord, d: DeliveryRecord): Promise<void> {
     // The stored webhook as it is now: a roll or URL change since the last cycle applies to this attempt.
     const body = JSON.stringify(envelope(this.org, d.event));
+    if (this.closed) return;
     const outcome = await this.send((await this.access.getWebhook(webhook.id)) ?? webhook, body);
     if (outcome.ok) return this.access.deliveryDone(d.seq);
+    if (this.closed) return; // not counted: shutting down is not the receiver's failure
     const attempts = d.attempts + 1;
     const next = Date.now() + retryDelay(attempts, this.options);
     const what = outcome.reason === 'response_status' ? `HTTP ${outcome.status}` : outcome.message;
@@ -192,12 +195,14 @@ export class WebhookDispatcher {
         'peridio-signature': signatureHeader(webhook, publishedAt, body),
       },
       this.options.timeoutMs,
+      this.stopping.signal,
     );
   }
 
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    this.stopping.abort();
     await this.running;
     await Promise.all(this.inFlight.values());
   }

@@ -21,6 +21,7 @@ export function postOnce(
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<PostOutcome> {
   return new Promise((resolve) => {
     const target = new URL(url);
@@ -71,6 +72,12 @@ export function postOnce(
             : 'connection_failed',
         message: err.message,
       }),
+    );
+    // Shutdown: the attempt counts as failed and stays queued for the next start.
+    signal?.addEventListener(
+      'abort',
+      () => done({ ok: false, reason: 'connection_failed', message: 'registry shutting down' }),
+      { once: true },
     );
     req.end(body);
   });

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { signDelivery } from '../../src/webhooks/signature.js';
 import { expectSpec, startTestRegistry, type TestRegistry } from '../support.js';
 import { allEvents } from './keys.js';
@@ -235,6 +237,34 @@ describe('deliveries', () => {
       expect(JSON.stringify(t.logger.lines)).not.toContain(secret);
     }
     await t.api('DELETE', `/webhooks/${w.prn}`);
+  });
+});
+
+describe('shutdown', () => {
+  it('does not wait for a receiver that hangs, and keeps the delivery for the next start', async () => {
+    const hang = await startReceiver();
+    hang.behave({ handle: () => undefined }); // never answers
+    const r = await startTestRegistry({
+      allowInsecureWebhooks: true,
+      webhookDispatch: { ...FAST, timeoutMs: 60_000 },
+    });
+    try {
+      hang.behave({ status: 200 });
+      const w = (await r.api('POST', '/webhooks', { url: hang.url, enabled_events: ['artifact.created'] }))
+        .body.webhook;
+      expect((await r.api('PATCH', `/webhooks/${w.prn}`, { state: 'enabled' })).status).toBe(200);
+      hang.behave({ handle: () => undefined });
+      await r.api('POST', '/artifacts', { name: 'pending-at-shutdown' });
+      await hang.waitFor(2); // the URL check, then the delivery now hanging
+      const started = Date.now();
+      await r.close({ keepData: true });
+      expect(Date.now() - started).toBeLessThan(3000);
+      const store = new SqliteStore(join(r.dataDir, 'registry.db'));
+      expect(await store.accessStore(r.org).pendingCount()).toBe(1);
+      await store.close();
+    } finally {
+      await hang.close();
+    }
   });
 });
 
