@@ -135,7 +135,9 @@ describe('api keys with roles, end to end', () => {
       { cwd: workspace },
     );
     expect(up.code).not.toBe(0);
-    expect(up.stdout, up.stdout).toMatch(/::error::Input 'api-key': the registry at \S+ rejected the API key \(HTTP 401\)/);
+    expect(up.stdout, up.stdout).toMatch(
+      /::error::Input 'api-key': the registry at \S+ rejected the API key \(HTTP 401\)/,
+    );
   });
 
   it('an expired key is refused', async () => {

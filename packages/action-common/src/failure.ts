@@ -21,7 +21,9 @@ export function failureMessage(err: unknown, step?: keyof typeof STEP_ROLES): st
     return `Input 'api-key': the registry rejected the API key (HTTP 401 on ${err.method} ${err.path}); check the secret passed as api-key (it may be revoked or expired)`;
   }
   if (err instanceof ApiError && err.status === 403) {
-    const needs = step ? `; ${step} needs an API key with role ${STEP_ROLES[step]}${STEP_ROLES[step] === 'admin' ? '' : ' (or admin)'}` : '';
+    const needs = step
+      ? `; ${step} needs an API key with role ${STEP_ROLES[step]}${STEP_ROLES[step] === 'admin' ? '' : ' (or admin)'}`
+      : '';
     return `Input 'api-key': the API key may not do this (HTTP 403 on ${err.method} ${err.path}: ${err.detail})${needs}`;
   }
   if (err instanceof ApiError) {

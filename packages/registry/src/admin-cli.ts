@@ -115,6 +115,7 @@ async function recordCli(store: Store, org: string, subtype: string, after: { pr
     resource_prn: after.prn,
     actor_prn: null,
     data: {
+      ...(subtype === 'created' ? { api_key_prn: after.prn } : {}),
       action: `api_key.${subtype}`,
       actor: { api_key_prn: null, name: 'peridio-registry CLI', role: 'admin' },
       remote_address: null,

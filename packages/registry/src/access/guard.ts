@@ -126,6 +126,8 @@ export class Guard {
       before: scrub(before),
       after: scrub(after),
     };
+    // Peridio's own api_key.created payload names the key; kept beside ours.
+    if (event === 'api_key.created' && after) data.api_key_prn = after.prn;
     if (type === 'binary' && before && after && before.state !== after.state) {
       subtype = 'state_changed';
       data.from_state = before.state;

@@ -98,6 +98,7 @@ describe('API keys', () => {
     expect(events.map((e) => `${e.type}.${e.event_subtype}`)).toEqual(['api_key.created', 'api_key.revoked']);
     expect(events[0].data.data.actor).toMatchObject({ name: 'registry-key', role: 'admin' });
     expect(events[0].data.data.after).toMatchObject({ prn: k.prn, role: 'signer' });
+    expect(events[0].data.data.api_key_prn).toBe(k.prn); // Peridio's own payload field
     const everything = JSON.stringify(await allEvents(t));
     expect(everything).not.toContain(k.key);
     expect(everything).not.toContain(k.key.slice(37));
