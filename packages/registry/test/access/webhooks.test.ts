@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { DEFAULT_DISPATCH, retryDelay } from '../../src/webhooks/dispatcher.js';
 import { signDelivery } from '../../src/webhooks/signature.js';
 import { expectSpec, startTestRegistry, type TestRegistry } from '../support.js';
 import { allEvents } from './keys.js';
@@ -237,6 +238,58 @@ describe('deliveries', () => {
       expect(JSON.stringify(t.logger.lines)).not.toContain(secret);
     }
     await t.api('DELETE', `/webhooks/${w.prn}`);
+  });
+});
+
+describe('retries', () => {
+  it('backs off exponentially with ±50 % jitter, capped', () => {
+    const o = { ...DEFAULT_DISPATCH, baseDelayMs: 1000, maxDelayMs: 8000 };
+    expect([1, 2, 3, 4, 5, 9].map((n) => retryDelay(n, o, () => 0.5))).toEqual([
+      1000, 2000, 4000, 8000, 8000, 8000,
+    ]);
+    expect(retryDelay(1, o, () => 0)).toBe(500);
+    expect(retryDelay(1, o, () => 0.999)).toBe(1499);
+    expect(DEFAULT_DISPATCH.giveUpAfterMs).toBe(3 * 24 * 3600 * 1000);
+  });
+
+  it('gives up after the retry window: records webhook.request_failed (never delivered) and moves on', async () => {
+    const r = await startTestRegistry({
+      allowInsecureWebhooks: true,
+      webhookDispatch: { ...FAST, giveUpAfterMs: 600 },
+    });
+    const failing = await startReceiver();
+    try {
+      const w = (
+        await r.api('POST', '/webhooks', {
+          url: failing.url,
+          enabled_events: ['artifact.created', 'webhook.request_failed'],
+        })
+      ).body.webhook;
+      expect((await r.api('PATCH', `/webhooks/${w.prn}`, { state: 'enabled' })).status).toBe(200);
+      failing.behave({ status: 500 });
+      const first = (await r.api('POST', '/artifacts', { name: 'never-accepted' })).body.artifact.prn;
+      const deadline = Date.now() + 10_000;
+      let failed: any[] = [];
+      while (failed.length === 0 && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 100));
+        failed = await allEvents(r, { type: 'webhook', subtype: 'request_failed' });
+      }
+      expect(failed).toHaveLength(1);
+      expect(failed[0].resource_prn).toBe(w.prn);
+      expect(failed[0].data.data).toMatchObject({
+        type: 'response_status',
+        data: { status: 500, webhook: { prn: w.prn } },
+      });
+      const attempts = failing.received.filter((x) => x.body?.data?.data?.after?.prn === first).length;
+      expect(attempts).toBeGreaterThan(1);
+      failing.behave({ status: 200 });
+      const second = (await r.api('POST', '/artifacts', { name: 'accepted' })).body.artifact.prn;
+      await failing.waitFor(1, 10_000, (x) => x.body?.data?.data?.after?.prn === second);
+      expect(failing.received.some((x) => x.body?.data?.type === 'request_failed')).toBe(false);
+    } finally {
+      await r.close();
+      await failing.close();
+    }
   });
 });
 
