@@ -5,12 +5,26 @@
 import * as core from '@actions/core';
 import { ApiError, InputError, isUserError, NetworkError } from '@peridio-actions/core';
 
-export function failureMessage(err: unknown): string {
+/**
+ * The API key role (registry extension, docs/access-audit-webhooks.md) each action needs; a 403 names it.
+ * publish-binary uploads and signs, so it needs both, which only admin has.
+ */
+export const STEP_ROLES = {
+  'create-artifact-version': 'publisher',
+  'upload-binary': 'publisher',
+  'sign-binary': 'signer',
+  'publish-binary': 'admin',
+} as const;
+
+export function failureMessage(err: unknown, step?: keyof typeof STEP_ROLES): string {
   if (err instanceof ApiError && err.status === 401) {
-    return new InputError(
-      'api-key',
-      `the registry rejected the API key (HTTP 401 on ${err.method} ${err.path}); check the secret passed as api-key`,
-    ).message;
+    return `Input 'api-key': the registry rejected the API key (HTTP 401 on ${err.method} ${err.path}); check the secret passed as api-key (it may be revoked or expired)`;
+  }
+  if (err instanceof ApiError && err.status === 403) {
+    const needs = step
+      ? `; ${step} needs an API key with role ${STEP_ROLES[step]}${STEP_ROLES[step] === 'admin' ? '' : ' (or admin)'}`
+      : '';
+    return `Input 'api-key': the API key may not do this (HTTP 403 on ${err.method} ${err.path}: ${err.detail})${needs}`;
   }
   if (err instanceof ApiError) {
     const fields = Object.entries(err.fieldErrors).map(

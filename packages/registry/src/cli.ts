@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import type { Logger } from '@peridio-actions/core/base';
+import { ADMIN_USAGE, runAdminCli } from './admin-cli.js';
 import { checkChoice } from './backends.js';
 import { migrate } from './migrate.js';
 import { serve } from './serve.js';
@@ -11,7 +12,9 @@ const USAGE = `Usage: npx peridio-registry serve [--host 127.0.0.1] [--port 4000
                                   [--body-timeout SECONDS] [--max-connections N] [--signing-ca FILE]...
                                   [--database-url postgres://…] [--blob-store s3://bucket[/prefix]]
                                   [--s3-force-path-style] [--s3-abandoned-upload-age SECONDS]
+                                  [--allow-insecure-webhooks]
        npx peridio-registry migrate --from <data-dir> --to postgres://… --to s3://bucket[/prefix]
+${ADMIN_USAGE}
 
 A self-hosted registry speaking Peridio's Admin API. Records live in SQLite and content in the data dir
 unless --database-url / --blob-store name PostgreSQL and an S3 bucket (then several instances may serve the
@@ -75,6 +78,7 @@ const OPTIONS = {
   's3-abandoned-upload-age': { type: 'string', default: String(24 * 3600) },
   from: { type: 'string' },
   to: { type: 'string', multiple: true },
+  'allow-insecure-webhooks': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } satisfies ParseArgsOptionsConfig;
 
@@ -85,6 +89,8 @@ function parse(argv: string[]) {
 export type CliValues = ReturnType<typeof parse>['values'];
 
 export async function runCli(argv: string[]): Promise<void> {
+  if ((argv[0] === 'api-keys' || argv[0] === 'audit') && !argv.includes('--help') && !argv.includes('-h'))
+    return runAdminCli(argv);
   let parsed;
   try {
     parsed = parse(argv);

@@ -12,7 +12,7 @@ export interface RouteRequest {
 }
 
 /** A JSON answer, or `undefined` when the handler wrote the response itself (streams). */
-type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
 
 export interface Route {
   method: string;

@@ -96,6 +96,8 @@ export async function serve(values: CliValues, env: NodeJS.ProcessEnv, logger: L
       leaseMs,
       presignSecret,
       abandonedUploadAgeMs: abandonedAge * 1000,
+      allowInsecureWebhooks: values['allow-insecure-webhooks'],
+      webhookDispatch: webhookDispatchFromEnv(env),
     });
   } catch (err) {
     forgetKey();
@@ -131,10 +133,24 @@ export async function serve(values: CliValues, env: NodeJS.ProcessEnv, logger: L
   if (keyNote) process.stdout.write(`${keyNote}\n`);
   process.stdout.write(`peridio-registry records: ${backends.records}\n`);
   process.stdout.write(`peridio-registry content: ${backends.content}\n`);
+  if (choice.databaseUrl)
+    logger.warning(
+      'on PostgreSQL, release management, scoped API keys, the audit trail and webhooks are not kept yet: ' +
+        'only the binary flow and the registry key work; run on the embedded SQLite store for them',
+    );
   if (backends.shared && !backends.blobs.direct)
     logger.warning(
       "content is in this instance's data dir: run one instance only, or give --blob-store s3://…",
     );
   process.stdout.write(`peridio-registry listening on ${address.url}\n`);
   logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
+}
+
+/** Test hook: PERIDIO_REGISTRY_WEBHOOK_BACKOFF_MS="<base-ms>,<max-ms>" shortens the delivery back-off. */
+function webhookDispatchFromEnv(env: NodeJS.ProcessEnv) {
+  const raw = env.PERIDIO_REGISTRY_WEBHOOK_BACKOFF_MS;
+  if (!raw) return undefined;
+  const [base, max] = raw.split(',').map(Number);
+  if (!base || !max) fail('PERIDIO_REGISTRY_WEBHOOK_BACKOFF_MS must be "<base-ms>,<max-ms>"');
+  return { baseDelayMs: base, maxDelayMs: max, pollMs: Math.min(1000, base) };
 }

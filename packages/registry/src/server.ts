@@ -1,10 +1,11 @@
 import type { X509Certificate } from 'node:crypto';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '@peridio-actions/core/base';
+import { AccessLayer } from './access/layer.js';
 import { ContentUnavailable, type BlobStore, type DirectUploads } from './blobs/blob-store.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import type { RegistryContext } from './context.js';
@@ -15,7 +16,7 @@ import { findBinary } from './lifecycle.js';
 import { KeyedLock } from './lock.js';
 import { Presigner } from './presign.js';
 import { defaultReleaseDeps, releaseManagementRoutes, warnBinaryDestroyed } from './releases/index.js';
-import { makeRequest, Router } from './router.js';
+import { makeRequest, Router, type Route } from './router.js';
 import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { binaryRoutes } from './routes/binaries.js';
@@ -61,28 +62,21 @@ export interface RegistryOptions {
   presignSecret?: Buffer;
   /** Direct stores: multipart uploads older than this are aborted (default 24 h). */
   abandonedUploadAgeMs?: number;
+  /** Lets webhooks use http:// URLs (local tests); https:// only otherwise. */
+  allowInsecureWebhooks?: boolean;
+  /** Webhook delivery timing (tests shorten the backoff). */
+  webhookDispatch?: ConstructorParameters<typeof AccessLayer>[2]['webhookDispatch'];
 }
 
 export interface Registry {
   server: Server;
   context: RegistryContext;
   hasher: Hasher;
+  /** Every route served (tests walk them against the access table). */
+  routes: readonly Route[];
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting, lets in-flight requests finish, stops hashing, closes the database. */
   close(): Promise<void>;
-}
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-function authenticate(req: IncomingMessage, expected: Buffer): void {
-  const match = /^(?:Token|Bearer)\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
-    throw new HttpError(401, {
-      errors: {
-        detail: "Unauthorized: send the registry's API key as 'Authorization: Token <key>' (or Bearer)",
-      },
-    });
-  }
 }
 
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -205,7 +199,13 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   const releases = defaultReleaseDeps(context, logger);
   context.binaryDestroyed = (id) => warnBinaryDestroyed(releases, id);
 
-  const router = new Router([
+  const access = new AccessLayer(context, releases.store, {
+    bootstrapKey: options.apiKey,
+    allowInsecureWebhooks: options.allowInsecureWebhooks,
+    webhookDispatch: options.webhookDispatch,
+  });
+  const routes = access.seal([
+    ...access.routes,
     ...artifactRoutes(context),
     ...artifactVersionRoutes(context),
     ...binaryRoutes(context),
@@ -223,7 +223,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
       handler: () => ({ status: 200, body: { status: 'ok' } }),
     },
   ]);
-  const apiKeyDigest = digest(options.apiKey);
+  const router = new Router(routes);
   let listening = { host: '127.0.0.1', port: 0 };
 
   let shuttingDown = false;
@@ -251,12 +251,11 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
       // Not `new URL(...)`: it would read the SDK's `//binaries` as a host name.
       const [pathname, search = ''] = (req.url ?? '/').split('?', 2) as [string, string | undefined];
       const { route, params } = router.match(method, pathname);
-      if (route.auth) {
-        authenticate(req, apiKeyDigest);
-        checkApiVersion(req);
-      }
+      const actor = route.auth ? await access.authenticate(req) : undefined;
+      if (route.auth) checkApiVersion(req);
       const baseUrl = publicUrl ?? baseUrlFromHost(req, `${listening.host}:${listening.port}`);
-      const result = await route.handler(makeRequest(req, res, params, new URLSearchParams(search), baseUrl));
+      const request = makeRequest(req, res, params, new URLSearchParams(search), baseUrl);
+      const result = await access.run(route, request, actor);
       if (result) sendJson(res, result.status, result.body, result.headers);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException)?.code;
@@ -328,6 +327,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     server,
     context,
     hasher,
+    routes,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -356,6 +356,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
         });
         clearInterval(sweeper);
         await hasher.close();
+        await access.close();
         await store.close();
       })();
       return closing;

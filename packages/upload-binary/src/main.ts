@@ -5,7 +5,7 @@ import { run } from './run.js';
 
 run().catch(async (err: unknown) => {
   logFailureDetail(err);
-  const message = failureMessage(err);
+  const message = failureMessage(err, 'upload-binary');
   await writeFailureSummary('upload-binary', message, err).catch(() => undefined);
   core.setFailed(message);
 });

@@ -7,6 +7,7 @@ import type {
   SignatureRow,
   SigningKeyRow,
 } from './rows.js';
+import type { AccessStore } from './access-store.js';
 import type { ReleaseStore } from './release-store.js';
 
 /**
@@ -27,6 +28,8 @@ export interface Store extends Repositories {
    * methods are domain operations that are each one transaction, so they are not part of `Repositories`.
    */
   releaseStore(org: string): ReleaseStore;
+  /** API keys, webhooks and the webhook delivery queue (access-store.ts), each method one transaction. */
+  accessStore(org: string): AccessStore;
   close(): Promise<void>;
 }
 

@@ -5,6 +5,9 @@ import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { startTestRegistry } from '../support.js';
 import { startWorld } from './world.js';
 
+// Access, audit and webhooks (the last migration); its indexes on events go with them.
+const ACCESS_TABLES = ['webhook_cursor', 'webhook_deliveries', 'webhooks', 'api_keys'];
+const ACCESS_INDEXES = ['events_inserted_at', 'events_actor'];
 const RELEASE_TABLES = [
   'events',
   'bundle_override_devices',
@@ -67,10 +70,12 @@ describe('release management data on disk', () => {
 
   // Schema 1: the original registry. Schema 2: the data layer's content_garbage, before release management.
   for (const [schema, dropped] of [
-    [1, [...RELEASE_TABLES, 'content_garbage', 'leases', 'multipart_uploads']],
-    [2, [...RELEASE_TABLES, 'leases', 'multipart_uploads']],
+    [1, [...RELEASE_TABLES, 'content_garbage', 'leases', 'multipart_uploads', ...ACCESS_TABLES]],
+    [2, [...RELEASE_TABLES, 'leases', 'multipart_uploads', ...ACCESS_TABLES]],
+    [5, [...RELEASE_TABLES, ...ACCESS_TABLES]],
+    [6, ACCESS_TABLES],
   ] as const) {
-    it(`a schema-${schema} data dir (before release management) upgrades in place and keeps every binary`, async () => {
+    it(`a schema-${schema} data dir (an older registry) upgrades in place and keeps every binary`, async () => {
       const w = await startWorld();
       const bins = [await w.signedBinary(), await w.signedBinary()];
       const listed = (await w.t.api('GET', '/binaries?limit=100')).body;
@@ -79,7 +84,8 @@ describe('release management data on disk', () => {
       // Make it the data dir that registry version wrote: the later migrations' tables are not there yet.
       const db = new DatabaseSync(join(w.t.dataDir, 'registry.db'));
       for (const table of dropped) db.exec(`DROP TABLE ${table}`);
-      db.exec('DROP INDEX binaries_version_target');
+      if (schema < 5) db.exec('DROP INDEX binaries_version_target');
+      for (const index of ACCESS_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
       db.exec(`PRAGMA user_version = ${schema}`);
       db.close();
 
@@ -94,8 +100,10 @@ describe('release management data on disk', () => {
           .all()
           .map((r) => (r as { name: string }).name);
         version.close();
-        expect(MIGRATIONS.length).toBe(6);
-        expect(tables).toEqual(expect.arrayContaining(['content_garbage', ...RELEASE_TABLES]));
+        expect(MIGRATIONS.length).toBe(7);
+        expect(tables).toEqual(
+          expect.arrayContaining(['content_garbage', ...RELEASE_TABLES, ...ACCESS_TABLES]),
+        );
         expect((await t2.api('GET', '/binaries?limit=100')).body).toEqual(listed);
         for (const b of bins) {
           const url = (await t2.api('GET', `/binaries/${b.prn}/download_url`)).body.download_url;

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { ReleaseStore } from '../../releases/store.js';
+import type { AccessStore } from '../access-store.js';
 import { StoreFeatureMissing, type Repositories, type Store } from '../store.js';
 import { sqlOn, translate, TYPES, type Sql } from './connection.js';
 import { PG_MIGRATIONS } from './migrations.js';
@@ -32,6 +33,38 @@ export class PgStore implements Store {
    * Release management is kept only by the SQLite store so far: every call is refused as 501, so the binary
    * flow on PostgreSQL works while products, cohorts, bundles and releases say plainly that they need SQLite.
    */
+  /**
+   * Scoped API keys, the audit trail and webhooks are kept only by the SQLite store so far. Here only the
+   * registry's own (admin) key authenticates, nothing is audited (`serve` warns), and creating a scoped key
+   * or a webhook is refused as 501.
+   */
+  accessStore(): AccessStore {
+    const missing = () =>
+      Promise.reject(
+        new StoreFeatureMissing(
+          'scoped API keys and webhooks are not available with --database-url yet; run the registry on its ' +
+            'embedded SQLite store for them',
+        ),
+      );
+    return {
+      appendEvents: () => Promise.resolve(),
+      insertApiKey: missing,
+      getApiKey: () => Promise.resolve(undefined),
+      listApiKeys: () => Promise.resolve([]),
+      revokeApiKey: missing,
+      insertWebhook: missing,
+      getWebhook: () => Promise.resolve(undefined),
+      listWebhooks: () => Promise.resolve([]),
+      updateWebhook: missing,
+      deleteWebhook: missing,
+      fanOut: () => Promise.resolve(0),
+      heads: () => Promise.resolve([]),
+      deliveryDone: () => Promise.resolve(),
+      deliveryRetry: () => Promise.resolve(),
+      pendingCount: () => Promise.resolve(0),
+    } as AccessStore;
+  }
+
   releaseStore(): ReleaseStore {
     return new Proxy({} as ReleaseStore, {
       get: () => () =>

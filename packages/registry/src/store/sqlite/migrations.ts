@@ -267,4 +267,51 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_resource ON events (resource_prn);
   `,
+  // Access, audit and webhooks (w-audit): scoped API keys, webhooks and their durable delivery queue. Audit
+  // events go into the existing events table; the index serves `audit export --since` and actor filters.
+  `
+  CREATE TABLE api_keys (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  CREATE TABLE webhooks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    org TEXT NOT NULL,
+    url TEXT NOT NULL,
+    description TEXT,
+    enabled_events TEXT NOT NULL,
+    state TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    previous_secret TEXT,
+    previous_secret_expires_at TEXT,
+    inserted_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+
+  CREATE TABLE webhook_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    org TEXT NOT NULL,
+    webhook_id TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    first_queued_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_head ON webhook_deliveries (org, webhook_id, seq);
+
+  CREATE TABLE webhook_cursor (org TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
+
+  CREATE INDEX events_inserted_at ON events (org, inserted_at);
+  CREATE INDEX events_actor ON events (actor_prn);
+  `,
 ];

@@ -1,4 +1,5 @@
 import type { SQLInputValue } from 'node:sqlite';
+import { AUDIT_EVENT_SUBTYPES, AUDIT_EVENT_TYPES } from '../../audit/event-names.js';
 import { dateField, stringField, type Operator, type SearchField, type SearchFields } from '../../search.js';
 import type {
   BundleSignatureRecord,
@@ -150,18 +151,22 @@ export function deviceOf(r: Row): DeviceRecord {
   } as DeviceRecord;
 }
 
-export const EVENT_TYPES = ['device', 'webhook', 'api_key'];
+// The audit trail's extension types and subtypes (audit/event-names.ts) filter too.
+export const EVENT_TYPES = [...new Set(['device', 'webhook', 'api_key', ...AUDIT_EVENT_TYPES])];
 export const EVENT_SUBTYPES = [
-  'release_changed',
-  'claimed_release',
-  'checked_for_release',
-  'connected',
-  'disconnected',
-  'updated',
-  'authentication_failed',
-  'created',
-  'request_failed',
-  'test_fire',
+  ...new Set([
+    'release_changed',
+    'claimed_release',
+    'checked_for_release',
+    'connected',
+    'disconnected',
+    'updated',
+    'authentication_failed',
+    'created',
+    'request_failed',
+    'test_fire',
+    ...AUDIT_EVENT_SUBTYPES,
+  ]),
 ];
 export const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Repositories, Store } from '../store.js';
+import type { AccessStore } from '../access-store.js';
 import type { ReleaseStore } from '../release-store.js';
+import { SqliteAccessStore } from './access-store.js';
 import { Database } from './database.js';
 import { SqliteReleaseStore } from './release-store.js';
 import { sqliteRepositories } from './repositories.js';
@@ -82,6 +84,26 @@ export class SqliteStore implements Store {
         },
       ]),
     ) as unknown as ReleaseStore;
+  }
+
+  accessStore(org: string): AccessStore {
+    return this.lockedClass('accessStore', new SqliteAccessStore(this.db, org));
+  }
+
+  /** A class instance's methods (they live on the prototype), each bound and run under the lock. */
+  private lockedClass<T extends object>(what: string, inner: T): T {
+    const methods = Object.getOwnPropertyNames(Object.getPrototypeOf(inner)).filter(
+      (n) => n !== 'constructor',
+    );
+    return Object.fromEntries(
+      methods.map((name) => [
+        name,
+        (...args: unknown[]) => {
+          this.assertOutsideTransaction(`${what}().${name}`);
+          return this.exclusive(() => (inner as unknown as Record<string, AnyFn>)[name]!.apply(inner, args));
+        },
+      ]),
+    ) as unknown as T;
   }
 
   transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {

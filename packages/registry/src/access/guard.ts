@@ -1,0 +1,172 @@
+import type { Logger } from '@peridio-actions/core';
+import { HttpError } from '../http.js';
+import type { EventType, Json } from '../releases/types.js';
+import type { Route, RouteRequest, RouteResult } from '../router.js';
+import type { EventWriter } from '../audit/event-writer.js';
+import { ROUTE_EVENTS } from '../audit/event-names.js';
+import { scrub } from '../audit/scrub.js';
+import type { Actor } from './api-keys.js';
+import { allows, permissionFor, rolesAllowing, ROUTE_ACCESS, routeKey } from './roles.js';
+
+export interface GuardDeps {
+  events: Pick<EventWriter, 'append'>;
+  logger: Logger;
+}
+
+type State = Record<string, unknown> | null;
+
+/**
+ * Runs a route for an actor: refuses what its role may not do (403 naming the role needed), then records
+ * every state-changing request that succeeded as an event with who, what (before and after), when and from
+ * where. The event is appended right after the change; the change itself is not undone if that fails.
+ */
+export class Guard {
+  private readonly reads = new Map<string, Route>();
+
+  constructor(
+    routes: Route[],
+    private readonly deps: GuardDeps,
+  ) {
+    const missing = routes.filter(
+      (r) =>
+        !(routeKey(r.method, r.pattern) in ROUTE_ACCESS) ||
+        (r.method !== 'GET' && !(routeKey(r.method, r.pattern) in ROUTE_EVENTS)),
+    );
+    if (missing.length > 0) {
+      // A bug: a route shipped without a decision on who may call it or what it records.
+      throw new Error(
+        `routes without an access rule or audit event (access/roles.ts, audit/event-names.ts): ${missing
+          .map((r) => routeKey(r.method, r.pattern))
+          .join(', ')}`,
+      );
+    }
+    for (const r of routes) if (r.method === 'GET') this.reads.set(r.pattern, r);
+  }
+
+  async authorize(route: Route, request: RouteRequest, actor: Actor): Promise<void> {
+    const access = ROUTE_ACCESS[routeKey(route.method, route.pattern)]!;
+    const body = typeof access === 'object' ? await request.body().catch(() => undefined) : undefined;
+    const permission = permissionFor(access, body);
+    if (allows(actor.role, permission)) return;
+    const roles = rolesAllowing(permission);
+    const needed = roles.filter((r) => r !== 'admin');
+    throw new HttpError(403, {
+      errors: {
+        detail: `Forbidden: ${route.method} ${route.pattern} needs an API key with role ${
+          needed.length ? `${needed.join(' or ')} (or admin)` : 'admin'
+        }; the key '${actor.name}' has role ${actor.role}`,
+      },
+    });
+  }
+
+  async run(route: Route, request: RouteRequest, actor: Actor | undefined): Promise<RouteResult> {
+    const event = route.method === 'GET' ? null : ROUTE_EVENTS[routeKey(route.method, route.pattern)];
+    if (!event) return route.handler(request);
+    const before = await this.read(route.pattern, request);
+    // A first signature moves its binary to `signed`: that state change is recorded as well.
+    const signedBinary =
+      event === 'binary_signature.created' ? await this.signedBinaryPrn(request) : undefined;
+    const binaryBefore = signedBinary && (await this.read('/binaries/:prn', request, { prn: signedBinary }));
+    const result = await route.handler(request);
+    const status = result?.status ?? request.res.statusCode;
+    if (status < 400) {
+      await this.record(event, route, request, actor, before, result).catch((err: unknown) =>
+        this.deps.logger.error(`audit event ${event} not recorded: ${(err as Error).message}`),
+      );
+      if (signedBinary && binaryBefore) {
+        const binaryAfter = await this.read('/binaries/:prn', request, { prn: signedBinary });
+        if (binaryAfter && binaryAfter.state !== binaryBefore.state) {
+          await this.record('binary.updated', route, request, actor, binaryBefore, {
+            status,
+            body: { binary: binaryAfter },
+          }).catch((err: unknown) =>
+            this.deps.logger.error(
+              `audit event binary.state_changed not recorded: ${(err as Error).message}`,
+            ),
+          );
+        }
+      }
+    }
+    return result;
+  }
+
+  private async signedBinaryPrn(request: RouteRequest): Promise<string | undefined> {
+    const body = await request.body().catch(() => undefined);
+    return typeof body?.binary_prn === 'string' ? body.binary_prn : undefined;
+  }
+
+  /** The resource's state through its own GET route (same path), or null when there is none. */
+  private async read(pattern: string, request: RouteRequest, params = request.params): Promise<State> {
+    const get = this.reads.get(pattern);
+    // Only a path naming one resource has a state before; `/artifacts` is a list, `/_presigned` a capability.
+    if (!get || !pattern.includes('/:prn') || pattern.includes('_presigned')) return null;
+    try {
+      const result = await get.handler({ ...request, params, query: new URLSearchParams() });
+      return resourceOf(result?.body);
+    } catch {
+      return null;
+    }
+  }
+
+  private async record(
+    event: string,
+    route: Route,
+    request: RouteRequest,
+    actor: Actor | undefined,
+    before: State,
+    result: RouteResult,
+  ): Promise<void> {
+    const after = resourceOf(result?.body);
+    let [type, subtype] = event.split('.') as [string, string];
+    const data: Record<string, unknown> = {
+      action: `${type}.${subtype}`,
+      actor: actor ? { api_key_prn: actor.prn, name: actor.name, role: actor.role } : null,
+      remote_address: request.req.socket.remoteAddress ?? null,
+      request: { method: route.method, path: route.pattern },
+      before: scrub(before),
+      after: scrub(after),
+    };
+    // Peridio's own api_key.created payload names the key; kept beside ours.
+    if (event === 'api_key.created' && after) data.api_key_prn = after.prn;
+    if (type === 'binary' && before && after && before.state !== after.state) {
+      subtype = 'state_changed';
+      data.from_state = before.state;
+      data.to_state = after.state;
+    }
+    if (type === 'binary_signature' && after) {
+      // What was signed and where the binary came from, as the action recorded it on the binary.
+      const binary = await this.read('/binaries/:prn', request, { prn: String(after.binary_prn) });
+      const metadata = (binary?.custom_metadata ?? {}) as Record<string, unknown>;
+      const pick = (k: string) => (typeof metadata[k] === 'string' ? metadata[k] : null);
+      data.signature = {
+        signing_key_prn: after.signing_key_prn ?? null,
+        keyid: after.keyid ?? null,
+        hash: binary?.hash ?? null,
+        provenance: {
+          repository: pick('repository'),
+          commit: pick('commit'),
+          ref: pick('ref'),
+          workflow_run_url: pick('workflow_run_url'),
+        },
+      };
+    }
+    const resourcePrn =
+      (after?.prn as string | undefined) ?? (before?.prn as string | undefined) ?? request.params.prn ?? null;
+    await this.deps.events.append({
+      type: type as EventType,
+      subtype,
+      resource_prn: resourcePrn,
+      actor_prn: actor?.prn ?? null,
+      data: data as Json,
+    });
+  }
+}
+
+/** `{binary: {...}}` → the binary; anything else → null. */
+function resourceOf(body: unknown): State {
+  if (!body || typeof body !== 'object') return null;
+  const values = Object.values(body as Record<string, unknown>).filter(
+    (v) => v && typeof v === 'object' && !Array.isArray(v),
+  );
+  return values.length === 1 ? (values[0] as Record<string, unknown>) : null;
+}
