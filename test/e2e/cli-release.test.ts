@@ -143,6 +143,7 @@ it('a phased release widened with releases promote, --output prn chained in a pi
     peridio releases promote --prn "$R2" --phase-tags beta,lab --output prn
     peridio releases get --prn "$R2"
     peridio releases list --search "cohort_prn:'$COHORT_PRN'" --output table
+    peridio bundles create --binary-prns "$B2" --name "app 1.1.0" --output prn
     echo "$PRODUCT_PRN $COHORT_PRN $R1 $R2 $B2"`,
     { env, timeoutMs: 120_000 },
   );
@@ -181,6 +182,8 @@ it('a phased release widened with releases promote, --output prn chained in a pi
   // The list in graph order: 1.0.0 points at 1.1.0.
   expect(out[18]).toMatch(new RegExp(`^${r1}\\s+v1\\.0\\.0\\s.*\\s${r2}$`));
   expect(out[19]).toMatch(new RegExp(`^${r2}\\s`));
+  // From binary PRNs too, the same command again gives the same bundle.
+  expect(out[20]).toBe(bundle2);
 });
 
 it('bad input exits 1 naming the flag: a cohort of another product, a version that is not SemVer, a phase out of range', async () => {

@@ -26,7 +26,6 @@ export const bundles: ResourceSpec = {
         {
           name: 'artifact-version-prns',
           aliases: ['artifact-version-prn'],
-          short: 'a',
           multiple: true,
           description: 'Artifact versions whose signed binaries go in, repeated or delimited by ","',
           valueName: 'PRNS',
@@ -59,6 +58,12 @@ export const bundles: ResourceSpec = {
           );
         }
         if (versions !== undefined) {
+          if (str(ctx.flags, 'id') !== undefined) {
+            throw new InputError(
+              'id',
+              'works with --binary-prns only: from artifact versions the id is derived',
+            );
+          }
           const { bundle } = await createBundle({
             api: ctx.client(),
             components: versions.map((prn) => ({ prn })),
