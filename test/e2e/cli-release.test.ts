@@ -34,7 +34,8 @@ echo '{"version": 2, "profiles": {}, "signing_key_pairs": {"prod": {"signing_key
     > "$HOME/.config/peridio/config.json"
 `;
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// Answers are read loosely here; the fields asserted are what the test promises.
+type Json = Record<string, any>;
 
 it('product → cohort → device → bundle of two signed binaries → release → get-update offers the manifest; --write, then no_update', async () => {
   const arm = await writeTestFile(scene.dir, 'firmware-arm64.bin', 300_000);
@@ -59,7 +60,7 @@ it('product → cohort → device → bundle of two signed binaries → release 
         --name v1.0.0 --version 1.0.0 --output prn)
     peridio devices get-update --prn "$DEVICE_PRN" --release-version 0.9.0
     peridio devices get-update --prn "$DEVICE_PRN" --release-prn "$RELEASE_PRN" --write --output table
-    peridio devices get-update --prn "$DEVICE_PRN" --release-version 1.0.0
+    peridio devices get-update --device-prn "$DEVICE_PRN" --release-version 1.0.0
     peridio devices get --prn "$DEVICE_PRN"
     echo "$PRODUCT_PRN $COHORT_PRN $DEVICE_PRN $BUNDLE_PRN $RELEASE_PRN"`,
     { env, timeoutMs: 120_000 },
