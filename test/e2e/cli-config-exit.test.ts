@@ -156,7 +156,7 @@ describe('exit codes', () => {
       [[], /^peridio: publish binaries/],
       [['artifacts', 'list', '--bogus', 'x'], /unknown flag --bogus/],
       [['artifacts', 'create'], /missing required flag --name/],
-      [['bundles', 'list'], /unknown resource 'bundles'/],
+      [['webhooks', 'list'], /unknown resource 'webhooks'/],
       [['artifacts', 'explode'], /artifacts has no verb 'explode'/],
       [['artifacts', 'list', '--output', 'yaml'], /--output must be one of json, prn, table/],
       [

@@ -2,7 +2,7 @@
  * The CLI without the process: parse the line, resolve the config, run one command, print its result.
  * Returns the exit code; main.ts wires it to process.argv/env/stdout/stderr.
  */
-import { InputError, PeridioClient, type UploadProgress } from '@peridio-actions/core';
+import { ApiError, InputError, PeridioClient, type UploadProgress } from '@peridio-actions/core';
 import { checkFlags, parseLine } from './args.js';
 import { RESOURCES } from './commands/index.js';
 import { completionScript } from './completion.js';
@@ -164,6 +164,13 @@ function describe(err: unknown, flags: FlagSpec[], inputFlags: Record<string, st
     const known =
       flags.some((f) => f.name === flag) || ['api-key', 'profile', 'config-directory'].includes(flag);
     return `${known ? `--${flag}` : `'${flag}'`}: ${detail}`;
+  }
+  if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
+    // A field the API refused that this command set from a flag (cohort_prn ← --cohort-prn): name the flag.
+    const named = Object.keys(err.fieldErrors)
+      .map((field) => field.replace(/_/g, '-'))
+      .filter((flag) => flags.some((f) => f.name === flag));
+    if (named.length > 0) return `${named.map((f) => `--${f}`).join(', ')}: ${err.message}`;
   }
   if (err instanceof Error) return err.message;
   return String(err);

@@ -10,12 +10,18 @@ type Row = Record<string, unknown> & { prn?: string };
 
 export type Printable =
   | { kind: 'one'; key: string; record: Row; columns: string[] }
+  /** A response that is not one resource (the update check): printed unwrapped; `prn` prints `prnField`. */
+  | { kind: 'answer'; record: Row; prnField: string; columns: string[] }
   | { kind: 'list'; key: string; items: Row[]; nextPage: string | null; columns: string[] }
   | { kind: 'none' }
   | { kind: 'text'; text: string };
 
 export function one(key: string, record: object, columns: string[]): Printable {
   return { kind: 'one', key, record: record as Row, columns };
+}
+
+export function answer(record: object, prnField: string, columns: string[]): Printable {
+  return { kind: 'answer', record: record as Row, prnField, columns };
 }
 
 export function list(key: string, items: object[], nextPage: string | null, columns: string[]): Printable {
@@ -32,6 +38,10 @@ export function render(result: Printable, format: OutputFormat): string {
       if (format === 'prn') return `${result.record.prn ?? ''}\n`;
       if (format === 'table') return table([result.record], result.columns);
       return `${JSON.stringify({ [result.key]: result.record })}\n`;
+    case 'answer':
+      if (format === 'prn') return `${cell(result.record[result.prnField])}\n`;
+      if (format === 'table') return table([result.record], result.columns);
+      return `${JSON.stringify(result.record)}\n`;
     case 'list':
       if (format === 'prn') return result.items.map((item) => `${item.prn ?? ''}\n`).join('');
       if (format === 'table') return table(result.items, result.columns);

@@ -38,7 +38,7 @@ describe('parseLine', () => {
   });
 
   it('reports unknown words, unknown flags, missing values and stray arguments as usage errors', () => {
-    expect(parse(['bundles', 'list']).unknown).toBe('bundles');
+    expect(parse(['webhooks', 'list']).unknown).toBe('webhooks');
     expect(parse(['artifacts', 'explode']).unknown).toBe('explode');
     expect(() => parse(['artifacts', 'list', '--nope'])).toThrow(
       new UsageError('unknown flag --nope', 'artifacts list'),

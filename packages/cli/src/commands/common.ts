@@ -169,3 +169,22 @@ export const SIGNING_FLAGS: FlagSpec[] = [
     description: 'PRN of the registered signing key (found by public key if omitted)',
   },
 ];
+
+/** Peridio's `Option<bool>` flags take a value: `--disabled true`. */
+export function bool(flags: FlagValues, name: string): boolean | undefined {
+  const value = str(flags, name);
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InputError(name, `must be true or false, got '${value}'`);
+}
+
+/** A list flag as Peridio's CLI takes it: repeated, or one value delimited by ",". */
+export function csv(flags: FlagValues, name: string): string[] | undefined {
+  const value = flags[name];
+  if (value === undefined || typeof value === 'boolean') return undefined;
+  const values = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(','));
+  return values.map((v) => v.trim()).filter((v) => v !== '');
+}
+
+export const BOOL_CHOICES = ['true', 'false'] as const;

@@ -1,13 +1,15 @@
-/**
- * Every resource the CLI knows, in help order. Release management (bundles, releases, cohorts,
- * products, devices get-update) joins here as more ResourceSpecs once the registry serves them.
- */
+/** Every resource the CLI knows, in help order: publishing binaries, then release management. */
 import type { ResourceSpec } from '../spec.js';
 import { artifactVersions } from './artifact-versions.js';
 import { artifacts } from './artifacts.js';
 import { binaries } from './binaries.js';
 import { binaryParts } from './binary-parts.js';
 import { binarySignatures } from './binary-signatures.js';
+import { bundles } from './bundles.js';
+import { cohorts } from './cohorts.js';
+import { devices } from './devices.js';
+import { products } from './products.js';
+import { releases } from './releases.js';
 import { signingKeys } from './signing-keys.js';
 
 export const RESOURCES: ResourceSpec[] = [
@@ -17,4 +19,9 @@ export const RESOURCES: ResourceSpec[] = [
   binaryParts,
   binarySignatures,
   signingKeys,
+  products,
+  cohorts,
+  devices,
+  bundles,
+  releases,
 ];
