@@ -1,7 +1,7 @@
 // Builds one ncc bundle per action (and the registry) into dist/<name>/index.js.
 // Bundles are committed because runners execute them; `npm run check-dist` fails when they are stale.
 import { spawnSync } from 'node:child_process';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -46,7 +46,36 @@ for (const name of entries) {
     console.error(`bundle: ncc failed for ${name}`);
     process.exit(result.status ?? 1);
   }
+  if (name === 'registry') await buildConsole(tmp);
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
   console.log(`bundle: dist/${name}/index.js`);
+}
+
+/**
+ * The web console (packages/console) goes beside the registry bundle, which serves it at /console/. esbuild
+ * output is deterministic for the same sources; no source maps, no build-time stamps.
+ */
+async function buildConsole(registryOut) {
+  const { build } = await import('esbuild');
+  const src = join(root, 'packages', 'console', 'src');
+  const out = join(registryOut, 'console');
+  mkdirSync(out, { recursive: true });
+  await build({
+    entryPoints: { app: join(src, 'main.tsx'), 'hash-worker': join(src, 'hash-worker.ts') },
+    outdir: out,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    legalComments: 'none',
+    logLevel: 'warning',
+    tsconfig: join(root, 'packages', 'console', 'tsconfig.json'),
+  });
+  copyFileSync(join(src, 'index.html'), join(out, 'index.html'));
+  copyFileSync(join(src, 'styles.css'), join(out, 'styles.css'));
+  console.log('bundle: dist/registry/console/');
 }

@@ -19,6 +19,7 @@ import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { binaryRoutes } from './routes/binaries.js';
 import { downloadRoutes } from './routes/download.js';
+import { consoleRoutes } from './routes/console.js';
 import { partRoutes } from './routes/parts.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
@@ -125,6 +126,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     ...uploadRoutes(context),
     ...downloadRoutes(context),
     ...releaseManagementRoutes(releases),
+    ...consoleRoutes(),
     {
       method: 'GET',
       pattern: '/health',
