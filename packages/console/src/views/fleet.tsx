@@ -38,13 +38,37 @@ export function KeysView() {
   );
 }
 
+/** The values the API accepts for `type` and `subtype` (anything else is a 422). */
+const EVENT_TYPES = ['device', 'webhook', 'api_key'];
+const EVENT_SUBTYPES = ['checked_for_release', 'claimed_release', 'release_changed', 'connected'];
+
 export function EventsView({ query, navigate }: ListProps) {
   const type = query.get('type') ?? '';
+  const subtype = query.get('subtype') ?? '';
   const resource = query.get('resource') ?? '';
   const page = query.get('page') ?? undefined;
-  const [form, setForm] = useState({ type, resource });
+  const [form, setForm] = useState({ type, subtype, resource });
+  // The API does not carry the filters in next_page, so every page request sends them again.
   const events = useApi<{ events: PeridioEvent[]; next_page: string | null }>(
-    listPath('/events', { limit: '50', order: 'desc', event_type: type, event_resource_prn: resource, page }),
+    listPath('/events', { limit: '50', order: 'desc', type, subtype, resource_prn: resource, page }),
+  );
+  const filters = (f: typeof form, p?: string) =>
+    href('/events', {
+      type: f.type || undefined,
+      subtype: f.subtype || undefined,
+      resource: f.resource || undefined,
+      page: p,
+    });
+  const choice = (id: string, label: string, key: 'type' | 'subtype', values: string[]) => (
+    <>
+      <label for={id}>{label}</label>
+      <select id={id} value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.currentTarget.value })}>
+        <option value="">any</option>
+        {values.map((v) => (
+          <option value={v}>{v}</option>
+        ))}
+      </select>
+    </>
   );
   return (
     <Page title="Events">
@@ -52,15 +76,11 @@ export function EventsView({ query, navigate }: ListProps) {
         class="search"
         onSubmit={(e) => {
           e.preventDefault();
-          navigate(href('/events', { type: form.type || undefined, resource: form.resource || undefined }));
+          navigate(filters(form));
         }}
       >
-        <label for="event-type">Type</label>
-        <input
-          id="event-type"
-          value={form.type}
-          onInput={(e) => setForm({ ...form, type: e.currentTarget.value })}
-        />
+        {choice('event-type', 'Type', 'type', EVENT_TYPES)}
+        {choice('event-subtype', 'Subtype', 'subtype', EVENT_SUBTYPES)}
         <label for="event-resource">Resource PRN</label>
         <input
           id="event-resource"
@@ -88,7 +108,7 @@ export function EventsView({ query, navigate }: ListProps) {
                   <td>{formatDate(e.inserted_at)}</td>
                   <td>
                     {e.type}
-                    {e.subtype ? ` / ${e.subtype}` : ''}
+                    {e.event_subtype ? ` / ${e.event_subtype}` : ''}
                   </td>
                   <td>
                     <code>{e.resource_prn ?? ''}</code>
@@ -100,15 +120,24 @@ export function EventsView({ query, navigate }: ListProps) {
               ))}
             </tbody>
           </table>
+          {events.data.events.length === 0 && <p>No events match.</p>}
           <NextPage
             nextPage={events.data.next_page}
-            go={(p) => navigate(href('/events', { type, resource, page: p }))}
+            go={(p) => navigate(filters({ type, subtype, resource }, p))}
             first={!page}
           />
         </>
       )}
     </Page>
   );
+}
+
+/** A release's phase as people say it: a share of the cohort, a device count, or the tags it goes to. */
+export function phaseLabel(r: Release): string {
+  if (r.phase_mode === 'tags') return `tags ${(r.phase_tags ?? []).join(', ')}`;
+  const v = r.phase_value ?? 1;
+  if (v > 1) return `${v} devices`;
+  return `${Math.round(v * 1000) / 10} %`;
 }
 
 /** Releases ordered along next_release_prn: sources first, the sink (latest) last. */
@@ -183,13 +212,14 @@ function ReleaseGraph({
       })}
       {releases.map((r) => {
         const { x, y } = pos.get(r.prn)!;
-        const phase = r.phase_value === null ? 1 : r.phase_value <= 1 ? r.phase_value : 1;
+        // The bar shows a share; a device count or a tag phase has no share of its own to draw.
+        const share = r.phase_mode !== 'tags' && (r.phase_value ?? 1) <= 1 ? (r.phase_value ?? 1) : 1;
         return (
           <g
             class={`node ${r.prn === sink?.prn ? 'latest' : ''} ${r.disabled ? 'disabled' : ''} ${r.prn === selected ? 'selected' : ''}`}
             tabindex={0}
             role="button"
-            aria-label={`Release ${r.name} ${r.version ?? ''}${r.required ? ', required' : ''}${r.disabled ? ', disabled' : ''}`}
+            aria-label={`Release ${r.name} ${r.version ?? ''}, ${phaseLabel(r)}${r.required ? ', required' : ''}${r.disabled ? ', disabled' : ''}`}
             onClick={() => select(r.prn)}
             onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && select(r.prn)}
           >
@@ -199,10 +229,11 @@ function ReleaseGraph({
               {r.prn === sink?.prn ? ' · latest' : ''}
             </text>
             <text x={x + 10} y={y + 38} class="small">
-              {r.version ?? 'no version'} {r.required ? '● required' : ''} {r.disabled ? '⊘ disabled' : ''}
+              {r.version ?? 'no version'} · {phaseLabel(r)} {r.required ? '● req.' : ''}{' '}
+              {r.disabled ? '⊘ off' : ''}
             </text>
             <rect x={x + 10} y={y + 46} width="100" height="4" class="phase-bg" />
-            <rect x={x + 10} y={y + 46} width={100 * phase} height="4" class="phase" />
+            <rect x={x + 10} y={y + 46} width={100 * share} height="4" class="phase" />
           </g>
         );
       })}
@@ -239,15 +270,21 @@ export function ReleasesView({ query, navigate }: ListProps) {
         <div class="card">
           <h3>Release {release.name}</h3>
           <p>
-            Bundle <code>{release.bundle_prn}</code>
+            Version {release.version ?? '—'} · phase {phaseLabel(release)}
+            {release.required ? ' · required' : ''}
+            {release.disabled ? ' · disabled' : ''} · scheduled {formatDate(release.schedule_date)}
           </p>
-          <ul>
+          <p>
+            Bundle {bundle.data?.bundle.name ?? ''} <code>{release.bundle_prn}</code>
+          </p>
+          <Banner error={bundle.error} />
+          <ol aria-label="Bundle binaries">
             {bundle.data?.bundle.binaries?.map((b) => (
               <li>
                 <a href={href(`/binaries/${b.prn}`)}>{b.prn}</a>
               </li>
             ))}
-          </ul>
+          </ol>
         </div>
       )}
     </Page>
