@@ -7,7 +7,8 @@
  * result from the outside: `openssl pkeyutl -verify` over the hash, and the SHA-256 of the content
  * downloaded through the binary's download URL. Then the release (start-release.ts): the other targets,
  * the bundle, a release at 10 %, a verified device check, the promotion to 100 %, and what a device now
- * receives. Exits non-zero when any of it fails.
+ * receives. In a terminal it then prints the web console's URL and the API key (separate lines) and keeps
+ * the registry up until Enter or Ctrl-C. Exits non-zero when any of it fails.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
@@ -221,11 +222,29 @@ async function main(): Promise<number> {
     };
     const last = await releaseStory({ registry, tag: TAG, privatePath, publicPath, publish, step });
     step(last);
+    await offerConsole(registry);
     return 0;
   } finally {
     await registry.stop();
     console.log('registry stopped');
   }
+}
+
+/**
+ * In a terminal the registry stays up for the web console until Enter or Ctrl-C; piped or in CI it stops at
+ * once, as before. The key goes on its own line for the sign-in field, never into the URL.
+ */
+async function offerConsole(registry: RegistryProcess): Promise<void> {
+  if (!process.stdin.isTTY) return;
+  step('Web console: the release above is on its Releases page');
+  console.log(`  open     ${registry.baseUrl}/console/#/releases`);
+  console.log(`  API key  ${registry.apiKey}   (paste it into the sign-in field)`);
+  console.log('\nThe registry keeps running; press Enter or Ctrl-C to stop it.');
+  await new Promise<void>((resolve) => {
+    process.stdin.once('data', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  process.stdin.pause();
 }
 
 main().then(
