@@ -128,7 +128,8 @@ describe('release views against the real registry', () => {
   it('draws the cohort’s two releases, the phased latest with its percentage; a click shows bundle and binaries', async () => {
     await page.goto(`${scene.registry.baseUrl}/console/#/releases`);
     await page.getByRole('heading', { name: 'Cohort production' }).waitFor();
-    expect(await page.locator('.graph .node').count()).toBe(2);
+    // The releases are read once the cohorts are in, so the graph fills in after the heading.
+    await expect.poll(() => page.locator('.graph .node').count()).toBe(2);
     expect(await page.locator('.graph .edge').count()).toBe(1);
     const latest = page.locator('.graph .node.latest');
     expect(await latest.count()).toBe(1);
@@ -160,12 +161,12 @@ describe('release views against the real registry', () => {
     await page.goto(`${scene.registry.baseUrl}/console/#/devices`);
     const row = page.getByRole('row', { name: /board-01/ });
     await row.waitFor();
-    expect(await row.textContent()).toContain(world.releases[0]);
+    expect(await row.textContent()).toContain(`v1.0.0 ${world.releases[0]}`);
     expect(await row.textContent()).toContain('1.0.0');
     expect(await row.textContent()).toContain('lab');
     const status = (id: string) => page.getByRole('row', { name: new RegExp(id) }).getByRole('status');
     await page.getByRole('button', { name: 'Check for an update for board-01' }).click();
-    await expect.poll(() => status('board-01').textContent()).toBe(`update: ${world.bundles[1]}`);
+    await expect.poll(() => status('board-01').textContent()).toBe('update: gateway@v1.1.0 (release v1.1.0)');
     await page.getByRole('button', { name: 'Check for an update for board-02' }).click();
     await expect.poll(() => status('board-02').textContent()).toBe('no_update');
     // A check is not a report: both devices still report the first release.
@@ -194,12 +195,12 @@ describe('release views against the real registry', () => {
     await page.screenshot({ path: join(shots, 'events.png') });
 
     await page.getByLabel('Subtype').selectOption('');
-    await page.getByLabel('Type').selectOption('webhook');
+    await page.getByLabel('Type', { exact: true }).selectOption('webhook');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('No events match.').waitFor();
     expect(await rows.count()).toBe(0);
 
-    await page.getByLabel('Type').selectOption('device');
+    await page.getByLabel('Type', { exact: true }).selectOption('device');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('row', { name: /device \/ claimed_release/ }).waitFor();
     // 2 reports + 2 checks from the console, each recorded as a check; 2 release changes; 1 claim.

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { api, listPath, quote, type SigningKey } from '../api.js';
-import { Banner, formatDate, href, NextPage, Page, Unavailable, useApi } from '../ui.js';
+import { api, listPath, quote, type Binary, type SigningKey } from '../api.js';
+import { Banner, formatBytes, formatDate, href, NextPage, Page, Unavailable, useApi } from '../ui.js';
 import type { ListProps } from './browse.js';
 import type { Bundle, Cohort, Device, PeridioEvent, Release } from './release-types.js';
 
@@ -241,6 +241,23 @@ function ReleaseGraph({
   );
 }
 
+/** One binary of a bundle, in bundle order: its link, and what it is once its record is in. */
+function BundleBinary({ prn }: { prn: string }) {
+  const record = useApi<{ binary: Binary }>(`/binaries/${prn}`);
+  const b = record.data?.binary;
+  return (
+    <li>
+      <a href={href(`/binaries/${prn}`)}>{prn}</a>
+      {b && (
+        <span class="hint">
+          {' '}
+          {b.target} · <span class={`badge state-${b.state}`}>{b.state}</span> · {formatBytes(b.size)}
+        </span>
+      )}
+    </li>
+  );
+}
+
 export function ReleasesView({ query, navigate }: ListProps) {
   const cohorts = useApi<{ cohorts: Cohort[] }>('/cohorts?limit=100');
   const releases = useApi<{ releases: Release[] }>(cohorts.data ? '/releases?limit=100' : undefined);
@@ -267,7 +284,7 @@ export function ReleasesView({ query, navigate }: ListProps) {
         </section>
       ))}
       {release && (
-        <div class="card">
+        <div class="card release-card">
           <h3>Release {release.name}</h3>
           <p>
             Version {release.version ?? '—'} · phase {phaseLabel(release)}
@@ -280,9 +297,7 @@ export function ReleasesView({ query, navigate }: ListProps) {
           <Banner error={bundle.error} />
           <ol aria-label="Bundle binaries">
             {bundle.data?.bundle.binaries?.map((b) => (
-              <li>
-                <a href={href(`/binaries/${b.prn}`)}>{b.prn}</a>
-              </li>
+              <BundleBinary prn={b.prn} />
             ))}
           </ol>
         </div>
@@ -297,25 +312,39 @@ export function DevicesView({ query, navigate }: ListProps) {
   const devices = useApi<{ devices: Device[]; next_page: string | null }>(
     listPath('/devices', { limit: '50', search: search ? `identifier~${quote(search)}` : undefined, page }),
   );
+  // Names for the PRNs a device reports and a check answers; PRNs stand in while (or if) these are not in.
+  const releases = useApi<{ releases: Release[] }>('/releases?limit=100');
+  const bundles = useApi<{ bundles: Bundle[] }>('/bundles?limit=100');
+  const releaseName = (p: string | null | undefined) =>
+    releases.data?.releases.find((r) => r.prn === p)?.name;
+  const bundleName = (p: string | null | undefined) => bundles.data?.bundles.find((b) => b.prn === p)?.name;
   const [checks, setChecks] = useState<Record<string, string>>({});
   const check = async (d: Device) => {
+    let text: string;
     try {
       const body: Record<string, unknown> = { write: false };
       if (d.reported_release_prn) body.release_prn = d.reported_release_prn;
       else if (d.reported_bundle_prn) body.bundle_prn = d.reported_bundle_prn;
       else if (d.reported_release_version) body.release_version = d.reported_release_version;
-      const answer = await api<{ status: string; bundle_prn?: string }>(
-        'POST',
-        `/devices/${d.prn}/update`,
-        body,
-      );
-      setChecks({
-        ...checks,
-        [d.prn]: answer.status === 'update' ? `update: ${answer.bundle_prn}` : answer.status,
-      });
+      const answer = await api<{
+        status: string;
+        bundle_prn: string | null;
+        source_type: 'release' | 'bundle_override' | null;
+        source_prn: string | null;
+      }>('POST', `/devices/${d.prn}/update`, body);
+      const source =
+        answer.source_type === 'release'
+          ? `release ${releaseName(answer.source_prn) ?? answer.source_prn}`
+          : `bundle override ${answer.source_prn}`;
+      text =
+        answer.status === 'update'
+          ? `update: ${bundleName(answer.bundle_prn) ?? answer.bundle_prn} (${source})`
+          : answer.status;
     } catch (err) {
-      setChecks({ ...checks, [d.prn]: (err as Error).message });
+      text = (err as Error).message;
     }
+    // Functional update: two checks answered close together must not drop each other's result.
+    setChecks((current) => ({ ...current, [d.prn]: text }));
   };
   if (devices.missing)
     return (
@@ -342,7 +371,8 @@ export function DevicesView({ query, navigate }: ListProps) {
             <tr>
               <td>{d.identifier}</td>
               <td>
-                <code>{d.reported_release_prn ?? '—'}</code>
+                {releaseName(d.reported_release_prn) ?? (d.reported_release_prn ? '' : '—')}{' '}
+                {d.reported_release_prn && <code class="hint">{d.reported_release_prn}</code>}
               </td>
               <td>{d.reported_release_version ?? '—'}</td>
               <td>{(d.tags ?? []).join(', ')}</td>
