@@ -211,9 +211,14 @@ describe('release views against the real registry', () => {
 
   it('shows on a binary’s page the release that includes it, and Destroy names that release', async () => {
     await page.goto(`${scene.registry.baseUrl}/console/#/binaries/${world.binaries[1]}`);
-    await page.getByText('Bundle gateway@v1.1.0: v1.1.0').waitFor();
+    const included = page.getByRole('listitem').filter({ hasText: 'Bundle gateway@v1.1.0:' });
+    await included.getByRole('link', { name: 'v1.1.0' }).waitFor();
+    expect(await included.getByRole('link').count()).toBe(1);
+    expect(await included.getByRole('link').getAttribute('href')).toBe(
+      `#/releases?release=${encodeURIComponent(world.releases[1])}`,
+    );
     await page.getByRole('button', { name: 'Destroy…' }).click();
-    await page.getByText('Releases that would lose this binary: v1.1.0.').waitFor();
+    await page.getByText('Releases that would lose this binary: v1.1.0;').waitFor();
     await page.screenshot({ path: join(shots, 'destroy-release.png'), fullPage: true });
     await page.getByLabel(/Type the target/).fill('aarch64-linux-gnu');
     await page.getByRole('button', { name: 'Destroy', exact: true }).click();
