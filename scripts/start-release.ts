@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { RegistryProcess } from '../test/helpers/registry-process.js';
 import { errorAnnotations, runAction, type ActionName, type ActionRun } from '../test/helpers/run-action.js';
+import { runnerLog } from './runner-log.js';
 
 export const RELEASE_TARGETS = ['aarch64-linux-gnu', 'armv7-linux-gnueabihf', 'x86_64-linux-gnu'];
 
@@ -21,13 +22,14 @@ export interface ReleaseStoryInput {
 }
 
 async function action(name: ActionName, inputs: Record<string, string>, tag: string): Promise<ActionRun> {
+  // The log as the runner shows it: secrets as ***, no workflow commands, annotations by level.
+  const log = runnerLog((text) => process.stdout.write(`  ${text}`));
   const run = await runAction(name, inputs, {
     env: { GITHUB_REF: `refs/tags/${tag}`, GITHUB_REF_NAME: tag },
     timeoutMs: 120_000,
+    onStdout: (chunk) => log.write(chunk),
   });
-  for (const line of run.stdout.split('\n')) {
-    if (line && !line.startsWith('::debug::') && !line.startsWith('::add-mask::')) console.log(`  ${line}`);
-  }
+  log.end();
   if (run.code !== 0) throw new Error(`${name} failed: ${errorAnnotations(run).join('; ') || run.stderr}`);
   return run;
 }

@@ -9,7 +9,8 @@
  * download URL, the provenance in its custom metadata, and a second run that must send nothing. Exits
  * non-zero when any of it fails. Then the release (start-release.ts): the other targets, the bundle, a
  * release at 10 %, a verified device check, the promotion to 100 %, and what a device now receives.
- * Everything lives in one temp dir, removed at the end unless `--keep`.
+ * In a terminal it then prints the web console's URL and the API key (separate lines) and keeps the
+ * registry up until Enter or Ctrl-C. Everything lives in one temp dir, removed at the end unless `--keep`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
@@ -255,12 +256,38 @@ async function demo(work: string): Promise<number> {
       if (other.code !== 0) throw new Error(`publish-binary for ${target} failed: ${other.stdout}`);
       return other;
     };
-    step(await releaseStory({ registry, tag: TAG, privatePath, publicPath, publish: publishOther, step }));
+    const last = await releaseStory({
+      registry,
+      tag: TAG,
+      privatePath,
+      publicPath,
+      publish: publishOther,
+      step,
+    });
+    step(last);
+    await offerConsole(registry);
     return 0;
   } finally {
     await registry.stop();
     console.log('registry stopped');
   }
+}
+
+/**
+ * In a terminal the registry stays up for the web console until Enter or Ctrl-C; piped or in CI it stops at
+ * once, as before. The key goes on its own line for the sign-in field, never into the URL.
+ */
+async function offerConsole(registry: RegistryProcess): Promise<void> {
+  if (!process.stdin.isTTY) return;
+  step('Web console: the release above is on its Releases page');
+  console.log(`  open     ${registry.baseUrl}/console/#/releases`);
+  console.log(`  API key  ${registry.apiKey}   (paste it into the sign-in field)`);
+  console.log('\nThe registry keeps running; press Enter or Ctrl-C to stop it.');
+  await new Promise<void>((resolve) => {
+    process.stdin.once('data', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  process.stdin.pause();
 }
 
 main().then(

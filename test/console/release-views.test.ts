@@ -1,149 +1,240 @@
 /**
- * The release-management views before the registry serves them: the real registry process for the console
- * and sign-in, with /cohorts, /releases, /bundles, /devices and /events answered in the browser by fixtures
- * in the Admin API spec's shapes (playwright's request routing). What is checked is the drawing and the
- * calls the page makes, not the registry. Also writes the dark-scheme screenshots.
+ * The release-management views against the real registry process and real records, nothing intercepted:
+ * two signed binaries published by the bundled publish-binary action, a product, a cohort of two devices
+ * that report the first release, a bundle per binary, and two releases, the second (the latest) phased at
+ * 50 % (one of the two devices). Also writes the release, devices and events screenshots (`npm run bundle`
+ * first). Any console error or uncaught exception fails the test.
  */
 import { join } from 'node:path';
-import type { Page, Route } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type RegistryProcess } from '../helpers/registry-process.js';
+import { runAction } from '../helpers/run-action.js';
+import { publishInputs, startScene, writeTestFile, type Scene } from '../e2e/scene.js';
 import { launchBrowser, watchErrors, type Browser } from './browser.js';
 
 const shots = join(new URL('../..', import.meta.url).pathname, 'docs', 'screenshots');
-const org = 'prn:1:7a1e0c4e-f222-4bb3-89dc-48320018875d';
-const prn = (type: string, n: number) =>
-  `${org}:${type}:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const cohort = { prn: prn('cohort', 1), name: 'production', product_prn: prn('product', 1) };
-const release = (n: number, version: string, next: number | null, extra: object = {}) => ({
-  prn: prn('release', n),
-  name: `r${n}`,
-  version,
-  version_requirement: null,
-  cohort_prn: cohort.prn,
-  bundle_prn: prn('bundle', n),
-  next_release_prn: next === null ? null : prn('release', next),
-  phase_value: 1,
-  required: false,
-  disabled: false,
-  schedule_date: '2026-11-01T00:00:00Z',
-  ...extra,
-});
-// r1 → r2 → r4 (latest, phased at 40 %); r3 → r4 is a second path; r2 is required, r3 disabled.
-const releases = [
-  release(1, '1.0.0', 2),
-  release(2, '1.1.0', 4, { required: true }),
-  release(3, '1.1.1', 4, { disabled: true }),
-  release(4, '2.0.0', null, { phase_value: 0.4 }),
-];
-const device = {
-  prn: prn('device', 1),
-  identifier: 'board-0042',
-  cohort_prn: cohort.prn,
-  reported_release_prn: prn('release', 2),
-  reported_release_version: '1.1.0',
-  reported_bundle_prn: prn('bundle', 2),
-  tags: ['lab', 'rev-b'],
-  last_connected_at: '2026-11-30T10:00:00Z',
-};
 
-describe('release views against spec-shaped answers', () => {
-  let registry: RegistryProcess;
+interface World {
+  binaries: [string, string];
+  bundles: [string, string];
+  releases: [string, string];
+  devices: Record<'board-01' | 'board-02', string>;
+}
+
+async function created<T>(scene: Scene, path: string, body: unknown, key: string): Promise<T> {
+  const { status, body: answer } = await scene.api<Record<string, T>>('POST', path, body);
+  if (status !== 201 && status !== 200) throw new Error(`POST ${path}: ${status} ${JSON.stringify(answer)}`);
+  return answer[key]!;
+}
+
+async function makeWorld(scene: Scene): Promise<World> {
+  const binaries: string[] = [];
+  for (const tag of ['v1.0.0', 'v1.1.0']) {
+    const file = await writeTestFile(scene.dir, `rootfs-${tag}.img`, 64 * 1024);
+    const run = await runAction(
+      'publish-binary',
+      publishInputs(scene, file, { artifact: 'gateway-rootfs' }),
+      {
+        env: { GITHUB_REF: `refs/tags/${tag}`, GITHUB_REF_NAME: tag },
+      },
+    );
+    if (run.code !== 0 || run.outputs.state !== 'signed')
+      throw new Error(`publish-binary ${tag} failed: ${run.stdout}${run.stderr}`);
+    binaries.push(run.outputs['binary-prn']!);
+  }
+  const product = await created<{ prn: string }>(scene, '/products', { name: 'gateway' }, 'product');
+  const cohort = await created<{ prn: string }>(
+    scene,
+    '/cohorts',
+    { name: 'production', product_prn: product.prn },
+    'cohort',
+  );
+  const devices: Record<string, string> = {};
+  for (const identifier of ['board-01', 'board-02']) {
+    const device = await created<{ prn: string }>(
+      scene,
+      '/devices',
+      { identifier, product_prn: product.prn, cohort_prn: cohort.prn, tags: ['lab'] },
+      'device',
+    );
+    devices[identifier] = device.prn;
+  }
+  const bundles: string[] = [];
+  for (const [i, binary] of binaries.entries()) {
+    const name = `gateway@v1.${i}.0`;
+    bundles.push(
+      (await created<{ prn: string }>(scene, '/bundles', { name, binaries: [{ prn: binary }] }, 'bundle'))
+        .prn,
+    );
+  }
+  const release = (i: number, phase: number) =>
+    created<{ prn: string }>(
+      scene,
+      '/releases',
+      {
+        name: `v1.${i}.0`,
+        version: `1.${i}.0`,
+        bundle_prn: bundles[i],
+        cohort_prn: cohort.prn,
+        required: false,
+        schedule_date: '2026-01-01T00:00:00Z',
+        phase_value: phase,
+      },
+      'release',
+    );
+  const first = await release(0, 1);
+  // Both devices installed the first release and say so, before the second exists (so no phase is claimed).
+  for (const prn of Object.values(devices)) {
+    const { status } = await scene.api('POST', `/devices/${prn}/update`, {
+      release_prn: first.prn,
+      write: true,
+    });
+    if (status !== 200) throw new Error(`reporting ${prn}: ${status}`);
+  }
+  const second = await release(1, 0.5);
+  return {
+    binaries: binaries as [string, string],
+    bundles: bundles as [string, string],
+    releases: [first.prn, second.prn],
+    devices: devices as World['devices'],
+  };
+}
+
+describe('release views against the real registry', () => {
+  let scene: Scene;
+  let world: World;
   let browser: Browser;
   let page: Page;
   let errors: string[];
-  const updateBodies: unknown[] = [];
 
   beforeAll(async () => {
-    registry = await startRegistry();
+    scene = await startScene();
+    world = await makeWorld(scene);
     browser = await launchBrowser();
     page = await browser.context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(15_000);
     errors = watchErrors(page);
-    const json = (route: Route, body: unknown) =>
-      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
-    await page.route(/\/cohorts\?/, (r) => json(r, { cohorts: [cohort], next_page: null }));
-    await page.route(/\/releases\?/, (r) => json(r, { releases, next_page: null }));
-    await page.route(/\/bundles\//, (r) =>
-      json(r, { bundle: { prn: prn('bundle', 4), name: 'b4', binaries: [{ prn: prn('binary', 9) }] } }),
-    );
-    await page.route(/\/devices\?/, (r) => json(r, { devices: [device], next_page: null }));
-    await page.route(/\/devices\/[^/]+\/update$/, (r) => {
-      updateBodies.push(r.request().postDataJSON());
-      return json(r, { status: 'update', bundle_prn: prn('bundle', 4), source_type: 'release' });
-    });
-    await page.route(/\/events\?/, (r) =>
-      json(r, {
-        events: [
-          {
-            prn: prn('event', 1),
-            type: 'binary',
-            subtype: 'signed',
-            inserted_at: '2026-11-30T10:00:00Z',
-            resource_prn: prn('binary', 9),
-            actor_prn: prn('user', 1),
-          },
-        ],
-        next_page: null,
-      }),
-    );
-    await page.goto(`${registry.baseUrl}/console/`);
-    await page.getByLabel('API key').fill(registry.apiKey);
+    await page.goto(`${scene.registry.baseUrl}/console/`);
+    await page.getByLabel('API key').fill(scene.registry.apiKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Artifacts' }).waitFor();
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    await registry?.stop();
+    await scene?.stop();
   });
 
-  it('draws each cohort’s release graph: arrows along next_release_prn, latest highlighted, marks', async () => {
-    await page.goto(`${registry.baseUrl}/console/#/releases`);
+  it('draws the cohort’s two releases, the phased latest with its percentage; a click shows bundle and binaries', async () => {
+    await page.goto(`${scene.registry.baseUrl}/console/#/releases`);
     await page.getByRole('heading', { name: 'Cohort production' }).waitFor();
-    expect(await page.locator('.graph .node').count()).toBe(4);
-    expect(await page.locator('.graph .edge').count()).toBe(3);
-    expect(await page.locator('.graph .node.latest').getAttribute('aria-label')).toContain('r4 2.0.0');
-    expect(await page.getByRole('button', { name: /Release r2 1\.1\.0, required/ }).count()).toBe(1);
-    expect(await page.getByRole('button', { name: /Release r3 1\.1\.1, disabled/ }).count()).toBe(1);
-    // The latest release is the rightmost column; the phase bar of r4 is 40 % wide.
-    const x = async (name: string) =>
-      Number(await page.getByRole('button', { name }).locator('rect').first().getAttribute('x'));
-    expect(await x('Release r4 2.0.0')).toBeGreaterThan(await x('Release r2 1.1.0, required'));
-    expect(await x('Release r2 1.1.0, required')).toBeGreaterThan(await x('Release r1 1.0.0'));
-    expect(await page.locator('.graph .node.latest rect.phase').getAttribute('width')).toBe('40');
+    // The releases are read once the cohorts are in, so the graph fills in after the heading.
+    await expect.poll(() => page.locator('.graph .node').count()).toBe(2);
+    expect(await page.locator('.graph .edge').count()).toBe(1);
+    const latest = page.locator('.graph .node.latest');
+    expect(await latest.count()).toBe(1);
+    expect(await latest.getAttribute('aria-label')).toBe('Release v1.1.0 1.1.0, 50 %');
+    expect(await latest.textContent()).toContain('50 %');
+    expect(await latest.locator('rect.phase').getAttribute('width')).toBe('50');
+    const first = page.getByRole('button', { name: 'Release v1.0.0 1.0.0, 100 %' });
+    expect(await first.getAttribute('class')).not.toContain('latest');
+    // The latest release is the right-hand column, after the one pointing at it.
+    const x = async (node: ReturnType<Page['locator']>) =>
+      Number(await node.locator('rect').first().getAttribute('x'));
+    expect(await x(latest)).toBeGreaterThan(await x(first));
 
-    await page.getByRole('button', { name: 'Release r4 2.0.0' }).focus();
+    await latest.focus();
     await page.keyboard.press('Enter');
-    await page.getByRole('link', { name: prn('binary', 9) }).waitFor();
-    expect(page.url()).toContain(`release=${encodeURIComponent(prn('release', 4))}`);
+    const binaries = page.getByRole('list', { name: 'Bundle binaries' });
+    await binaries.getByRole('link', { name: world.binaries[1] }).waitFor();
+    expect(await binaries.getByRole('link').count()).toBe(1);
+    await page.getByText(`Bundle gateway@v1.1.0 ${world.bundles[1]}`).waitFor();
+    expect(page.url()).toContain(`release=${encodeURIComponent(world.releases[1])}`);
     await page.screenshot({ path: join(shots, 'release-graph.png') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(shots, 'release-graph-dark.png') });
     await page.emulateMedia({ colorScheme: 'light' });
+    expect(errors).toEqual([]);
   });
 
-  it('lists devices with reported release, version and tags; Check asks for an update without write', async () => {
-    await page.goto(`${registry.baseUrl}/console/#/devices`);
-    const row = page.getByRole('row', { name: /board-0042/ });
+  it('checks devices without write: the first to check takes the one phase slot, the other stays', async () => {
+    await page.goto(`${scene.registry.baseUrl}/console/#/devices`);
+    const row = page.getByRole('row', { name: /board-01/ });
     await row.waitFor();
-    expect(await row.textContent()).toContain('lab, rev-b');
-    expect(await row.textContent()).toContain('1.1.0');
-    await page.getByRole('button', { name: 'Check for an update for board-0042' }).click();
-    await page.getByText(`update: ${prn('bundle', 4)}`).waitFor();
-    expect(updateBodies).toEqual([{ write: false, release_prn: prn('release', 2) }]);
+    expect(await row.textContent()).toContain(`v1.0.0 ${world.releases[0]}`);
+    expect(await row.textContent()).toContain('1.0.0');
+    expect(await row.textContent()).toContain('lab');
+    const status = (id: string) => page.getByRole('row', { name: new RegExp(id) }).getByRole('status');
+    await page.getByRole('button', { name: 'Check for an update for board-01' }).click();
+    await expect.poll(() => status('board-01').textContent()).toBe('update: gateway@v1.1.0 (release v1.1.0)');
+    await page.getByRole('button', { name: 'Check for an update for board-02' }).click();
+    await expect.poll(() => status('board-02').textContent()).toBe('no_update');
+    // A check is not a report: both devices still report the first release.
+    const { body } = await scene.api<{ device: { reported_release_prn: string } }>(
+      'GET',
+      `/devices/${world.devices['board-01']}`,
+    );
+    expect(body.device.reported_release_prn).toBe(world.releases[0]);
     await page.screenshot({ path: join(shots, 'devices.png') });
+    expect(errors).toEqual([]);
   });
 
-  it('lists events and filters them by type through the URL', async () => {
-    await page.goto(`${registry.baseUrl}/console/#/events`);
-    await page.getByRole('row', { name: /binary \/ signed/ }).waitFor();
-    const requested = page.waitForRequest(/\/events\?.*event_type=binary/);
-    await page.getByLabel('Type').fill('binary');
+  it('lists the checks’ events and filters them by type and subtype through the URL', async () => {
+    await page.goto(`${scene.registry.baseUrl}/console/#/events`);
+    await page
+      .getByRole('row', { name: /device \/ checked_for_release/ })
+      .first()
+      .waitFor();
+    const rows = page.locator('tbody tr');
+
+    await page.getByLabel('Subtype').selectOption('claimed_release');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await requested;
-    expect(page.url()).toContain('#/events?type=binary');
+    await expect.poll(() => page.url()).toContain('#/events?subtype=claimed_release');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.textContent()).toContain(world.devices['board-01']);
     await page.screenshot({ path: join(shots, 'events.png') });
+
+    await page.getByLabel('Subtype').selectOption('');
+    await page.getByLabel('Type', { exact: true }).selectOption('webhook');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No events match.').waitFor();
+    expect(await rows.count()).toBe(0);
+
+    await page.getByLabel('Type', { exact: true }).selectOption('device');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('row', { name: /device \/ claimed_release/ }).waitFor();
+    // 2 reports + 2 checks from the console, each recorded as a check; 2 release changes; 1 claim.
+    expect(await page.getByRole('row', { name: /device \/ checked_for_release/ }).count()).toBe(4);
+    expect(await page.getByRole('row', { name: /device \/ release_changed/ }).count()).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows on a binary’s page the release that includes it, and Destroy names that release', async () => {
+    await page.goto(`${scene.registry.baseUrl}/console/#/binaries/${world.binaries[1]}`);
+    const included = page.getByRole('listitem').filter({ hasText: 'Bundle gateway@v1.1.0:' });
+    await included.getByRole('link', { name: 'v1.1.0' }).waitFor();
+    expect(await included.getByRole('link').count()).toBe(1);
+    expect(await included.getByRole('link').getAttribute('href')).toBe(
+      `#/releases?release=${encodeURIComponent(world.releases[1])}`,
+    );
+    await page.getByRole('button', { name: 'Destroy…' }).click();
+    await page.getByText('Releases that would lose this binary: v1.1.0;').waitFor();
+    await page.screenshot({ path: join(shots, 'destroy-release.png'), fullPage: true });
+    await page.getByLabel(/Type the target/).fill('aarch64-linux-gnu');
+    await page.getByRole('button', { name: 'Destroy', exact: true }).click();
+    await page.getByRole('heading', { name: /gateway-rootfs 1\.1\.0/ }).waitFor();
+
+    // The release lost a signed binary: the device that had its phase slot now gets nothing new.
+    await page.goto(`${scene.registry.baseUrl}/console/#/devices`);
+    await page.getByRole('button', { name: 'Check for an update for board-01' }).click();
+    await expect
+      .poll(() =>
+        page
+          .getByRole('row', { name: /board-01/ })
+          .getByRole('status')
+          .textContent(),
+      )
+      .toBe('no_update');
     expect(errors).toEqual([]);
   });
 });

@@ -4,7 +4,8 @@ import { api, ApiError, session } from './api.js';
 import { Banner, href } from './ui.js';
 import { ArtifactsView, ArtifactView, VersionView } from './views/browse.js';
 import { BinaryView } from './views/binary.js';
-import { DevicesView, EventsView, KeysView, ReleasesView } from './views/fleet.js';
+import { DevicesView, EventsView, KeysView } from './views/fleet.js';
+import { ReleasesView } from './views/releases.js';
 
 /** `#/binaries/<prn>?x=y` → path segments and query; PRNs contain colons but no slashes. */
 function parseHash() {

@@ -165,10 +165,16 @@ export function BinaryView({ prn, navigate }: { prn: string; navigate: (to: stri
               {including.map((b) => (
                 <li>
                   Bundle {b.name ?? b.prn}:{' '}
-                  {affected
-                    .filter((r) => r.bundle_prn === b.prn)
-                    .map((r) => r.name)
-                    .join(', ') || 'no release'}
+                  {affected.some((r) => r.bundle_prn === b.prn)
+                    ? affected
+                        .filter((r) => r.bundle_prn === b.prn)
+                        .map((r, i) => (
+                          <>
+                            {i > 0 && ', '}
+                            <a href={href('/releases', { release: r.prn })}>{r.name}</a>
+                          </>
+                        ))
+                    : 'no release'}
                 </li>
               ))}
             </ul>
@@ -265,7 +271,7 @@ function DestroyForm({
       <p>
         {affected.length === 0
           ? 'No release includes this binary.'
-          : `Releases that would lose this binary: ${affected.map((r) => r.name).join(', ')}.`}{' '}
+          : `Releases that would lose this binary: ${affected.map((r) => r.name).join(', ')}; their update checks then answer no_update.`}{' '}
         Its content is deleted and cannot be recovered.
       </p>
       <label for="confirm-target">Type the target ({binary.target}) to confirm</label>

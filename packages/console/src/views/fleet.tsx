@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, listPath, quote, type SigningKey } from '../api.js';
 import { Banner, formatDate, href, NextPage, Page, Unavailable, useApi } from '../ui.js';
 import type { ListProps } from './browse.js';
-import type { Bundle, Cohort, Device, PeridioEvent, Release } from './release-types.js';
+import type { Bundle, Device, PeridioEvent, Release } from './release-types.js';
 
 export function KeysView() {
   const keys = useApi<{ signing_keys: SigningKey[] }>('/signing_keys?limit=100');
@@ -38,13 +38,37 @@ export function KeysView() {
   );
 }
 
+/** The values the API accepts for `type` and `subtype` (anything else is a 422). */
+const EVENT_TYPES = ['device', 'webhook', 'api_key'];
+const EVENT_SUBTYPES = ['checked_for_release', 'claimed_release', 'release_changed', 'connected'];
+
 export function EventsView({ query, navigate }: ListProps) {
   const type = query.get('type') ?? '';
+  const subtype = query.get('subtype') ?? '';
   const resource = query.get('resource') ?? '';
   const page = query.get('page') ?? undefined;
-  const [form, setForm] = useState({ type, resource });
+  const [form, setForm] = useState({ type, subtype, resource });
+  // The API does not carry the filters in next_page, so every page request sends them again.
   const events = useApi<{ events: PeridioEvent[]; next_page: string | null }>(
-    listPath('/events', { limit: '50', order: 'desc', event_type: type, event_resource_prn: resource, page }),
+    listPath('/events', { limit: '50', order: 'desc', type, subtype, resource_prn: resource, page }),
+  );
+  const filters = (f: typeof form, p?: string) =>
+    href('/events', {
+      type: f.type || undefined,
+      subtype: f.subtype || undefined,
+      resource: f.resource || undefined,
+      page: p,
+    });
+  const choice = (id: string, label: string, key: 'type' | 'subtype', values: string[]) => (
+    <>
+      <label for={id}>{label}</label>
+      <select id={id} value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.currentTarget.value })}>
+        <option value="">any</option>
+        {values.map((v) => (
+          <option value={v}>{v}</option>
+        ))}
+      </select>
+    </>
   );
   return (
     <Page title="Events">
@@ -52,15 +76,11 @@ export function EventsView({ query, navigate }: ListProps) {
         class="search"
         onSubmit={(e) => {
           e.preventDefault();
-          navigate(href('/events', { type: form.type || undefined, resource: form.resource || undefined }));
+          navigate(filters(form));
         }}
       >
-        <label for="event-type">Type</label>
-        <input
-          id="event-type"
-          value={form.type}
-          onInput={(e) => setForm({ ...form, type: e.currentTarget.value })}
-        />
+        {choice('event-type', 'Type', 'type', EVENT_TYPES)}
+        {choice('event-subtype', 'Subtype', 'subtype', EVENT_SUBTYPES)}
         <label for="event-resource">Resource PRN</label>
         <input
           id="event-resource"
@@ -88,7 +108,7 @@ export function EventsView({ query, navigate }: ListProps) {
                   <td>{formatDate(e.inserted_at)}</td>
                   <td>
                     {e.type}
-                    {e.subtype ? ` / ${e.subtype}` : ''}
+                    {e.event_subtype ? ` / ${e.event_subtype}` : ''}
                   </td>
                   <td>
                     <code>{e.resource_prn ?? ''}</code>
@@ -100,155 +120,13 @@ export function EventsView({ query, navigate }: ListProps) {
               ))}
             </tbody>
           </table>
+          {events.data.events.length === 0 && <p>No events match.</p>}
           <NextPage
             nextPage={events.data.next_page}
-            go={(p) => navigate(href('/events', { type, resource, page: p }))}
+            go={(p) => navigate(filters({ type, subtype, resource }, p))}
             first={!page}
           />
         </>
-      )}
-    </Page>
-  );
-}
-
-/** Releases ordered along next_release_prn: sources first, the sink (latest) last. */
-export function orderReleases(releases: Release[]): Release[][] {
-  const byPrn = new Map(releases.map((r) => [r.prn, r]));
-  const depth = new Map<string, number>();
-  const distance = (r: Release, seen = new Set<string>()): number => {
-    if (depth.has(r.prn)) return depth.get(r.prn)!;
-    const next = r.next_release_prn ? byPrn.get(r.next_release_prn) : undefined;
-    const d = next && !seen.has(r.prn) ? distance(next, seen.add(r.prn)) + 1 : 0;
-    depth.set(r.prn, d);
-    return d;
-  };
-  const columns: Release[][] = [];
-  const max = Math.max(0, ...releases.map((r) => distance(r)));
-  for (const r of releases) (columns[max - distance(r)] ??= []).push(r);
-  return columns.filter(Boolean);
-}
-
-function ReleaseGraph({
-  releases,
-  selected,
-  select,
-}: {
-  releases: Release[];
-  selected?: string;
-  select: (prn: string) => void;
-}) {
-  const columns = orderReleases(releases);
-  const W = 170;
-  const H = 84;
-  const pos = new Map<string, { x: number; y: number }>();
-  columns.forEach((col, c) => col.forEach((r, i) => pos.set(r.prn, { x: 20 + c * W, y: 20 + i * H })));
-  const width = 20 + columns.length * W;
-  const height = 20 + Math.max(1, ...columns.map((c) => c.length)) * H;
-  const sink = releases.find((r) => !r.next_release_prn);
-  return (
-    <svg
-      class="graph"
-      viewBox={`0 0 ${width} ${height}`}
-      width={width}
-      height={height}
-      role="group"
-      aria-label="Release graph"
-    >
-      <defs>
-        <marker
-          id="arrow"
-          viewBox="0 0 10 10"
-          refX="10"
-          refY="5"
-          markerWidth="6"
-          markerHeight="6"
-          orient="auto"
-        >
-          <path d="M0,0 L10,5 L0,10 z" class="arrow-head" />
-        </marker>
-      </defs>
-      {releases.map((r) => {
-        const from = pos.get(r.prn)!;
-        const to = r.next_release_prn ? pos.get(r.next_release_prn) : undefined;
-        return to ? (
-          <line
-            class="edge"
-            x1={from.x + 120}
-            y1={from.y + 28}
-            x2={to.x}
-            y2={to.y + 28}
-            marker-end="url(#arrow)"
-          />
-        ) : null;
-      })}
-      {releases.map((r) => {
-        const { x, y } = pos.get(r.prn)!;
-        const phase = r.phase_value === null ? 1 : r.phase_value <= 1 ? r.phase_value : 1;
-        return (
-          <g
-            class={`node ${r.prn === sink?.prn ? 'latest' : ''} ${r.disabled ? 'disabled' : ''} ${r.prn === selected ? 'selected' : ''}`}
-            tabindex={0}
-            role="button"
-            aria-label={`Release ${r.name} ${r.version ?? ''}${r.required ? ', required' : ''}${r.disabled ? ', disabled' : ''}`}
-            onClick={() => select(r.prn)}
-            onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && select(r.prn)}
-          >
-            <rect x={x} y={y} width="120" height="56" rx="8" />
-            <text x={x + 10} y={y + 20}>
-              {r.name}
-              {r.prn === sink?.prn ? ' · latest' : ''}
-            </text>
-            <text x={x + 10} y={y + 38} class="small">
-              {r.version ?? 'no version'} {r.required ? '● required' : ''} {r.disabled ? '⊘ disabled' : ''}
-            </text>
-            <rect x={x + 10} y={y + 46} width="100" height="4" class="phase-bg" />
-            <rect x={x + 10} y={y + 46} width={100 * phase} height="4" class="phase" />
-          </g>
-        );
-      })}
-    </svg>
-  );
-}
-
-export function ReleasesView({ query, navigate }: ListProps) {
-  const cohorts = useApi<{ cohorts: Cohort[] }>('/cohorts?limit=100');
-  const releases = useApi<{ releases: Release[] }>(cohorts.data ? '/releases?limit=100' : undefined);
-  const selected = query.get('release') ?? undefined;
-  const release = releases.data?.releases.find((r) => r.prn === selected);
-  const bundle = useApi<{ bundle: Bundle }>(release && `/bundles/${release.bundle_prn}`);
-  if (cohorts.missing)
-    return (
-      <Page title="Releases">
-        <Unavailable what="Release management" />
-      </Page>
-    );
-  return (
-    <Page title="Releases">
-      <Banner error={cohorts.error ?? releases.error} />
-      {cohorts.data?.cohorts.map((c) => (
-        <section aria-label={`Cohort ${c.name}`}>
-          <h2>Cohort {c.name}</h2>
-          <ReleaseGraph
-            releases={releases.data?.releases.filter((r) => r.cohort_prn === c.prn) ?? []}
-            selected={selected}
-            select={(prn) => navigate(href('/releases', { release: prn }))}
-          />
-        </section>
-      ))}
-      {release && (
-        <div class="card">
-          <h3>Release {release.name}</h3>
-          <p>
-            Bundle <code>{release.bundle_prn}</code>
-          </p>
-          <ul>
-            {bundle.data?.bundle.binaries?.map((b) => (
-              <li>
-                <a href={href(`/binaries/${b.prn}`)}>{b.prn}</a>
-              </li>
-            ))}
-          </ul>
-        </div>
       )}
     </Page>
   );
@@ -260,25 +138,39 @@ export function DevicesView({ query, navigate }: ListProps) {
   const devices = useApi<{ devices: Device[]; next_page: string | null }>(
     listPath('/devices', { limit: '50', search: search ? `identifier~${quote(search)}` : undefined, page }),
   );
+  // Names for the PRNs a device reports and a check answers; PRNs stand in while (or if) these are not in.
+  const releases = useApi<{ releases: Release[] }>('/releases?limit=100');
+  const bundles = useApi<{ bundles: Bundle[] }>('/bundles?limit=100');
+  const releaseName = (p: string | null | undefined) =>
+    releases.data?.releases.find((r) => r.prn === p)?.name;
+  const bundleName = (p: string | null | undefined) => bundles.data?.bundles.find((b) => b.prn === p)?.name;
   const [checks, setChecks] = useState<Record<string, string>>({});
   const check = async (d: Device) => {
+    let text: string;
     try {
       const body: Record<string, unknown> = { write: false };
       if (d.reported_release_prn) body.release_prn = d.reported_release_prn;
       else if (d.reported_bundle_prn) body.bundle_prn = d.reported_bundle_prn;
       else if (d.reported_release_version) body.release_version = d.reported_release_version;
-      const answer = await api<{ status: string; bundle_prn?: string }>(
-        'POST',
-        `/devices/${d.prn}/update`,
-        body,
-      );
-      setChecks({
-        ...checks,
-        [d.prn]: answer.status === 'update' ? `update: ${answer.bundle_prn}` : answer.status,
-      });
+      const answer = await api<{
+        status: string;
+        bundle_prn: string | null;
+        source_type: 'release' | 'bundle_override' | null;
+        source_prn: string | null;
+      }>('POST', `/devices/${d.prn}/update`, body);
+      const source =
+        answer.source_type === 'release'
+          ? `release ${releaseName(answer.source_prn) ?? answer.source_prn}`
+          : `bundle override ${answer.source_prn}`;
+      text =
+        answer.status === 'update'
+          ? `update: ${bundleName(answer.bundle_prn) ?? answer.bundle_prn} (${source})`
+          : answer.status;
     } catch (err) {
-      setChecks({ ...checks, [d.prn]: (err as Error).message });
+      text = (err as Error).message;
     }
+    // Functional update: two checks answered close together must not drop each other's result.
+    setChecks((current) => ({ ...current, [d.prn]: text }));
   };
   if (devices.missing)
     return (
@@ -305,7 +197,8 @@ export function DevicesView({ query, navigate }: ListProps) {
             <tr>
               <td>{d.identifier}</td>
               <td>
-                <code>{d.reported_release_prn ?? '—'}</code>
+                {releaseName(d.reported_release_prn) ?? (d.reported_release_prn ? '' : '—')}{' '}
+                {d.reported_release_prn && <code class="hint">{d.reported_release_prn}</code>}
               </td>
               <td>{d.reported_release_version ?? '—'}</td>
               <td>{(d.tags ?? []).join(', ')}</td>

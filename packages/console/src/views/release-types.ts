@@ -13,6 +13,8 @@ export interface Release {
   bundle_prn: string;
   next_release_prn: string | null;
   phase_value: number | null;
+  phase_mode?: 'numeric' | 'tags';
+  phase_tags?: string[] | null;
   required: boolean;
   disabled: boolean;
   schedule_date: string | null;
@@ -35,7 +37,8 @@ export interface Device {
 export interface PeridioEvent {
   prn?: string;
   type: string;
-  subtype?: string | null;
+  /** The list's name for the webhook envelope's `data.type`. */
+  event_subtype?: string | null;
   inserted_at: string;
   resource_prn?: string | null;
   actor_prn?: string | null;
