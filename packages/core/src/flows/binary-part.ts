@@ -12,9 +12,9 @@ import { silentLogger, type Logger } from '../logger.js';
 import { MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE, planParts } from '../parts.js';
 import { requirePrn } from '../prn.js';
 import type { Binary, BinaryPart } from '../types.js';
-import { DEFAULT_STALL_TIMEOUT_MS, type PartsApi, type UploadProgress } from '../upload.js';
-import { sendPart } from '../upload-part.js';
-import { ProgressTracker } from '../upload-progress.js';
+import { DEFAULT_STALL_TIMEOUT_MS, type PartsApi, type UploadProgress } from '../upload/engine.js';
+import { sendPart } from '../upload/part.js';
+import { ProgressTracker } from '../upload/progress.js';
 
 export interface UploadPartFileOptions {
   api: PartsApi & { getBinary(prn: string): Promise<Binary> };
