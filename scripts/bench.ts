@@ -5,7 +5,8 @@
  * Flags: --sizes 16M,256M,1G,4G  --quick (16M,256M)  --keep  --part-size N  --concurrency N
  *        --runs 5 (paired publish/curl runs per size)  --large-runs 3 (for sizes over 1 GiB)
  *        --memory-sizes 8G (more sizes, one publish each, for the RSS table)  --no-memory
- *        --wan-rounds 2  --no-wan  --hash-rounds N  --sweep-size 1G  --no-sweep  --no-resume  --json FILE
+ *        --wan-rounds 2  --no-wan  --no-downloads  --growth-scales 1000,10000,100000  --no-growth
+ *        --hash-rounds N  --sweep-size 1G  --no-sweep  --no-resume  --json FILE
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,8 @@ import { benchResume } from './bench/resume.js';
 import { benchMemory, memoryReport } from './bench/memory.js';
 import { benchLink, wanAvailable, wanReport, type LinkResult } from './bench/wan.js';
 import { machineTop } from './bench/proc.js';
+import { benchGrowth, growthReport } from './bench/growth.js';
+import { benchDownloads, downloadsReport, nginxAvailable } from './bench/downloads.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -44,6 +47,9 @@ const { values: flags } = parseArgs({
     memory: { type: 'boolean', default: true },
     wan: { type: 'boolean', default: true },
     'wan-rounds': { type: 'string', default: '2' },
+    growth: { type: 'boolean', default: true },
+    downloads: { type: 'boolean', default: true },
+    'growth-scales': { type: 'string', default: '1000,10000,100000' },
   },
 });
 
@@ -168,6 +174,29 @@ async function main(): Promise<number> {
         wan.push(await benchLink(ctx, { mbit, rttMs, file }, contenders, Number(flags['wan-rounds'])));
       }
       results.extra.push(wanReport(wan, def));
+    }
+
+    const noNginx = nginxAvailable();
+    if (flags.downloads && noNginx) log(`downloads: skipped (${noNginx})`);
+    if (flags.downloads && !noNginx) {
+      let binary = files.get(64 * MiB);
+      if (!binary) {
+        binary = await makeFile(tmp, 'bench-download.bin', 64 * MiB);
+        files.set(64 * MiB, binary);
+      }
+      log('downloads: 100 clients at once, registry vs nginx');
+      results.extra.push(downloadsReport(await benchDownloads(ctx, binary)));
+    }
+
+    if (flags.growth) {
+      let small = files.get(16 * MiB);
+      if (!small) {
+        small = await makeFile(tmp, 'bench-growth.bin', 16 * MiB);
+        files.set(16 * MiB, small);
+      }
+      const scales = flags['growth-scales'].split(',').map(Number);
+      log(`growth: ${scales.join(' / ')} binaries`);
+      results.extra.push(growthReport(await benchGrowth(ctx, small, scales)));
     }
 
     if (flags.resume && mid) {
