@@ -5,7 +5,7 @@
  * Flags: --sizes 16M,256M,1G,4G  --quick (16M,256M)  --keep  --part-size N  --concurrency N
  *        --runs 5 (paired publish/curl runs per size)  --large-runs 3 (for sizes over 1 GiB)
  *        --memory-sizes 8G (more sizes, one publish each, for the RSS table)  --no-memory
- *        --wan-rounds 2  --no-wan  --no-downloads  --growth-scales 1000,10000,100000  --no-growth
+ *        --wan-rounds 2  --no-wan  --no-downloads  --no-fleet  --growth-scales 1000,10000,100000  --no-growth
  *        --hash-rounds N  --sweep-size 1G  --no-sweep  --no-resume  --json FILE
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +25,7 @@ import { benchLink, wanAvailable, wanReport, type LinkResult } from './bench/wan
 import { machineTop } from './bench/proc.js';
 import { benchGrowth, growthReport } from './bench/growth.js';
 import { benchDownloads, downloadsReport, nginxAvailable } from './bench/downloads.js';
+import { benchFleet, fleetReport } from './bench/fleet.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -49,6 +50,7 @@ const { values: flags } = parseArgs({
     'wan-rounds': { type: 'string', default: '2' },
     growth: { type: 'boolean', default: true },
     downloads: { type: 'boolean', default: true },
+    fleet: { type: 'boolean', default: true },
     'growth-scales': { type: 'string', default: '1000,10000,100000' },
   },
 });
@@ -186,6 +188,11 @@ async function main(): Promise<number> {
       }
       log('downloads: 100 clients at once, registry vs nginx');
       results.extra.push(downloadsReport(await benchDownloads(ctx, binary)));
+    }
+
+    if (flags.fleet) {
+      log('fleet: 10,000 devices, 50 releases, update checks under wrk');
+      results.extra.push(fleetReport(await benchFleet(ctx)));
     }
 
     if (flags.growth) {
