@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // PostgreSQL + S3 for the suites that need them (skipped with one line when they cannot start).
+    globalSetup: ['test/services/global-setup.ts'],
     reporters: ['default'],
   },
 });

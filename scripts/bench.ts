@@ -25,7 +25,7 @@ import { benchLink, wanAvailable, wanReport, type LinkResult } from './bench/wan
 import { machineTop } from './bench/proc.js';
 import { benchGrowth, growthReport } from './bench/growth.js';
 import { benchDownloads, downloadsReport, nginxAvailable } from './bench/downloads.js';
-import { benchFleet, fleetReport } from './bench/fleet.js';
+import { benchFleet, fleetReport } from './bench/update-check.js';
 
 const root = new URL('..', import.meta.url).pathname;
 

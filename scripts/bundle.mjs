@@ -1,11 +1,18 @@
 // Builds one ncc bundle per action (and the registry) into dist/<name>/index.js.
 // Bundles are committed because runners execute them; `npm run check-dist` fails when they are stale.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const entries = ['create-artifact-version', 'upload-binary', 'sign-binary', 'publish-binary', 'registry', 'cli'];
+const entries = [
+  'create-artifact-version',
+  'upload-binary',
+  'sign-binary',
+  'publish-binary',
+  'registry',
+  'cli',
+];
 const only = process.argv.slice(2);
 
 for (const name of entries) {
@@ -35,6 +42,7 @@ for (const name of entries) {
     console.error(`bundle: ncc failed for ${name}`);
     process.exit(result.status ?? 1);
   }
+  if (name === 'registry') await buildConsole(tmp);
   rmSync(out, { recursive: true, force: true });
   renameSync(tmp, out);
   // The size, chunks included, so a change that drags a second copy of a dependency in shows at once.
@@ -42,4 +50,32 @@ for (const name of entries) {
   const bytes = chunks.reduce((sum, f) => sum + statSync(join(out, f)).size, 0);
   const files = chunks.length > 1 ? ` in ${chunks.length} files` : '';
   console.log(`bundle: dist/${name}/index.js ${(bytes / 1024).toFixed(0)} KiB${files}`);
+}
+
+/**
+ * The web console (packages/console) goes beside the registry bundle, which serves it at /console/. esbuild
+ * output is deterministic for the same sources; no source maps, no build-time stamps.
+ */
+async function buildConsole(registryOut) {
+  const { build } = await import('esbuild');
+  const src = join(root, 'packages', 'console', 'src');
+  const out = join(registryOut, 'console');
+  mkdirSync(out, { recursive: true });
+  await build({
+    entryPoints: { app: join(src, 'main.tsx'), 'hash-worker': join(src, 'hash-worker.ts') },
+    outdir: out,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: 'es2022',
+    platform: 'browser',
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    legalComments: 'none',
+    logLevel: 'warning',
+    tsconfig: join(root, 'packages', 'console', 'tsconfig.json'),
+  });
+  copyFileSync(join(src, 'index.html'), join(out, 'index.html'));
+  copyFileSync(join(src, 'styles.css'), join(out, 'styles.css'));
+  console.log('bundle: dist/registry/console/');
 }

@@ -40,7 +40,7 @@ async function main() {
   {
     const t = await startTestRegistry();
     await t.registry.context.store.close();
-    const res = await t.api('POST', '/artifacts', { name: 'x' });
+    const res = await t.api<{ errors: { detail: string } }>('POST', '/artifacts', { name: 'x' });
     const logged = t.logger.lines.find((l) => l.level === 'error')?.message ?? '';
     row('2 unexpected error after the body was read', {
       status: res.status,
@@ -66,7 +66,7 @@ async function main() {
     writeFileSync(join(dir, 'presign-secret'), 'not hex at all\n');
     let message = '';
     try {
-      createRegistry({ dataDir: dir, apiKey: 'k' });
+      await createRegistry({ dataDir: dir, apiKey: 'k' });
     } catch (err) {
       message = (err as Error).message;
     }
@@ -84,10 +84,14 @@ async function main() {
   {
     const content = Buffer.alloc(10_000, 1);
     const binary = await createBinary(t, content, 'probe-idle');
-    const part = await t.api('PUT', `/binaries/${binary.prn}/parts/1`, {
-      hash: sha256(content),
-      size: content.length,
-    });
+    const part = await t.api<{ binary_part: { presigned_upload_url: string } }>(
+      'PUT',
+      `/binaries/${binary.prn}/parts/1`,
+      {
+        hash: sha256(content),
+        size: content.length,
+      },
+    );
     const url = new URL(part.body.binary_part.presigned_upload_url);
     row(
       'upload silent after its headers, --idle-timeout 1',
@@ -108,8 +112,8 @@ async function main() {
     row('9th connection, --max-connections 8', surplus);
   }
   {
-    const signed = await signableBinary(t, Buffer.from('probe'), 'probe-403');
-    const pending = await createBinary(t, Buffer.from('pending'), 'probe-pending');
+    const signed = (await signableBinary(t, Buffer.from('probe'), 'probe-403')) as { prn: string };
+    const pending = (await createBinary(t, Buffer.from('pending'), 'probe-pending')) as { prn: string };
     const bad = `expires=9999999999&sig=${'0'.repeat(64)}`;
     const answers: Record<string, string> = {};
     for (const [name, id] of [

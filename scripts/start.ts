@@ -3,21 +3,25 @@
  *
  * Starts `peridio-registry` on a free port with a fresh data dir, makes an Ed25519 key with openssl and
  * registers it, then runs the bundled publish-binary action on a sample file exactly as a runner would
- * (INPUT_* environment, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a tag ref). Afterwards it checks the
- * result from the outside: `openssl pkeyutl -verify` over the hash, and the SHA-256 of the content
- * downloaded through the binary's download URL. Exits non-zero when any of it fails.
+ * (INPUT_* environment with the action.yml defaults, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a tag
+ * ref), showing its log as the runner renders it. Afterwards it checks the result from the outside:
+ * `openssl pkeyutl -verify` over the hash, the SHA-256 of the content downloaded through the binary's
+ * download URL, the provenance in its custom metadata, and a second run that must send nothing. Exits
+ * non-zero when any of it fails. Everything lives in one temp dir, removed at the end unless `--keep`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type RegistryProcess } from '../test/helpers/registry-process.js';
 import { runAction } from '../test/helpers/run-action.js';
+import { runnerLog } from './runner-log.js';
 
 const root = new URL('..', import.meta.url).pathname;
-const SAMPLE_SIZE = 12 * 1024 * 1024 + 4321;
-const PART_SIZE = 5 * 1024 * 1024;
+// Two parts at the default part size (16 MiB), the second one short.
+const SAMPLE_SIZE = 20 * 1024 * 1024 + 4321;
+const KEEP = process.argv.includes('--keep');
 const TAG = 'v1.0.0';
 const TARGET = 'aarch64-linux-gnu';
 
@@ -82,7 +86,17 @@ function unescape(text: string): string {
 async function main(): Promise<number> {
   ensureBundles();
   const work = mkdtempSync(join(tmpdir(), 'peridio-start-'));
+  // Every temp file of this run (the runner files of each action run too) goes under `work`.
+  process.env.TMPDIR = work;
+  try {
+    return await demo(work);
+  } finally {
+    if (KEEP) console.log(`\nKept ${work} (registry data, key pair, workspace); delete it when done.`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
 
+async function demo(work: string): Promise<number> {
   step('Starting peridio-registry (free port, fresh data dir)');
   const registry = await startRegistry({ dataDir: join(work, 'registry-data') });
   console.log(`registry: ${registry.baseUrl}  data dir: ${registry.dataDir}  pid ${registry.pid}`);
@@ -112,39 +126,32 @@ async function main(): Promise<number> {
     console.log(`build/firmware.img sha256 ${sampleHash}`);
 
     step(`Running dist/publish-binary/index.js as a runner would (GITHUB_REF=refs/tags/${TAG})`);
-    const run = await runAction(
-      'publish-binary',
-      {
-        'api-key': registry.apiKey,
-        'base-url': registry.baseUrl,
-        artifact: 'demo-firmware',
-        target: TARGET,
-        file: 'build/firmware.img',
-        'signing-key-private': readFileSync(privatePath, 'utf8'),
-        'part-size': String(PART_SIZE),
-        'custom-metadata': JSON.stringify({ board: 'demo-board-rev-a' }),
-      },
-      {
+    const inputs = {
+      'api-key': registry.apiKey,
+      'base-url': registry.baseUrl,
+      artifact: 'demo-firmware',
+      target: TARGET,
+      file: 'build/firmware.img',
+      'signing-key-private': readFileSync(privatePath, 'utf8'),
+      'custom-metadata': JSON.stringify({ board: 'demo-board-rev-a' }),
+    };
+    const publish = async () => {
+      // The log as the runner shows it: secrets as ***, no workflow commands, annotations by level.
+      const log = runnerLog((text) => process.stdout.write(`  ${text}`));
+      const result = await runAction('publish-binary', inputs, {
         cwd: workspace,
         env: { GITHUB_REF: `refs/tags/${TAG}`, GITHUB_REF_NAME: TAG },
         timeoutMs: 300_000,
-        // The runner hides ::debug:: lines unless debug logging is on, and consumes ::add-mask:: lines
-        // (which carry the secrets themselves); so does this.
-        onStdout: (chunk) =>
-          process.stdout.write(
-            chunk
-              .split('\n')
-              .filter((line) => !line.startsWith('::debug::'))
-              .map((line) => (line.startsWith('::add-mask::') ? '::add-mask::***' : line))
-              .join('\n'),
-          ),
-      },
-    );
-    if (run.code !== 0) {
-      console.error(run.stderr);
-      throw new Error(`publish-binary failed with exit code ${run.code}`);
-    }
-
+        onStdout: (chunk) => log.write(chunk),
+      });
+      log.end();
+      if (result.code !== 0) {
+        console.error(result.stderr);
+        throw new Error(`publish-binary failed with exit code ${result.code}`);
+      }
+      return result;
+    };
+    const run = await publish();
     step('Outputs (GITHUB_OUTPUT)');
     for (const [name, output] of Object.entries(run.outputs)) console.log(`  ${name} = ${output}`);
     step('Job summary (GITHUB_STEP_SUMMARY)');
@@ -187,9 +194,38 @@ async function main(): Promise<number> {
     if (downloaded !== sampleHash || size !== SAMPLE_SIZE)
       throw new Error('the downloaded content differs from the file');
 
-    const { binary } = await api<{ binary: { state: string } }>(registry, 'GET', `/binaries/${binaryPrn}`);
+    const { binary } = await api<{ binary: { state: string; custom_metadata: Record<string, unknown> } }>(
+      registry,
+      'GET',
+      `/binaries/${binaryPrn}`,
+    );
     if (binary.state !== 'signed') throw new Error(`the binary is ${binary.state}, not signed`);
-    step(`OK: ${binaryPrn} is signed; the signature verifies and the content matches the file`);
+
+    step("Provenance in the binary's custom metadata");
+    for (const [name, value] of Object.entries(binary.custom_metadata ?? {}))
+      console.log(`  ${name}: ${JSON.stringify(value)}`);
+    if (binary.custom_metadata?.commit === undefined) throw new Error('the binary records no commit');
+
+    step('Running the same job again ("Re-run jobs"): it must send nothing');
+    const logBefore = registry.output().stderr.length;
+    const again = await publish();
+    const writes = registry
+      .output()
+      .stderr.slice(logBefore)
+      .split('\n')
+      .filter((line) => /\b(POST|PUT|PATCH|DELETE) \//.test(line));
+    console.log(
+      `  outcome ${again.outputs.outcome}, parts sent ${again.outputs['parts-uploaded']}, ` +
+        `already there ${again.outputs['parts-skipped']}; requests that change something: ${writes.length}`,
+    );
+    if (writes.length > 0 || again.outputs.outcome !== 'unchanged')
+      throw new Error(`the re-run changed something:\n${writes.join('\n')}`);
+    if (again.outputs.signature !== run.outputs.signature)
+      throw new Error('the re-run gave another signature');
+
+    step(
+      `OK: ${binaryPrn} is signed; the signature verifies, the content matches the file, a re-run sends nothing`,
+    );
     return 0;
   } finally {
     await registry.stop();

@@ -1,249 +1,166 @@
 /**
- * The update check under a fleet: one product, one cohort of 10,000 devices, 50 releases in it (one
- * signed binary and bundle each), the latest phased to a device count. `wrk` (Debian) then sends
- * `POST /devices/{prn}/update` for random devices of the cohort for a while; checks/s and the latency
- * percentiles are wrk's own. Claims must stay exact under that load: afterwards every device checks
- * once more, and the number offered the phased release must equal its phase count exactly.
- * Skipped (with the reason printed) when the registry has no release routes yet, or wrk is missing.
+ * The registry in S3 mode (PostgreSQL + S3) against S3 alone, on the same server, file, part size and
+ * concurrency:
+ *   1. publish-binary through the registry (parts go straight to S3 on presigned URLs; the registry checks
+ *      the SHA-256 of the object once), vs `@aws-sdk/lib-storage`'s Upload of the file: target ≤ 1.15×.
+ *   2. the registry's CPU time per GiB uploaded (read from /proc: user + system of its process).
+ * Needs the services' variables (`npm run services`), else starts them itself for the run.
+ *   npx tsx scripts/bench/fleet.ts [--size 1G] [--part-size 16M] [--concurrency 4]
  */
-import { spawnSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runTimed } from './proc.js';
-import { api, presignSinglePart, startRegistry, type BenchRegistry } from './registry.js';
-import type { BenchContext } from './publish.js';
-import type { Check } from './report.js';
+import { parseArgs } from 'node:util';
+import { runAction } from './action.js';
+import { formatSize, GiB, makeFile, parseSize } from './files.js';
 
-export interface FleetOptions {
-  devices: number;
-  releases: number;
-  /** The latest release's phase_value: a device count. */
-  phaseCount: number;
-  seconds: number;
-  connections: number;
+const root = new URL('../..', import.meta.url).pathname;
+const log = (m: string) => console.error(`bench: ${m}`);
+
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '1G' },
+    'part-size': { type: 'string', default: '16M' },
+    concurrency: { type: 'string', default: '4' },
+  },
+});
+const size = parseSize(values.size);
+const partSize = parseSize(values['part-size']);
+const concurrency = Number(values.concurrency);
+
+/** user + system CPU seconds of a process so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
-export interface FleetResult {
-  options: FleetOptions;
-  requestsPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number };
-  errors: string;
-  offeredPhased: number;
-  skipped?: string;
-}
-
-export const DEFAULT_FLEET: FleetOptions = {
-  devices: 10_000,
-  releases: 50,
-  phaseCount: 2_500,
-  seconds: 20,
-  connections: 64,
-};
-
-type Reg = Pick<BenchRegistry, 'baseUrl' | 'apiKey'>;
-
-async function status(reg: Reg, method: string, path: string, body?: unknown): Promise<number> {
-  const r = await fetch(`${reg.baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Token ${reg.apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  await r.arrayBuffer();
-  return r.status;
-}
-
-/** A small signed binary through the Admin API: create, one presigned PUT, the registry's check, a signature. */
-async function signedBinary(
-  reg: Reg,
-  key: { prn: string; privateKey: ReturnType<typeof generateKeyPairSync>['privateKey'] },
-  n: number,
-) {
-  const content = Buffer.concat([Buffer.from(`fleet firmware ${n}\n`), randomBytes(1024)]);
-  const file = { size: content.length, sha256Hex: createHash('sha256').update(content).digest('hex') };
-  const { binaryPrn, url } = await presignSinglePart(reg, file, `fleet-${n}`);
-  const put = await fetch(url, {
-    method: 'PUT',
-    headers: { 'x-amz-checksum-sha256': Buffer.from(file.sha256Hex, 'hex').toString('base64') },
-    body: content,
-  });
-  if (!put.ok) throw new Error(`fleet: part upload HTTP ${put.status}`);
-  for (const state of ['hashable', 'hashing']) await api(reg, 'PATCH', `/binaries/${binaryPrn}`, { state });
-  for (let i = 0; ; i++) {
-    const { binary } = await api<{ binary: { state: string } }>(reg, 'GET', `/binaries/${binaryPrn}`);
-    if (binary.state === 'signable') break;
-    if (i > 200) throw new Error(`fleet: binary stuck in ${binary.state}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  await api(reg, 'POST', '/binary_signatures', {
-    binary_prn: binaryPrn,
-    signing_key_prn: key.prn,
-    signature: sign(null, Buffer.from(file.sha256Hex), key.privateKey).toString('hex').toUpperCase(),
-  });
-  return binaryPrn;
-}
-
-async function inParallel<T>(count: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        const i = next++;
-        out[i] = await fn(i);
-      }
-    }),
+export function servicesEnv(bytes: number): { env: Record<string, string>; down(): void } {
+  if (process.env.PERIDIO_REGISTRY_DATABASE_URL && process.env.PERIDIO_REGISTRY_BLOB_STORE)
+    return { env: process.env as Record<string, string>, down: () => undefined };
+  const dir = join(tmpdir(), `peridio-bench-services-${process.pid}`);
+  const env = { ...process.env, PERIDIO_SERVICES_DIR: dir, PERIDIO_SERVICES_S3_BYTES: String(bytes) };
+  const script = join(root, 'scripts/services.sh');
+  const out = execFileSync('bash', [script, 'up'], { env, encoding: 'utf8' });
+  const vars = Object.fromEntries(
+    out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]),
   );
-  return out;
+  return {
+    env: { ...(process.env as Record<string, string>), ...vars },
+    down: () => execFileSync('bash', [script, 'down'], { env }),
+  };
 }
 
-function parseWrk(text: string): { rps: number; p50: number; p90: number; p99: number; errors: string } {
-  const ms = (v: string, unit: string): number => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);
-  const pct = (p: string): number => {
-    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(text);
-    return m ? ms(m[1]!, m[2]!) : NaN;
+async function main(): Promise<void> {
+  const services = servicesEnv(3 * size + 512 * 1024 * 1024);
+  const work = await mkdtemp(join(tmpdir(), 'peridio-bench-fleet-'));
+  const prefix = `bench-${randomUUID()}`;
+  const registryEnv = {
+    ...services.env,
+    PERIDIO_REGISTRY_BLOB_STORE: `${services.env.PERIDIO_REGISTRY_BLOB_STORE}/${prefix}`,
+    PERIDIO_REGISTRY_API_KEY: 'prk_bench',
   };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-  const errors = [/Socket errors:.*$/m.exec(text)?.[0], /Non-2xx or 3xx responses: \d+/.exec(text)?.[0]]
-    .filter(Boolean)
-    .join('; ');
-  return { rps, p50: pct('50'), p90: pct('90'), p99: pct('99'), errors: errors || 'none' };
-}
-
-export async function benchFleet(
-  ctx: BenchContext,
-  options: FleetOptions = DEFAULT_FLEET,
-): Promise<FleetResult> {
-  const empty = {
-    options,
-    requestsPerSecond: 0,
-    latencyMs: { p50: 0, p90: 0, p99: 0 },
-    errors: '',
-    offeredPhased: 0,
-  };
-  if (spawnSync('wrk', ['--version']).error)
-    return { ...empty, skipped: 'wrk is not installed (apt-get install wrk)' };
-  const dataDir = join(ctx.tmp, 'registry-fleet');
-  const registry = await startRegistry(ctx.root, dataDir);
-  ctx.registries.add(registry);
+  const child = spawn(
+    process.execPath,
+    [join(root, 'dist/registry/index.js'), 'serve', '--port', '0', '--data-dir', join(work, 'data')],
+    {
+      env: registryEnv,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   try {
-    if ((await status(registry, 'GET', '/products')) === 404)
-      return { ...empty, skipped: 'this registry has no release routes yet (POST /devices/{prn}/update)' };
-    const pair = generateKeyPairSync('ed25519');
-    const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
-    const { signing_key } = await api<{ signing_key: { prn: string } }>(registry, 'POST', '/signing_keys', {
-      name: 'fleet',
-      value: spki.subarray(spki.length - 32).toString('base64'),
-    });
-    const key = { prn: signing_key.prn, privateKey: pair.privateKey };
-    const { product } = await api<{ product: { prn: string } }>(registry, 'POST', '/products', {
-      name: 'fleet',
-    });
-    const { cohort } = await api<{ cohort: { prn: string } }>(registry, 'POST', '/cohorts', {
-      name: 'fleet',
-      product_prn: product.prn,
-    });
-    let latestBundle = '';
-    for (let i = 0; i < options.releases; i++) {
-      const binary = await signedBinary(registry, key, i);
-      const { bundle } = await api<{ bundle: { prn: string } }>(registry, 'POST', '/bundles', {
-        binaries: [{ prn: binary, custom_metadata: null }],
+    const baseUrl = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+        const m = /listening on (\S+)/.exec(out);
+        if (m) resolve(m[1]!);
       });
-      const last = i === options.releases - 1;
-      await api(registry, 'POST', '/releases', {
-        bundle_prn: bundle.prn,
-        cohort_prn: cohort.prn,
-        name: `fleet-${i}`,
-        required: false,
-        schedule_date: '2026-01-01T00:00:00Z',
-        phase_value: last ? options.phaseCount : 1,
-        version: `1.${i}.0`,
-      });
-      latestBundle = bundle.prn;
-    }
-    const devices = await inParallel(options.devices, 16, async (i) => {
-      const { device } = await api<{ device: { prn: string } }>(registry, 'POST', '/devices', {
-        identifier: `fleet-device-${i}`,
-        product_prn: product.prn,
-        cohort_prn: cohort.prn,
-      });
-      return device.prn;
+      child.once('exit', () => reject(new Error(`registry exited: ${out}`)));
     });
-    const script = join(ctx.tmp, 'fleet.lua');
-    await writeFile(
-      script,
-      `local prns = {${devices.map((p) => `"${p}"`).join(',')}}\n` +
-        `wrk.method = "POST"\nwrk.body = "{}"\n` +
-        `wrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Token ${registry.apiKey}"\n` +
-        `request = function() return wrk.format(nil, "/devices/" .. prns[math.random(#prns)] .. "/update") end\n`,
+    log(`making a ${formatSize(size)} file`);
+    const file = await makeFile(work, 'bench.img', size);
+
+    // S3 alone first (warms the server the same way for both).
+    const s3 = new S3Client({
+      region: services.env.AWS_REGION,
+      endpoint: services.env.AWS_ENDPOINT_URL_S3,
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: services.env.AWS_ACCESS_KEY_ID!,
+        secretAccessKey: services.env.AWS_SECRET_ACCESS_KEY!,
+      },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    const bucket = /^s3:\/\/([^/]+)/.exec(services.env.PERIDIO_REGISTRY_BLOB_STORE!)![1]!;
+    let started = performance.now();
+    await new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: `${prefix}/lib-storage.img`, Body: createReadStream(file.path) },
+      partSize,
+      queueSize: concurrency,
+    }).done();
+    const s3Ms = performance.now() - started;
+    log(`lib-storage Upload: ${(s3Ms / 1000).toFixed(2)} s`);
+
+    const { privateKey } = await import('node:crypto').then((c) => c.generateKeyPairSync('ed25519'));
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    // The action signs with the private key; the registry knows the public half.
+    const publicValue = (await import('node:crypto'))
+      .createPublicKey(pem)
+      .export({ format: 'der', type: 'spki' })
+      .subarray(-32)
+      .toString('base64');
+    const reg = await fetch(`${baseUrl}/signing_keys`, {
+      method: 'POST',
+      headers: { authorization: 'Token prk_bench', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench', value: publicValue }),
+    });
+    if (reg.status !== 201) throw new Error(`signing key: ${reg.status}`);
+    const cpuBefore = cpuSeconds(child.pid!);
+    started = performance.now();
+    const run = await runAction(
+      root,
+      'publish-binary',
+      {
+        'api-key': 'prk_bench',
+        'base-url': baseUrl,
+        artifact: 'bench',
+        version: '1.0.0',
+        target: 'bench',
+        file: file.path,
+        'signing-key-private': pem,
+        'part-size': String(partSize),
+        concurrency: String(concurrency),
+      },
+      { tmpRoot: work },
     );
-    const run = await runTimed('wrk', [
-      '-t2',
-      `-c${options.connections}`,
-      `-d${options.seconds}s`,
-      '--latency',
-      '-s',
-      script,
-      registry.baseUrl,
-    ]);
-    await rm(script, { force: true });
-    const figures = parseWrk(run.stdout);
-    // Every device once more, in turn: the phased release must be offered to exactly its phase count.
-    const offers = await inParallel(devices.length, 16, async (i) => {
-      const body = await api<{ bundle_prn: string | null }>(
-        registry,
-        'POST',
-        `/devices/${devices[i]}/update`,
-        {},
-      );
-      return body.bundle_prn === latestBundle ? 1 : 0;
-    });
-    return {
-      options,
-      requestsPerSecond: figures.rps,
-      latencyMs: { p50: figures.p50, p90: figures.p90, p99: figures.p99 },
-      errors: figures.errors,
-      offeredPhased: offers.reduce<number>((a, b) => a + b, 0),
-    };
+    const publishMs = performance.now() - started;
+    const cpu = cpuSeconds(child.pid!) - cpuBefore;
+    if (run.code !== 0) throw new Error(`publish failed: ${run.stderr.slice(-2000)}`);
+    const ratio = publishMs / s3Ms;
+    console.log(`| what | ${formatSize(size)}, parts ${formatSize(partSize)} × ${concurrency} |`);
+    console.log('| --- | --- |');
+    console.log(`| lib-storage Upload straight to S3 | ${(s3Ms / 1000).toFixed(2)} s |`);
+    console.log(
+      `| publish-binary through registry + S3 (hash, upload, server check, sign) | ${(publishMs / 1000).toFixed(2)} s |`,
+    );
+    console.log(`| ratio (target ≤ 1.15) | ${ratio.toFixed(2)} ${ratio <= 1.15 ? 'PASS' : 'FAIL'} |`);
+    console.log(
+      `| registry CPU per GiB uploaded (its SHA-256 check of the object included) | ${(cpu / (size / GiB)).toFixed(2)} s |`,
+    );
   } finally {
-    await registry.stop();
-    ctx.registries.delete(registry);
-    await rm(dataDir, { recursive: true, force: true });
+    child.kill('SIGTERM');
+    await rm(work, { recursive: true, force: true });
+    services.down();
   }
 }
 
-export function fleetReport(r: FleetResult): { section: string; checks: Check[] } {
-  const o = r.options;
-  const title = `### Update check: ${o.devices.toLocaleString('en-US')} devices in one cohort, ${o.releases} releases, the latest phased to ${o.phaseCount.toLocaleString('en-US')}`;
-  if (r.skipped) return { section: `${title}\n\nNot measured: ${r.skipped}.`, checks: [] };
-  const section =
-    `${title}\n\nwrk, 2 threads, ${o.connections} connections, ${o.seconds} s, random devices.\n\n` +
-    '| checks/s | p50 | p90 | p99 | errors | offered the phased release afterwards |\n|---|---|---|---|---|---|\n' +
-    `| ${r.requestsPerSecond.toFixed(0)} | ${r.latencyMs.p50.toFixed(1)} ms | ${r.latencyMs.p90.toFixed(1)} ms | ${r.latencyMs.p99.toFixed(1)} ms | ${r.errors} | ${r.offeredPhased} of ${o.devices} |`;
-  return {
-    section,
-    checks: [
-      {
-        measure: 'update checks per second (SQLite)',
-        figure: `${r.requestsPerSecond.toFixed(0)}/s`,
-        ratio: `${(r.requestsPerSecond / 2000).toFixed(2)}×`,
-        target: '≥ 2,000/s',
-        pass: r.requestsPerSecond >= 2000,
-      },
-      {
-        measure: 'update check p99 under that load',
-        figure: `${r.latencyMs.p99.toFixed(1)} ms`,
-        ratio: `${(r.latencyMs.p99 / 50).toFixed(2)}×`,
-        target: '≤ 50 ms',
-        pass: r.latencyMs.p99 <= 50,
-      },
-      {
-        measure: 'claims of the phased release after the load',
-        figure: `${r.offeredPhased}`,
-        ratio: '–',
-        target: `exactly ${o.phaseCount}`,
-        pass: r.offeredPhased === o.phaseCount,
-      },
-    ],
-  };
-}
+if (import.meta.url === `file://${process.argv[1]}`) await main();

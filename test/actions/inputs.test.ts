@@ -2,7 +2,9 @@
  * The code reads exactly the inputs its action.yml declares, by the same kebab-case names: each action's
  * input layer runs against an environment that records which INPUT_* variables it looks up.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readInputs as readCreate } from '../../packages/create-artifact-version/src/inputs.js';
@@ -18,7 +20,7 @@ const VALID: Record<string, string> = {
   artifact: 'firmware',
   version: '1.2.3',
   target: 'aarch64-linux-gnu',
-  file: 'build/firmware.img',
+  file: 'firmware.img',
   'artifact-version-prn': `prn:1:${ORG}:artifact_version:${ID}`,
   'binary-prn': `prn:1:${ORG}:binary:${ID}`,
   'signing-key-prn': `prn:1:${ORG}:signing_key:${ID}`,
@@ -26,6 +28,10 @@ const VALID: Record<string, string> = {
   description: 'a build',
   'custom-metadata': '{"board":"rev-b"}',
 };
+
+// The file is checked while the inputs are read, so it must exist.
+const workspace = mkdtempSync(join(tmpdir(), 'inputs-test-'));
+writeFileSync(join(workspace, 'firmware.img'), 'firmware');
 
 const READERS: Record<ActionName, () => unknown> = {
   'create-artifact-version': readCreate,
@@ -50,7 +56,7 @@ function declaredInputs(name: ActionName): Record<string, { default?: string }> 
 describe.each(Object.keys(READERS) as ActionName[])('%s', (name) => {
   it('reads every declared input and no other', () => {
     const declared = declaredInputs(name);
-    const env: Record<string, string> = { ...originalEnv } as Record<string, string>;
+    const env: Record<string, string> = { ...originalEnv, GITHUB_WORKSPACE: workspace };
     for (const [input, spec] of Object.entries(declared))
       env[inputEnvName(input)] = VALID[input] ?? spec.default ?? '';
     const looked = new Set<string>();

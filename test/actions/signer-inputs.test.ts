@@ -18,7 +18,7 @@ function read(inputs: Record<string, string>) {
   process.env = { ...originalEnv };
   for (const [name, value] of Object.entries(inputs)) process.env[inputEnvName(name)] = value;
   written = '';
-  process.stdout.write = ((chunk: string) => ((written += chunk), true)) as typeof process.stdout.write;
+  process.stdout.write = (chunk: string) => ((written += chunk), true);
   try {
     return readSignerInputs();
   } finally {

@@ -260,7 +260,7 @@ it('--help on every level shows usage and examples, exit 0', async () => {
     expect([args, run.code]).toEqual([args, 0]);
     expect(run.stdout).toMatch(/Usage: peridio/);
     expect(run.stdout).toMatch(/\nExamples:\n/);
-    expect(run.stdout).toMatch(/\n  peridio \S+/);
+    expect(run.stdout).toMatch(/\n {2}peridio \S+/);
   }
 });
 

@@ -54,9 +54,10 @@ it.skipIf(!hasScript)(
     expect(run.code, run.stdout).toBe(0);
     // A redrawn line (carriage return + erase line) holding the bar, and its final frame at 100 %.
     expect(run.stdout).toMatch(
-      /\r\x1b\[2K\[[#-]{10,30}\] +\d+%  [\d.]+ [kMG]?B \/ 15\.7 MB  [\d.]+ MB\/s  .+ left/,
+      // eslint-disable-next-line no-control-regex -- the bar is drawn with terminal escapes
+      /\r\x1b\[2K\[[#-]{10,30}\] +\d+% {2}[\d.]+ (?:[KMG]i)?B \/ 15\.0 MiB {2}[\d.]+ (?:[KM]i)?B\/s {2}.+ left/,
     );
-    expect(run.stdout).toMatch(/\[#+\] 100%  15\.7 MB \/ 15\.7 MB/);
+    expect(run.stdout).toMatch(/\[#+\] 100% {2}15\.0 MiB \/ 15\.0 MiB/);
     expect(run.stdout).toMatch(/prn:1:[^:]+:binary:/);
   },
 );
@@ -68,6 +69,7 @@ it('not on a terminal, the same upload logs plain lines and no bar', async () =>
     { env, timeoutMs: 120_000 },
   );
   expect(run.code, run.stderr).toBe(0);
+  // eslint-disable-next-line no-control-regex -- asserting no terminal escape reaches a log
   expect(run.stderr).not.toMatch(/\r|\x1b\[/);
   expect(run.stderr).toMatch(/^Uploading 1 of 1 parts \(15728640 bytes\)$/m);
   expect(run.stdout).toMatch(/^prn:1:[^:]+:binary:\S+\n$/);

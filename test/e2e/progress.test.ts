@@ -1,5 +1,5 @@
 /**
- * A slow upload reports progress in the log: a line at most every 5 s, with percent, bytes and MB/s. The
+ * A slow upload reports progress in the log: a line at most every 5 s, with percent, bytes and MiB/s. The
  * proxy holds the first part for 6 s, as a slow link would.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -19,7 +19,7 @@ afterAll(async () => {
   await scene?.stop();
 });
 
-it('a slow upload logs progress lines with percent and MB/s, a few seconds apart', async () => {
+it('a slow upload logs progress lines with percent and MiB/s, a few seconds apart', async () => {
   const file = await writeTestFile(scene.dir, 'slow.img', 5_242_880 + 1000);
   proxy.addRule({ method: 'PUT', path: /^\/_presigned\/parts\//, action: { kind: 'delay', ms: 6_000 } });
   const started = Date.now();
@@ -39,7 +39,7 @@ it('a slow upload logs progress lines with percent and MB/s, a few seconds apart
   expect(lines.length).toBeLessThanOrEqual(Math.ceil(seconds / 5));
   for (const line of lines) {
     expect(line).toMatch(
-      /^Uploading: \d{1,2}% \([\d.]+ [kMG]?B of 5\.24 MB\) at \d+\.\d MB\/s, [01]\/2 parts$/,
+      /^Uploading: \d{1,2}% \([\d.]+ (?:[KMG]i)?B of 5\.00 MiB\) at \d+\.\d MiB\/s, [01]\/2 parts$/,
     );
   }
 }, 60_000);

@@ -89,7 +89,7 @@ describe('publish-binary', () => {
       'Artifact version 2.3.4-rc.1',
       'Hash firmware.img',
       'Binary record for target aarch64-linux-gnu',
-      expect.stringMatching(/^Upload 11\.5 MB to prn:1:/),
+      expect.stringMatching(/^Upload 11\.0 MiB to prn:1:/),
       'Registry verification',
       `Sign ${first.outputs['binary-prn']}`,
     ]);
@@ -100,7 +100,7 @@ describe('publish-binary', () => {
       `${file.size} bytes`,
       file.sha256,
       '3 / 0',
-      'MB/s',
+      'MiB/s',
       first.outputs['binary-prn']!,
       first.outputs['artifact-version-prn']!,
       scene.key.prn,
@@ -131,10 +131,24 @@ describe('publish-binary', () => {
     expect(requests.reduce((sum, r) => sum + r.bytesIn, 0)).toBe(0);
 
     // What this run did differs by design: it created nothing and sent no part.
-    const { created, 'parts-uploaded': uploaded, 'parts-skipped': skipped, ...rest } = again.outputs;
-    const { created: _c, 'parts-uploaded': _u, 'parts-skipped': _s, ...firstRest } = first.outputs;
-    expect(rest).toEqual(firstRest);
-    expect({ created, uploaded, skipped }).toEqual({ created: 'false', uploaded: '0', skipped: '3' });
+    const differs = ['created', 'parts-uploaded', 'parts-skipped', 'outcome', 'result'];
+    const same = (outputs: Record<string, string>) =>
+      Object.fromEntries(Object.entries(outputs).filter(([name]) => !differs.includes(name)));
+    expect(same(again.outputs)).toEqual(same(first.outputs));
+    expect(differs.slice(0, 4).map((name) => again.outputs[name])).toEqual(['false', '0', '3', 'unchanged']);
+    expect(first.outputs.outcome).toBe('created');
+    expect(JSON.parse(again.outputs.result!)).toEqual({ ...same(again.outputs), ...pick(again.outputs) });
     expect(errorAnnotations(again)).toEqual([]);
   });
 });
+
+/** The outputs that `result` holds besides the stable ones, as the JSON types the action wrote. */
+function pick(outputs: Record<string, string>): Record<string, unknown> {
+  return {
+    created: outputs.created === 'true',
+    size: Number(outputs.size),
+    'parts-uploaded': Number(outputs['parts-uploaded']),
+    'parts-skipped': Number(outputs['parts-skipped']),
+    outcome: outputs.outcome,
+  };
+}

@@ -36,7 +36,7 @@ describe.skipIf(!HAVE_TOKEN_TOOLS)('signing with a PKCS#11 token (SoftHSM2 + pkc
     ]);
     for (const label of ['ed-release', 'rsa-release']) {
       publicPems[label] = token.publicPem(label);
-      await registerKey(scene, label, publicPems[label]!);
+      await registerKey(scene, label, publicPems[label]);
     }
   }, 60_000);
   afterAll(() => scene?.stop());

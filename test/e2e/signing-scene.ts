@@ -16,7 +16,7 @@ export function printed(run: ActionRun): string {
   return run.stdout.replace(/^::add-mask::.*$/gm, '') + run.stderr + run.summary;
 }
 
-export const SOFTHSM_MODULE = [
+const SOFTHSM_MODULE = [
   '/usr/lib/softhsm/libsofthsm2.so',
   '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so',
 ].find((p) => existsSync(p));
@@ -91,7 +91,7 @@ export function createToken(dir: string, keys: { label: string; type: string }[]
 }
 
 /** The `signing_key.value` of a public key: raw base64 for Ed25519 (Peridio's form), the PEM otherwise. */
-export function registryValue(publicPem: string): string {
+function registryValue(publicPem: string): string {
   const key = createPublicKey(publicPem);
   return key.asymmetricKeyType === 'ed25519'
     ? key.export({ format: 'der', type: 'spki' }).subarray(12).toString('base64')

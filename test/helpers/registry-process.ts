@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
-const registryBundle = join(root, 'dist', 'registry', 'index.js');
+export const registryBundle = join(root, 'dist', 'registry', 'index.js');
 
 export interface RegistryProcess {
   baseUrl: string;

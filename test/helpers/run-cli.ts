@@ -45,7 +45,7 @@ export function runShell(script: string, options: RunCliOptions = {}): Promise<C
 
 let shimDir: string | undefined;
 /** A directory with a `peridio` executable that runs the bundle with this Node (24). */
-export function binDir(): string {
+function binDir(): string {
   if (shimDir) return shimDir;
   shimDir = join(mkdtempSync(join(tmpdir(), 'peridio-bin-')), 'bin');
   mkdirSync(shimDir);

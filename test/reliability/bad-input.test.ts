@@ -448,9 +448,10 @@ const actionRows: ActionRow[] = [
   { name: 'concurrency 0', inputs: () => ({ concurrency: '0' }), error: /Input 'concurrency'/ },
   { name: 'concurrency 99', inputs: () => ({ concurrency: '99' }), error: /Input 'concurrency'/ },
   {
-    name: 'tag ref that is not a version',
+    // Any tag is a version (artifact versions are free-form), but not one over 128 characters.
+    name: 'tag ref too long to be a version',
     inputs: () => ({ version: '' }),
-    env: { GITHUB_REF: 'refs/tags/nightly', GITHUB_REF_NAME: 'nightly' },
+    env: { GITHUB_REF: `refs/tags/v${'1'.repeat(129)}`, GITHUB_REF_NAME: `v${'1'.repeat(129)}` },
     error: /Input 'version'/,
   },
   {

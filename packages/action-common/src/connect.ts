@@ -12,6 +12,7 @@ import {
   type Logger,
   type RetryPolicy,
 } from '@peridio-actions/core';
+import { blameBaseUrl, blameBaseUrlFor404 } from './first-contact.js';
 import type { ApiInputs } from './inputs.js';
 
 const FIRST_CONTACT_RETRY = { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 2_000, deadlineMs: 15_000 };
@@ -45,24 +46,28 @@ export async function connect(
     FIRST_CONTACT_TIMEOUT_MS,
     inputs.requestTimeoutMs ?? FIRST_CONTACT_TIMEOUT_MS,
   );
+  const probeClient = new PeridioClient({
+    ...common,
+    retry: { ...FIRST_CONTACT_RETRY, ...retry },
+    timeoutMs: firstTimeoutMs,
+  });
   try {
-    await options.probe(
-      new PeridioClient({
-        ...common,
-        retry: { ...FIRST_CONTACT_RETRY, ...retry },
-        timeoutMs: firstTimeoutMs,
-      }),
-    );
+    await options.probe(probeClient);
   } catch (err) {
-    // A 404 concerns the resource, not the connection: the flow reports it naming the input.
-    if (!(err instanceof ApiError && err.status === 404)) throw firstContactError(err, inputs.baseUrl);
+    const wrongUrl =
+      err instanceof ApiError && err.status === 404
+        ? await blameBaseUrlFor404(probeClient, inputs.baseUrl)
+        : blameBaseUrl(err, inputs.baseUrl);
+    if (wrongUrl !== undefined) throw wrongUrl;
+    throwFirstContactError(err, inputs.baseUrl);
   }
   return new PeridioClient({ ...common, retry, timeoutMs: inputs.requestTimeoutMs });
 }
 
-function firstContactError(err: unknown, baseUrl: string): unknown {
+/** Throws what the first request's failure means for the inputs; returns when it concerns the resource. */
+function throwFirstContactError(err: unknown, baseUrl: string): void {
   if (err instanceof NetworkError) {
-    return new InputError(
+    throw new InputError(
       'base-url',
       `the registry at ${baseUrl} does not answer (${err.code ?? err.message}). Check base-url, and that the ` +
         `registry is running and reachable from this runner.`,
@@ -70,7 +75,7 @@ function firstContactError(err: unknown, baseUrl: string): unknown {
     );
   }
   if (err instanceof ApiError && err.status === 401) {
-    return new InputError(
+    throw new InputError(
       'api-key',
       `the registry at ${baseUrl} rejected the API key (HTTP 401). Check the secret passed as api-key, and ` +
         `that it is a key of this registry (base-url).`,
@@ -78,11 +83,13 @@ function firstContactError(err: unknown, baseUrl: string): unknown {
     );
   }
   if (err instanceof ApiError && err.status === 403) {
-    return new InputError(
+    throw new InputError(
       'api-key',
       `the API key may not ${err.method} ${err.path} (HTTP 403: ${err.detail}); give it that permission or use another key`,
       { cause: err },
     );
   }
-  return err;
+  // 404 and the like concern the resource, not the connection: the flow reports them naming the input.
+  if (err instanceof ApiError && err.status === 404) return;
+  throw err;
 }

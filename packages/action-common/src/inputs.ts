@@ -15,14 +15,19 @@ import {
   MIN_PART_SIZE,
   parseBaseUrl,
   parsePrivateKey,
+  checkFile,
+  readAllInputs,
   requirePrn,
   validateTarget,
-  validateVersion,
-  versionFromRef,
+  normalizeVersion,
+  tagFromRef,
   type CustomMetadata,
   type Ed25519KeyPair,
   type PrnType,
 } from '@peridio-actions/core';
+import { EMPTY_SECRET_HINT } from './hints.js';
+
+export { DEFAULT_BASE_URL };
 
 export function readRequired(name: string): string {
   const value = core.getInput(name).trim();
@@ -44,15 +49,25 @@ export interface ApiInputs {
 }
 
 export function readApiInputs(): ApiInputs {
-  const raw = core.getInput('api-key').trim();
+  return readAllInputs<ApiInputs>({
+    apiKey: readApiKey,
+    baseUrl: readBaseUrl,
+    requestTimeoutMs: readRequestTimeout,
+  });
+}
+
+export function readApiKey(): string {
+  const apiKey = core.getInput('api-key').trim();
   // Masked before it is checked, so not even an error about it can print it.
-  if (raw) core.setSecret(raw);
-  const apiKey = checkApiKey(raw);
-  return {
-    apiKey,
-    baseUrl: parseBaseUrl(readOptional('base-url') ?? DEFAULT_BASE_URL).href,
-    requestTimeoutMs: readDuration('request-timeout', { minMs: 1_000, maxMs: 3_600_000 }),
-  };
+  if (apiKey) core.setSecret(apiKey);
+  if (!apiKey) throw new InputError('api-key', `is empty. ${EMPTY_SECRET_HINT('PERIDIO_API_KEY')}`);
+  return checkApiKey(apiKey);
+}
+
+export const readRequestTimeout = () => readDuration('request-timeout', { minMs: 1_000, maxMs: 3_600_000 });
+
+export function readBaseUrl(): string {
+  return parseBaseUrl(readOptional('base-url') ?? DEFAULT_BASE_URL).href.replace(/\/+$/, '');
 }
 
 export function readPrn(name: string, type: PrnType, options: { required: true }): string;
@@ -82,17 +97,26 @@ const BYTE_UNITS: Record<string, number> = {
   kib: 1024,
   mib: 1024 ** 2,
   gib: 1024 ** 3,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
 };
 
-/** Bytes: `16777216`, `16MiB`, `16 MiB`, `5GB`. Range checks are the caller's (planParts knows the limits). */
+/** Decimal units are refused, not guessed: `16MB` meaning 16,000,000 bytes surprised users who meant MiB. */
+const DECIMAL_UNITS: Record<string, string> = { kb: 'KiB', mb: 'MiB', gb: 'GiB' };
+
+/** Bytes: `16777216`, `16MiB`, `16 MiB`. Range checks are the caller's (planParts knows the limits). */
 export function readByteSize(name: string): number | undefined {
   const value = readOptional(name);
   if (value === undefined) return undefined;
   const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(value);
-  const factor = match ? BYTE_UNITS[match[2]!.toLowerCase()] : undefined;
+  const unit = match?.[2]!.toLowerCase() ?? '';
+  const binary = DECIMAL_UNITS[unit];
+  if (match && binary !== undefined) {
+    throw new InputError(
+      name,
+      `'${value}' uses a decimal unit; sizes here are binary: write ${match[1]}${binary} ` +
+        `(${Number(match[1]) * BYTE_UNITS[binary.toLowerCase()]!} bytes) or a plain number of bytes`,
+    );
+  }
+  const factor = match ? BYTE_UNITS[unit] : undefined;
   if (!match || factor === undefined) {
     throw new InputError(name, `must be a number of bytes, optionally with KiB, MiB or GiB; got '${value}'`);
   }
@@ -158,12 +182,41 @@ export function readJsonObject(name: string): CustomMetadata | undefined {
  * (the runner masks single lines), and every encoding the parser derives (seed in hex and base64, ...).
  */
 export function readPrivateKey(name = 'signing-key-private'): Ed25519KeyPair {
+  const raw = maskPrivateKeyInput(name);
+  if (!raw.trim()) {
+    throw new InputError(
+      name,
+      `is empty; expected an Ed25519 private key (PKCS#8 PEM). ${EMPTY_SECRET_HINT('PERIDIO_SIGNING_KEY')}`,
+    );
+  }
+  const text = withRealNewlines(raw);
+  if (text !== raw) {
+    core.notice(`${name}: the PEM had literal \\n instead of line breaks; reading it with line breaks`);
+  }
+  const key = parsePrivateKey(text, name);
+  const masked = new Set<string>();
+  for (const form of key.secretForms()) maskLines(form, masked);
+  return key;
+}
+
+/**
+ * Masks the private key input as given (each line, and each `\n`-separated piece of a PEM pasted on one
+ * line) and returns it. Called first by the actions that take a key, so no other input's error can print
+ * anything before it is masked.
+ */
+export function maskPrivateKeyInput(name = 'signing-key-private'): string {
   const raw = core.getInput(name);
   const masked = new Set<string>();
   maskLines(raw, masked);
-  const key = parsePrivateKey(raw, name);
-  for (const form of key.secretForms()) maskLines(form, masked);
-  return key;
+  maskLines(withRealNewlines(raw), masked);
+  return raw;
+}
+
+/** A PEM pasted into a secret store that turned its line breaks into the two characters `\` `n`. */
+export function withRealNewlines(raw: string): string {
+  return raw.includes('-----BEGIN') && !raw.trim().includes('\n') && raw.includes('\\n')
+    ? raw.replace(/(?:\\r)?\\n/g, '\n')
+    : raw;
 }
 
 /** The runner masks line by line, so a PEM is masked as its lines (the armour lines are public). */
@@ -176,10 +229,15 @@ export function maskLines(secret: string, masked: Set<string>): void {
   }
 }
 
-/** The version input, else the version of the tag the run is for (`refs/tags/v1.2.3` → `1.2.3`). */
+/**
+ * The version input, else the version of the tag the run is for (`refs/tags/v1.2.3` → `1.2.3`). One rule
+ * for both (core's normalizeVersion): a `v` before a digit is dropped, with a notice saying so.
+ */
 export function readVersion(ref: string | undefined): string {
   const explicit = readOptional('version');
-  return explicit !== undefined ? validateVersion(explicit) : versionFromRef(ref);
+  const { version, stripped } = normalizeVersion(explicit ?? tagFromRef(ref));
+  if (stripped) core.notice(`version: using '${version}' (the leading 'v' of '${stripped}' is dropped)`);
+  return version;
 }
 
 export function readTarget(): string {
@@ -189,9 +247,11 @@ export function readTarget(): string {
 }
 
 /** Relative paths start at the workspace, where the runner starts the action and a build leaves its output. */
-export function readFile(): string {
+export function readFile(options: { allowEmpty?: boolean } = {}): string {
   const file = readRequired('file');
-  return resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+  const path = resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), file);
+  checkFile(path, { allowEmpty: options.allowEmpty });
+  return path;
 }
 
 export interface UploadTuning {
@@ -202,24 +262,35 @@ export interface UploadTuning {
 }
 
 export function readUploadTuning(): UploadTuning {
+  return readAllInputs<UploadTuning>({
+    partSize: readPartSize,
+    concurrency: readConcurrency,
+    hashingTimeoutMs: readHashingTimeout,
+    stallTimeoutMs: readStallTimeout,
+  });
+}
+
+export function readPartSize(): number | undefined {
   const partSize = readByteSize('part-size');
   if (partSize !== undefined && (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)) {
     throw new InputError(
       'part-size',
-      `must be from ${MIN_PART_SIZE} (5 MiB) to ${MAX_PART_SIZE} (5 GiB) bytes, got ${partSize}`,
+      `must be from 5 MiB (${MIN_PART_SIZE} bytes) to 5 GiB (${MAX_PART_SIZE} bytes), got ${partSize} bytes`,
     );
   }
-  return {
-    partSize,
-    concurrency: readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY }),
-    hashingTimeoutMs: readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 }),
-    stallTimeoutMs: readDuration('stall-timeout', { minMs: 1_000, maxMs: 3_600_000 }),
-  };
+  return partSize;
 }
 
-export function readBoolean(name: string): boolean {
-  const value = readOptional(name)?.toLowerCase();
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new InputError(name, `must be true or false, got '${value}'`);
+export const readConcurrency = () => readInteger('concurrency', { min: 1, max: MAX_UPLOAD_CONCURRENCY });
+export const readHashingTimeout = () =>
+  readDuration('hashing-timeout', { minMs: 1_000, maxMs: 6 * 3_600_000 });
+export const readStallTimeout = () => readDuration('stall-timeout', { minMs: 1_000, maxMs: 3_600_000 });
+
+/** The readers of the inputs every action starts with, as its action.yml lists them. */
+export const API_READERS = { apiKey: readApiKey, baseUrl: readBaseUrl, requestTimeoutMs: readRequestTimeout };
+
+/** What readAllInputs read, with the API inputs gathered into `api`. */
+export function withApi<T extends ApiInputs>(read: T): { api: ApiInputs } & Omit<T, keyof ApiInputs> {
+  const { apiKey, baseUrl, requestTimeoutMs, ...rest } = read;
+  return { api: { apiKey, baseUrl, requestTimeoutMs }, ...rest };
 }

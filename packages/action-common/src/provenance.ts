@@ -16,3 +16,10 @@ export function provenanceFromContext(context: typeof github.context = github.co
         : undefined,
   };
 }
+
+/** The repository and commit a kept signed binary must name (`if-signed-differs: keep-same-commit`). */
+export function sameCommitOf(provenance: Provenance): { repository: string; commit: string } | undefined {
+  return provenance.repository && provenance.commit
+    ? { repository: provenance.repository, commit: provenance.commit }
+    : undefined;
+}

@@ -4,7 +4,8 @@
  */
 import * as core from '@actions/core';
 import { InputError, privateKeySigner, type SignerConfig } from '@peridio-actions/core';
-import { maskLines, readOptional, readRequired } from './inputs.js';
+import { EMPTY_SECRET_HINT } from './hints.js';
+import { maskLines, maskPrivateKeyInput, readOptional, readRequired, withRealNewlines } from './inputs.js';
 
 /** Inputs that choose a signer; a step sets those of exactly one kind. */
 const SIGNER_INPUTS = {
@@ -27,9 +28,8 @@ const SIGNER_INPUTS = {
 export function readSignerInputs(): SignerConfig {
   const pin = core.getInput('pkcs11-pin');
   if (pin.trim()) core.setSecret(pin.trim());
-  const privateKey = core.getInput('signing-key-private');
+  const privateKey = maskPrivateKeyInput('signing-key-private');
   const masked = new Set<string>();
-  maskLines(privateKey, masked);
   const kinds = (Object.keys(SIGNER_INPUTS) as (keyof typeof SIGNER_INPUTS)[]).filter((kind) =>
     SIGNER_INPUTS[kind].some((name) => core.getInput(name).trim() !== ''),
   );
@@ -38,16 +38,21 @@ export function readSignerInputs(): SignerConfig {
     throw new InputError(
       kinds.length === 0 ? 'signing-key-private' : set.join(', '),
       kinds.length === 0
-        ? 'is empty and no other signer is given: set signing-key-private, or pkcs11-module with pkcs11-token-label/pkcs11-slot, pkcs11-key-label/pkcs11-key-id and pkcs11-pin, or signing-command with signing-public-key'
+        ? `is empty and no other signer is given: set signing-key-private, or pkcs11-module with pkcs11-token-label/pkcs11-slot, pkcs11-key-label/pkcs11-key-id and pkcs11-pin, or signing-command with signing-public-key. ${EMPTY_SECRET_HINT('PERIDIO_SIGNING_KEY')}`
         : `these inputs choose ${kinds.length} signers (${kinds.join(', ')}); a step signs with exactly one, so keep the inputs of one kind`,
     );
   }
   const kind = kinds[0]!;
   if (kind === 'private-key') {
+    const text = withRealNewlines(privateKey);
+    if (text !== privateKey) {
+      core.notice(
+        'signing-key-private: the PEM had literal \\n instead of line breaks; reading it with line breaks',
+      );
+    }
     // Parsed now so every derived form of the key is masked before anything else can print.
-    for (const form of privateKeySigner(privateKey, 'signing-key-private').secretForms())
-      maskLines(form, masked);
-    return { kind, privateKey, input: 'signing-key-private' };
+    for (const form of privateKeySigner(text, 'signing-key-private').secretForms()) maskLines(form, masked);
+    return { kind, privateKey: text, input: 'signing-key-private' };
   }
   if (kind === 'command') {
     return { kind, command: readRequired('signing-command'), publicKey: readMultiline('signing-public-key') };
@@ -85,4 +90,19 @@ function readMultiline(name: string): string {
   const value = core.getInput(name, { trimWhitespace: false });
   if (!value.trim()) throw new InputError(name, 'is required');
   return value;
+}
+
+/**
+ * Reads the signer at once, so its secrets are masked before any other input can fail and print
+ * something, and returns a reader for readAllInputs that reports its mistake in action.yml order.
+ */
+export function signerReader(): () => SignerConfig {
+  try {
+    const signer = readSignerInputs();
+    return () => signer;
+  } catch (err) {
+    return () => {
+      throw err;
+    };
+  }
 }

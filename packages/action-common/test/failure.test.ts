@@ -38,7 +38,7 @@ describe('logFailureDetail', () => {
   let out: string;
   beforeEach(() => {
     out = '';
-    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+    process.stdout.write = (chunk: string) => ((out += chunk), true);
   });
   afterEach(() => {
     process.stdout.write = originalWrite;

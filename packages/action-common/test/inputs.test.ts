@@ -21,10 +21,10 @@ let stdout: string[];
 
 beforeEach(() => {
   stdout = [];
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     stdout.push(String(chunk));
     return true;
-  }) as typeof process.stdout.write;
+  };
 });
 afterEach(() => {
   process.stdout.write = originalWrite;
@@ -54,7 +54,10 @@ describe('readApiInputs', () => {
   });
 
   it.each([
-    [{ 'api-key': '' }, "Input 'api-key': is empty; pass the Admin API key from a secret"],
+    [
+      { 'api-key': '' },
+      "Input 'api-key': is empty. Pass it from a secret, e.g. ${{ secrets.PERIDIO_API_KEY }}",
+    ],
     [{ 'api-key': 'a b' }, "Input 'api-key': contains whitespace; check the secret"],
     [{ 'api-key': 'k', 'base-url': 'ftp://x' }, "Input 'base-url': must be an http(s) URL, got ftp:"],
     [{ 'api-key': 'k', 'base-url': 'http://u:p@x' }, "Input 'base-url': must not contain credentials"],
@@ -103,7 +106,9 @@ describe('number, size and duration readers', () => {
       stallTimeoutMs: 120_000,
     });
     inputs({ 'part-size': '1MiB' });
-    expect(() => readUploadTuning()).toThrow("Input 'part-size': must be from 5242880 (5 MiB)");
+    expect(() => readUploadTuning()).toThrow(
+      "Input 'part-size': must be from 5 MiB (5242880 bytes) to 5 GiB (5368709120 bytes), got 1048576 bytes",
+    );
   });
 });
 

@@ -14,19 +14,19 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, UserError } from '@peridio-actions/core';
 
-export interface Profile {
+interface Profile {
   api_key?: string | null;
   base_url?: string | null;
   ca_path?: string | null;
   api_version?: number | null;
 }
 
-export interface SigningKeyPair {
+interface SigningKeyPair {
   signing_key_prn: string;
   signing_key_private_path: string;
 }
 
-export interface ConfigFile {
+interface ConfigFile {
   version: number;
   profiles: Record<string, Profile>;
   signing_key_pairs?: Record<string, SigningKeyPair> | null;
@@ -112,7 +112,7 @@ export function resolveConfig(flags: GlobalFlags, env: Env): ResolvedConfig {
   };
 }
 
-export function readConfigFile(dir: string): ConfigFile | undefined {
+function readConfigFile(dir: string): ConfigFile | undefined {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) return undefined;
   const parsed = readJson(path);

@@ -55,5 +55,6 @@ function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return String(value.length);
   if (typeof value === 'object') return JSON.stringify(value);
-  return String(value).replace(/\s+/g, ' ');
+  // JSON leaves only scalars here.
+  return (value as string | number | boolean).toString().replace(/\s+/g, ' ');
 }

@@ -8,3 +8,4 @@ export * from './client/api-error.js';
 export * from './client/http.js';
 export * from './client/bodies.js';
 export * from './client/admin-client.js';
+export * from './validate/index.js';

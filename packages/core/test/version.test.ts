@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { validateVersion, versionFromRef } from '../src/version.js';
+import { normalizeVersion, validateVersion, versionFromRef } from '../src/version.js';
 
 function refusal(fn: () => unknown): InputError {
   try {
@@ -35,22 +35,32 @@ describe('versionFromRef', () => {
     },
   );
 
+  // Artifact versions are free-form: a tag that is not SemVer is still a version, with only the `v` dropped.
   it.each([
-    'refs/tags/release-2024',
-    'refs/tags/v1.2',
-    'refs/tags/v01.2.3',
-    'refs/tags/vv1.2.3',
-    'refs/tags/v1.2.3-',
-    'latest',
-  ])('refuses the non-semver tag %s', (ref) => {
-    const err = refusal(() => versionFromRef(ref));
-    expect(err.message).toMatch(/not a semantic version/);
-    expect(err.message).toContain('pass `version`');
+    ['refs/tags/v1.2', '1.2'],
+    ['refs/tags/v2024.06.1', '2024.06.1'],
+    ['refs/tags/release-2024', 'release-2024'],
+    ['refs/tags/vv1.2.3', 'vv1.2.3'],
+    ['refs/tags/v01.2.3', '01.2.3'],
+    ['latest', 'latest'],
+  ])('takes the free-form tag %s as %s', (ref, version) => {
+    expect(versionFromRef(ref)).toBe(version);
   });
 
   it('refuses a missing ref', () => {
     expect(refusal(() => versionFromRef(undefined)).message).toContain('pass `version`');
     expect(refusal(() => versionFromRef('')).message).toContain('pass `version`');
+  });
+});
+
+describe('normalizeVersion', () => {
+  it('drops a v before a digit, as for tags, and says what it dropped', () => {
+    expect(normalizeVersion('v2.0.0')).toEqual({ version: '2.0.0', stripped: 'v2.0.0' });
+    expect(normalizeVersion('2.0.0')).toEqual({ version: '2.0.0' });
+    expect(normalizeVersion('vnext')).toEqual({ version: 'vnext' });
+  });
+  it('agrees with the tag rule', () => {
+    expect(normalizeVersion('v1.2').version).toBe(versionFromRef('refs/tags/v1.2'));
   });
 });
 

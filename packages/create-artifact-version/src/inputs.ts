@@ -1,13 +1,15 @@
 import * as github from '@actions/github';
-import type { CustomMetadata } from '@peridio-actions/core';
+import { readAllInputs, type CustomMetadata } from '@peridio-actions/core';
 import {
-  readApiInputs,
+  API_READERS,
   readDescription,
   readJsonObject,
   readRequired,
   readVersion,
+  withApi,
   type ApiInputs,
 } from '@peridio-actions/action-common/inputs';
+import { readBoolean } from '@peridio-actions/action-common/validate';
 
 export interface CreateArtifactVersionInputs {
   api: ApiInputs;
@@ -15,14 +17,20 @@ export interface CreateArtifactVersionInputs {
   version: string;
   description?: string;
   customMetadata?: CustomMetadata;
+  dryRun: boolean;
+  summary: boolean;
 }
 
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
 export function readInputs(): CreateArtifactVersionInputs {
-  return {
-    api: readApiInputs(),
-    artifact: readRequired('artifact'),
-    version: readVersion(github.context.ref),
-    description: readDescription(),
-    customMetadata: readJsonObject('custom-metadata'),
-  };
+  const read = readAllInputs({
+    ...API_READERS,
+    artifact: () => readRequired('artifact'),
+    version: () => readVersion(github.context.ref),
+    description: () => readDescription(),
+    customMetadata: () => readJsonObject('custom-metadata'),
+    dryRun: () => readBoolean('dry-run', false),
+    summary: () => readBoolean('summary', true),
+  });
+  return withApi(read);
 }

@@ -1,8 +1,8 @@
-import { ensureArtifactVersion } from '@peridio-actions/core';
+import { dryRun, ensureArtifactVersion } from '@peridio-actions/core';
 import { connect } from '@peridio-actions/action-common/connect';
 import { runnerLogger as logger } from '@peridio-actions/action-common/logger';
+import { finish, versionOutcome } from '@peridio-actions/action-common/outcome';
 import { versionOutputs, versionRows } from '@peridio-actions/action-common/rows';
-import { setOutputs, writeSummary } from '@peridio-actions/action-common/summary';
 import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
@@ -12,6 +12,17 @@ export async function run(): Promise<void> {
     logger,
     probe: (client) => client.listArtifacts({ limit: 1 }),
   });
+  if (inputs.dryRun) {
+    const report = await logger.group('Dry run', () =>
+      dryRun({ api, logger, artifact: inputs.artifact, version: inputs.version }),
+    );
+    await finish({}, 'dry-run', {
+      enabled: inputs.summary,
+      title: `Dry run: artifact version ${inputs.version}`,
+      rows: report.plan.map((line, i) => [`Step ${i + 1}`, line]),
+    });
+    return;
+  }
   const result = await logger.group(`Artifact version ${inputs.version}`, () =>
     ensureArtifactVersion({
       api,
@@ -22,6 +33,9 @@ export async function run(): Promise<void> {
       logger,
     }),
   );
-  setOutputs(versionOutputs(result));
-  await writeSummary(`Artifact version ${result.artifactVersion.version}`, versionRows(result));
+  await finish(versionOutputs(result), versionOutcome(result), {
+    enabled: inputs.summary,
+    title: `Artifact version ${result.artifactVersion.version}`,
+    rows: versionRows(result),
+  });
 }

@@ -1,20 +1,28 @@
 import * as github from '@actions/github';
-import type { CustomMetadata, SignerConfig } from '@peridio-actions/core';
+import { readAllInputs, type CustomMetadata, type SignerConfig } from '@peridio-actions/core';
 import {
-  readApiInputs,
+  API_READERS,
+  readConcurrency,
   readDescription,
   readFile,
+  readHashingTimeout,
   readJsonObject,
-  readBoolean,
+  readPartSize,
   readPrn,
   readRequired,
+  readStallTimeout,
   readTarget,
-  readUploadTuning,
   readVersion,
+  withApi,
   type ApiInputs,
   type UploadTuning,
 } from '@peridio-actions/action-common/inputs';
-import { readSignerInputs } from '@peridio-actions/action-common/signer-inputs';
+import { signerReader } from '@peridio-actions/action-common/signer-inputs';
+import {
+  readBoolean,
+  readIfSignedDiffers,
+  type IfSignedDiffers,
+} from '@peridio-actions/action-common/validate';
 
 export interface PublishBinaryInputs extends UploadTuning {
   api: ApiInputs;
@@ -22,27 +30,40 @@ export interface PublishBinaryInputs extends UploadTuning {
   version: string;
   target: string;
   file: string;
+  allowEmpty: boolean;
   signer: SignerConfig;
   alsoSign: boolean;
   signingKeyPrn?: string;
   description?: string;
   customMetadata?: CustomMetadata;
+  ifSignedDiffers: IfSignedDiffers;
+  dryRun: boolean;
+  summary: boolean;
 }
 
+/** Every input is read, in action.yml order, and all mistakes are reported together. */
 export function readInputs(): PublishBinaryInputs {
   // The signer first: its secrets are masked before any other input can fail and print something.
-  const signer = readSignerInputs();
-  return {
-    api: readApiInputs(),
-    artifact: readRequired('artifact'),
-    version: readVersion(github.context.ref),
-    target: readTarget(),
-    file: readFile(),
-    signer,
-    alsoSign: readBoolean('also-sign'),
-    signingKeyPrn: readPrn('signing-key-prn', 'signing_key'),
-    ...readUploadTuning(),
-    description: readDescription(),
-    customMetadata: readJsonObject('custom-metadata'),
-  };
+  const readSigner = signerReader();
+  const read = readAllInputs({
+    ...API_READERS,
+    artifact: () => readRequired('artifact'),
+    version: () => readVersion(github.context.ref),
+    target: readTarget,
+    file: () => readFile({ allowEmpty: readBoolean('allow-empty', false) }),
+    allowEmpty: () => readBoolean('allow-empty', false),
+    signer: readSigner,
+    alsoSign: () => readBoolean('also-sign', false),
+    signingKeyPrn: () => readPrn('signing-key-prn', 'signing_key'),
+    description: () => readDescription(),
+    customMetadata: () => readJsonObject('custom-metadata'),
+    partSize: readPartSize,
+    concurrency: readConcurrency,
+    hashingTimeoutMs: readHashingTimeout,
+    stallTimeoutMs: readStallTimeout,
+    ifSignedDiffers: readIfSignedDiffers,
+    dryRun: () => readBoolean('dry-run', false),
+    summary: () => readBoolean('summary', true),
+  });
+  return withApi(read);
 }

@@ -1,7 +1,8 @@
-import { createSigner, publishBinary } from '@peridio-actions/core';
+import { createSigner, dryRun, publishBinary } from '@peridio-actions/core';
 import { connect, retryOverride } from '@peridio-actions/action-common/connect';
 import { runnerLogger as logger } from '@peridio-actions/action-common/logger';
-import { provenanceFromContext } from '@peridio-actions/action-common/provenance';
+import { finish, publishOutcome } from '@peridio-actions/action-common/outcome';
+import { provenanceFromContext, sameCommitOf } from '@peridio-actions/action-common/provenance';
 import {
   signOutputs,
   signRows,
@@ -9,7 +10,6 @@ import {
   uploadRows,
   versionOutputs,
 } from '@peridio-actions/action-common/rows';
-import { setOutputs, writeSummary } from '@peridio-actions/action-common/summary';
 import { readInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
@@ -20,6 +20,29 @@ export async function run(): Promise<void> {
     logger,
     probe: (client) => client.listArtifacts({ limit: 1 }),
   });
+  const provenance = provenanceFromContext();
+  const keepSignedOf = inputs.ifSignedDiffers === 'keep-same-commit' ? sameCommitOf(provenance) : undefined;
+  if (inputs.dryRun) {
+    const report = await logger.group('Dry run', () =>
+      dryRun({
+        api,
+        logger,
+        artifact: inputs.artifact,
+        version: inputs.version,
+        target: inputs.target,
+        filePath: inputs.file,
+        keepSignedOf,
+        key: signer,
+        signingKeyPrn: inputs.signingKeyPrn,
+      }),
+    );
+    await finish({}, 'dry-run', {
+      enabled: inputs.summary,
+      title: `Dry run: publish ${inputs.target} ${inputs.version}`,
+      rows: report.plan.map((line, i) => [`Step ${i + 1}`, line]),
+    });
+    return;
+  }
   const result = await publishBinary({
     api,
     artifact: inputs.artifact,
@@ -31,24 +54,28 @@ export async function run(): Promise<void> {
     signingKeyPrn: inputs.signingKeyPrn,
     description: inputs.description,
     customMetadata: inputs.customMetadata,
-    provenance: provenanceFromContext(),
+    provenance,
     partSize: inputs.partSize,
     concurrency: inputs.concurrency,
     hashingTimeoutMs: inputs.hashingTimeoutMs,
     stallTimeoutMs: inputs.stallTimeoutMs,
     retry: retryOverride(),
+    keepSignedOf,
     logger,
   });
   // The binary's final state is the signing step's.
-  setOutputs({
-    ...versionOutputs(result.version),
-    ...uploadOutputs(result.upload),
-    ...signOutputs(result.sign),
-  });
-  await writeSummary(`Published ${result.upload.binary.target} ${result.version.artifactVersion.version}`, [
-    ['Artifact', result.version.artifact.name],
-    ...uploadRows(result.upload),
-    ...signRows(result.sign),
-    ['Artifact PRN', result.version.artifact.prn],
-  ]);
+  await finish(
+    { ...versionOutputs(result.version), ...uploadOutputs(result.upload), ...signOutputs(result.sign) },
+    publishOutcome(result.upload, result.sign),
+    {
+      enabled: inputs.summary,
+      title: `Published ${result.upload.binary.target} ${result.version.artifactVersion.version}`,
+      rows: [
+        ['Artifact', result.version.artifact.name],
+        ...uploadRows(result.upload),
+        ...signRows(result.sign),
+        ['Artifact PRN', result.version.artifact.prn],
+      ],
+    },
+  );
 }

@@ -1,25 +1,35 @@
-import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseCertificates, type Logger } from '@peridio-actions/core/base';
-import { loadApiKey } from './secrets.js';
-import { createRegistry } from './server.js';
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import type { Logger } from '@peridio-actions/core/base';
+import { checkChoice } from './backends.js';
+import { migrate } from './migrate.js';
+import { serve } from './serve.js';
 
-const USAGE = `Usage: peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
-                              [--public-url URL] [--presign-ttl SECONDS] [--idle-timeout SECONDS]
-                              [--body-timeout SECONDS] [--max-connections N] [--signing-ca FILE]...
+// `npx peridio-registry` is what works from a clone (it puts the Node 24 of `npm ci` on PATH first).
+const USAGE = `Usage: npx peridio-registry serve [--host 127.0.0.1] [--port 4000] [--data-dir .peridio-registry]
+                                  [--public-url URL] [--presign-ttl SECONDS] [--idle-timeout SECONDS]
+                                  [--body-timeout SECONDS] [--max-connections N] [--signing-ca FILE]...
+                                  [--database-url postgres://…] [--blob-store s3://bucket[/prefix]]
+                                  [--s3-force-path-style] [--s3-abandoned-upload-age SECONDS]
+       npx peridio-registry migrate --from <data-dir> --to postgres://… --to s3://bucket[/prefix]
 
-A self-hosted registry speaking the binary-management subset of Peridio's Admin API.
+A self-hosted registry speaking Peridio's Admin API. Records live in SQLite and content in the data dir
+unless --database-url / --blob-store name PostgreSQL and an S3 bucket (then several instances may serve the
+same registry). S3 endpoint, region and keys come from AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL), AWS_REGION,
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
   --signing-ca FILE  (repeatable) PEM CA certificates; a certificate signing key must be issued by one
   --idle-timeout     close a connection silent this long, also mid-upload (default 60)
   --body-timeout     a JSON request body must arrive within this (default 30)
   --max-connections  refuse connections beyond this many (default 256)
 Files and directories it creates are readable by the owner only (0600/0700).
-Env: PERIDIO_REGISTRY_API_KEY (else a key is generated and stored in <data-dir>/api-key),
+Env: PERIDIO_REGISTRY_API_KEY (else a key is generated, stored in <data-dir>/api-key or the database),
+     PERIDIO_REGISTRY_DATABASE_URL, PERIDIO_REGISTRY_BLOB_STORE, PERIDIO_REGISTRY_S3_FORCE_PATH_STYLE=1
+     (the flags' defaults), PERIDIO_REGISTRY_PRESIGN_SECRET (else kept in the data dir or the database),
+     PERIDIO_REGISTRY_LEASE_MS (background work lease, default 30000),
      PERIDIO_REGISTRY_HASHING_DELAY_MS (delay before the server-side hash check, for tests).`;
 
 /** Log lines on stderr; stdout carries only the lines scripts parse (listening URL, generated key). */
-export function stderrLogger(debug = false): Logger {
+function stderrLogger(debug = false): Logger {
   const line = (level: string, message: string) =>
     process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
   return {
@@ -31,36 +41,53 @@ export function stderrLogger(debug = false): Logger {
   };
 }
 
-function fail(message: string): never {
+/** A mistake on the command line: the usage helps. */
+export function fail(message: string): never {
   process.stderr.write(`peridio-registry: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
-function integer(value: string, name: string, min: number, max: number): number {
+/** The command line was right and something at run time went wrong: the usage would only bury the reason. */
+export function runtimeFail(message: string): never {
+  process.stderr.write(`peridio-registry: ${message}\n`);
+  process.exit(1);
+}
+
+export function integer(value: string, name: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer from ${min} to ${max}`);
   return n;
 }
 
+const OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '4000' },
+  'data-dir': { type: 'string', default: '.peridio-registry' },
+  'public-url': { type: 'string' },
+  'presign-ttl': { type: 'string', default: '3600' },
+  'signing-ca': { type: 'string', multiple: true, default: [] as string[] },
+  'idle-timeout': { type: 'string', default: '60' },
+  'body-timeout': { type: 'string', default: '30' },
+  'max-connections': { type: 'string', default: '256' },
+  'database-url': { type: 'string' },
+  'blob-store': { type: 'string' },
+  's3-force-path-style': { type: 'boolean' },
+  's3-abandoned-upload-age': { type: 'string', default: String(24 * 3600) },
+  from: { type: 'string' },
+  to: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsOptionsConfig;
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+}
+
+export type CliValues = ReturnType<typeof parse>['values'];
+
 export async function runCli(argv: string[]): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '4000' },
-        'data-dir': { type: 'string', default: '.peridio-registry' },
-        'public-url': { type: 'string' },
-        'presign-ttl': { type: 'string', default: '3600' },
-        'signing-ca': { type: 'string', multiple: true, default: [] },
-        'idle-timeout': { type: 'string', default: '60' },
-        'body-timeout': { type: 'string', default: '30' },
-        'max-connections': { type: 'string', default: '256' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parse(argv);
   } catch (err) {
     fail((err as Error).message);
   }
@@ -69,82 +96,31 @@ export async function runCli(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (positionals[0] !== 'serve' || positionals.length > 1) fail('expected the command `serve`');
-  const port = integer(values.port, 'port', 0, 65535);
-  const presignTtlSeconds = integer(values['presign-ttl'], 'presign-ttl', 1, 7 * 24 * 3600);
-  const publicUrl = values['public-url'];
-  if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl))
-    fail('--public-url must be an http(s) URL');
-  const idleTimeoutMs = integer(values['idle-timeout'], 'idle-timeout', 1, 24 * 3600) * 1000;
-  const bodyTimeoutMs = integer(values['body-timeout'], 'body-timeout', 1, 24 * 3600) * 1000;
-  const maxConnections = integer(values['max-connections'], 'max-connections', 1, 1_000_000);
-  const dataDir = resolve(values['data-dir']);
-  // The database, content and secrets are created owner-only; SQLite and the content store obey the umask.
-  process.umask(0o077);
-  const hashingDelayMs = Number(process.env.PERIDIO_REGISTRY_HASHING_DELAY_MS ?? 0) || 0;
+  if (positionals.length !== 1 || !['serve', 'migrate'].includes(positionals[0]!))
+    fail('expected the command `serve` or `migrate`');
+  const env = process.env;
+  const logger = stderrLogger(env.PERIDIO_REGISTRY_DEBUG === '1');
+  if (positionals[0] === 'migrate') await migrateCommand(values, env, logger);
+  else await serve(values, env, logger);
+}
 
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const envKey = process.env.PERIDIO_REGISTRY_API_KEY?.trim();
-  const stored = envKey ? undefined : loadApiKey(dataDir);
-  const apiKey = envKey || stored!.apiKey;
-
-  const logger = stderrLogger(process.env.PERIDIO_REGISTRY_DEBUG === '1');
-  const signingCas = values['signing-ca'].flatMap((file) => {
-    let certs;
-    try {
-      certs = parseCertificates(readFileSync(file, 'utf8'));
-    } catch (err) {
-      fail(`--signing-ca ${file}: ${(err as Error).message}`);
-    }
-    if (certs.length === 0) fail(`--signing-ca ${file} holds no PEM certificate`);
-    return certs;
-  });
-  let registry;
-  try {
-    registry = await createRegistry({
-      dataDir,
-      apiKey,
-      publicUrl,
-      presignTtlSeconds,
-      hashingDelayMs,
-      signingCas,
-      idleTimeoutMs,
-      bodyTimeoutMs,
-      maxConnections,
-      logger,
-    });
-  } catch (err) {
-    process.stderr.write(`peridio-registry: cannot start: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-  let address;
-  try {
-    address = await registry.listen(port, values.host);
-  } catch (err) {
-    await registry.close();
-    fail(`cannot listen on ${values.host}:${port}: ${(err as Error).message}`);
-  }
-  // Handlers first: whoever reads the listening line may signal at once.
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      logger.warning(`${signal} again: exiting without waiting for in-flight requests`);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info(`${signal}: finishing in-flight requests, then closing the database`);
-    registry.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error(`shutdown failed: ${(err as Error).message}`);
-        process.exit(1);
-      },
-    );
+async function migrateCommand(values: CliValues, env: NodeJS.ProcessEnv, logger: Logger): Promise<never> {
+  if (!values.from) fail('migrate needs --from <data-dir>');
+  const to = values.to ?? [];
+  const choice = {
+    databaseUrl: to.find((t) => /^postgres/.test(t)) ?? env.PERIDIO_REGISTRY_DATABASE_URL,
+    blobStore: to.find((t) => t.startsWith('s3://')) ?? env.PERIDIO_REGISTRY_BLOB_STORE,
+    s3ForcePathStyle: values['s3-force-path-style'] ?? env.PERIDIO_REGISTRY_S3_FORCE_PATH_STYLE === '1',
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  if (stored?.generated)
-    process.stdout.write(`peridio-registry api key: ${apiKey} (stored in ${stored.path})\n`);
-  process.stdout.write(`peridio-registry listening on ${address.url}\n`);
-  logger.info(`data dir ${dataDir}; organization prn:1:${registry.context.org}`);
+  const unknown = to.filter((t) => !/^postgres/.test(t) && !t.startsWith('s3://'));
+  if (unknown.length > 0) fail(`--to takes a postgres:// or an s3:// URL, not ${unknown.join(', ')}`);
+  if (!choice.databaseUrl || !choice.blobStore)
+    fail(
+      'migrate needs --to postgres://… and --to s3://bucket[/prefix] (or their PERIDIO_REGISTRY_* variables)',
+    );
+  const problem = checkChoice(choice);
+  if (problem) fail(problem);
+  const report = await migrate(resolve(values.from), choice, env, logger);
+  process.stdout.write(`${report.summary}\n`);
+  process.exit(report.ok ? 0 : 1);
 }

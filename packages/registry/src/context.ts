@@ -15,6 +15,8 @@ export interface RegistryContext {
   janitor: Janitor;
   presigner: Presigner;
   logger: Logger;
+  /** This process, as the owner of leases on background work (several instances share one database). */
+  instanceId: string;
   /** The organization's UUID; PRNs of any other organization are 404. */
   org: string;
   /** `--public-url`, without a trailing slash; else presigned URLs use the request's Host. */

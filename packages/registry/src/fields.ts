@@ -9,6 +9,7 @@ import { fieldError, notFound } from './http.js';
 type Body = Record<string, unknown>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: fields refuse them.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function given(body: Body, key: string): boolean {
@@ -33,7 +34,7 @@ export function requiredString(body: Body, key: string, max: number, opts: { all
   return value;
 }
 
-export const MAX_METADATA_BYTES = 1_000_000;
+const MAX_METADATA_BYTES = 1_000_000;
 
 /** custom_metadata as stored JSON text, or undefined when not given. */
 export function optionalMetadata(body: Body, key = 'custom_metadata'): string | undefined {

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegistryContext } from './context.js';
 import { binaryLock, blobLock } from './janitor.js';
+import { ContentUnavailable, type DirectUploads } from './blobs/blob-store.js';
 import { changeBinary, findBinary, incompleteReason, resetToUploadable } from './lifecycle.js';
+import type { BinaryRow } from './store/rows.js';
 import { PrefixDigests } from './prefix-digest.js';
 import { nowTimestamp } from './time.js';
 
@@ -15,18 +17,51 @@ import { nowTimestamp } from './time.js';
  *
  * One binary at a time, in the background. Binaries left in `hashing` by a stop or crash are re-queued on start.
  */
+export interface HasherOptions {
+  /** Artificial delay before each check (tests of clients' polling). */
+  delayMs?: number;
+  /**
+   * How long a claim on a binary's check lasts without renewal. An instance renews it while it reads;
+   * another takes the check over once it runs out (the claimant died).
+   */
+  leaseMs?: number;
+  /**
+   * The store is shared by several instances: claim each check under a lease, and look for binaries in
+   * `hashing` that nobody checks (their instance died) every `leaseMs / 2`. Otherwise a restart re-queues them.
+   */
+  shared?: boolean;
+}
+
 export class Hasher {
   private readonly queue: string[] = [];
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  private poller: NodeJS.Timeout | undefined;
+  private readonly delayMs: number;
+  private readonly leaseMs: number;
+  private readonly shared: boolean;
   /** Running hashes of the parts uploaded so far, so the check at `hashing` only reads the tail. */
   readonly prefixes: PrefixDigests;
 
   constructor(
     private readonly ctx: RegistryContext,
-    private readonly delayMs = 0,
+    options: HasherOptions = {},
   ) {
+    this.delayMs = options.delayMs ?? 0;
+    this.leaseMs = options.leaseMs ?? 30_000;
     this.prefixes = new PrefixDigests(ctx, this.abort.signal);
+    this.shared = options.shared ?? false;
+    if (this.shared) {
+      this.poller = setInterval(
+        () => {
+          this.requeueInterrupted().catch((err: unknown) =>
+            ctx.logger.debug(`looking for unchecked binaries failed: ${(err as Error).message}`),
+          );
+        },
+        Math.max(250, this.leaseMs / 2),
+      );
+      this.poller.unref();
+    }
   }
 
   async requeueInterrupted(): Promise<void> {
@@ -41,6 +76,7 @@ export class Hasher {
 
   /** Stops after the current read; a binary still in `hashing` is picked up again on the next start. */
   async close(): Promise<void> {
+    clearInterval(this.poller);
     this.abort.abort();
     this.queue.length = 0;
     await this.running;
@@ -58,11 +94,29 @@ export class Hasher {
     }
   }
 
+  /** Under a lease, so of several instances one checks a binary, and another once that one died. */
   private async hash(binaryId: string): Promise<void> {
+    const { ctx } = this;
+    if (!this.shared) return this.check(binaryId);
+    const lease = `hash:${binaryId}`;
+    if (!(await ctx.store.leases.claim(lease, ctx.instanceId, this.leaseMs))) return;
+    const renew = setInterval(() => {
+      ctx.store.leases.claim(lease, ctx.instanceId, this.leaseMs).catch(() => undefined);
+    }, this.leaseMs / 3);
+    try {
+      await this.check(binaryId);
+    } finally {
+      clearInterval(renew);
+      await ctx.store.leases.release(lease, ctx.instanceId).catch(() => undefined);
+    }
+  }
+
+  private async check(binaryId: string): Promise<void> {
     const { ctx } = this;
     if (this.delayMs > 0) await sleep(this.delayMs, undefined, { signal: this.abort.signal });
     const binary = await findBinary(ctx, binaryId);
     if (!binary || binary.state !== 'hashing') return;
+    if (ctx.blobs.direct) return this.checkDirect(binary, ctx.blobs.direct);
     const generation = binary.upload_generation;
     const parts = await ctx.store.parts.list(binaryId);
     let failure = incompleteReason(binary, parts);
@@ -121,6 +175,65 @@ export class Hasher {
       // The blob holds its own links to the bytes; the part files are no longer needed.
       await ctx.blobs.removeParts(binaryId);
       ctx.logger.info(`binary ${binaryId}: content verified (${binary.size} bytes), signable`);
+    });
+  }
+
+  /**
+   * The check for content in a direct store (S3): complete the upload if `hashable` did not, stream the
+   * object once and compare. S3's own checksums of a multipart object are per part (a checksum of checksums),
+   * not the SHA-256 of the whole content, so they cannot stand in for this read. A store that cannot be
+   * reached leaves the binary in `hashing`; the check runs again (this instance's poll, or another's).
+   */
+  private async checkDirect(binary: BinaryRow, direct: DirectUploads): Promise<void> {
+    const { ctx } = this;
+    const generation = binary.upload_generation;
+    const upload = { binaryId: binary.id, generation };
+    const parts = await ctx.store.parts.list(binary.id);
+    let failure = incompleteReason(binary, parts);
+    let digest = '';
+    if (!failure) {
+      try {
+        await direct.complete(
+          upload,
+          parts.map((p) => p.idx),
+        );
+        const hash = createHash('sha256');
+        let total = 0;
+        for await (const chunk of direct.read(upload, this.abort.signal)) {
+          hash.update(chunk);
+          total += chunk.length;
+        }
+        digest = hash.digest('hex');
+        if (total !== binary.size)
+          failure = `the content is ${total} bytes, the binary's size is ${binary.size}`;
+        else if (digest !== binary.hash)
+          failure = `the content's SHA-256 is ${digest}, the binary's hash is ${binary.hash}`;
+      } catch (err) {
+        if (this.abort.signal.aborted) throw err;
+        if (err instanceof ContentUnavailable) {
+          ctx.logger.warning(`binary ${binary.id}: hash check postponed: ${err.message}`);
+          setTimeout(() => this.enqueue(binary.id), Math.min(this.leaseMs, 5_000)).unref();
+          return;
+        }
+        failure = `the uploaded content could not be completed or read (${(err as Error).message})`;
+      }
+    }
+    await changeBinary(ctx, binary.id, async (tx) => {
+      const current = await findBinary(ctx, binary.id, tx);
+      if (!current || current.state !== 'hashing' || current.upload_generation !== generation) return;
+      if (failure) {
+        ctx.logger.warning(
+          `binary ${binary.id}: server-side hash check failed, back to uploadable: ${failure}`,
+        );
+        await resetToUploadable(tx, current, `server-side hash check failed: ${failure}`);
+        return;
+      }
+      await tx.binaries.transition(
+        binary.id,
+        { to: 'signable', generation, blobHash: digest },
+        nowTimestamp(),
+      );
+      ctx.logger.info(`binary ${binary.id}: content verified (${binary.size} bytes), signable`);
     });
   }
 }

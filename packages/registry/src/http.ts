@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** An error answer; the router turns it into JSON in one of the shapes of protocol.md §2.4. */
+/** An error answer; the router turns it into JSON in one of the error shapes Peridio's API answers with. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -44,7 +44,7 @@ export function sendJson(
   res.end(text);
 }
 
-export const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
+const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
 /** Deepest nesting accepted in a JSON body (the body object itself is level 1). */
 export const MAX_JSON_DEPTH = 32;
 /** Most values (object members and array elements, counted through every level) in one JSON body. */
@@ -114,7 +114,7 @@ function stringifyIteratively(root: unknown): string {
  * an explicit stack (a recursive walk would itself overflow on the inputs it is meant to refuse). A
  * violation inside a top-level member is a 422 naming that member.
  */
-export function checkJsonShape(body: Record<string, unknown>): void {
+function checkJsonShape(body: Record<string, unknown>): void {
   let values = 0;
   for (const [field, member] of Object.entries(body)) {
     const stack: [unknown, number][] = [[member, 2]];

@@ -22,6 +22,11 @@ export class Janitor {
     private readonly blobs: BlobStore,
     private readonly locks: KeyedLock,
     private readonly logger: Logger,
+    /**
+     * This instance, for the per-item leases that keep instances sharing the store from deleting the same
+     * item at once; none for a store only this process uses.
+     */
+    private readonly owner?: string,
   ) {}
 
   /** Resolves once everything that was garbage when called is deleted (or logged as failed). */
@@ -33,9 +38,13 @@ export class Janitor {
   private async sweepOnce(): Promise<void> {
     for (const { id, item } of await this.store.contentGarbage.pending()) {
       if (this.failed.has(id)) continue;
+      const lease = `garbage:${id}`;
+      const owner = this.owner;
+      if (owner && !(await this.store.leases.claim(lease, owner, 120_000))) continue; // another instance's
       try {
         await this.delete(item);
         await this.store.contentGarbage.done(id);
+        if (owner) await this.store.leases.release(lease, owner);
       } catch (err) {
         // Kept in the list: the next start tries again.
         this.failed.add(id);
@@ -45,6 +54,13 @@ export class Janitor {
   }
 
   private async delete(item: ContentGarbage): Promise<void> {
+    const direct = this.blobs.direct;
+    if (direct) {
+      // Each upload generation is its own object: a dead generation's upload goes whole, and nothing is
+      // shared between binaries (no blob to reference-count).
+      if (item.kind === 'parts') await direct.remove(item.binaryId, item.generation);
+      return;
+    }
     switch (item.kind) {
       case 'parts': {
         // Parts uploaded since (a retry at a later start): those files are in use; stale ones are named by

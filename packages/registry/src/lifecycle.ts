@@ -7,7 +7,7 @@ import type { Repositories } from './store/store.js';
 import { nowTimestamp } from './time.js';
 
 /**
- * The binary state machine of protocol.md §7:
+ * The binary state machine of Peridio's Admin API:
  *
  *   uploadable → hashable → hashing → signable → signed → destroyed
  *                    ↘          ↘          ↘  (reset to uploadable, parts deleted)
@@ -20,7 +20,8 @@ import { nowTimestamp } from './time.js';
  */
 
 /**
- * Runs fn in a transaction while holding the binary's lock, then deletes what it made garbage. Every
+ * Runs fn in a transaction while holding the binary's lock (in this process, and its record's row lock in the
+ * database for other instances), then deletes what it made garbage. Every
  * change of a binary's state or parts goes through here, so a part upload never commits between a reset's
  * record change and its content deletion.
  */
@@ -30,7 +31,11 @@ export async function changeBinary<T>(
   fn: (tx: Repositories) => Promise<T>,
 ): Promise<T> {
   return ctx.locks.run(binaryLock(binaryId), async () => {
-    const result = await ctx.store.transaction(fn);
+    // The in-process lock orders this instance's requests; the row lock orders them with other instances'.
+    const result = await ctx.store.transaction(async (tx) => {
+      await tx.binaries.lock(binaryId);
+      return fn(tx);
+    });
     await ctx.janitor.sweep();
     return result;
   });
@@ -60,7 +65,10 @@ export function incompleteReason(binary: BinaryRow, parts: PartRow[]): string | 
 /** Drops the parts and the content reference; both become garbage. */
 async function dropContent(tx: Repositories, binary: BinaryRow, at: string): Promise<void> {
   await tx.parts.deleteAll(binary.id);
-  await tx.contentGarbage.add({ kind: 'parts', binaryId: binary.id }, at);
+  await tx.contentGarbage.add(
+    { kind: 'parts', binaryId: binary.id, generation: binary.upload_generation },
+    at,
+  );
   if (binary.blob_hash) await tx.contentGarbage.add({ kind: 'blob', blobHash: binary.blob_hash }, at);
 }
 

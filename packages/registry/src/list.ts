@@ -7,8 +7,8 @@ import type { Listable } from './store/store.js';
  * `limit` (1..100, default 10), `order` by insertion (`asc` default), `search`, and an opaque `page` cursor
  * that carries the position, the order and the search, so following `next_page` alone continues the listing.
  */
-export const DEFAULT_LIMIT = 10;
-export const MAX_LIMIT = 100;
+const DEFAULT_LIMIT = 10;
+const MAX_LIMIT = 100;
 
 interface Cursor {
   s: number;

@@ -8,8 +8,9 @@ import type {
   SignatureRow,
   SigningKeyRow,
 } from './store/rows.js';
+import type { SignatureWithKey } from './store/store.js';
 
-/** Rows → wire objects with the field names and nullability of protocol.md §3. */
+/** Rows → wire objects with the field names and nullability of Peridio's API (the contract schemas check them). */
 
 function metadata(text: string | null): Record<string, unknown> | null {
   return text === null ? null : (JSON.parse(text) as Record<string, unknown>);
@@ -43,14 +44,15 @@ export function artifactVersionJson(ctx: RegistryContext, row: ArtifactVersionRo
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** Ed25519 values are stored raw (base64); RSA/ECDSA keys and certificates are stored as their PEM. */
-export function publicKeyPem(rawBase64: string): string {
+function publicKeyPem(rawBase64: string): string {
   if (rawBase64.includes('-----BEGIN')) return rawBase64;
   const der = Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(rawBase64, 'base64')]);
   return `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
 }
 
-export async function binaryJson(ctx: RegistryContext, row: BinaryRow) {
-  const signatures = await ctx.store.signatures.forBinary(row.id);
+/** `signatures`: preloaded for a page (forBinaries); else read for this binary. */
+export async function binaryJson(ctx: RegistryContext, row: BinaryRow, signatures?: SignatureWithKey[]) {
+  signatures ??= await ctx.store.signatures.forBinary(row.id);
   return {
     artifact_version_prn: formatPrn(row.org, 'artifact_version', row.artifact_version_id),
     custom_metadata: metadata(row.custom_metadata),

@@ -8,11 +8,11 @@ export interface RouteRequest {
   query: URLSearchParams;
   /** Where presigned URLs point: `--public-url`, else `http://<Host header>`. */
   baseUrl: string;
-  body(): Promise<Record<string, unknown>>;
+  body: () => Promise<Record<string, unknown>>;
 }
 
 /** A JSON answer, or `undefined` when the handler wrote the response itself (streams). */
-export type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
+type RouteResult = { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
 
 export interface Route {
   method: string;

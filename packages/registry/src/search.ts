@@ -3,11 +3,11 @@ import { HttpError } from './http.js';
 import type { Filter } from './store/store.js';
 
 /**
- * The search query language of Peridio's Admin API (protocol.md §2.3): up to 5 clauses joined by ` and `,
+ * The search query language of Peridio's Admin API: up to 5 clauses joined by ` and `,
  * each `field<op>value`, with `:` equals, `~` substring, `-` case-insensitive substring and the four
  * comparisons; strings single-quoted with `\'`. Parsed into typed filters the Store applies.
  */
-export type FieldKind = 'string' | 'prn' | 'date' | 'integer';
+type FieldKind = 'string' | 'prn' | 'date' | 'integer';
 export type Operator = ':' | '~' | '-' | '<' | '<=' | '>' | '>=';
 
 export interface SearchField {
@@ -134,7 +134,7 @@ function compileClause(clause: Clause, fields: SearchFields): Filter {
   }
 }
 
-export const MAX_CLAUSES = 5;
+const MAX_CLAUSES = 5;
 
 export function compileSearch(query: string | null, fields: SearchFields): Filter[] {
   if (query === null || query.trim() === '') return [];

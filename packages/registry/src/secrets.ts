@@ -25,7 +25,7 @@ export function loadApiKey(dataDir: string): { apiKey: string; generated: boolea
   return { apiKey: value, generated: created, path: join(dataDir, 'api-key') };
 }
 
-export const PRESIGN_SECRET_HEX_CHARS = 64;
+const PRESIGN_SECRET_HEX_CHARS = 64;
 
 /**
  * The HMAC key of presigned URLs; kept across restarts so URLs handed out stay valid until they expire.

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '@peridio-actions/core/base';
-import type { BlobStore } from './blobs/blob-store.js';
+import { ContentUnavailable, type BlobStore, type DirectUploads } from './blobs/blob-store.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import type { RegistryContext } from './context.js';
 import { Hasher } from './hasher.js';
@@ -19,13 +19,14 @@ import { artifactVersionRoutes } from './routes/artifact-versions.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { binaryRoutes } from './routes/binaries.js';
 import { downloadRoutes } from './routes/download.js';
+import { consoleRoutes } from './routes/console.js';
 import { partRoutes } from './routes/parts.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
 import { uploadRoutes } from './routes/uploads.js';
 import { loadOrganization, loadPresignSecret } from './secrets.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import type { Store } from './store/store.js';
+import { StoreUnavailable, type Store } from './store/store.js';
 
 export interface RegistryOptions {
   dataDir: string;
@@ -48,6 +49,17 @@ export interface RegistryOptions {
   store?: Store;
   /** Content; default: the local filesystem under dataDir. */
   blobs?: BlobStore;
+  /**
+   * Several instances share the store (PostgreSQL): look for background work other instances left (a hash
+   * check whose instance died) and sweep abandoned uploads, each under a lease.
+   */
+  shared?: boolean;
+  /** Lease of background work (default 30 s); another instance takes over this long after a death. */
+  leaseMs?: number;
+  /** Key of the registry's own presigned URLs; default: <dataDir>/presign-secret. Shared instances share it. */
+  presignSecret?: Buffer;
+  /** Direct stores: multipart uploads older than this are aborted (default 24 h). */
+  abandonedUploadAgeMs?: number;
 }
 
 export interface Registry {
@@ -72,9 +84,9 @@ function authenticate(req: IncomingMessage, expected: Buffer): void {
   }
 }
 
-export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
-export const DEFAULT_MAX_CONNECTIONS = 256;
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_CONNECTIONS = 256;
 
 /** `host`, `host:port`, `[v6]` or `[v6]:port`: nothing that could change a URL built from it. */
 const HOST_HEADER =
@@ -121,23 +133,55 @@ async function sweepOrphanParts(ctx: RegistryContext): Promise<void> {
   }
 }
 
+/**
+ * Aborts multipart uploads nobody finished within the age (a client gave up, a binary deleted while a
+ * crash kept its garbage), under a lease so one instance sweeps at a time.
+ */
+function startUploadSweeper(ctx: RegistryContext, direct: DirectUploads, ageMs: number): NodeJS.Timeout {
+  const sweep = async () => {
+    const lease = 'sweep:abandoned-uploads';
+    if (!(await ctx.store.leases.claim(lease, ctx.instanceId, 10 * 60_000))) return;
+    try {
+      const aborted = await direct.sweepAbandoned(ageMs);
+      if (aborted > 0)
+        ctx.logger.info(`aborted ${aborted} abandoned multipart upload(s) older than ${ageMs} ms`);
+    } finally {
+      await ctx.store.leases.release(lease, ctx.instanceId);
+    }
+  };
+  const run = () =>
+    void sweep().catch((err: unknown) =>
+      ctx.logger.warning(`upload sweep failed: ${(err as Error).message}`),
+    );
+  run();
+  const timer = setInterval(run, Math.min(Math.max(ageMs / 4, 1000), 10 * 60_000));
+  timer.unref();
+  return timer;
+}
+
 export async function createRegistry(options: RegistryOptions): Promise<Registry> {
   const logger = options.logger ?? silentLogger;
   // Records, content and secrets are the operator's alone: the data dir is 0700 whatever the umask.
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(options.dataDir, 0o700);
   // Checked before anything is opened, so a refused secret leaves no database handle behind.
-  const presigner = new Presigner(loadPresignSecret(options.dataDir), options.presignTtlSeconds ?? 3600);
+  const presigner = new Presigner(
+    options.presignSecret ?? loadPresignSecret(options.dataDir),
+    options.presignTtlSeconds ?? 3600,
+  );
   const store = options.store ?? new SqliteStore(join(options.dataDir, 'registry.db'));
-  const blobs = options.blobs ?? (await LocalBlobStore.open(options.dataDir));
+  const blobs: BlobStore = options.blobs ?? (await LocalBlobStore.open(options.dataDir));
   const locks = new KeyedLock();
+  const instanceId = randomUUID();
+  const leaseMs = options.leaseMs ?? 30_000;
   const publicUrl = options.publicUrl?.replace(/\/+$/, '');
   let hasher: Hasher;
   const context: RegistryContext = {
     store,
     blobs,
     locks,
-    janitor: new Janitor(store, blobs, locks, logger),
+    janitor: new Janitor(store, blobs, locks, logger, options.shared ? instanceId : undefined),
+    instanceId,
     presigner,
     logger,
     org: await loadOrganization(store),
@@ -146,10 +190,17 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     enqueueHashing: (id) => hasher.enqueue(id),
     partValid: (id) => hasher.prefixes.partValid(id),
   };
-  hasher = new Hasher(context, options.hashingDelayMs ?? 0);
+  hasher = new Hasher(context, {
+    delayMs: options.hashingDelayMs ?? 0,
+    leaseMs,
+    shared: options.shared ?? false,
+  });
   // What a crash left: content deletions not yet done, parts no upload owns.
   await context.janitor.sweep();
-  await sweepOrphanParts(context);
+  if (!blobs.direct) await sweepOrphanParts(context);
+  const sweeper = blobs.direct
+    ? startUploadSweeper(context, blobs.direct, options.abandonedUploadAgeMs ?? 24 * 3600_000)
+    : undefined;
 
   const router = new Router([
     ...artifactRoutes(context),
@@ -158,8 +209,9 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     ...partRoutes(context),
     ...signatureRoutes(context),
     ...signingKeyRoutes(context),
-    ...uploadRoutes(context),
-    ...downloadRoutes(context),
+    // The registry's own content URLs; a direct store hands out its own and never sends bytes here.
+    ...(blobs.direct ? [] : [...uploadRoutes(context), ...downloadRoutes(context)]),
+    ...consoleRoutes(),
     {
       method: 'GET',
       pattern: '/health',
@@ -220,6 +272,24 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
         res.destroy();
         return;
       }
+      if ((err instanceof StoreUnavailable || err instanceof ContentUnavailable) && !res.headersSent) {
+        // Nothing was recorded: the client may retry, and should once the backend is back.
+        logger.warning(
+          `request id=${requestId} ${method} ${loggablePath(req.url ?? '/')}: 503: ${err.message}`,
+        );
+        const what = err instanceof StoreUnavailable ? 'database' : 'content store';
+        sendJson(
+          res,
+          503,
+          {
+            errors: {
+              detail: `Service Unavailable: the registry's ${what} cannot be reached; retry shortly`,
+            },
+          },
+          { 'retry-after': '1', ...(bodyUnread(req) ? { connection: 'close' } : {}) },
+        );
+        return;
+      }
       logger.error(
         `request id=${requestId} ${method} ${loggablePath(req.url ?? '/')}: ${(err as Error)?.stack ?? String(err)}`,
       );
@@ -276,6 +346,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
           });
           server.closeIdleConnections();
         });
+        clearInterval(sweeper);
         await hasher.close();
         await store.close();
       })();

@@ -8,7 +8,7 @@ import {
   type TestRegistry,
 } from './support.js';
 
-describe('hello-binary.fw from artifact to signed (the real vector of protocol.md §6.3)', () => {
+describe('hello-binary.fw from artifact to signed (a fixed key, file and signature)', () => {
   let t: TestRegistry;
   beforeAll(async () => {
     t = await startTestRegistry();

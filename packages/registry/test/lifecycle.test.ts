@@ -17,7 +17,7 @@ import {
 const STATES = ['uploadable', 'hashable', 'hashing', 'signable', 'signed', 'destroyed'] as const;
 type State = (typeof STATES)[number];
 
-describe('binary lifecycle (protocol.md §7)', () => {
+describe('binary lifecycle (the state machine the actions rely on)', () => {
   let t: TestRegistry;
   let key: { prn: string; pair: ReturnType<typeof newKeyPair> };
   let counter = 0;

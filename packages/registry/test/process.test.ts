@@ -224,7 +224,7 @@ describe('peridio-registry serve (bundled)', () => {
   it('runs through the package bin, which loads the bundle', () => {
     const bin = new URL('../bin/peridio-registry.js', import.meta.url).pathname;
     const out = execFileSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
-    expect(out).toContain('Usage: peridio-registry serve');
+    expect(out).toContain('Usage: npx peridio-registry serve');
   });
 
   it('refuses bad arguments with usage on stderr', async () => {

@@ -68,7 +68,7 @@ describe('signing keys', () => {
   });
 });
 
-describe('binary signatures (protocol.md §6.7)', () => {
+describe('binary signatures', () => {
   let t: TestRegistry;
   let helloKey: string;
   beforeAll(async () => {

@@ -25,7 +25,7 @@ export const HELLO = {
 
 export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-export interface ApiResponse<T = any> {
+interface ApiResponse<T = any> {
   status: number;
   body: T;
   headers: Headers;

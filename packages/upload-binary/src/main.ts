@@ -1,8 +1,11 @@
 import * as core from '@actions/core';
 import { failureMessage, logFailureDetail } from '@peridio-actions/action-common/failure';
+import { writeFailureSummary } from '@peridio-actions/action-common/failure-summary';
 import { run } from './run.js';
 
-run().catch((err: unknown) => {
+run().catch(async (err: unknown) => {
   logFailureDetail(err);
-  core.setFailed(failureMessage(err));
+  const message = failureMessage(err);
+  await writeFailureSummary('upload-binary', message, err).catch(() => undefined);
+  core.setFailed(message);
 });

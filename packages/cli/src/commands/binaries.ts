@@ -1,5 +1,6 @@
 import {
   InputError,
+  notFoundAsInput,
   publishBinary,
   searchQuery,
   uploadBinary,
@@ -224,13 +225,11 @@ async function create(ctx: CommandContext): Promise<Printable> {
     return one('binary', result.binary, COLUMNS);
   }
   const version = await client.getArtifactVersion(artifactVersionPrn).catch((err: unknown) => {
-    if ((err as { status?: number }).status === 404) {
-      throw new InputError(
-        'artifact-version-prn',
-        `no artifact version ${artifactVersionPrn} is visible to this API key`,
-      );
-    }
-    throw err;
+    throw notFoundAsInput(
+      err,
+      'artifact-version-prn',
+      `no artifact version ${artifactVersionPrn} is visible to this API key`,
+    );
   });
   const result = await publishBinary({
     api: client,

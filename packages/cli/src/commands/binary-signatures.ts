@@ -44,6 +44,8 @@ export const binarySignatures: ResourceSpec = {
             binaryPrn,
             key: signing.key,
             signingKeyPrn: signing.signingKeyPrn,
+            // Adding a signature is what this command is for, also to a binary other keys signed.
+            alsoSign: true,
             logger: ctx.logger,
             signal: ctx.signal,
           });

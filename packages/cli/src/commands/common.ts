@@ -44,7 +44,7 @@ export function listParams(flags: FlagValues): ListParams {
   };
 }
 
-export function integer(text: string, flag: string, min = 0): number {
+function integer(text: string, flag: string, min = 0): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < min || !Number.isSafeInteger(Number(text))) {
     throw new InputError(
       flag,
@@ -72,7 +72,7 @@ export function customMetadata(flags: FlagValues): CustomMetadata | undefined {
   try {
     text = inline ?? readFileSync(path!, 'utf8');
   } catch (err) {
-    throw new InputError(flag, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`);
+    throw new InputError(flag, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   let value: unknown;
   try {
@@ -91,7 +91,7 @@ export function customMetadata(flags: FlagValues): CustomMetadata | undefined {
  * given as `--flag="$PEM"`, or base64 of the PEM, which fits a masked CI variable). The key's every form
  * is masked from here on. Errors never quote the value: it may be the key.
  */
-export function readPrivateKey(ctx: CommandContext, value: string, flag: string): Ed25519KeyPair {
+function readPrivateKey(ctx: CommandContext, value: string, flag: string): Ed25519KeyPair {
   ctx.addSecrets([value]);
   const path = expandHome(value, process.env);
   let text: string;
@@ -101,7 +101,7 @@ export function readPrivateKey(ctx: CommandContext, value: string, flag: string)
     } catch (err) {
       throw new InputError(
         flag,
-        `cannot read the key file ${value} (${(err as NodeJS.ErrnoException).code ?? err})`,
+        `cannot read the key file ${value} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
       );
     }
   } else if (value.includes('-----BEGIN') || /^[A-Za-z0-9+/=\s]{40,}$/.test(value)) {

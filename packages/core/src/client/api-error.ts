@@ -55,6 +55,8 @@ export function describeErrorBody(status: number, body: string): ErrorDescriptio
   try {
     json = JSON.parse(text);
   } catch {
+    // A web server's or proxy's error page: its markup would fill the annotation; its title says enough.
+    if (/^</.test(text)) return { detail: htmlReason(fallback, text), fieldErrors: {} };
     return { detail: truncate(text.replace(/\s+/g, ' ')), fieldErrors: {} };
   }
   return describeJson(json) ?? { detail: truncate(JSON.stringify(json)), fieldErrors: {} };
@@ -116,6 +118,13 @@ function describeLegacy(errors: unknown[]): ErrorDescription {
     return shown.length > 0 ? `${code} (${shown.join(', ')})` : code;
   });
   return { detail: truncate(parts.join('; ')), fieldErrors };
+}
+
+function htmlReason(fallback: string, html: string): string {
+  const title = /<title[^>]*>([^<]{1,120})<\/title>/i.exec(html)?.[1]?.replace(/\s+/g, ' ').trim();
+  return title && title !== fallback
+    ? `${fallback} (an HTML page titled "${title}")`
+    : `${fallback} (an HTML page)`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -216,12 +216,27 @@ function encodeQuery(query: HttpRequest['query']): string {
   return params.toString();
 }
 
+/** A 2xx answer whose body is not JSON: whatever answered is not the Admin API (a web page, a proxy). */
+export class NotJsonError extends PeridioError {
+  override name = 'NotJsonError';
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly looksLikeHtml: boolean,
+  ) {
+    super(
+      `${method} ${path}: HTTP ${status} with a body that is not JSON${looksLikeHtml ? ' (an HTML page)' : ''}`,
+    );
+  }
+}
+
 function parseJson(text: string, req: HttpRequest, status: number): unknown {
   if (!text.trim()) return undefined;
   try {
     return JSON.parse(text);
   } catch {
-    throw new PeridioError(`${req.method} ${req.path}: HTTP ${status} with a body that is not JSON`);
+    throw new NotJsonError(req.method, req.path, status, /^\s*</.test(text));
   }
 }
 

@@ -21,10 +21,21 @@ export interface EnsureBinaryOptions {
   /** Used only when this call creates the record. */
   description?: string;
   customMetadata?: CustomMetadata;
+  /**
+   * The repository and commit of this run, when a target already signed with other content may be kept
+   * if its provenance names the same ones (`if-signed-differs: keep-same-commit`): a re-run that rebuilt
+   * a non-reproducible file. Undefined: such a target always fails.
+   */
+  keepSignedOf?: SameCommit;
   logger?: Logger;
 }
 
-export type EnsureBinaryOutcome = 'created' | 'found' | 'reset';
+export interface SameCommit {
+  repository: string;
+  commit: string;
+}
+
+export type EnsureBinaryOutcome = 'created' | 'found' | 'reset' | 'kept-existing';
 
 export interface EnsuredBinary {
   binary: Binary;
@@ -62,11 +73,21 @@ export async function ensureBinary(options: EnsureBinaryOptions): Promise<Ensure
     return { binary, outcome: 'found' };
   }
   if (binary.state === 'signed') {
+    if (options.keepSignedOf && sameCommit(binary, options.keepSignedOf)) {
+      logger.warning(
+        `Target '${target}' is already signed (binary ${binary.prn}, sha256 ${binary.hash}) by a run of the same ` +
+          `commit ${options.keepSignedOf.commit} of ${options.keepSignedOf.repository}; keeping it. The rebuilt ` +
+          `file differs (sha256 ${hash}, ${describeSize(size)}) and was not published.`,
+      );
+      return { binary, outcome: 'kept-existing' };
+    }
     throw new ConflictError(
       `target '${target}' of artifact version ${artifactVersionPrn} is already signed with other content ` +
-        `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}); this file is sha256 ${hash}, ` +
-        `${describeSize(size)}. A signed binary cannot be replaced: publish this file as a new version, ` +
-        `or check that the right file and target were given.`,
+        `(binary ${binary.prn}: sha256 ${binary.hash}, ${describeSize(binary.size)}${provenanceOf(binary)}); this ` +
+        `file is sha256 ${hash}, ${describeSize(size)}. A signed binary is never replaced silently: publish ` +
+        `this file as a new version, or check that the right file and target were given. The deliberate way ` +
+        `out is to destroy the old binary (PATCH /binaries/${binary.prn} {"state":"destroyed"}), which ` +
+        `revokes it for every device.`,
     );
   }
   if (binary.state === 'destroyed') throw destroyedError(binary);
@@ -140,6 +161,19 @@ function destroyedError(binary: Binary): ConflictError {
       `(${binary.prn}) was destroyed: its content is deleted for good and cannot be uploaded or signed again. ` +
       `Publish this file as a new version.`,
   );
+}
+
+/** The provenance the actions write (custom_metadata repository and commit) names this run's commit. */
+function sameCommit(binary: Binary, run: SameCommit): boolean {
+  const metadata = binary.custom_metadata as Record<string, unknown> | null | undefined;
+  return metadata?.repository === run.repository && metadata?.commit === run.commit;
+}
+
+function provenanceOf(binary: Binary): string {
+  const metadata = binary.custom_metadata as Record<string, unknown> | null | undefined;
+  const commit = typeof metadata?.commit === 'string' ? metadata.commit : undefined;
+  const repository = typeof metadata?.repository === 'string' ? metadata.repository : undefined;
+  return commit ? `, published from commit ${commit}${repository ? ` of ${repository}` : ''}` : '';
 }
 
 function describeSize(size: number | null): string {

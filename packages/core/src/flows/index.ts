@@ -11,3 +11,4 @@ export * from './upload-binary.js';
 export * from './wait.js';
 export * from './hash-step.js';
 export * from './binary-part.js';
+export * from './dry-run.js';

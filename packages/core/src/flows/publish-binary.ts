@@ -10,6 +10,7 @@ import type { RetryPolicy } from '../retry.js';
 import type { CustomMetadata } from '../types.js';
 import type { PublishBinaryApi } from './api.js';
 import { ensureArtifactVersion, type EnsuredArtifactVersion } from './artifact-version.js';
+import type { SameCommit } from './binary.js';
 import { withProvenance, type Provenance } from './provenance.js';
 import { resolveSigningKey, signBinary, type SignBinaryResult } from './sign-binary.js';
 import { uploadBinary, type UploadBinaryOptions, type UploadBinaryResult } from './upload-binary.js';
@@ -33,6 +34,8 @@ export interface PublishBinaryOptions {
   hashingTimeoutMs?: number;
   stallTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** See EnsureBinaryOptions.keepSignedOf. */
+  keepSignedOf?: SameCommit;
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
@@ -68,6 +71,7 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
     hashingTimeoutMs: options.hashingTimeoutMs,
     stallTimeoutMs: options.stallTimeoutMs,
     retry: options.retry,
+    keepSignedOf: options.keepSignedOf,
     logger,
     signal: options.signal,
     progressIntervalMs: options.progressIntervalMs,
@@ -81,6 +85,7 @@ export async function publishBinary(options: PublishBinaryOptions): Promise<Publ
       key: options.key,
       alsoSign: options.alsoSign,
       signingKey,
+      // A kept binary's digest is the registry's (see uploadBinary), so this still guards against another job.
       expectedHash: upload.digest.sha256Hex,
       hashingTimeoutMs: options.hashingTimeoutMs,
       logger,

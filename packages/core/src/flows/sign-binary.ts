@@ -37,6 +37,11 @@ export interface SignBinaryOptions {
   signingKey?: SigningKey;
   /** The hash the caller uploaded: signing refuses a record that says otherwise. */
   expectedHash?: string;
+  /**
+   * Where expectedHash came from: `upload` (this process uploaded it; a mismatch means another job) or
+   * `input` (the user's `expected-hash`, e.g. the build job's output; a mismatch names that input).
+   */
+  expectedHashFrom?: 'upload' | 'input';
   /** A binary still `hashing` is waited for this long. */
   hashingTimeoutMs?: number;
   logger?: Logger;
@@ -51,6 +56,8 @@ export interface SignBinaryResult {
   keyid: string;
   /** This run signed nothing: the key had signed the binary before. */
   alreadySigned: boolean;
+  /** An earlier run had sent the signature; this one only marked the binary signed. */
+  resumed?: boolean;
 }
 
 export async function signBinary(options: SignBinaryOptions): Promise<SignBinaryResult> {
@@ -63,6 +70,14 @@ export async function signBinary(options: SignBinaryOptions): Promise<SignBinary
   const signingKey = options.signingKey ?? (await resolveSigningKey(api, key, options.signingKeyPrn, logger));
 
   let binary = await getBinary(api, binaryPrn);
+  if (options.expectedHash && options.expectedHashFrom === 'input' && binary.hash !== options.expectedHash) {
+    throw new InputError(
+      'expected-hash',
+      `binary ${binaryPrn} (target '${binary.target}') holds sha256 ${binary.hash}, not the expected ` +
+        `${options.expectedHash}; refusing to sign content the build did not produce. Nothing was signed. ` +
+        `Check that binary-prn and expected-hash come from the same upload job.`,
+    );
+  }
   if (options.expectedHash && binary.hash !== options.expectedHash) {
     throw new ConflictError(
       `another job is publishing other content for target '${binary.target}' of this artifact version: binary ` +
@@ -141,7 +156,15 @@ export async function signBinary(options: SignBinaryOptions): Promise<SignBinary
   }
   binary = await markSigned(api, binaryPrn);
   logger.info(`Binary ${binaryPrn} is ${binary.state}`);
-  return { binary, signature, binarySignaturePrn, signingKey, keyid, alreadySigned: false };
+  return {
+    binary,
+    signature,
+    binarySignaturePrn,
+    signingKey,
+    keyid,
+    alreadySigned: false,
+    resumed: existing !== undefined,
+  };
 }
 
 async function getBinary(api: SignBinaryApi, prn: string): Promise<Binary> {

@@ -71,9 +71,12 @@ async function findSigningKey(
     if (samePublicKey(candidate, key)) return candidate;
   }
   const value = key.publicKey.algorithm === 'ed25519' ? key.publicKey.value : '"$(cat public.pem)"';
+  // The client knows which registry it asked; a fake API in a unit test may not.
+  const registry = (api as { baseUrl?: unknown }).baseUrl;
   throw new InputError(
     key.input,
-    `the public key of ${key.description} (keyid ${key.publicKey.keyid}) is not registered as a signing key. ` +
+    `the public key of ${key.description} (keyid ${key.publicKey.keyid}) is not registered as a signing key` +
+      `${typeof registry === 'string' ? ` in the registry at ${registry}` : ''}. ` +
       `Register it first (peridio signing-keys create --value ${value} --name <name>), or use the key that is.` +
       (key.publicKey.algorithm === 'ed25519'
         ? ''

@@ -13,9 +13,14 @@ import { MIN_PART_SIZE } from '../parts.js';
 import { requirePrn } from '../prn.js';
 import type { RetryPolicy } from '../retry.js';
 import type { ArtifactVersion, Binary, CustomMetadata } from '../types.js';
-import { ExtraPartsError, IncompleteUploadError, uploadParts, type UploadProgress } from '../upload/engine.js';
+import {
+  ExtraPartsError,
+  IncompleteUploadError,
+  uploadParts,
+  type UploadProgress,
+} from '../upload/engine.js';
 import type { UploadBinaryApi } from './api.js';
-import { ensureBinary, type EnsureBinaryOutcome } from './binary.js';
+import { ensureBinary, type EnsureBinaryOutcome, type SameCommit } from './binary.js';
 import { formatBytes, formatRate } from './format.js';
 import { hashForUpload } from './hash-step.js';
 import { throttledProgress } from './progress.js';
@@ -36,6 +41,8 @@ export interface UploadBinaryOptions {
   stallTimeoutMs?: number;
   /** Retry policy of the part uploads (the API client has its own). */
   retry?: Partial<RetryPolicy>;
+  /** See EnsureBinaryOptions.keepSignedOf. */
+  keepSignedOf?: SameCommit;
   logger?: Logger;
   signal?: AbortSignal;
   progressIntervalMs?: number;
@@ -49,6 +56,8 @@ export interface UploadBinaryResult {
   binary: Binary;
   digest: FileDigest;
   outcome: EnsureBinaryOutcome;
+  /** The record's state when this run found it (`created` records start `uploadable`). */
+  initialState: Binary['state'];
   partsUploaded: number;
   partsSkipped: number;
   bytesUploaded: number;
@@ -87,9 +96,27 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
       size: digest.size,
       description: options.description,
       customMetadata: options.customMetadata,
+      keepSignedOf: options.keepSignedOf,
       logger,
     }),
   );
+  const initialState = binary.state;
+  if (outcome === 'kept-existing') {
+    // Outputs describe the binary that stays published, not the rebuilt file.
+    const kept = { ...digest, sha256Hex: binary.hash ?? digest.sha256Hex, size: binary.size ?? digest.size };
+    return {
+      artifactVersion,
+      binary,
+      digest: kept,
+      outcome,
+      initialState,
+      partsUploaded: 0,
+      partsSkipped: 0,
+      bytesUploaded: 0,
+      bytesPerSecond: 0,
+      uploadDurationMs: 0,
+    };
+  }
   const run: Run = {
     options,
     logger,
@@ -101,7 +128,7 @@ export async function uploadBinary(options: UploadBinaryOptions): Promise<Upload
     partsSkippedKnown: false,
   };
   const done = await untilSignable(run);
-  return { artifactVersion, binary: run.binary, digest, outcome, ...done };
+  return { artifactVersion, binary: run.binary, digest, outcome, initialState, ...done };
 }
 
 /** What the steps share: the record as last seen, and what this run has sent so far. */

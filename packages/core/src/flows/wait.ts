@@ -37,8 +37,15 @@ export async function waitWhileHashing(options: WaitOptions): Promise<Binary> {
   const deadline = startedAt + timeoutMs;
   let delayMs = options.firstDelayMs ?? 200;
   let lastReportAt = startedAt;
+  let first = true;
   for (;;) {
     const binary = await options.api.getBinary(options.binaryPrn);
+    if (first && binary.state === 'hashing') {
+      logger.info(
+        `Waiting for the registry's hash check (deadline ${formatDuration(timeoutMs)}, hashing-timeout)`,
+      );
+    }
+    first = false;
     if (binary.state !== 'hashing') {
       logger.info(
         `The registry verified the content in ${formatDuration(now() - startedAt)}: state ${binary.state}`,
@@ -52,9 +59,13 @@ export async function waitWhileHashing(options: WaitOptions): Promise<Binary> {
           `(still hashing). Re-run the job to keep waiting (nothing is uploaded again), or raise \`hashing-timeout\`.`,
       );
     }
-    if (now() - lastReportAt >= 15_000) {
+    // A silent wait of minutes looks like a hang: say how long so far and how long at most.
+    if (now() - lastReportAt >= 10_000) {
       lastReportAt = now();
-      logger.info(`Still hashing after ${formatDuration(lastReportAt - startedAt)}`);
+      logger.info(
+        `Waiting for the registry's hash check: ${formatDuration(lastReportAt - startedAt)} elapsed, ` +
+          `deadline in ${formatDuration(Math.max(0, deadline - lastReportAt))} (hashing-timeout ${formatDuration(timeoutMs)})`,
+      );
     }
     await sleep(Math.min(delayMs, remaining), options.signal);
     delayMs = Math.min(maxDelayMs, Math.ceil(delayMs * 1.5));

@@ -45,11 +45,17 @@ describe('describeErrorBody', () => {
   });
 
   it('keeps non-JSON text (whitespace collapsed, truncated) and names the status for an empty body', () => {
-    expect(describeErrorBody(502, '<html>\n  Bad   gateway\n</html>').detail).toBe(
-      '<html> Bad gateway </html>',
-    );
+    expect(describeErrorBody(502, 'Bad   gateway\n  upstream down').detail).toBe('Bad gateway upstream down');
     expect(describeErrorBody(503, '').detail).toBe('Service Unavailable');
     expect(describeErrorBody(500, 'x'.repeat(2000)).detail.length).toBeLessThanOrEqual(501);
+  });
+
+  it('reduces an HTML page to the status and its title, never the markup', () => {
+    const page = `<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body>${'<p>x</p>'.repeat(99)}</body></html>`;
+    expect(describeErrorBody(502, page).detail).toBe('Bad Gateway (an HTML page titled "502 Bad Gateway")');
+    expect(describeErrorBody(502, '<html>\n  Bad   gateway\n</html>').detail).toBe(
+      'Bad Gateway (an HTML page)',
+    );
   });
 
   it('prints unknown JSON as JSON', () => {

@@ -306,7 +306,7 @@ describe('withProvenance', () => {
 });
 
 describe('throttledProgress', () => {
-  it('logs at most once per interval, with percent, bytes and MB/s, and not at the end', () => {
+  it('logs at most once per interval, with percent, bytes and MiB/s, and not at the end', () => {
     let t = 0;
     const logger = memoryLogger();
     const report = throttledProgress(logger, 'Uploading', { intervalMs: 5_000, now: () => t });
@@ -317,7 +317,7 @@ describe('throttledProgress', () => {
     const lines = logger.lines.map((l) => l.message);
     // 20 s of transfer: a line at 5, 10, 15 and 20 s, none for the completed transfer.
     expect(lines).toHaveLength(4);
-    expect(lines[0]).toBe('Uploading: 24% (24.0 MB of 100.0 MB) at 4.8 MB/s');
+    expect(lines[0]).toBe('Uploading: 24% (22.9 MiB of 95.4 MiB) at 4.6 MiB/s');
     expect(lines.some((line) => line.includes('100%'))).toBe(false);
   });
 });

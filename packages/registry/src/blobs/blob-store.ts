@@ -33,6 +33,62 @@ export interface BlobStore {
   readBlob(sha256: string, start: number, end: number): AsyncIterable<Buffer>;
   /** Deletes the blob; afterwards it is either whole or gone, even after a crash. */
   removeBlob(sha256: string): Promise<void>;
+
+  /**
+   * Present when clients send content straight to the store and fetch it from there (S3): then the routes
+   * hand out the store's own presigned URLs and never see a byte, and the part and blob methods above are
+   * not used. Absent for stores the registry proxies (the local directory, behind its own HMAC URLs).
+   */
+  direct?: DirectUploads;
+}
+
+/** One upload of a binary's content: a binary's reset starts the next generation, a new upload. */
+export interface UploadRef {
+  binaryId: string;
+  generation: number;
+}
+
+/** A part as the content store holds it. `sha256` (hex) only where the store keeps checksums. */
+export interface StoredPart {
+  size: number;
+  sha256?: string;
+}
+
+/**
+ * Content uploaded and downloaded by clients directly (presigned URLs), each upload its own object: no
+ * content is shared between binaries, so deleting one binary's content never needs to know about another's.
+ */
+export interface DirectUploads {
+  /** Human-readable, for the startup line: `s3://bucket/prefix at http://…`. */
+  readonly description: string;
+  /** Where the client PUTs part `index` (the upload starts on first use); the body must match `part`. */
+  presignPart(
+    upload: UploadRef,
+    index: number,
+    part: { hash: string; size: number },
+    ttlSeconds: number,
+  ): Promise<string>;
+  /** The parts the store holds for this upload, by index (empty when it was never started or is gone). */
+  listParts(upload: UploadRef): Promise<Map<number, StoredPart>>;
+  /** Makes the parts the upload's object; an upload completed already is fine. */
+  complete(upload: UploadRef, indexes: number[]): Promise<void>;
+  /** The completed object's size, or undefined. */
+  stat(upload: UploadRef): Promise<{ size: number } | undefined>;
+  read(upload: UploadRef, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  presignDownload(upload: UploadRef, ttlSeconds: number): Promise<string>;
+  /** Aborts the upload and deletes its object: one generation, or every one of the binary. */
+  remove(binaryId: string, generation?: number): Promise<void>;
+  /** Aborts uploads started more than `olderThanMs` ago (abandoned); returns how many. */
+  sweepAbandoned(olderThanMs: number): Promise<number>;
+}
+
+/** The content store could not be reached or failed; nothing was recorded as stored. Retryable. */
+export class ContentUnavailable extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`the content store is unavailable (${what}): ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    });
+  }
 }
 
 export interface StagedPart {

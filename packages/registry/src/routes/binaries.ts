@@ -1,5 +1,6 @@
 import { BINARY_STATES, MAX_BINARY_SIZE } from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
+import { completeDirectUpload, downloadUrl, syncDirectParts } from '../content.js';
 import type { RegistryContext } from '../context.js';
 import {
   given,
@@ -117,7 +118,8 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
       auth: true,
       async handler({ query }) {
         const page = await listRows(ctx, query, ctx.store.binaries, SEARCH);
-        const binaries = await Promise.all(page.rows.map((r) => binaryJson(ctx, r)));
+        const signatures = await ctx.store.signatures.forBinaries(page.rows.map((r) => r.id));
+        const binaries = await Promise.all(page.rows.map((r) => binaryJson(ctx, r, signatures.get(r.id))));
         return { status: 200, body: { binaries, next_page: page.next_page } };
       },
     },
@@ -143,6 +145,8 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
           description: optionalString(input, 'description', 256, { allowControl: true }),
           metadata: optionalMetadata(input),
         };
+        // Parts sent straight to the content store count once the store shows them.
+        if (patch.state === 'hashable') await syncDirectParts(ctx, existing);
         let startHashing = false;
         const row = await changeBinary(ctx, existing.id, async (tx) => {
           const current = (await findBinary(ctx, existing.id, tx)) ?? existing;
@@ -161,6 +165,7 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
           }
           return (await findBinary(ctx, existing.id, tx))!;
         });
+        if (row.state === 'hashable' && existing.state === 'uploadable') await completeDirectUpload(ctx, row);
         if (startHashing) ctx.enqueueHashing(row.id);
         return { status: 200, body: { binary: await binaryJson(ctx, row) } };
       },
@@ -194,7 +199,7 @@ export function binaryRoutes(ctx: RegistryContext): Route[] {
         }
         return {
           status: 200,
-          body: { download_url: ctx.presigner.downloadUrl(baseUrl, binary.id, binary.blob_hash) },
+          body: { download_url: await downloadUrl(ctx, baseUrl, binary) },
         };
       },
     },

@@ -1,5 +1,6 @@
 import { MAX_BINARY_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE } from '@peridio-actions/core/base';
 import { randomUUID } from 'node:crypto';
+import { partUploadUrl, syncDirectParts } from '../content.js';
 import type { RegistryContext } from '../context.js';
 import { optionalInteger, requiredInteger, sha256Field } from '../fields.js';
 import { fieldError, notFound } from '../http.js';
@@ -30,7 +31,7 @@ export function partRoutes(ctx: RegistryContext): Route[] {
         const hash = sha256Field(input, 'hash', true);
         const size = requiredInteger(input, 'size', 0, MAX_PART_SIZE);
         const expected = optionalInteger(input, 'expected_binary_size', 0, MAX_BINARY_SIZE);
-        const row = await changeBinary(ctx, binary.id, async (tx) => {
+        const { row, current } = await changeBinary(ctx, binary.id, async (tx) => {
           const current = await findBinary(ctx, binary.id, tx);
           if (!current) throw notFound();
           if (current.state !== 'uploadable') {
@@ -66,14 +67,14 @@ export function partRoutes(ctx: RegistryContext): Route[] {
           });
           if (replacedFile)
             await tx.contentGarbage.add({ kind: 'part', binaryId: binary.id, file: replacedFile }, now);
-          return row;
+          return { row, current };
         });
         return {
           status: 201,
           body: {
             binary_part: {
               ...partJson(ctx, row),
-              presigned_upload_url: ctx.presigner.partUrl(baseUrl, binary.id, index, row.hash),
+              presigned_upload_url: await partUploadUrl(ctx, baseUrl, current, row),
             },
           },
         };
@@ -85,8 +86,9 @@ export function partRoutes(ctx: RegistryContext): Route[] {
       auth: true,
       async handler({ params }) {
         const binary = await getBinary(ctx, params.prn!);
+        await syncDirectParts(ctx, binary);
         const parts = await ctx.store.parts.list(binary.id);
-        // Never paginated: a resuming client needs every part at once (protocol.md §3.4).
+        // Never paginated: a resuming client needs every part at once, as Peridio's API lists them.
         return { status: 200, body: { binary_parts: parts.map((p) => partJson(ctx, p)), next_page: null } };
       },
     },

@@ -52,7 +52,7 @@ async function getKey(ctx: RegistryContext, prn: string): Promise<SigningKeyRow>
  * Any accepted key (Ed25519 raw base64 or PEM; RSA ≥ 2048 / ECDSA P-256 PEM; PEM certificate chain) →
  * the stored value and its keyid. Ed25519 keeps Peridio's wire form; the rest is stored as its PEM.
  */
-export function parseKeyValue(ctx: RegistryContext, value: string): SigningPublicKey {
+function parseKeyValue(ctx: RegistryContext, value: string): SigningPublicKey {
   let key: SigningPublicKey;
   try {
     key = parseSigningPublicKey(value, 'value');
@@ -79,7 +79,7 @@ function normaliseValue(ctx: RegistryContext, value: string): { value: string; k
  * Why a key may not be deleted: the signed binaries it alone signs (deleting it would leave them with no
  * signature a device can check). The release-management work extends this to "in a live release".
  */
-export async function retirementBlockers(
+async function retirementBlockers(
   ctx: RegistryContext,
   tx: Repositories,
   keyRowId: string,

@@ -33,6 +33,18 @@ export interface Repositories {
   signingKeys: SigningKeyRepository;
   signatures: SignatureRepository;
   contentGarbage: ContentGarbageRepository;
+  leases: LeaseRepository;
+  multipartUploads: MultipartUploadRepository;
+}
+
+/**
+ * The database cannot be reached or dropped the connection (a restart, a failover): nothing was changed by
+ * the call that raised it, or its transaction was rolled back. Routes answer 503 so clients retry.
+ */
+export class StoreUnavailable extends Error {
+  constructor(cause: unknown) {
+    super(`the database is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  }
 }
 
 /** Raised by inserts and updates that would break a uniqueness invariant; names what clashed. */
@@ -44,7 +56,7 @@ export class UniqueViolation extends Error {
 
 // ---- listing -------------------------------------------------------------------------------------------
 
-export type FilterOp = '=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains';
+type FilterOp = '=' | '<' | '<=' | '>' | '>=' | 'contains' | 'icontains';
 
 /**
  * One parsed search clause. `value` is already typed by the field's kind: a number for integers, a
@@ -78,27 +90,27 @@ export interface Listable<T> {
 
 // ---- repositories --------------------------------------------------------------------------------------
 
-export interface MetaRepository {
+interface MetaRepository {
   get(key: string): Promise<string | undefined>;
   /** Sets the key only when unset; returns the value it holds afterwards. */
   setIfAbsent(key: string, value: string): Promise<string>;
 }
 
 type Timestamps = { inserted_at: string; updated_at: string };
-export type NewArtifact = Omit<ArtifactRow, 'seq'>;
-export type NewArtifactVersion = Omit<ArtifactVersionRow, 'seq'>;
-export type NewBinary = Pick<
+type NewArtifact = Omit<ArtifactRow, 'seq'>;
+type NewArtifactVersion = Omit<ArtifactVersionRow, 'seq'>;
+type NewBinary = Pick<
   BinaryRow,
   'id' | 'org' | 'artifact_version_id' | 'target' | 'hash' | 'size' | 'description' | 'custom_metadata'
 > &
   Timestamps;
-export type NewSigningKey = Omit<SigningKeyRow, 'seq'>;
-export type NewSignature = Omit<SignatureRow, 'seq'>;
+type NewSigningKey = Omit<SigningKeyRow, 'seq'>;
+type NewSignature = Omit<SignatureRow, 'seq'>;
 
 /** Fields to change; undefined keeps the stored value. */
-export type Changes<T> = { [K in keyof T]?: T[K] } & { updated_at: string };
+type Changes<T> = { [K in keyof T]?: T[K] } & { updated_at: string };
 
-export interface ArtifactRepository extends Listable<ArtifactRow> {
+interface ArtifactRepository extends Listable<ArtifactRow> {
   find(org: string, id: string): Promise<ArtifactRow | undefined>;
   idTaken(id: string): Promise<boolean>;
   nameTaken(org: string, name: string, exceptId?: string): Promise<boolean>;
@@ -112,7 +124,7 @@ export interface ArtifactRepository extends Listable<ArtifactRow> {
   delete(id: string): Promise<void>;
 }
 
-export interface ArtifactVersionRepository extends Listable<ArtifactVersionRow> {
+interface ArtifactVersionRepository extends Listable<ArtifactVersionRow> {
   find(org: string, id: string): Promise<ArtifactVersionRow | undefined>;
   idTaken(id: string): Promise<boolean>;
   versionTaken(artifactId: string, version: string): Promise<boolean>;
@@ -127,7 +139,7 @@ export interface ArtifactVersionRepository extends Listable<ArtifactVersionRow> 
 }
 
 /** A state change of a binary, as the lifecycle (lifecycle.ts) decides it. */
-export type BinaryTransition =
+type BinaryTransition =
   | { to: 'hashable' | 'hashing' | 'signed' }
   /** Back to uploadable for a new upload: content reference cleared, upload generation bumped. */
   | { to: 'uploadable'; hashError: string | null }
@@ -135,7 +147,7 @@ export type BinaryTransition =
   | { to: 'signable'; generation: number; blobHash: string }
   | { to: 'destroyed' };
 
-export interface BinaryRepository extends Listable<BinaryRow> {
+interface BinaryRepository extends Listable<BinaryRow> {
   find(org: string, id: string): Promise<BinaryRow | undefined>;
   idTaken(id: string): Promise<boolean>;
   /** The binary of this version and target that is not destroyed (there is at most one). */
@@ -149,6 +161,11 @@ export interface BinaryRepository extends Listable<BinaryRow> {
   ): Promise<BinaryRow>;
   /** Applies the change; false when its precondition (signable's generation) no longer holds. */
   transition(id: string, change: BinaryTransition, at: string): Promise<boolean>;
+  /**
+   * Holds the binary's record until the transaction ends, so another instance's change of the same binary
+   * waits (PostgreSQL: SELECT … FOR UPDATE). A no-op where the store serialises transactions already.
+   */
+  lock(id: string): Promise<void>;
   /** Ids of binaries in this state, oldest change first. */
   idsInState(state: BinaryRow['state']): Promise<string[]>;
   /** Whether any binary still refers to this content. */
@@ -157,7 +174,7 @@ export interface BinaryRepository extends Listable<BinaryRow> {
   delete(id: string): Promise<void>;
 }
 
-export interface RegisterPart {
+interface RegisterPart {
   binaryId: string;
   idx: number;
   id: string;
@@ -167,7 +184,7 @@ export interface RegisterPart {
   at: string;
 }
 
-export interface PartRepository {
+interface PartRepository {
   /** All parts of a binary by index. */
   list(binaryId: string): Promise<PartRow[]>;
   find(binaryId: string, idx: number): Promise<PartRow | undefined>;
@@ -203,7 +220,7 @@ export interface PartRepository {
   deleteAll(binaryId: string): Promise<string[]>;
 }
 
-export interface SigningKeyRepository extends Listable<SigningKeyRow> {
+interface SigningKeyRepository extends Listable<SigningKeyRow> {
   find(org: string, id: string): Promise<SigningKeyRow | undefined>;
   /** By full keyid, or the first key whose keyid starts with `prefix16` (16 hex). */
   findByKeyid(org: string, keyid: string): Promise<SigningKeyRow | undefined>;
@@ -228,11 +245,13 @@ export interface SignatureWithKey {
   value: string;
 }
 
-export interface SignatureRepository extends Listable<SignatureRow> {
+interface SignatureRepository extends Listable<SignatureRow> {
   find(org: string, id: string): Promise<SignatureRow | undefined>;
   findByKey(binaryId: string, signingKeyId: string): Promise<SignatureRow | undefined>;
   /** A binary's signatures in creation order, with their keys. */
   forBinary(binaryId: string): Promise<SignatureWithKey[]>;
+  /** The same for a page of binaries in one query (a networked database pays per round trip). */
+  forBinaries(binaryIds: string[]): Promise<Map<string, SignatureWithKey[]>>;
   count(binaryId: string): Promise<number>;
   /** @throws UniqueViolation('signing_key_id') when this key signed the binary already */
   insert(row: NewSignature): Promise<SignatureRow>;
@@ -243,7 +262,8 @@ export interface SignatureRepository extends Listable<SignatureRow> {
 
 /** Content to delete once the transaction that made it unreachable has committed. */
 export type ContentGarbage =
-  | { kind: 'parts'; binaryId: string }
+  /** `generation`: the upload whose parts go (content stores that keep each upload apart use it). */
+  | { kind: 'parts'; binaryId: string; generation?: number }
   | { kind: 'part'; binaryId: string; file: string }
   | { kind: 'blob'; blobHash: string };
 
@@ -252,8 +272,31 @@ export type ContentGarbage =
  * deleted after the commit (janitor.ts). A rollback drops the garbage record too, so content is never
  * deleted for a change that did not happen; a crash before the deletion leaves the record for the next start.
  */
-export interface ContentGarbageRepository {
+interface ContentGarbageRepository {
   add(item: ContentGarbage, at: string): Promise<number>;
   pending(): Promise<{ id: number; item: ContentGarbage }[]>;
   done(id: number): Promise<void>;
+}
+
+/**
+ * Leases on background work (a binary's hash check, a sweep), so that of several registry instances one
+ * does it, and another takes it over once the lease of an instance that died runs out. The clock is the
+ * store's (PostgreSQL's `now()`), so instances never compare their own clocks.
+ */
+interface LeaseRepository {
+  /** Takes the lease when it is free, expired or already this owner's (then renews it). */
+  claim(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives it up, only if this owner holds it. */
+  release(key: string, owner: string): Promise<void>;
+}
+
+/**
+ * The content store's id of each upload it started (an S3 multipart upload id), so that instances racing
+ * on a binary's first parts all use the same upload.
+ */
+export interface MultipartUploadRepository {
+  get(binaryId: string, generation: number): Promise<string | undefined>;
+  /** Records the id unless one is recorded; returns the recorded one (of two instances, one wins). */
+  setIfAbsent(binaryId: string, generation: number, uploadId: string, at: string): Promise<string>;
+  delete(binaryId: string, generation: number): Promise<void>;
 }

@@ -312,6 +312,11 @@ export function describeStoreContract(
         expect((await store.signatures.findByKey(b.id, k2.id))?.id).toBe(s1.id);
         expect(await store.signatures.count(b.id)).toBe(2);
         expect((await store.signatures.forBinary(b.id)).map((s) => s.keyid)).toEqual([k2.keyid, k1.keyid]);
+        const other = await binary();
+        const batch = await store.signatures.forBinaries([b.id, other.id]);
+        expect(batch.get(b.id)).toEqual(await store.signatures.forBinary(b.id));
+        expect(batch.get(other.id)).toEqual([]);
+        expect((await store.signatures.forBinaries([])).size).toBe(0);
         expect(await store.signingKeys.inUse(k1.id)).toBe(true);
         await store.signatures.delete(s1.id);
         expect(await store.signatures.count(b.id)).toBe(1);

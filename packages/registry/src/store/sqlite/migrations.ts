@@ -101,12 +101,30 @@ export const MIGRATIONS: readonly string[] = [
     inserted_at TEXT NOT NULL
   );
   `,
-  // The searches the actions make, indexed so they stay flat as binaries pile up: the live-target index
-  // above is partial (state <> 'destroyed'), which a search by version and target does not imply, so
-  // it scanned every binary in insertion order; a key is looked up by its value on every sign.
+  `
+  CREATE TABLE leases (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE multipart_uploads (
+    binary_id TEXT NOT NULL,
+    generation INTEGER NOT NULL,
+    upload_id TEXT NOT NULL,
+    inserted_at TEXT NOT NULL,
+    PRIMARY KEY (binary_id, generation)
+  );
+  `,
+  `
+  -- What ensureBinary searches by (version and target), in listing order; the partial unique index cannot
+  -- serve a search that does not name the state.
+  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
+  `,
+  // The signing-key lookup the actions make on every sign (search by value), indexed so it stays flat.
   // (Appended by the perf branch; renumber on merge if another migration landed first.)
   `
-  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target);
   CREATE INDEX signing_keys_value ON signing_keys (org, value);
   `,
 ];

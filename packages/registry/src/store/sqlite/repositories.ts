@@ -6,7 +6,7 @@ import type {
   SignatureRow,
   SigningKeyRow,
 } from '../rows.js';
-import type { ContentGarbage, Repositories } from '../store.js';
+import type { ContentGarbage, Repositories, SignatureWithKey } from '../store.js';
 import type { Database } from './database.js';
 import { table } from './table.js';
 
@@ -52,6 +52,8 @@ export function sqliteRepositories(db: Database): Repositories {
       hasLive: async (versionId) =>
         exists("SELECT 1 FROM binaries WHERE artifact_version_id = ? AND state <> 'destroyed'", versionId),
       insert: (row) => binaries.insert({ ...row, state: 'uploadable' }),
+      // Transactions are serialised (SqliteStore): nothing else can change the row meanwhile.
+      lock: async () => undefined,
       async transition(id, change, at) {
         switch (change.to) {
           case 'uploadable':
@@ -229,6 +231,18 @@ export function sqliteRepositories(db: Database): Repositories {
            JOIN signing_keys k ON k.id = s.signing_key_id WHERE s.binary_id = ? ORDER BY s.seq`,
           binaryId,
         ),
+      async forBinaries(binaryIds) {
+        const out = new Map<string, SignatureWithKey[]>(binaryIds.map((id) => [id, []]));
+        if (binaryIds.length === 0) return out;
+        const rows = db.all<SignatureWithKey & { binary_id: string }>(
+          `SELECT s.binary_id, s.signature, s.signing_key_id, k.keyid, k.value FROM binary_signatures s
+           JOIN signing_keys k ON k.id = s.signing_key_id
+           WHERE s.binary_id IN (${binaryIds.map(() => '?').join(', ')}) ORDER BY s.seq`,
+          ...binaryIds,
+        );
+        for (const { binary_id, ...sig } of rows) out.get(binary_id)?.push(sig);
+        return out;
+      },
       count: async (binaryId) =>
         Number(
           db.get<{ n: number }>('SELECT count(*) AS n FROM binary_signatures WHERE binary_id = ?', binaryId)!
@@ -249,6 +263,52 @@ export function sqliteRepositories(db: Database): Repositories {
           .map((r) => ({ id: Number(r.id), item: JSON.parse(r.item) as ContentGarbage })),
       async done(id) {
         db.run('DELETE FROM content_garbage WHERE id = ?', id);
+      },
+    },
+
+    leases: {
+      async claim(key, owner, ttlMs) {
+        const now = Date.now();
+        return (
+          db.run(
+            `INSERT INTO leases (key, owner, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+             WHERE leases.expires_at < ? OR leases.owner = excluded.owner`,
+            key,
+            owner,
+            now + ttlMs,
+            now,
+          ).changes === 1
+        );
+      },
+      async release(key, owner) {
+        db.run('DELETE FROM leases WHERE key = ? AND owner = ?', key, owner);
+      },
+    },
+
+    multipartUploads: {
+      get: async (binaryId, generation) =>
+        db.get<{ upload_id: string }>(
+          'SELECT upload_id FROM multipart_uploads WHERE binary_id = ? AND generation = ?',
+          binaryId,
+          generation,
+        )?.upload_id,
+      async setIfAbsent(binaryId, generation, uploadId, at) {
+        db.run(
+          'INSERT OR IGNORE INTO multipart_uploads (binary_id, generation, upload_id, inserted_at) VALUES (?, ?, ?, ?)',
+          binaryId,
+          generation,
+          uploadId,
+          at,
+        );
+        return db.get<{ upload_id: string }>(
+          'SELECT upload_id FROM multipart_uploads WHERE binary_id = ? AND generation = ?',
+          binaryId,
+          generation,
+        )!.upload_id;
+      },
+      async delete(binaryId, generation) {
+        db.run('DELETE FROM multipart_uploads WHERE binary_id = ? AND generation = ?', binaryId, generation);
       },
     },
   };

@@ -24,6 +24,8 @@ export class SqliteStore implements Store {
   readonly signingKeys: Repositories['signingKeys'];
   readonly signatures: Repositories['signatures'];
   readonly contentGarbage: Repositories['contentGarbage'];
+  readonly leases: Repositories['leases'];
+  readonly multipartUploads: Repositories['multipartUploads'];
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -46,6 +48,8 @@ export class SqliteStore implements Store {
     this.signingKeys = locked(this.inner.signingKeys);
     this.signatures = locked(this.inner.signatures);
     this.contentGarbage = locked(this.inner.contentGarbage);
+    this.leases = locked(this.inner.leases);
+    this.multipartUploads = locked(this.inner.multipartUploads);
   }
 
   private assertOutsideTransaction(what: string): void {

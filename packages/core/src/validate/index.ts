@@ -1,0 +1,2 @@
+export * from './input-errors.js';
+export * from './file.js';

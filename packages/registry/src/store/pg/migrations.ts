@@ -1,0 +1,130 @@
+/**
+ * Versioned schema for PostgreSQL, the same records as the SQLite schema (../sqlite/migrations.ts). Each entry
+ * runs once, in order, in one transaction under an advisory lock, so instances starting together migrate once;
+ * `schema_migrations` records which have run. Never edit a shipped entry: append a new one.
+ *
+ * Text compared by `<`/`>` (timestamps, names) uses the "C" collation, so ordering is by bytes as in SQLite
+ * whatever locale the database was created with. Timestamps stay text in the wire format (microseconds,
+ * `Z`): equality and ordering of what the API shows, without a round trip through a timestamp type.
+ */
+const T = 'TEXT COLLATE "C"';
+
+export const PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key ${T} PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE artifacts (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    name ${T} NOT NULL,
+    description ${T},
+    custom_metadata TEXT,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    UNIQUE (org, name)
+  );
+
+  CREATE TABLE artifact_versions (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    artifact_id ${T} NOT NULL REFERENCES artifacts (id),
+    version ${T} NOT NULL,
+    description ${T},
+    custom_metadata TEXT,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    UNIQUE (artifact_id, version)
+  );
+  CREATE INDEX artifact_versions_org_seq ON artifact_versions (org, seq);
+
+  CREATE TABLE binaries (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    artifact_version_id ${T} NOT NULL REFERENCES artifact_versions (id) ON DELETE CASCADE,
+    target ${T} NOT NULL,
+    hash ${T} NOT NULL,
+    size BIGINT NOT NULL,
+    state ${T} NOT NULL,
+    description ${T},
+    custom_metadata TEXT,
+    revision INTEGER NOT NULL DEFAULT 0,
+    upload_generation INTEGER NOT NULL DEFAULT 0,
+    blob_hash ${T},
+    hash_error TEXT,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL
+  );
+  -- The rule "one live binary per version and target" is the database's, so no two instances can break it.
+  CREATE UNIQUE INDEX binaries_one_live_per_target ON binaries (artifact_version_id, target)
+    WHERE state <> 'destroyed';
+  CREATE INDEX binaries_state ON binaries (state);
+  CREATE INDEX binaries_blob ON binaries (blob_hash);
+  CREATE INDEX binaries_org_seq ON binaries (org, seq);
+  -- What ensureBinary searches by (version and target), in listing order.
+  CREATE INDEX binaries_version_target ON binaries (artifact_version_id, target, seq);
+
+  CREATE TABLE binary_parts (
+    binary_id ${T} NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    hash ${T} NOT NULL,
+    size BIGINT NOT NULL,
+    state ${T} NOT NULL,
+    file ${T},
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    PRIMARY KEY (binary_id, idx)
+  );
+
+  CREATE TABLE signing_keys (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    name ${T} NOT NULL,
+    value ${T} NOT NULL,
+    keyid ${T} NOT NULL,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    UNIQUE (org, keyid)
+  );
+
+  CREATE TABLE binary_signatures (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    binary_id ${T} NOT NULL REFERENCES binaries (id) ON DELETE CASCADE,
+    signing_key_id ${T} NOT NULL REFERENCES signing_keys (id),
+    signature ${T} NOT NULL,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    UNIQUE (binary_id, signing_key_id)
+  );
+
+  CREATE TABLE content_garbage (
+    id BIGSERIAL PRIMARY KEY,
+    item TEXT NOT NULL,
+    inserted_at ${T} NOT NULL
+  );
+
+  -- Background work claimed by one instance at a time; the clock is the database's.
+  CREATE TABLE leases (
+    key ${T} PRIMARY KEY,
+    owner ${T} NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+  );
+
+  -- The S3 multipart upload of each binary's upload generation (not a foreign key: the content may outlive
+  -- its record until the janitor deletes it).
+  CREATE TABLE multipart_uploads (
+    binary_id ${T} NOT NULL,
+    generation INTEGER NOT NULL,
+    upload_id TEXT NOT NULL,
+    inserted_at ${T} NOT NULL,
+    PRIMARY KEY (binary_id, generation)
+  );
+  `,
+];
