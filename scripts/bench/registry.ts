@@ -36,7 +36,7 @@ export async function startRegistry(
   if (placement.host) args.push('--host', placement.host);
   if (placement.publicUrl) args.push('--public-url', placement.publicUrl);
   const [command, ...prefix] = [...(placement.wrap ?? []), process.execPath];
-  const child = spawn(command!, [...prefix, ...args], {
+  const child = spawn(command, [...prefix, ...args], {
     env: { ...process.env, PERIDIO_REGISTRY_API_KEY: apiKey },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -84,7 +84,7 @@ async function signedBinary(
 }
 
 async function inParallel<T>(count: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(count);
+  const out = new Array<T>(count);
   let next = 0;
   await Promise.all(
     Array.from({ length: width }, async () => {
