@@ -3,6 +3,9 @@
  * parts per second at the minimum part size, and the bytes a resume sends again, all in one run on the
  * same files. Prints Markdown tables (copied into BENCHMARKS.md) and PASS/FAIL per target.
  * Flags: --sizes 16M,256M,1G,4G  --quick (16M,256M)  --keep  --part-size N  --concurrency N
+ *        --runs 5 (paired publish/curl runs per size)  --large-runs 3 (for sizes over 1 GiB)
+ *        --memory-sizes 8G (more sizes, one publish each, for the RSS table)  --no-memory
+ *        --wan-rounds 2  --no-wan  --no-downloads  --no-fleet  --growth-scales 1000,10000,100000  --no-growth
  *        --hash-rounds N  --sweep-size 1G  --no-sweep  --no-resume  --json FILE
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +20,12 @@ import { liveChildren, machineInfo } from './bench/proc.js';
 import { benchConfig, benchSize, type BenchContext } from './bench/publish.js';
 import { checks, renderReport, type BenchResults } from './bench/report.js';
 import { benchResume } from './bench/resume.js';
+import { benchMemory, memoryReport } from './bench/memory.js';
+import { benchLink, wanAvailable, wanReport, type LinkResult } from './bench/wan.js';
+import { machineTop } from './bench/proc.js';
+import { benchGrowth, growthReport } from './bench/growth.js';
+import { benchDownloads, downloadsReport, nginxAvailable } from './bench/downloads.js';
+import { benchFleet, fleetReport } from './bench/update-check.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -33,6 +42,16 @@ const { values: flags } = parseArgs({
     'sweep-size': { type: 'string' },
     resume: { type: 'boolean', default: true },
     json: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    'large-runs': { type: 'string', default: '3' },
+    'memory-sizes': { type: 'string', default: '8G' },
+    memory: { type: 'boolean', default: true },
+    wan: { type: 'boolean', default: true },
+    'wan-rounds': { type: 'string', default: '2' },
+    growth: { type: 'boolean', default: true },
+    downloads: { type: 'boolean', default: true },
+    fleet: { type: 'boolean', default: true },
+    'growth-scales': { type: 'string', default: '1000,10000,100000' },
   },
 });
 
@@ -68,11 +87,13 @@ async function main(): Promise<number> {
       concurrency: ctx.concurrency,
       sizes: [],
       sweep: [],
+      extra: [],
     };
     log(`part size ${formatSize(ctx.partSize)}, concurrency ${ctx.concurrency}, files in ${tmp}`);
 
+    const memorySizes = flags.memory && !flags.quick ? flags['memory-sizes'].split(',').map(parseSize) : [];
     const files = new Map<number, BenchFile>();
-    for (const size of sizes) {
+    for (const size of [...new Set([...sizes, ...memorySizes])]) {
       log(`writing a ${formatSize(size)} file`);
       files.set(size, await makeFile(tmp, `bench-${size}.bin`, size));
     }
@@ -83,7 +104,8 @@ async function main(): Promise<number> {
 
     for (const size of sizes) {
       log(`publish vs curl floor, ${formatSize(size)}`);
-      results.sizes.push(await benchSize(ctx, files.get(size)!, formatSize(size).replace(' ', '')));
+      const runs = Number(size > 1024 * MiB ? flags['large-runs'] : flags.runs);
+      results.sizes.push(await benchSize(ctx, files.get(size)!, formatSize(size).replace(' ', ''), runs));
     }
 
     // The sweep runs on the 1 GiB file when there is one (fixed costs matter less, and at the minimum
@@ -107,11 +129,89 @@ async function main(): Promise<number> {
       }
     }
 
+    if (flags.memory) {
+      log('memory: client RSS by size, registry RSS under 8 publishes at once, fsync cost');
+      const memory = await benchMemory(
+        ctx,
+        [...files.values()],
+        results.sizes.map((s) => ({
+          size: s.size,
+          clientPeakRss: s.runs[0]!.clientPeakRss,
+          publishMs: s.runs[0]!.publishMs,
+        })),
+        mid,
+      );
+      results.extra.push(memoryReport(memory));
+    }
+
+    const noWan = wanAvailable();
+    if (flags.wan && noWan) log(`WAN: skipped (${noWan})`);
+    if (flags.wan && !noWan) {
+      const wan: LinkResult[] = [];
+      const def = `publish, ${formatSize(ctx.partSize)} × ${ctx.concurrency} (defaults)`;
+      const contenders = [
+        { name: def, kind: 'publish' as const, partSize: ctx.partSize, concurrency: ctx.concurrency },
+        {
+          name: `publish, ${formatSize(ctx.partSize)} × 8`,
+          kind: 'publish' as const,
+          partSize: ctx.partSize,
+          concurrency: 8,
+        },
+        { name: 'publish, 64 MiB × 4', kind: 'publish' as const, partSize: 64 * MiB, concurrency: 4 },
+        { name: 'publish, 5 MiB × 4', kind: 'publish' as const, partSize: MIN_PART_SIZE, concurrency: 4 },
+        { name: 'Peridio-CLI-like: 5 MiB × 2·cores, file in memory', kind: 'cli-like' as const },
+        { name: 'curl -T, one PUT', kind: 'curl' as const },
+      ];
+      for (const [mbit, rttMs, size] of [
+        [200, 40, 256 * MiB],
+        [20, 150, 32 * MiB],
+      ] as const) {
+        let file = files.get(size);
+        if (!file) {
+          log(`writing a ${formatSize(size)} file`);
+          file = await makeFile(tmp, `bench-wan-${size}.bin`, size);
+          files.set(size, file);
+        }
+        log(`WAN: ${mbit} Mbit/s, ${rttMs} ms RTT, ${formatSize(size)}`);
+        wan.push(await benchLink(ctx, { mbit, rttMs, file }, contenders, Number(flags['wan-rounds'])));
+      }
+      results.extra.push(wanReport(wan, def));
+    }
+
+    const noNginx = nginxAvailable();
+    if (flags.downloads && noNginx) log(`downloads: skipped (${noNginx})`);
+    if (flags.downloads && !noNginx) {
+      let binary = files.get(64 * MiB);
+      if (!binary) {
+        binary = await makeFile(tmp, 'bench-download.bin', 64 * MiB);
+        files.set(64 * MiB, binary);
+      }
+      log('downloads: 100 clients at once, registry vs nginx');
+      results.extra.push(downloadsReport(await benchDownloads(ctx, binary)));
+    }
+
+    if (flags.fleet) {
+      log('fleet: 10,000 devices, 50 releases, update checks under wrk');
+      results.extra.push(fleetReport(await benchFleet(ctx)));
+    }
+
+    if (flags.growth) {
+      let small = files.get(16 * MiB);
+      if (!small) {
+        small = await makeFile(tmp, 'bench-growth.bin', 16 * MiB);
+        files.set(16 * MiB, small);
+      }
+      const scales = flags['growth-scales'].split(',').map(Number);
+      log(`growth: ${scales.join(' / ')} binaries`);
+      results.extra.push(growthReport(await benchGrowth(ctx, small, scales)));
+    }
+
     if (flags.resume && mid) {
       log(`resume after a fault at 80 %, ${formatSize(mid.size)}`);
       results.resume = await benchResume(ctx, mid);
     }
 
+    results.topAtEnd = await machineTop();
     const report = renderReport(results);
     console.log(report);
     if (flags.json) await writeFile(flags.json, JSON.stringify(results, null, 2));

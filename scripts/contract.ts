@@ -117,7 +117,7 @@ for (const [path, item] of Object.entries(paths)) {
       // A shared parameter stays one component, so a deviation in it is corrected in one place.
       if (ref) {
         wantedParameters.add(ref[1]!);
-        parameters[`${p.in}:${p.name}`] = { $ref: raw.$ref as string };
+        parameters[`${p.in}:${p.name}`] = { $ref: `#/components/parameters/${ref[1]!}` };
       } else parameters[`${p.in}:${p.name}`] = parameter(p);
     }
     if (Object.keys(parameters).length > 0) entry.parameters = parameters;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
-const GiB = 1024 * MiB;
+export const GiB = 1024 * MiB;
 
 export interface BenchFile {
   path: string;

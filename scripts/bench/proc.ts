@@ -116,3 +116,8 @@ export async function machineInfo(): Promise<MachineInfo> {
     top: (frames[frames.length - 1] ?? '').split('\n').slice(0, 15).join('\n'),
   };
 }
+
+/** `top`'s three summary lines (uptime and load, tasks, CPU), one line. */
+export async function machineTop(): Promise<string> {
+  return (await machineInfo()).top.split('\n').slice(0, 3).join(' / ');
+}

@@ -117,48 +117,93 @@ async function curlFloor(registry: BenchRegistry, file: BenchFile, name: string)
   return { durationMs: run.durationMs, peakRssBytes: run.peakRssBytes };
 }
 
+export interface PairedRun {
+  publishMs: number;
+  curlMs: number;
+  clientPeakRss: number;
+  phases: Phases;
+}
+
 export interface SizeResult {
   size: number;
   partSize: number;
   concurrency: number;
   parts: number;
+  /** Publish and curl in turn (A B A B …) on one registry, so drift in the machine's speed hits both. */
+  runs: PairedRun[];
+  /** Medians over the runs; the ratio is the median of the per-pair ratios. */
   publishMs: number;
   curlMs: number;
+  ratio: number;
   clientPeakRss: number;
   registryPeakRss: number;
   /** The registry's VmHWM right after start, before any upload. */
   registryIdleRss: number;
-  curlPeakRss: number;
   phases: Phases;
   outputs: Record<string, string>;
 }
 
-/** Publish vs the curl floor for one file, on a registry started fresh for it. */
-export async function benchSize(ctx: BenchContext, file: BenchFile, label: string): Promise<SizeResult> {
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Publish vs the curl floor for one file, `runs` times in turn on a registry started fresh for it. Each
+ * publish is a new binary (its own target), each floor a new single-part binary.
+ */
+export async function benchSize(
+  ctx: BenchContext,
+  file: BenchFile,
+  label: string,
+  runs = 1,
+): Promise<SizeResult> {
   return withRegistry(ctx, label, async (registry, key) => {
     const registryIdleRss = registry.peakRss();
-    const run = await publish(ctx, registry, key, file, {
-      target: `bench-${label}`,
-      partSize: ctx.partSize,
-      concurrency: ctx.concurrency,
-    });
-    requireSuccess(run, `publish ${label}`, file);
-    // Before the curl floor, whose single 1-part upload must not count against the publish.
-    const registryPeakRss = registry.peakRss();
-    const floor = await curlFloor(registry, file, `curl-${label}`);
+    const pairs: PairedRun[] = [];
+    let registryPeakRss = 0;
+    let outputs: Record<string, string> = {};
+    for (let i = 0; i < runs; i++) {
+      const run = await publish(ctx, registry, key, file, {
+        target: `bench-${label}-${i}`,
+        partSize: ctx.partSize,
+        concurrency: ctx.concurrency,
+      });
+      requireSuccess(run, `publish ${label} (run ${i + 1})`, file);
+      outputs = run.outputs;
+      // The first publish's high-water mark, before any curl floor's single-part upload adds to it.
+      if (i === 0) registryPeakRss = registry.peakRss();
+      const floor = await curlFloor(registry, file, `curl-${label}-${i}`);
+      pairs.push({
+        publishMs: run.durationMs,
+        curlMs: floor.durationMs,
+        clientPeakRss: run.peakRssBytes,
+        phases: phasesOf(run.lines),
+      });
+    }
+    const mid = (pick: (r: PairedRun) => number | undefined): number | undefined => {
+      const values = pairs.map(pick).filter((v): v is number => v !== undefined);
+      return values.length ? median(values) : undefined;
+    };
     return {
       size: file.size,
       partSize: ctx.partSize,
       concurrency: ctx.concurrency,
       parts: Math.max(1, Math.ceil(file.size / ctx.partSize)),
-      publishMs: run.durationMs,
-      curlMs: floor.durationMs,
-      clientPeakRss: run.peakRssBytes,
+      runs: pairs,
+      publishMs: median(pairs.map((r) => r.publishMs)),
+      curlMs: median(pairs.map((r) => r.curlMs)),
+      ratio: median(pairs.map((r) => r.publishMs / r.curlMs)),
+      clientPeakRss: Math.max(...pairs.map((r) => r.clientPeakRss)),
       registryPeakRss,
       registryIdleRss,
-      curlPeakRss: floor.peakRssBytes,
-      phases: phasesOf(run.lines),
-      outputs: run.outputs,
+      phases: {
+        hashMs: mid((r) => r.phases.hashMs),
+        uploadMs: mid((r) => r.phases.uploadMs),
+        verifyMs: mid((r) => r.phases.verifyMs),
+      },
+      outputs,
     };
   });
 }

@@ -18,14 +18,28 @@ export interface BenchRegistry {
  * The bundled registry (dist/registry/index.js) on a fresh data dir and a free port, as a user starts it.
  * Its own process, so its peak RSS is its own.
  */
-export async function startRegistry(root: string, dataDir: string): Promise<BenchRegistry> {
+export interface RegistryPlacement {
+  /** A command the registry runs under, e.g. `ip netns exec NS` for the WAN link. */
+  wrap?: string[];
+  host?: string;
+  publicUrl?: string;
+}
+
+export async function startRegistry(
+  root: string,
+  dataDir: string,
+  placement: RegistryPlacement = {},
+): Promise<BenchRegistry> {
   await mkdir(dataDir, { recursive: true });
   const apiKey = randomBytes(24).toString('hex');
-  const child = spawn(
-    process.execPath,
-    [join(root, 'dist/registry/index.js'), 'serve', '--port', '0', '--data-dir', dataDir],
-    { env: { ...process.env, PERIDIO_REGISTRY_API_KEY: apiKey }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const args = [join(root, 'dist/registry/index.js'), 'serve', '--port', '0', '--data-dir', dataDir];
+  if (placement.host) args.push('--host', placement.host);
+  if (placement.publicUrl) args.push('--public-url', placement.publicUrl);
+  const [command, ...prefix] = [...(placement.wrap ?? []), process.execPath];
+  const child = spawn(command, [...prefix, ...args], {
+    env: { ...process.env, PERIDIO_REGISTRY_API_KEY: apiKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (data: Buffer) => (stderr = (stderr + data.toString()).slice(-4000)));
   const baseUrl = await new Promise<string>((resolve, reject) => {
@@ -64,7 +78,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function api<T>(registry: BenchRegistry, method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(
+  registry: Pick<BenchRegistry, 'baseUrl' | 'apiKey'>,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(`${registry.baseUrl}${path}`, {
     method,
     headers: {
@@ -102,7 +121,7 @@ export async function registerSigningKey(registry: BenchRegistry): Promise<Signi
  * the same bytes into the same registry with no client logic at all.
  */
 export async function presignSinglePart(
-  registry: BenchRegistry,
+  registry: Pick<BenchRegistry, 'baseUrl' | 'apiKey'>,
   file: { size: number; sha256Hex: string },
   name: string,
 ): Promise<{ binaryPrn: string; url: string }> {

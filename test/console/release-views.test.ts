@@ -96,7 +96,7 @@ async function makeWorld(scene: Scene): Promise<World> {
     binaries: binaries as [string, string],
     bundles: bundles as [string, string],
     releases: [first.prn, second.prn],
-    devices: devices as World['devices'],
+    devices: devices,
   };
 }
 

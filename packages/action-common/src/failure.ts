@@ -3,7 +3,7 @@
  * error annotation); anything else also gets its stack in the debug log, for a bug report.
  */
 import * as core from '@actions/core';
-import { ApiError, InputError, isUserError, NetworkError } from '@peridio-actions/core';
+import { ApiError, isUserError, NetworkError } from '@peridio-actions/core';
 
 /**
  * The API key role (registry extension, docs/access-audit-webhooks.md) each action needs; a 403 names it.

@@ -36,7 +36,7 @@ function ReleaseGraph({
 }: {
   releases: Release[];
   selected?: string;
-  select(prn: string): void;
+  select: (prn: string) => void;
 }) {
   const columns = orderReleases(releases);
   const W = 170;

@@ -1,6 +1,6 @@
 import type { Logger } from '@peridio-actions/core';
 import { HttpError } from '../http.js';
-import type { EventType, Json } from '../releases/types.js';
+import type { EventType } from '../releases/types.js';
 import type { Route, RouteRequest, RouteResult } from '../router.js';
 import type { EventWriter } from '../audit/event-writer.js';
 import { ROUTE_EVENTS } from '../audit/event-names.js';
@@ -117,9 +117,10 @@ export class Guard {
     result: RouteResult,
   ): Promise<void> {
     const after = resourceOf(result?.body);
-    let [type, subtype] = event.split('.') as [string, string];
+    const [type, action] = event.split('.') as [string, string];
+    let subtype = action;
     const data: Record<string, unknown> = {
-      action: `${type}.${subtype}`,
+      action: `${type}.${action}`,
       actor: actor ? { api_key_prn: actor.prn, name: actor.name, role: actor.role } : null,
       remote_address: request.req.socket.remoteAddress ?? null,
       request: { method: route.method, path: route.pattern },
@@ -157,7 +158,7 @@ export class Guard {
       subtype,
       resource_prn: resourcePrn,
       actor_prn: actor?.prn ?? null,
-      data: data as Json,
+      data: data,
     });
   }
 }

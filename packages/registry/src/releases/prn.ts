@@ -38,7 +38,7 @@ export function bodyId(
   const p = splitPrn(value);
   if (!p || p.type !== type)
     throw fieldError(key, `is invalid: must be a ${type} PRN (prn:1:<org-uuid>:${type}:<uuid>)`);
-  if (p.org !== org) throw notFound(`${key} ${String(value)}`);
+  if (p.org !== org) throw notFound(`${key} ${value as string}`);
   return p.id;
 }
 

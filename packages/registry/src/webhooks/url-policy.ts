@@ -49,7 +49,7 @@ export function webhookUrlProblem(value: unknown, allowInsecure: boolean): strin
 export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, '', 0);
-    const list = addresses as LookupAddress[];
+    const list = addresses;
     const allowed = list.filter((a) => !forbiddenAddress(a.address));
     if (allowed.length === 0) {
       const refused = Object.assign(new Error(`refusing to deliver to ${hostname}: link-local address`), {

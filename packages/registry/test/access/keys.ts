@@ -29,7 +29,7 @@ export async function allEvents(t: TestRegistry, filters: Record<string, string>
       ...filters,
       ...(page ? { page } : {}),
     });
-    const res: { status: number; body: any } = await t.api('GET', `/events?${q}`);
+    const res: { status: number; body: any } = await t.api('GET', `/events?${q.toString()}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     out.push(...res.body.events);
     page = res.body.next_page;

@@ -30,8 +30,6 @@ async function enabledWebhook(events: string[], url = rx.url) {
   return { prn, secret: created.body.webhook.secret as string };
 }
 
-const forWebhook = (prnOfEvent: (r: any) => boolean) => (r: { body: any }) => prnOfEvent(r.body);
-
 describe('webhooks API', () => {
   it('creates disabled with a secret shown once, and validates against the spec', async () => {
     // The spec's enum lists two events; the extension events are validated by the tests below.

@@ -86,6 +86,7 @@ describe('release management data on disk', () => {
       for (const table of dropped) db.exec(`DROP TABLE ${table}`);
       if (schema < 5) db.exec('DROP INDEX binaries_version_target');
       for (const index of ACCESS_INDEXES) db.exec(`DROP INDEX IF EXISTS ${index}`);
+      db.exec('DROP INDEX IF EXISTS signing_keys_value');
       db.exec(`PRAGMA user_version = ${schema}`);
       db.close();
 
@@ -100,7 +101,7 @@ describe('release management data on disk', () => {
           .all()
           .map((r) => (r as { name: string }).name);
         version.close();
-        expect(MIGRATIONS.length).toBe(7);
+        expect(MIGRATIONS.length).toBe(8);
         expect(tables).toEqual(
           expect.arrayContaining(['content_garbage', ...RELEASE_TABLES, ...ACCESS_TABLES]),
         );

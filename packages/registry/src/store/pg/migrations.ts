@@ -127,4 +127,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (binary_id, generation)
   );
   `,
+  // The signing-key lookup the actions make on every sign (search by value), indexed so it stays flat.
+  `
+  CREATE INDEX signing_keys_value ON signing_keys (org, value);
+  `,
 ];

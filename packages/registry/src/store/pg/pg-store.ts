@@ -62,7 +62,7 @@ export class PgStore implements Store {
       deliveryDone: () => Promise.resolve(),
       deliveryRetry: () => Promise.resolve(),
       pendingCount: () => Promise.resolve(0),
-    } as AccessStore;
+    };
   }
 
   releaseStore(): ReleaseStore {

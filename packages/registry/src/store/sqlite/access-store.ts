@@ -17,33 +17,33 @@ import { eventOf } from './release-rows.js';
 type Row = Record<string, SQLInputValue>;
 
 const apiKeyOf = (r: Row): ApiKeyRecord => ({
-  id: String(r.id),
-  name: String(r.name),
-  role: String(r.role) as Role,
-  hash: String(r.hash),
+  id: r.id as string,
+  name: r.name as string,
+  role: r.role as Role,
+  hash: r.hash as string,
   expires_at: (r.expires_at as string | null) ?? null,
   revoked_at: (r.revoked_at as string | null) ?? null,
-  inserted_at: String(r.inserted_at),
-  updated_at: String(r.updated_at),
+  inserted_at: r.inserted_at as string,
+  updated_at: r.updated_at as string,
 });
 
 const webhookOf = (r: Row): WebhookRecord => ({
-  id: String(r.id),
-  url: String(r.url),
+  id: r.id as string,
+  url: r.url as string,
   description: (r.description as string | null) ?? null,
-  enabled_events: JSON.parse(String(r.enabled_events)) as string[],
-  state: String(r.state) as WebhookRecord['state'],
-  secret: String(r.secret),
+  enabled_events: JSON.parse(r.enabled_events as string) as string[],
+  state: r.state as WebhookRecord['state'],
+  secret: r.secret as string,
   previous_secret: (r.previous_secret as string | null) ?? null,
   previous_secret_expires_at: (r.previous_secret_expires_at as string | null) ?? null,
-  inserted_at: String(r.inserted_at),
-  updated_at: String(r.updated_at),
+  inserted_at: r.inserted_at as string,
+  updated_at: r.updated_at as string,
 });
 
 const deliveryOf = (r: Row): DeliveryRecord => ({
   seq: Number(r.seq),
-  webhook_id: String(r.webhook_id),
-  event_id: String(r.event_id),
+  webhook_id: r.webhook_id as string,
+  event_id: r.event_id as string,
   event: { ...eventOf({ ...r, id: r.event_id, seq: r.event_seq } as Row), seq: Number(r.event_seq) },
   attempts: Number(r.attempts),
   next_attempt_at: Number(r.next_attempt_at),

@@ -314,4 +314,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_inserted_at ON events (org, inserted_at);
   CREATE INDEX events_actor ON events (actor_prn);
   `,
+  // The signing-key lookup the actions make on every sign (search by value), indexed so it stays flat.
+  `
+  CREATE INDEX signing_keys_value ON signing_keys (org, value);
+  `,
 ];

@@ -109,7 +109,7 @@ export const SEARCH: Record<string, { fields: SearchFields; columns: Columns }> 
 
 const bool = (v: SQLInputValue | undefined) => v === 1 || v === 1n;
 const json = (v: SQLInputValue | undefined): unknown =>
-  v === null || v === undefined ? null : JSON.parse(String(v));
+  v === null || v === undefined ? null : JSON.parse(v as string);
 
 /** A row as a record: bookkeeping columns dropped, flags as booleans, JSON columns parsed. */
 function recordOf<T>(r: Row, opts: { bools?: string[]; jsons?: string[]; numbers?: string[] } = {}): T {
@@ -148,7 +148,7 @@ export function deviceOf(r: Row): DeviceRecord {
       bundle_prn: reported_bundle_prn ?? null,
       release_version: reported_release_version ?? null,
     },
-  } as DeviceRecord;
+  };
 }
 
 // The audit trail's extension types and subtypes (audit/event-names.ts) filter too.

@@ -1,6 +1,4 @@
-/* eslint-disable @typescript-eslint/require-await --
-   ReleaseStore is async for networked databases; node:sqlite answers synchronously, so these methods have
-   nothing to await (and, being synchronous inside, each is atomic under SqliteStore's lock). */
+ 
 import { randomUUID } from 'node:crypto';
 import type { SQLInputValue } from 'node:sqlite';
 import { fieldError } from '../../http.js';
