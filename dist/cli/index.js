@@ -28289,14 +28289,14 @@ class PeridioError extends Error {
     }
 }
 /** Marker base: the user can fix this (input, key, API key, conflicting content). */
-class UserError extends PeridioError {
+class errors_UserError extends PeridioError {
     name = 'UserError';
 }
 /**
  * An action input or a function argument a user supplied is wrong. `input` is its kebab-case name and
  * `reason` what is wrong with it, so callers can use either without taking the message apart.
  */
-class errors_InputError extends UserError {
+class errors_InputError extends errors_UserError {
     input;
     reason;
     name = 'InputError';
@@ -28330,7 +28330,7 @@ class errors_ApiError extends PeridioError {
     }
 }
 /** The published state conflicts with what the user asked for (e.g. a target already signed with other content). */
-class ConflictError extends UserError {
+class ConflictError extends errors_UserError {
     name = 'ConflictError';
 }
 /** A connection failed, was reset, or timed out before a response. Retryable. */
@@ -28355,7 +28355,7 @@ function notFoundAsInput(err, input, reason) {
 }
 /** True when the user, not the code, must act: input errors, conflicts, and 4xx API answers. */
 function isUserError(err) {
-    if (err instanceof UserError)
+    if (err instanceof errors_UserError)
         return true;
     if (err instanceof errors_ApiError)
         return err.isClientError;
@@ -28746,6 +28746,14 @@ function normalizeVersion(raw) {
 function versionFromRef(ref) {
     return normalizeVersion(tagFromRef(ref)).version;
 }
+/** A strict SemVer (a leading `v` stripped), as release versions must be: `1.2.3`, `v1.2.3-rc.1`. */
+function strictVersion(value, input = 'version') {
+    const candidate = value.trim().replace(/^v/, '');
+    if (!SEMVER.test(candidate)) {
+        throw new errors_InputError(input, `'${value}' is not a semantic version: give MAJOR.MINOR.PATCH, e.g. 1.2.3 or v1.2.3-rc.1`);
+    }
+    return candidate;
+}
 /** Any registry version string: 1..128 characters, no control characters or surrounding spaces. */
 function validateVersion(v) {
     if (v.length === 0)
@@ -28768,6 +28776,12 @@ const TYPES = [
     'binary_part',
     'binary_signature',
     'signing_key',
+    'product',
+    'cohort',
+    'device',
+    'bundle',
+    'bundle_signature',
+    'release',
 ];
 /** A UUID in its 8-4-4-4-12 hex form, either case: the id inside every PRN. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28812,7 +28826,7 @@ const PATH_TOKEN = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+=%~]{32,}$/;
  * A presigned URL is a bearer capability: whoever reads it from a log can use it until it expires. Keep
  * what helps debugging (scheme, host, path) and mask query values, credentials and token-like segments.
  */
-function redactUrl(url) {
+function redact_redactUrl(url) {
     let parsed;
     try {
         parsed = new URL(url);
@@ -31311,7 +31325,7 @@ function keyPairFromSeed(seed, original) {
     return {
         publicKey,
         publicValue: publicKeyValue(publicKey),
-        keyid: keyIdOf(publicKey),
+        keyid: keys_keyIdOf(publicKey),
         sign: (message) => sign(message, seed),
         secretForms: () => {
             const der = Buffer.concat([PKCS8_PREFIX, seed]).toString('base64');
@@ -31331,7 +31345,7 @@ function decodeBase64(text) {
     return Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 }
 /** A signing key `value`: base64 of the raw 32-byte key (the wire form), or an SPKI PEM / DER. */
-function parsePublicKey(value, inputName = 'value') {
+function keys_parsePublicKey(value, inputName = 'value') {
     const text = value.trim();
     if (!text)
         throw new errors_InputError(inputName, 'is empty; expected an Ed25519 public key (base64 of 32 bytes)');
@@ -31383,7 +31397,7 @@ function parsePublicKey(value, inputName = 'value') {
 function publicKeyValue(raw) {
     return Buffer.from(raw).toString('base64');
 }
-function keyIdOf(raw) {
+function keys_keyIdOf(raw) {
     return (0,external_node_crypto_.createHash)('sha256').update(raw).digest('hex');
 }
 const HASH_HEX = /^[0-9a-fA-F]{64}$/;
@@ -31402,10 +31416,10 @@ function signHash(hashHex, key) {
  * Verifies a Peridio signature. `allowRawDigest` also accepts a signature over the 32 raw digest bytes,
  * the form Avocado tooling and newer device agents produce, which Peridio also accepts.
  */
-function verifyHashSignature(hashHex, signatureHex, publicKey, options = {}) {
+function keys_verifyHashSignature(hashHex, signatureHex, publicKey, options = {}) {
     if (!HASH_HEX.test(hashHex) || !SIGNATURE_HEX.test(signatureHex))
         return false;
-    const raw = typeof publicKey === 'string' ? parsePublicKey(publicKey) : publicKey;
+    const raw = typeof publicKey === 'string' ? keys_parsePublicKey(publicKey) : publicKey;
     const signature = Buffer.from(signatureHex, 'hex');
     const messages = [new TextEncoder().encode(hashHex.toLowerCase())];
     if (options.allowRawDigest)
@@ -31447,7 +31461,7 @@ function keys_parseSigningPublicKey(value, inputName = 'value') {
     if (text.includes('-----BEGIN CERTIFICATE-----'))
         return fromCertificates(text, inputName);
     if (!text.includes('-----BEGIN') || isEd25519Pem(text))
-        return ed25519Key(parsePublicKey(text, inputName));
+        return ed25519Key(keys_parsePublicKey(text, inputName));
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
         throw new errors_InputError(inputName, 'holds a PRIVATE key; give the public key only, and rotate this one');
     }
@@ -31469,14 +31483,14 @@ function isEd25519Pem(text) {
     }
 }
 function ed25519Key(raw) {
-    return { algorithm: 'ed25519', keyid: keyIdOf(raw), value: publicKeyValue(raw), raw };
+    return { algorithm: 'ed25519', keyid: keys_keyIdOf(raw), value: publicKeyValue(raw), raw };
 }
 /** A KeyObject of an accepted type, or an InputError saying what it is and what is accepted. */
 function keys_fromKeyObject(key, inputName) {
     const type = key.asymmetricKeyType;
     if (type === 'ed25519') {
         const spki = key.export({ format: 'der', type: 'spki' });
-        return ed25519Key(parsePublicKey(spki.subarray(12).toString('base64'), inputName));
+        return ed25519Key(keys_parsePublicKey(spki.subarray(12).toString('base64'), inputName));
     }
     const spki = key.export({ format: 'der', type: 'spki' });
     const keyid = (0,external_node_crypto_.createHash)('sha256').update(spki).digest('hex');
@@ -35696,7 +35710,7 @@ function verifySignature(hashHex, signature, key, options = {}) {
     switch (key.algorithm) {
         case 'ed25519':
             return (signature.length === 64 &&
-                verifyHashSignature(hashHex, Buffer.from(signature).toString('hex'), key.raw, options));
+                keys_verifyHashSignature(hashHex, Buffer.from(signature).toString('hex'), key.raw, options));
         case 'rsa':
             return verifyRsa(digest, Buffer.from(signature), key.key);
         case 'ecdsa-p256':
@@ -36228,7 +36242,7 @@ const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
 /** Transient failures only: retrying a request the server refused on its merits cannot succeed. */
 function isRetryable(err) {
     // InputError and ConflictError are UserErrors: the same request would fail the same way.
-    if (err instanceof UserError)
+    if (err instanceof errors_UserError)
         return false;
     if (err instanceof errors_ApiError)
         return RETRYABLE_STATUSES.has(err.status);
@@ -36368,8 +36382,6 @@ async function runPool(items, limit, worker, signal) {
     signal?.throwIfAborted();
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./packages/core/src/upload/presigned-expiry.ts
@@ -36462,7 +36474,78 @@ function summarizeErrorBody(body) {
 }
 /** Storage error bodies and transport messages can quote the request URL, signature included. */
 function scrubUrls(text) {
-    return text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
+    return text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => redact_redactUrl(url));
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/upload/part-body.ts
+/**
+ * A part's request body read from disk into buffers that are reused from part to part. A fresh
+ * `createReadStream` per part allocates a new buffer for every chunk; those wait for the garbage
+ * collector and showed as a ~50 MiB saw-tooth in the client's RSS. Here each attempt holds two buffers:
+ * one being written to the socket, the next being read from disk.
+ */
+
+
+/** Per read: larger than the 64 KiB stream default to cut per-chunk overhead, small enough × 16 parts. */
+const PART_READ_CHUNK = 256 * 1024;
+/**
+ * Free read buffers shared by the parts in flight. `take` never waits (it allocates when the pool is
+ * empty), so the pool holds at most the buffers of the attempts that ran at once: 2 × concurrency.
+ */
+class ReadBufferPool {
+    chunkSize;
+    free = [];
+    constructor(chunkSize = PART_READ_CHUNK) {
+        this.chunkSize = chunkSize;
+    }
+    take() {
+        return this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
+    }
+    give(buffer) {
+        this.free.push(buffer);
+    }
+}
+/**
+ * Yields the bytes [offset, offset + size) of the file, reading ahead by one chunk. A yielded chunk is
+ * not refilled until the consumer asks for the one after the next: undici asks for the next chunk only
+ * once the socket took the previous one (write returned true or 'drain' fired), and with chunks larger
+ * than the socket's high-water mark that means written. The caller gives the buffers back to the pool
+ * only after the server answered (every byte written); after a failed attempt it drops them.
+ */
+async function* partBody(handle, offset, size, buffers) {
+    const read = async (buffer, position) => {
+        const length = Math.min(buffer.length, size - position);
+        for (let filled = 0; filled < length;) {
+            const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + position + filled);
+            if (bytesRead === 0) {
+                throw new ConflictError(`file shrank since it was hashed (ended at byte ${offset + position + filled}, part needs ` +
+                    `${offset + size})`);
+            }
+            filled += bytesRead;
+        }
+        return buffer.subarray(0, length);
+    };
+    let position = 0;
+    let turn = 0;
+    let next = size > 0 ? read(buffers[0], 0) : undefined;
+    while (next) {
+        const chunk = await next;
+        position += chunk.length;
+        turn ^= 1;
+        next = position < size ? read(buffers[turn], position) : undefined;
+        // Awaited on the next turn; this only keeps an abandoned read from going unhandled.
+        next?.catch(() => { });
+        yield chunk;
+    }
+}
+async function openForParts(path) {
+    try {
+        return await (0,promises_namespaceObject.open)(path, 'r');
+    }
+    catch (err) {
+        const code = err.code ?? 'error';
+        throw new ConflictError(`${path}: file changed since it was hashed (${code})`, { cause: err });
+    }
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/upload/part.ts
@@ -36471,7 +36554,6 @@ function scrubUrls(text) {
  * Every attempt opens a fresh read stream (a consumed stream cannot be replayed), checks first that the
  * file is still the one that was hashed, and is aborted when nothing moves for `stallTimeoutMs`.
  */
-
 
 
 
@@ -36491,8 +36573,6 @@ class PartStalledError extends TimeoutError {
 class PresignedUrlRefusedError extends errors_ApiError {
     name = 'PresignedUrlRefusedError';
 }
-/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
-const READ_CHUNK = 256 * 1024;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
@@ -36512,12 +36592,7 @@ async function sendPart(ctx, part, signal) {
             url = undefined;
         if (url === undefined) {
             try {
-                const created = await ctx.createBinaryPart(ctx.binaryPrn, {
-                    index: part.index,
-                    expected_binary_size: ctx.binarySize,
-                    hash: part.sha256Hex,
-                    size: part.size,
-                });
+                const created = await (ctx.takePrefetchedUrl?.(part) ?? createPartUrl(ctx, part));
                 url = created.presigned_upload_url;
             }
             catch (err) {
@@ -36553,6 +36628,15 @@ async function sendPart(ctx, part, signal) {
         ctx.logger.info(`part ${part.index}: sent after ${attempts} attempts (last failure: ${reason})`);
     }
 }
+/** Creates (or re-creates) the part record; its answer carries the presigned upload URL. */
+function createPartUrl(ctx, part) {
+    return ctx.createBinaryPart(ctx.binaryPrn, {
+        index: part.index,
+        expected_binary_size: ctx.binarySize,
+        hash: part.sha256Hex,
+        size: part.size,
+    });
+}
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */
 async function assertFileUnchanged(ctx, part) {
     const { filePath, digest } = ctx;
@@ -36569,7 +36653,7 @@ async function assertFileUnchanged(ctx, part) {
 async function putPart(ctx, part, url, signal) {
     signal?.throwIfAborted();
     await assertFileUnchanged(ctx, part);
-    const where = `part ${part.index} (${redactUrl(url)})`;
+    const where = `part ${part.index} (${redact_redactUrl(url)})`;
     const stall = new AbortController();
     const requestSignal = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
     let timer;
@@ -36580,27 +36664,21 @@ async function putPart(ctx, part, url, signal) {
         }, ctx.stallTimeoutMs);
     };
     let bytesThisAttempt = 0;
-    const file = part.size > 0
-        ? (0,external_node_fs_namespaceObject.createReadStream)(ctx.filePath, {
-            start: part.offset,
-            end: part.offset + part.size - 1,
-            highWaterMark: READ_CHUNK,
-        })
-        : undefined;
-    const counted = new external_node_stream_.Transform({
-        transform(chunk, _encoding, callback) {
-            bytesThisAttempt += chunk.length;
-            ctx.progress.bytesRead(chunk.length);
-            arm();
-            callback(null, chunk);
-        },
-    });
-    if (file) {
-        file.on('error', (err) => counted.destroy(err));
-        file.pipe(counted);
-    }
+    let handle;
+    let buffers;
+    const pool = ctx.buffers ?? new ReadBufferPool();
     let completed = false;
     try {
+        let body = Buffer.alloc(0);
+        if (part.size > 0) {
+            handle = await openForParts(ctx.filePath);
+            buffers = [pool.take(), pool.take()];
+            body = counted(partBody(handle, part.offset, part.size, buffers), (length) => {
+                bytesThisAttempt += length;
+                ctx.progress.bytesRead(length);
+                arm();
+            });
+        }
         arm();
         let response;
         try {
@@ -36611,7 +36689,9 @@ async function putPart(ctx, part, url, signal) {
                     'content-type': 'application/octet-stream',
                     'x-amz-checksum-sha256': part.sha256Base64,
                 },
-                body: file ? counted : Buffer.alloc(0),
+                // undici takes an async iterable body (its docs say so; its types do not): it asks for the next
+                // chunk only once the socket took the last, which is what lets partBody reuse its buffers.
+                body: body,
                 signal: requestSignal,
                 dispatcher: ctx.dispatcher,
             });
@@ -36627,6 +36707,9 @@ async function putPart(ctx, part, url, signal) {
             });
             completed = true;
             ctx.progress.partDone();
+            // The server answered after the last byte: no write still reads these buffers.
+            for (const buffer of buffers ?? [])
+                pool.give(buffer);
             return;
         }
         const detail = await readDetail(response, arm).catch(() => '(no readable body)');
@@ -36634,8 +36717,8 @@ async function putPart(ctx, part, url, signal) {
     }
     finally {
         clearTimeout(timer);
-        file?.destroy();
-        counted.destroy();
+        // After a failure the buffers are dropped, not reused: a write of the dead attempt might still hold one.
+        await handle?.close().catch(() => { });
         if (!completed)
             ctx.progress.attemptFailed(bytesThisAttempt);
     }
@@ -36669,6 +36752,12 @@ function transportError(err, where, stall, outer) {
     const e = err;
     const message = e?.message ? scrubUrls(e.message) : String(err);
     return new NetworkError(`${where}: PUT failed: ${message}`, e?.code, { cause: err });
+}
+async function* counted(chunks, onChunk) {
+    for await (const chunk of chunks) {
+        onChunk(chunk.length);
+        yield chunk;
+    }
 }
 async function drain(response, onData) {
     for await (const chunk of response.body) {
@@ -36838,6 +36927,7 @@ function formatIndexes(indexes, max = 20) {
 
 
 
+
 const DEFAULT_UPLOAD_CONCURRENCY = 4;
 const MAX_UPLOAD_CONCURRENCY = 16;
 const DEFAULT_STALL_TIMEOUT_MS = 60_000;
@@ -36888,6 +36978,7 @@ async function uploadParts(options) {
     }
     const startedAt = Date.now();
     const progress = new ProgressTracker(options.onProgress, logger);
+    const prefetched = new Map();
     const ctx = {
         createBinaryPart: (prn, body) => api.createBinaryPart(prn, body),
         binaryPrn,
@@ -36898,7 +36989,22 @@ async function uploadParts(options) {
         retry: options.retry,
         logger,
         progress,
+        buffers: new ReadBufferPool(),
+        takePrefetchedUrl: (part) => {
+            const url = prefetched.get(part.index);
+            prefetched.delete(part.index);
+            return url;
+        },
         dispatcher: options.dispatcher,
+    };
+    // When a part starts, the URL of the part `concurrency` places behind it is asked for: by the time a
+    // slot frees up, its next part's URL is there, and the PUTs follow each other without an API round trip.
+    const prefetch = (part) => {
+        if (!part || prefetched.has(part.index) || signal?.aborted)
+            return;
+        const url = createPartUrl(ctx, part);
+        url.catch(() => { }); // surfaces when the part itself takes it
+        prefetched.set(part.index, url);
     };
     // Fail before asking for anything if the file is no longer the one that was hashed.
     await assertFileUnchanged(ctx);
@@ -36916,14 +37022,21 @@ async function uploadParts(options) {
     let bytesUploaded = 0;
     const send = async (parts) => {
         progress.plan(sum(parts), parts.length);
+        const position = new Map(parts.map((part, i) => [part, i]));
         await runPool(parts, concurrency, async (part, poolSignal) => {
+            prefetch(parts[position.get(part) + concurrency]);
             await sendPart(ctx, part, poolSignal);
             partsUploaded += 1;
             bytesUploaded += part.size;
             logger.debug(`part ${part.index}: sent ${part.size} bytes`);
         }, signal);
     };
-    await send(initial.missing);
+    try {
+        await send(initial.missing);
+    }
+    finally {
+        prefetched.clear();
+    }
     for (let round = 0;; round++) {
         const listed = await api.listBinaryParts(binaryPrn);
         const check = compareParts(digest.parts, listed);
@@ -37044,7 +37157,7 @@ async function changeOrReread(change, refusedWith, reread, decide) {
  * Create, or on a lost race take the winner's record. `created` tells the caller which happened, so that
  * outputs can say whether this run made the record.
  */
-async function findOrCreate(find, create) {
+async function race_findOrCreate(find, create) {
     const existing = await find();
     if (existing !== undefined)
         return { record: existing, created: false };
@@ -37080,7 +37193,7 @@ async function ensureArtifactVersion(options) {
     const { artifact, created: artifactCreated } = await ensureArtifact(api, options.artifact, logger);
     // `version:` is an exact, case-sensitive match; the filter guards against a registry that matches loosely.
     const find = () => paging_findFirst((p) => api.listArtifactVersions(p), { search: search_searchQuery({ artifact_prn: artifact.prn, version }), order: 'asc', limit: 100 }, (v) => v.artifact_prn === artifact.prn && v.version === version);
-    const { record: artifactVersion, created } = await findOrCreate(find, () => api.createArtifactVersion({
+    const { record: artifactVersion, created } = await race_findOrCreate(find, () => api.createArtifactVersion({
         artifact_prn: artifact.prn,
         version,
         description: options.description ?? null,
@@ -37106,7 +37219,7 @@ async function ensureArtifact(api, nameOrPrn, logger) {
         throw new errors_InputError('artifact', `a name is at most 128 characters, got ${value.length}`);
     // Oldest first: should a registry ever allow two artifacts of one name, every job still picks the same one.
     const find = () => paging_findFirst((p) => api.listArtifacts(p), { search: search_searchQuery({ name: value }), order: 'asc', limit: 100 }, (a) => a.name === value);
-    const { record, created } = await findOrCreate(find, () => api.createArtifact({ name: value, description: null, custom_metadata: null }));
+    const { record, created } = await race_findOrCreate(find, () => api.createArtifact({ name: value, description: null, custom_metadata: null }));
     logger.info(`${created ? 'Created' : 'Found'} artifact ${value}: ${record.prn}`);
     return { artifact: record, created };
 }
@@ -37159,7 +37272,7 @@ async function ensureBinary(options) {
     const { api, artifactVersionPrn, target, hash, size } = options;
     const logger = options.logger ?? logger_silentLogger;
     validateTarget(target);
-    const found = await findOrCreate(() => findByTarget(api, artifactVersionPrn, target, (state) => state !== 'destroyed'), async () => {
+    const found = await race_findOrCreate(() => findByTarget(api, artifactVersionPrn, target, (state) => state !== 'destroyed'), async () => {
         // Destroyed binaries stay listed; one for this target means this version's content was revoked.
         const destroyed = await findByTarget(api, artifactVersionPrn, target, (state) => state === 'destroyed');
         if (destroyed)
@@ -37490,7 +37603,7 @@ async function signBinary(options) {
         throw new ConflictError(`binary ${binaryPrn} was destroyed; its content is gone and it cannot be signed`);
     }
     if (binary.state !== 'signable' && binary.state !== 'signed') {
-        throw new UserError(`binary ${binaryPrn} is ${binary.state}: its upload is not complete and verified yet. ` +
+        throw new errors_UserError(`binary ${binaryPrn} is ${binary.state}: its upload is not complete and verified yet. ` +
             `Run upload-binary for it first (a re-run resumes the upload).`);
     }
     if (!binary.hash || !/^[0-9a-f]{64}$/.test(binary.hash)) {
@@ -37562,7 +37675,7 @@ async function postSignature(api, signed, signature, signingKey) {
 function refusedKeyType(err, key) {
     if (!(err instanceof errors_ApiError) || err.status !== 422 || key.publicKey.algorithm === 'ed25519')
         return err;
-    return new UserError(`the registry refused the ${keys_ALGORITHM_NAMES[key.publicKey.algorithm]} signature (${err.message}). ` +
+    return new errors_UserError(`the registry refused the ${keys_ALGORITHM_NAMES[key.publicKey.algorithm]} signature (${err.message}). ` +
         `Peridio's cloud accepts only Ed25519 signing keys; sign with an Ed25519 key there, or use a registry ` +
         `that accepts ${keys_ALGORITHM_NAMES[key.publicKey.algorithm]} keys (peridio-registry does).`, { cause: err });
 }
@@ -38017,6 +38130,722 @@ async function hashWhole(filePath, signal) {
     return hashFile(filePath, planParts(size, { partSize }), { signal });
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/lookup.ts
+/**
+ * Finding the records a release flow names: artifact versions by `artifact@version` or PRN, cohorts and
+ * products by name or PRN (created race-safe when asked), devices by identifier or PRN.
+ */
+
+
+
+
+
+/** 404 → undefined; anything else is thrown. */
+async function lookup_orUndefined(read) {
+    try {
+        return await read;
+    }
+    catch (err) {
+        if (err instanceof errors_ApiError && err.status === 404)
+            return undefined;
+        throw err;
+    }
+}
+/** `artifact@version`, or an artifact version PRN; `input` names the action input for errors. */
+async function findArtifactVersion(api, ref, input) {
+    if ('prn' in ref) {
+        const prn = prn_requirePrn(ref.prn, 'artifact_version', input);
+        const version = await lookup_orUndefined(api.getArtifactVersion(prn));
+        if (!version)
+            throw new errors_InputError(input, `no artifact version ${prn} is visible to this API key`);
+        return { artifact: await api.getArtifact(version.artifact_prn), version };
+    }
+    const artifact = prn_isPrn(ref.artifact, 'artifact')
+        ? await lookup_orUndefined(api.getArtifact(ref.artifact))
+        : await paging_findFirst((p) => api.listArtifacts(p), { search: search_searchQuery({ name: ref.artifact }), order: 'asc', limit: 100 }, (a) => a.name === ref.artifact);
+    if (!artifact) {
+        throw new errors_InputError(input, `there is no artifact '${ref.artifact}'; publish its binaries first (publish-binary), or check the name`);
+    }
+    const version = await paging_findFirst((p) => api.listArtifactVersions(p), { search: search_searchQuery({ artifact_prn: artifact.prn, version: ref.version }), order: 'asc', limit: 100 }, (v) => v.artifact_prn === artifact.prn && v.version === ref.version);
+    if (!version) {
+        throw new errors_InputError(input, `artifact '${artifact.name}' has no version ${ref.version}; publish its binaries first (publish-binary)`);
+    }
+    return { artifact, version };
+}
+/** A product by name, created when missing; two jobs at once end with the same one (names are unique). */
+async function ensureProduct(api, name, logger) {
+    const find = () => paging_findFirst((p) => api.releases.listProducts(p), { search: search_searchQuery({ name }), order: 'asc', limit: 100 }, (p) => p.name === name);
+    const { record, created } = await race_findOrCreate(find, () => api.releases.createProduct({ name }));
+    logger.info(`${created ? 'Created' : 'Found'} product ${name}: ${record.prn}`);
+    return { product: record, created };
+}
+async function cohortsNamed(api, name, productPrn) {
+    const search = search_searchQuery(productPrn ? { name, product_prn: productPrn } : { name });
+    const found = [];
+    // Oldest first, so every job picks the same cohort when two of one name exist.
+    for await (const c of paging_iteratePages((p) => api.releases.listCohorts(p), {
+        search,
+        order: 'asc',
+        limit: 100,
+    })) {
+        if (c.name === name && (!productPrn || c.product_prn === productPrn))
+            found.push(c);
+    }
+    return found;
+}
+/**
+ * A cohort by PRN, or by name. A name that does not exist needs `product` (a name; created when missing).
+ * Cohort names are not unique in the API, so two jobs creating one at once can both succeed: each then
+ * takes the oldest cohort of that name, and a job whose own cohort lost renames it out of the way
+ * (`<name> (duplicate <id>)`, empty: cohorts cannot be deleted) and says so.
+ */
+async function lookup_resolveCohort(api, options) {
+    const input = options.input ?? 'cohort';
+    const value = options.cohort.trim();
+    if (value.startsWith('prn:')) {
+        const prn = prn_requirePrn(value, 'cohort', input);
+        const cohort = await lookup_orUndefined(api.releases.getCohort(prn));
+        if (!cohort)
+            throw new errors_InputError(input, `no cohort ${prn} is visible to this API key`);
+        return { cohort, product: { prn: cohort.product_prn }, created: false, productCreated: false };
+    }
+    if (!value)
+        throw new errors_InputError(input, 'must be a cohort PRN or name');
+    let product;
+    let productCreated = false;
+    if (options.product) {
+        ({ product, created: productCreated } = await ensureProduct(api, options.product, options.logger));
+    }
+    const existing = await cohortsNamed(api, value, product?.prn);
+    if (existing[0]) {
+        return {
+            cohort: existing[0],
+            product: product ?? { prn: existing[0].product_prn },
+            created: false,
+            productCreated,
+        };
+    }
+    if (!product) {
+        throw new errors_InputError(input, `there is no cohort '${value}'; give \`product\` (a product name) to create both, or use an existing cohort's name or PRN`);
+    }
+    const mine = await api.releases.createCohort({ name: value, product_prn: product.prn });
+    const all = await cohortsNamed(api, value, product.prn);
+    const winner = all[0] ?? mine;
+    if (winner.prn !== mine.prn) {
+        const id = mine.prn.split(':').pop().slice(0, 8);
+        await api.releases.updateCohort(mine.prn, {
+            name: `${value} (duplicate ${id})`,
+            description: `created by a concurrent job; ${winner.prn} is the cohort '${value}'`,
+        });
+        options.logger.warning(`another job created cohort '${value}' at the same time: using ${winner.prn}; renamed this job's copy ${mine.prn} to '${value} (duplicate ${id})'`);
+        return { cohort: winner, product, created: false, productCreated };
+    }
+    options.logger.info(`Created cohort ${value}: ${mine.prn}`);
+    return { cohort: mine, product, created: true, productCreated };
+}
+/** A device by PRN or identifier; undefined when there is none. */
+async function lookup_findDevice(api, device, input) {
+    const value = device.trim();
+    if (value.startsWith('prn:'))
+        return lookup_orUndefined(api.releases.getDevice(requirePrn(value, 'device', input)));
+    return findFirst((p) => api.releases.listDevices(p), { search: searchQuery({ identifier: value }), order: 'asc', limit: 100 }, (d) => d.identifier === value);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/create-bundle.ts
+/**
+ * The fan-in step of a release: every signed binary of one or more artifact versions, in a stable order
+ * (artifact name, then target), as one bundle. The bundle's id is derived from what goes in, so a re-run,
+ * or a second fan-in job racing this one, gets the same bundle back instead of a second one.
+ */
+
+
+
+
+
+
+
+/** Sorted keys, no whitespace: the same metadata always gives the same text. */
+function canonicalJson(value) {
+    if (value === null || typeof value !== 'object')
+        return JSON.stringify(value);
+    if (Array.isArray(value))
+        return `[${value.map(canonicalJson).join(',')}]`;
+    const entries = Object.entries(value).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+/**
+ * A UUID (version 8, RFC 9562's custom layout) from the SHA-256 of the bundle's content: each binary PRN
+ * with the metadata given for it, in order, and the name. Same inputs → same id, anywhere.
+ */
+function bundleIdOf(binaryPrns, customMetadata, name) {
+    const text = [`name:${name}`, `metadata:${canonicalJson(customMetadata ?? null)}`, ...binaryPrns].join('\n');
+    const b = (0,external_node_crypto_.createHash)('sha256').update(`peridio-actions bundle v1\n${text}`).digest();
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const hex = b.subarray(0, 16).toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+async function binariesOf(api, v) {
+    const search = search_searchQuery({ artifact_version_prn: v.version.prn });
+    const out = [];
+    for await (const b of paging_iteratePages((p) => api.listBinaries(p), { search, order: 'asc', limit: 100 })) {
+        if (b.artifact_version_prn === v.version.prn && b.state !== 'destroyed')
+            out.push(b);
+    }
+    return out;
+}
+const label = (v) => `${v.artifact.name}@${v.version.version}`;
+async function createBundle(options) {
+    const { api } = options;
+    const logger = options.logger ?? logger_silentLogger;
+    if (options.components.length === 0)
+        throw new errors_InputError(options.componentsInput, 'names no artifact version');
+    const versions = [];
+    for (const c of options.components)
+        versions.push(await findArtifactVersion(api, c, options.componentsInput));
+    const picked = [];
+    const notSigned = [];
+    const seenTargets = new Map();
+    for (const v of versions) {
+        for (const b of await binariesOf(api, v)) {
+            if (options.targets && !options.targets.includes(b.target))
+                continue;
+            const states = seenTargets.get(b.target) ?? [];
+            states.push(`${label(v)} ${b.state}`);
+            seenTargets.set(b.target, states);
+            if (b.state !== 'signed') {
+                notSigned.push(`${b.target} (${label(v)}, ${b.state})`);
+                continue;
+            }
+            picked.push({
+                target: b.target,
+                binary_prn: b.prn,
+                hash: b.hash,
+                size: b.size,
+                artifact: v.artifact.name,
+                version: v.version.version,
+            });
+        }
+    }
+    for (const t of options.expectTargets ?? []) {
+        if (picked.some((b) => b.target === t))
+            continue;
+        const seen = seenTargets.get(t);
+        throw new errors_InputError('expect-targets', `target ${t} has no signed binary in ${versions.map(label).join(', ')}` +
+            (seen ? ` (found: ${seen.join('; ')})` : ' (no binary at all)') +
+            `: the matrix job for ${t} failed or has not finished. Re-run it, then re-run this job`);
+    }
+    if (picked.length === 0) {
+        throw new errors_InputError(options.targets ? 'targets' : options.componentsInput, `${versions.map(label).join(', ')} has no signed binary${options.targets ? ` for ${options.targets.join(', ')}` : ''}` +
+            (notSigned.length ? ` (not signed yet: ${notSigned.join(', ')})` : '') +
+            '; publish and sign the binaries first (publish-binary), then re-run');
+    }
+    if (notSigned.length > 0)
+        logger.warning(`left out, not signed: ${notSigned.join(', ')}`);
+    picked.sort((a, b) => a.artifact !== b.artifact
+        ? a.artifact < b.artifact
+            ? -1
+            : 1
+        : a.target !== b.target
+            ? a.target < b.target
+                ? -1
+                : 1
+            : a.binary_prn < b.binary_prn
+                ? -1
+                : 1);
+    const name = options.name ?? versions.map(label).join(' + ');
+    const prns = picked.map((b) => b.binary_prn);
+    const id = bundleIdOf(prns, options.customMetadata, name);
+    const orgPrn = prns[0].split(':').slice(0, 3).join(':');
+    let bundle = await lookup_orUndefined(api.releases.getBundle(`${orgPrn}:bundle:${id}`));
+    let created = false;
+    if (!bundle) {
+        // A racing job's POST with the same id answers the existing bundle (200): the id makes this safe.
+        ({ bundle, created } = await api.releases.createBundle({
+            id,
+            name,
+            binaries: prns.map((prn) => ({ prn, custom_metadata: options.customMetadata ?? null })),
+        }));
+    }
+    logger.info(`${created ? 'Created' : 'Found'} bundle ${name}: ${bundle.prn} (hash ${bundle.hash})`);
+    let signature;
+    if (options.key) {
+        try {
+            signature = await api.releases.createBundleSignature({
+                bundle_prn: bundle.prn,
+                signature: signHash(bundle.hash, options.key),
+                signing_key_keyid: options.key.keyid,
+            });
+        }
+        catch (err) {
+            if (err instanceof errors_ApiError && err.status === 422 && 'signing_key_keyid' in err.fieldErrors) {
+                throw new errors_InputError('signing-key-private', `its public key (keyid ${options.key.keyid.slice(0, 16)}…) is not a registered signing key; register it (value ${options.key.publicValue}), then re-run. The bundle ${bundle.prn} is kept`, { cause: err });
+            }
+            throw err;
+        }
+        logger.info(`Bundle signed with key ${options.key.keyid.slice(0, 16)}: ${signature.prn}`);
+    }
+    return { bundle, binaries: picked, signature, created };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/phase.ts
+/** Peridio's numeric phases: 0–1 is a share of the cohort's devices, a whole 2 or more a device count. */
+
+const MAX_PHASE_VALUE = 1_000_000_000;
+function parsePhaseValue(text, input = 'phase-value') {
+    const value = Number(text.trim().replace(/%$/, ''));
+    const isPercent = text.trim().endsWith('%');
+    const v = isPercent ? value / 100 : value;
+    if (text.trim() === '' ||
+        !Number.isFinite(v) ||
+        v < 0 ||
+        (v > 1 && (!Number.isInteger(v) || v < 2)) ||
+        v > MAX_PHASE_VALUE) {
+        throw new errors_InputError(input, `'${text}' is not a phase: give a share from 0 to 1 (0.1 or 10% is a tenth of the cohort's devices, 1 everyone) or a whole device count from 2 to ${MAX_PHASE_VALUE}`);
+    }
+    return v;
+}
+/** Phased (not yet for everyone) or scheduled for later: the graph refuses a new latest release then. */
+function stillRollingOut(r, now = new Date()) {
+    if (r.phase_mode === 'tags')
+        return `phased to the tags ${r.phase_tags.join(', ')}`;
+    if (r.phase_value !== 1)
+        return `phased at ${describePhase(r.phase_value)}`;
+    if (Date.parse(r.schedule_date) > now.getTime())
+        return `scheduled for ${r.schedule_date}`;
+    return undefined;
+}
+function describePhase(v) {
+    if (v === 1)
+        return 'phase-value 1 (every device)';
+    if (v < 1)
+        return `phase-value ${v} (${Math.round(v * 1000) / 10}% of the cohort)`;
+    return `phase-value ${v} (${v} devices)`;
+}
+function isComplete(r) {
+    return r.phase_mode === 'numeric' && r.phase_value === 1;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/create-release.ts
+/**
+ * Releases a bundle to a cohort. Safe to re-run: a release of this bundle in this cohort is returned as
+ * it is. Two jobs racing converge on the older release (the younger deletes its own, which nobody can
+ * have been offered anything different by: it carries the same bundle).
+ */
+
+
+
+
+
+
+
+function defaultVersionRequirement(version) {
+    return `< ${version}`;
+}
+async function releasesOf(api, cohortPrn) {
+    const out = [];
+    const params = { search: search_searchQuery({ cohort_prn: cohortPrn }), order: 'asc', limit: 100 };
+    for await (const r of paging_iteratePages((p) => api.releases.listReleases(p), params)) {
+        if (r.cohort_prn === cohortPrn)
+            out.push(r);
+    }
+    return out;
+}
+async function createRelease(options) {
+    const { api } = options;
+    const logger = options.logger ?? logger_silentLogger;
+    const now = options.now ?? (() => new Date());
+    const version = strictVersion(options.version);
+    const requirement = options.versionRequirement ?? defaultVersionRequirement(version);
+    const bundle = await lookup_orUndefined(api.releases.getBundle(options.bundlePrn));
+    if (!bundle) {
+        throw new errors_InputError('bundle-prn', `no bundle ${options.bundlePrn} is visible to this API key; pass create-bundle's bundle-prn output`);
+    }
+    const { cohort, product } = await lookup_resolveCohort(api, {
+        cohort: options.cohort,
+        product: options.product,
+        logger,
+    });
+    const result = (release, created, completedPrevious) => ({
+        release,
+        cohortPrn: cohort.prn,
+        productPrn: product.prn,
+        created,
+        completedPrevious,
+    });
+    const mineIn = (list) => list.find((r) => r.bundle_prn === bundle.prn);
+    let releases = await releasesOf(api, cohort.prn);
+    const existing = mineIn(releases);
+    if (existing) {
+        logger.info(`Found release ${existing.name} of this bundle in cohort ${cohort.name}: ${existing.prn}`);
+        return result(existing, false);
+    }
+    const sameName = releases.find((r) => r.name === options.name);
+    if (sameName) {
+        throw new errors_InputError('name', `cohort ${cohort.name} already has a release named '${options.name}' (${sameName.prn}) with another bundle (${sameName.bundle_prn}); use another name, or a new tag`);
+    }
+    let completedPrevious;
+    const latest = releases.find((r) => r.next_release_prn === null);
+    const rolling = latest && stillRollingOut(latest, now());
+    if (latest && rolling) {
+        if (!options.completePrevious) {
+            throw new errors_InputError('complete-previous', `cohort ${cohort.name}'s latest release '${latest.name}' (${latest.prn}) is still ${rolling}, and a new release can only follow a complete one. ` +
+                `Complete it first (promote-release with phase-value: 1), or set complete-previous: true to do that here`);
+        }
+        completedPrevious = await api.releases.updateRelease(latest.prn, {
+            phase_mode: 'numeric',
+            phase_value: 1,
+            ...(Date.parse(latest.schedule_date) > now().getTime() ? { schedule_date: now().toISOString() } : {}),
+        });
+        logger.info(`Completed the previous release '${latest.name}' (${latest.prn}): was ${rolling}, now for every device`);
+    }
+    const phase = options.phase ?? { value: 1 };
+    let created;
+    try {
+        created = await api.releases.createRelease({
+            bundle_prn: bundle.prn,
+            cohort_prn: cohort.prn,
+            name: options.name,
+            required: options.required ?? false,
+            disabled: options.disabled ?? false,
+            schedule_date: options.scheduleDate ?? now().toISOString(),
+            version,
+            version_requirement: requirement,
+            ...('tags' in phase
+                ? { phase_mode: 'tags', phase_tags: phase.tags, phase_value: 1 }
+                : { phase_mode: 'numeric', phase_value: phase.value }),
+        });
+    }
+    catch (err) {
+        // A racing job may have just made a phased release of this bundle: then it is ours too.
+        if (err instanceof errors_ApiError && err.status === 422) {
+            const winner = mineIn(await releasesOf(api, cohort.prn));
+            if (winner)
+                return result(winner, false, completedPrevious);
+        }
+        throw err;
+    }
+    releases = await releasesOf(api, cohort.prn);
+    const winner = mineIn(releases);
+    if (winner.prn !== created.prn) {
+        await api.releases.deleteRelease(created.prn);
+        logger.warning(`another job released this bundle to ${cohort.name} at the same time: using ${winner.prn}, deleted this job's ${created.prn}`);
+        return result(winner, false, completedPrevious);
+    }
+    logger.info(`Created release ${created.name} (${version}, requirement '${requirement}') of bundle ${bundle.prn} in cohort ${cohort.name} at ${'tags' in phase ? `tags ${phase.tags.join(', ')}` : describePhase(phase.value)}: ${created.prn}`);
+    return result(created, true, completedPrevious);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/download.ts
+/**
+ * Downloads a manifest URL as a device agent does: streamed, hashed as it arrives (never held in memory),
+ * and after a cut connection resumed with `Range: bytes=<received>-` instead of starting over.
+ */
+
+
+
+async function download_downloadAndHash(url, options = {}) {
+    const logger = options.logger ?? silentLogger;
+    const maxAttempts = options.maxAttempts ?? 5;
+    const hash = createHash('sha256');
+    let received = 0;
+    let resumes = 0;
+    for (let attempt = 1;; attempt++) {
+        const headers = received > 0 ? { range: `bytes=${received}-` } : {};
+        try {
+            const res = await fetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 300_000) });
+            if (received > 0 && res.status !== 206) {
+                await res.body?.cancel();
+                throw new download_DownloadError(`resuming at byte ${received} answered HTTP ${res.status}, not 206 Partial Content`);
+            }
+            if (received === 0 && res.status !== 200) {
+                await res.body?.cancel();
+                throw new download_DownloadError(`HTTP ${res.status}`);
+            }
+            if (!res.body)
+                throw new download_DownloadError('no body');
+            for await (const chunk of res.body) {
+                received += chunk.byteLength;
+                hash.update(chunk);
+                if (options.limit !== undefined && received > options.limit) {
+                    throw new download_DownloadError(`more than the ${options.limit} bytes the manifest says`);
+                }
+            }
+            return { size: received, sha256: hash.digest('hex'), resumes };
+        }
+        catch (err) {
+            if (err instanceof download_DownloadError || attempt >= maxAttempts)
+                throw err;
+            resumes++;
+            logger.info(`download of ${redactUrl(url)} was cut after ${received} bytes (${err.message}); resuming`);
+            await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+    }
+}
+class download_DownloadError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'DownloadError';
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/promote-release.ts
+/**
+ * Widens a release's rollout: a higher phase-value, more phase tags, or enabling it. Never narrows one
+ * (devices that were offered it would be left half-way) and never re-phases a completed one.
+ */
+
+
+
+
+
+/** What PATCH body widens `r` as asked, or an InputError saying why it would not. */
+function promotion(r, o) {
+    const body = {};
+    if (o.phaseValue !== undefined && o.phaseTags !== undefined) {
+        throw new errors_InputError('phase-tags', 'give phase-value or phase-tags, not both');
+    }
+    if (o.phaseValue !== undefined) {
+        const v = o.phaseValue;
+        if (isComplete(r)) {
+            if (v !== 1) {
+                throw new errors_InputError('phase-value', `release ${r.name} (${r.prn}) is complete (phase-value 1, every device) and cannot be phased again; make a new release instead`);
+            }
+        }
+        else if (r.phase_mode === 'numeric') {
+            const cur = r.phase_value;
+            const sameKind = (cur < 1 && v < 1) || (cur > 1 && v > 1);
+            if (v !== 1 && !sameKind) {
+                throw new errors_InputError('phase-value', `release ${r.name} is at ${describePhase(cur)}; ${v} is a ${v < 1 ? 'share' : 'device count'}, which cannot be compared with it. Give a ${cur < 1 ? 'share above ' + cur : 'count above ' + cur}, or 1 to complete it`);
+            }
+            if (v !== 1 && v < cur) {
+                throw new errors_InputError('phase-value', `release ${r.name} is at ${describePhase(cur)}; ${v} would lower it, and devices already offered it would be stranded. Give a value above ${cur}, or 1 to complete it`);
+            }
+            if (v !== cur)
+                Object.assign(body, { phase_value: v });
+        }
+        else {
+            Object.assign(body, { phase_mode: 'numeric', phase_value: v });
+        }
+    }
+    if (o.phaseTags !== undefined) {
+        if (isComplete(r)) {
+            throw new errors_InputError('phase-tags', `release ${r.name} (${r.prn}) is complete (every device); phasing it to tags would narrow it. Make a new release instead`);
+        }
+        if (r.phase_mode === 'tags') {
+            const dropped = r.phase_tags.filter((t) => !o.phaseTags.includes(t));
+            if (dropped.length) {
+                throw new errors_InputError('phase-tags', `would drop the tags ${dropped.join(', ')} of release ${r.name}, narrowing it; list every current tag (${r.phase_tags.join(', ')}) plus the new ones`);
+            }
+            if (o.phaseTags.length !== r.phase_tags.length)
+                Object.assign(body, { phase_tags: o.phaseTags });
+        }
+        else {
+            throw new errors_InputError('phase-tags', `release ${r.name} is phased numerically (${describePhase(r.phase_value)}); switching to tags could narrow it. Raise phase-value instead`);
+        }
+    }
+    if (o.enable && r.disabled)
+        body.disabled = false;
+    return body;
+}
+async function promoteRelease(options) {
+    const logger = options.logger ?? logger_silentLogger;
+    const prn = prn_requirePrn(options.releasePrn, 'release', 'release-prn');
+    const before = await lookup_orUndefined(options.api.releases.getRelease(prn));
+    if (!before)
+        throw new errors_InputError('release-prn', `no release ${prn} is visible to this API key`);
+    if (options.phaseValue === undefined && options.phaseTags === undefined && !options.enable) {
+        throw new errors_InputError('phase-value', 'nothing to promote: give phase-value, phase-tags, or disabled: false');
+    }
+    const body = promotion(before, options);
+    if (Object.keys(body).length === 0) {
+        logger.info(`Release ${before.name} (${prn}) is already at what was asked: nothing to change`);
+        return { release: before, before, changed: false };
+    }
+    const release = await options.api.releases.updateRelease(prn, body);
+    logger.info(`Promoted release ${release.name} (${prn}): ${before.phase_mode === 'tags' ? `tags ${before.phase_tags.join(', ')}` : describePhase(before.phase_value)} → ${release.phase_mode === 'tags' ? `tags ${release.phase_tags.join(', ')}` : describePhase(release.phase_value)}${body.disabled === false ? ', enabled' : ''}`);
+    return { release, before, changed: true };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/trusted-keys.ts
+/**
+ * The public keys a repository trusts for its binaries, from its own files (never from the server). The
+ * one place that turns the `trusted-signing-keys` text into keys: swapping in other key types means
+ * changing this function and `verifyWithTrustedKey` only.
+ */
+
+
+/** PEM blocks (SPKI) and single-line base64 raw Ed25519 keys, one per line; `#` lines are comments. */
+function parseTrustedKeys(text, input = 'trusted-signing-keys') {
+    const keys = [];
+    const entries = [];
+    let pem;
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (pem) {
+            pem.push(line);
+            if (line.startsWith('-----END')) {
+                entries.push(pem.join('\n'));
+                pem = undefined;
+            }
+        }
+        else if (line.startsWith('-----BEGIN'))
+            pem = [line];
+        else if (line && !line.startsWith('#'))
+            entries.push(line);
+    }
+    if (pem)
+        throw new InputError(input, `a PEM block (${pem[0]}) has no END line`);
+    entries.forEach((entry, i) => {
+        let raw;
+        try {
+            raw = parsePublicKey(entry, input);
+        }
+        catch (err) {
+            const why = err instanceof InputError ? err.message.replace(/^Input '[^']*': /, '') : String(err);
+            throw new InputError(input, `key ${i + 1} ${why}`, { cause: err });
+        }
+        const keyid = keyIdOf(raw);
+        if (!keys.some((k) => k.keyid === keyid))
+            keys.push({ keyid, raw });
+    });
+    if (keys.length === 0) {
+        throw new InputError(input, 'holds no key; give the Ed25519 public keys (PEM or base64) your binaries are signed with, from the repository');
+    }
+    return keys;
+}
+/** Over the lowercase hex hash, or over the raw digest (newer device agents accept both). */
+function trusted_keys_verifyWithTrustedKey(hash, signature, key) {
+    return verifyHashSignature(hash, signature, key.raw, { allowRawDigest: true });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/verify-update.ts
+/**
+ * Plays the device: asks the update check what a device in the cohort would get, then downloads every
+ * manifest item and checks it exactly as the device agent will (size, SHA-256, a signature by a key the
+ * repository trusts), before any real device sees it. With `write`, reports the new state and checks
+ * that the next check has nothing more.
+ */
+
+
+
+
+
+
+/** A binary of the manifest that would not verify on the device. */
+class VerificationError extends (/* unused pure expression or super */ null && (UserError)) {
+    name = 'VerificationError';
+}
+async function ensureDevice(o, logger) {
+    const found = await findDevice(o.api, o.device, 'device');
+    if (found)
+        return { device: found, created: false };
+    if (!o.createDevice) {
+        throw new InputError('device', `no device '${o.device}'; give an existing device's PRN or identifier, or create-device: true with cohort`);
+    }
+    if (o.device.startsWith('prn:'))
+        throw new InputError('device', 'create-device needs an identifier, not a PRN');
+    const { cohort } = await resolveCohort(o.api, { cohort: o.createDevice.cohort, input: 'cohort', logger });
+    const { record, created } = await findOrCreate(() => findDevice(o.api, o.device, 'device'), () => o.api.releases.createDevice({
+        identifier: o.device,
+        product_prn: cohort.product_prn,
+        cohort_prn: cohort.prn,
+        tags: o.createDevice.tags ?? null,
+    }));
+    logger.info(`${created ? 'Created' : 'Found'} test device ${o.device} in cohort ${cohort.name}: ${record.prn}`);
+    return { device: record, created };
+}
+async function verifyItem(item, o, logger) {
+    const fail = (why) => new VerificationError(`binary ${item.binary_prn} (target ${item.target}): ${why}`);
+    let got;
+    try {
+        got = await downloadAndHash(item.url, { ...o.download, logger, limit: item.size });
+    }
+    catch (err) {
+        if (err instanceof DownloadError)
+            throw fail(`download failed: ${err.message}`);
+        throw fail(`download failed: ${err.message}`);
+    }
+    if (got.size !== item.size)
+        throw fail(`downloaded ${got.size} bytes, the manifest says ${item.size}`);
+    if (got.sha256 !== item.hash.toLowerCase()) {
+        throw fail(`the downloaded bytes have SHA-256 ${got.sha256}, the manifest says ${item.hash}: the stored content is not what was signed; re-publish the binary`);
+    }
+    const signers = new Set();
+    for (const s of item.signatures) {
+        for (const key of o.trustedKeys) {
+            if (!signers.has(key.keyid) && verifyWithTrustedKey(got.sha256, s.signature, key))
+                signers.add(key.keyid);
+        }
+    }
+    if (signers.size < o.threshold) {
+        const untrusted = item.signatures.map((s) => s.keyid.slice(0, 16)).join(', ') || 'none';
+        throw fail(`${signers.size} signature(s) verify with a trusted key, ${o.threshold} needed (signed by keyid ${untrusted}; trusted: ${o.trustedKeys.map((k) => k.keyid.slice(0, 16)).join(', ')}). ` +
+            'Sign the binary with a key in trusted-signing-keys, or add its public key there if you trust it');
+    }
+    logger.info(`verified ${item.target} ${item.binary_prn}: ${got.size} bytes, sha256 ${got.sha256}, ${signers.size} trusted signature(s)`);
+    return {
+        target: item.target,
+        binary_prn: item.binary_prn,
+        size: got.size,
+        sha256: got.sha256,
+        trustedSigners: [...signers].map((k) => k.slice(0, 16)),
+        resumes: got.resumes,
+    };
+}
+async function verifyUpdate(o) {
+    const logger = o.logger ?? silentLogger;
+    if (o.threshold > o.trustedKeys.length) {
+        throw new InputError('trusted-signing-key-threshold', `is ${o.threshold}, but trusted-signing-keys holds ${o.trustedKeys.length} key(s)`);
+    }
+    const { device, created } = await ensureDevice(o, logger);
+    const check = await o.api.releases.checkUpdate(device.prn, { ...o.reported });
+    logger.info(`update check for ${device.identifier}: ${check.status}${check.bundle_prn ? ` → bundle ${check.bundle_prn} (${check.source_type} ${check.source_prn})` : ''}`);
+    if (o.expectBundlePrn && check.bundle_prn !== o.expectBundlePrn) {
+        throw new VerificationError(`device ${device.identifier} would get ${check.status === 'update' ? `bundle ${check.bundle_prn}` : check.status}, expected bundle ${o.expectBundlePrn} (input 'expect-bundle-prn'); check the release's cohort, phase and version requirement against what the device reports`);
+    }
+    if (check.status !== 'update')
+        return { device, deviceCreated: created, check, items: [] };
+    // The manifest must be the whole bundle, and hold every target the repository built.
+    const bundle = await orUndefined(o.api.releases.getBundle(check.bundle_prn));
+    const inManifest = new Set(check.manifest.map((m) => m.binary_prn));
+    const left = bundle?.binaries.filter((b) => !inManifest.has(b.prn)) ?? [];
+    if (left.length > 0) {
+        throw new VerificationError(`the manifest for bundle ${check.bundle_prn} omits its binaries ${left.map((b) => b.prn).join(', ')}: a device would install part of the bundle`);
+    }
+    for (const t of o.expectTargets ?? []) {
+        if (!check.manifest.some((m) => m.target === t)) {
+            throw new VerificationError(`the manifest for bundle ${check.bundle_prn} has no binary for target ${t} (input 'expect-targets'); bundle every target (create-bundle with expect-targets)`);
+        }
+    }
+    const items = [];
+    for (const item of check.manifest)
+        items.push(await verifyItem(item, o, logger));
+    let recheck;
+    if (o.write) {
+        const release = check.source_type === 'release' ? await o.api.releases.getRelease(check.source_prn) : undefined;
+        const now = {
+            ...(release ? { release_prn: release.prn } : {}),
+            bundle_prn: check.bundle_prn,
+            ...(release?.version ? { release_version: release.version } : {}),
+        };
+        await o.api.releases.checkUpdate(device.prn, { ...now, write: true });
+        recheck = await o.api.releases.checkUpdate(device.prn, now);
+        if (recheck.status !== 'no_update') {
+            throw new VerificationError(`after reporting bundle ${check.bundle_prn}, device ${device.identifier} is offered ${recheck.status} ${recheck.bundle_prn ?? ''}: it would update again and again; check the release's version and version requirement`);
+        }
+        logger.info(`reported ${check.bundle_prn} for ${device.identifier}; the next check answers no_update`);
+    }
+    return { device, deviceCreated: created, check, items, recheck };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/index.ts
+
+
+
+
+
+
+
+
+
 ;// CONCATENATED MODULE: ./packages/core/src/flows/dry-run.ts
 /**
  * `dry-run: true`: every check a real run makes before its first write, including those that need the
@@ -38135,6 +38964,7 @@ async function getOrInputError(get, input, message) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/flows/index.ts
+
 
 
 
@@ -38527,6 +39357,88 @@ function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/client/release-client.ts
+
+class ReleaseClient {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    createProduct(body) {
+        return this.one('product', { method: 'POST', path: '/products', body });
+    }
+    listProducts(params) {
+        return this.page('products', '/products', params);
+    }
+    createCohort(body) {
+        return this.one('cohort', { method: 'POST', path: '/cohorts', body });
+    }
+    getCohort(prn) {
+        return this.one('cohort', { method: 'GET', path: `/cohorts/${prn}` });
+    }
+    listCohorts(params) {
+        return this.page('cohorts', '/cohorts', params);
+    }
+    updateCohort(prn, body) {
+        return this.one('cohort', { method: 'PATCH', path: `/cohorts/${prn}`, body });
+    }
+    createDevice(body) {
+        return this.one('device', { method: 'POST', path: '/devices', body });
+    }
+    getDevice(prn) {
+        return this.one('device', { method: 'GET', path: `/devices/${prn}` });
+    }
+    listDevices(params) {
+        return this.page('devices', '/devices', params);
+    }
+    async createBundle(body) {
+        // A repeated id with the same content answers 200 with the existing bundle, a new one 201.
+        const req = { method: 'POST', path: '/bundles', body };
+        const res = await this.http.request(req);
+        return { bundle: expectObject(res.body, 'bundle', req), created: res.status === 201 };
+    }
+    getBundle(prn) {
+        return this.one('bundle', { method: 'GET', path: `/bundles/${prn}` });
+    }
+    createBundleSignature(body) {
+        return this.one('bundle_signature', { method: 'POST', path: '/bundle_signatures', body });
+    }
+    createRelease(body) {
+        return this.one('release', { method: 'POST', path: '/releases', body });
+    }
+    getRelease(prn) {
+        return this.one('release', { method: 'GET', path: `/releases/${prn}` });
+    }
+    listReleases(params) {
+        return this.page('releases', '/releases', params);
+    }
+    updateRelease(prn, body) {
+        return this.one('release', { method: 'PATCH', path: `/releases/${prn}`, body: { prn, ...body } });
+    }
+    async deleteRelease(prn) {
+        await this.http.request({ method: 'DELETE', path: `/releases/${prn}` });
+    }
+    /** The Admin API's update check for a device (what the device agent asks). */
+    async checkUpdate(devicePrn, body) {
+        const { body: res } = await this.http.request({
+            method: 'POST',
+            path: `/devices/${devicePrn}/update`,
+            body,
+        });
+        return res;
+    }
+    async one(key, req) {
+        const { body } = await this.http.request(req);
+        return expectObject(body, key, req);
+    }
+    async page(key, path, params = {}) {
+        const { limit, order, search, page } = params;
+        const req = { method: 'GET', path, query: { limit, order, search, page } };
+        const { body } = await this.http.request(req);
+        return { items: expectArray(body, key, req), next_page: nextPageOf(body) };
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/client/admin-client.ts
 /**
  * Typed Admin API client for the binary-management subset (artifacts, versions, binaries, parts,
@@ -38537,10 +39449,14 @@ function isRecord(value) {
 
 
 
+
 class PeridioClient {
     http;
+    /** Release management: products, cohorts, devices, bundles, releases, the update check. */
+    releases;
     constructor(options) {
         this.http = new HttpTransport(options);
+        this.releases = new ReleaseClient(this.http);
     }
     get baseUrl() {
         return this.http.baseUrl;
@@ -38722,7 +39638,7 @@ function idOf(id) {
  * Several inputs are wrong at once. One error (hence one annotation) listing all of them, in the order the
  * readers ran (action.yml order), so a user fixes the workflow in one edit instead of one re-run per mistake.
  */
-class InputErrors extends UserError {
+class InputErrors extends errors_UserError {
     errors;
     name = 'InputErrors';
     constructor(errors) {
@@ -38812,12 +39728,17 @@ function checkFile(path, options = {}) {
 
 
 
+
+
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./packages/cli/src/output.ts
 const OUTPUT_FORMATS = ['json', 'prn', 'table'];
 function one(key, record, columns) {
     return { kind: 'one', key, record: record, columns };
+}
+function answer(record, prnField, columns) {
+    return { kind: 'answer', record: record, prnField, columns };
 }
 function list(key, items, nextPage, columns) {
     return { kind: 'list', key, items: items, nextPage, columns };
@@ -38834,6 +39755,12 @@ function render(result, format) {
             if (format === 'table')
                 return table([result.record], result.columns);
             return `${JSON.stringify({ [result.key]: result.record })}\n`;
+        case 'answer':
+            if (format === 'prn')
+                return `${cell(result.record[result.prnField])}\n`;
+            if (format === 'table')
+                return table([result.record], result.columns);
+            return `${JSON.stringify(result.record)}\n`;
         case 'list':
             if (format === 'prn')
                 return result.items.map((item) => `${item.prn ?? ''}\n`).join('');
@@ -38859,7 +39786,8 @@ function cell(value) {
         return String(value.length);
     if (typeof value === 'object')
         return JSON.stringify(value);
-    return String(value).replace(/\s+/g, ' ');
+    // JSON leaves only scalars here.
+    return value.toString().replace(/\s+/g, ' ');
 }
 
 ;// CONCATENATED MODULE: ./packages/cli/src/spec.ts
@@ -39103,11 +40031,11 @@ function readConfigFile(dir) {
         return undefined;
     const parsed = readJson(path);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new UserError(`${path} must hold a JSON object`);
+        throw new errors_UserError(`${path} must hold a JSON object`);
     }
     const config = parsed;
     if (config.version !== 2 || typeof config.profiles !== 'object' || config.profiles === null) {
-        throw new UserError(`${path} is not a version 2 config (a version 1 file maps profile names at the top level); ` +
+        throw new errors_UserError(`${path} is not a version 2 config (a version 1 file maps profile names at the top level); ` +
             `upgrade it with Peridio's CLI: peridio config upgrade`);
     }
     return {
@@ -39122,7 +40050,7 @@ function readCredentials(dir) {
         return {};
     const parsed = readJson(path);
     if (typeof parsed !== 'object' || parsed === null)
-        throw new UserError(`${path} must hold a JSON object`);
+        throw new errors_UserError(`${path} must hold a JSON object`);
     return parsed;
 }
 function readJson(path) {
@@ -39132,7 +40060,7 @@ function readJson(path) {
     catch (err) {
         // The message of a JSON error quotes file content, and credentials.json holds API keys.
         const reason = err instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${err.message})`;
-        throw new UserError(`${path} ${reason}`);
+        throw new errors_UserError(`${path} ${reason}`);
     }
 }
 /** `~/...` as Peridio's CLI expands it in signing_key_private_path. */
@@ -39212,7 +40140,7 @@ function customMetadata(flags) {
         text = inline ?? (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
     }
     catch (err) {
-        throw new errors_InputError(flag, `cannot read ${path} (${err.code ?? err})`);
+        throw new errors_InputError(flag, `cannot read ${path} (${err.code ?? String(err)})`);
     }
     let value;
     try {
@@ -39240,7 +40168,7 @@ function readPrivateKey(ctx, value, flag) {
             text = (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
         }
         catch (err) {
-            throw new errors_InputError(flag, `cannot read the key file ${value} (${err.code ?? err})`);
+            throw new errors_InputError(flag, `cannot read the key file ${value} (${err.code ?? String(err)})`);
         }
     }
     else if (value.includes('-----BEGIN') || /^[A-Za-z0-9+/=\s]{40,}$/.test(value)) {
@@ -39297,6 +40225,26 @@ const SIGNING_FLAGS = [
         description: 'PRN of the registered signing key (found by public key if omitted)',
     },
 ];
+/** Peridio's `Option<bool>` flags take a value: `--disabled true`. */
+function bool(flags, name) {
+    const value = str(flags, name);
+    if (value === undefined)
+        return undefined;
+    if (value === 'true')
+        return true;
+    if (value === 'false')
+        return false;
+    throw new errors_InputError(name, `must be true or false, got '${value}'`);
+}
+/** A list flag as Peridio's CLI takes it: repeated, or one value delimited by ",". */
+function csv(flags, name) {
+    const value = flags[name];
+    if (value === undefined || typeof value === 'boolean')
+        return undefined;
+    const values = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(','));
+    return values.map((v) => v.trim()).filter((v) => v !== '');
+}
+const BOOL_CHOICES = ['true', 'false'];
 
 ;// CONCATENATED MODULE: ./packages/cli/src/commands/artifacts.ts
 
@@ -39831,6 +40779,440 @@ function signatureHex(value) {
     throw new errors_InputError('signature', 'must be a 64-byte Ed25519 signature in hex (128 characters) or base64');
 }
 
+;// CONCATENATED MODULE: ./packages/cli/src/commands/bundles.ts
+/**
+ * Bundles: the signed binaries a release ships. `create` goes through core: from artifact versions with
+ * the createBundle flow, from binary PRNs with core's content-derived id, so a re-run (or a racing job)
+ * gets the same bundle back instead of a second one.
+ */
+
+
+
+const bundles_COLUMNS = ['prn', 'name', 'hash', 'binaries'];
+const bundles = {
+    name: 'bundles',
+    summary: 'Bundles: a set of signed binaries (one per target) that a release ships',
+    verbs: [
+        {
+            name: 'create',
+            summary: 'Create a bundle from artifact versions’ signed binaries, or from binary PRNs',
+            details: 'The bundle id is derived from the binaries, the name and the custom metadata, so running the\n' +
+                'same command again prints the same bundle and creates nothing. --artifact-version-prns takes\n' +
+                'every signed binary of those versions, ordered by artifact name and target; --binary-prns takes\n' +
+                'the binaries in the order given. --custom-metadata applies to each binary in the bundle.',
+            flags: [
+                {
+                    name: 'artifact-version-prns',
+                    aliases: ['artifact-version-prn'],
+                    multiple: true,
+                    description: 'Artifact versions whose signed binaries go in, repeated or delimited by ","',
+                    valueName: 'PRNS',
+                },
+                {
+                    name: 'binary-prns',
+                    multiple: true,
+                    description: 'Binaries that go in, repeated or delimited by ","',
+                    valueName: 'PRNS',
+                },
+                { name: 'name', description: 'Bundle name (default: the artifact versions, e.g. firmware@1.2.0)' },
+                { name: 'custom-metadata', description: 'A JSON object kept with each binary', valueName: 'JSON' },
+                { name: 'custom-metadata-path', description: 'A file holding that JSON object', valueName: 'PATH' },
+                { name: 'id', description: 'A UUID to create the record with instead of the derived one' },
+            ],
+            examples: [
+                'BUNDLE_PRN=$(peridio bundles create --artifact-version-prns "$VERSION_PRN" --output prn)',
+                'peridio bundles create --binary-prns "$ARM_PRN,$X86_PRN" --name "firmware 1.2.0" --output prn',
+            ],
+            inputFlags: { components: 'artifact-version-prns' },
+            run: async (ctx) => {
+                const versions = csv(ctx.flags, 'artifact-version-prns');
+                const binaries = csv(ctx.flags, 'binary-prns');
+                const metadata = customMetadata(ctx.flags);
+                const name = str(ctx.flags, 'name');
+                if ((versions === undefined) === (binaries === undefined)) {
+                    throw new errors_InputError('artifact-version-prns', 'give --artifact-version-prns or --binary-prns (one of them)');
+                }
+                if (versions !== undefined) {
+                    if (str(ctx.flags, 'id') !== undefined) {
+                        throw new errors_InputError('id', 'works with --binary-prns only: from artifact versions the id is derived');
+                    }
+                    const { bundle } = await createBundle({
+                        api: ctx.client(),
+                        components: versions.map((prn) => ({ prn })),
+                        componentsInput: 'artifact-version-prns',
+                        name,
+                        customMetadata: metadata,
+                        logger: ctx.logger,
+                    });
+                    return one('bundle', bundle, bundles_COLUMNS);
+                }
+                if (binaries.length === 0)
+                    throw new errors_InputError('binary-prns', 'names no binary');
+                const { bundle } = await ctx.client().releases.createBundle({
+                    id: str(ctx.flags, 'id') ?? bundleIdOf(binaries, metadata, name ?? ''),
+                    name: name ?? null,
+                    binaries: binaries.map((prn) => ({ prn, custom_metadata: metadata ?? null })),
+                });
+                return one('bundle', bundle, bundles_COLUMNS);
+            },
+        },
+        {
+            name: 'get',
+            summary: 'Show one bundle',
+            flags: [prnFlag('bundle')],
+            examples: ['peridio bundles get --prn "$BUNDLE_PRN" --output table'],
+            run: async (ctx) => one('bundle', await ctx.client().releases.getBundle(str(ctx.flags, 'prn')), bundles_COLUMNS),
+        },
+    ],
+};
+
+;// CONCATENATED MODULE: ./packages/cli/src/commands/cohorts.ts
+
+
+
+const cohorts_COLUMNS = ['prn', 'name', 'product_prn', 'description'];
+const cohorts = {
+    name: 'cohorts',
+    summary: 'Cohorts: a group of a product’s devices that receives releases together',
+    verbs: [
+        {
+            name: 'create',
+            summary: 'Create a cohort of a product',
+            flags: [
+                { name: 'name', required: true, description: 'Cohort name' },
+                { name: 'product-prn', required: true, description: 'PRN of the product' },
+                { name: 'description', description: 'Free text shown to people' },
+            ],
+            examples: [
+                'COHORT_PRN=$(peridio cohorts create --name canary --product-prn "$PRODUCT_PRN" --output prn)',
+            ],
+            run: async (ctx) => one('cohort', await ctx.client().releases.createCohort({
+                name: str(ctx.flags, 'name'),
+                product_prn: str(ctx.flags, 'product-prn'),
+                description: str(ctx.flags, 'description') ?? null,
+            }), cohorts_COLUMNS),
+        },
+        {
+            name: 'get',
+            summary: 'Show one cohort',
+            flags: [prnFlag('cohort')],
+            examples: ['peridio cohorts get --prn "$COHORT_PRN" --output table'],
+            run: async (ctx) => one('cohort', await ctx.client().releases.getCohort(str(ctx.flags, 'prn')), cohorts_COLUMNS),
+        },
+        {
+            name: 'list',
+            summary: 'List cohorts (one page)',
+            flags: LIST_FLAGS,
+            examples: [`peridio cohorts list --search "product_prn:'$PRODUCT_PRN'" --output prn`],
+            run: async (ctx) => {
+                const page = await ctx.client().releases.listCohorts(listParams(ctx.flags));
+                return list('cohorts', page.items, page.next_page, cohorts_COLUMNS);
+            },
+        },
+        {
+            name: 'update',
+            summary: 'Change a cohort’s name or description',
+            flags: [
+                prnFlag('cohort'),
+                { name: 'name', description: 'New name' },
+                { name: 'description', description: 'Free text shown to people' },
+            ],
+            examples: ['peridio cohorts update --prn "$COHORT_PRN" --description "First 5% of the fleet"'],
+            run: async (ctx) => one('cohort', await ctx.client().releases.updateCohort(str(ctx.flags, 'prn'), {
+                ...defined('name', str(ctx.flags, 'name')),
+                ...defined('description', str(ctx.flags, 'description')),
+            }), cohorts_COLUMNS),
+        },
+    ],
+};
+
+;// CONCATENATED MODULE: ./packages/cli/src/commands/devices.ts
+
+
+
+const devices_COLUMNS = ['prn', 'identifier', 'cohort_prn', 'reported_release_version'];
+const UPDATE_COLUMNS = ['status', 'source_type', 'source_prn', 'bundle_prn', 'manifest'];
+const devices = {
+    name: 'devices',
+    summary: 'Devices: one unit of a product, in a cohort, that asks for updates',
+    verbs: [
+        {
+            name: 'create',
+            summary: 'Create a device',
+            flags: [
+                { name: 'identifier', required: true, description: 'The device’s identifier (e.g. its serial)' },
+                { name: 'product-prn', required: true, description: 'PRN of the product' },
+                { name: 'cohort-prn', description: 'PRN of the cohort to put the device in' },
+                {
+                    name: 'tags',
+                    multiple: true,
+                    description: 'Tags, repeated or delimited by ","',
+                    valueName: 'TAGS',
+                },
+            ],
+            examples: [
+                'DEVICE_PRN=$(peridio devices create --identifier sn-0001 --product-prn "$PRODUCT_PRN" \\\n    --cohort-prn "$COHORT_PRN" --tags lab,eu --output prn)',
+            ],
+            run: async (ctx) => one('device', await ctx.client().releases.createDevice({
+                identifier: str(ctx.flags, 'identifier'),
+                product_prn: str(ctx.flags, 'product-prn'),
+                cohort_prn: str(ctx.flags, 'cohort-prn') ?? null,
+                tags: csv(ctx.flags, 'tags') ?? null,
+            }), devices_COLUMNS),
+        },
+        {
+            name: 'get',
+            summary: 'Show one device',
+            flags: [prnFlag('device')],
+            examples: ['peridio devices get --prn "$DEVICE_PRN" --output table'],
+            run: async (ctx) => one('device', await ctx.client().releases.getDevice(str(ctx.flags, 'prn')), devices_COLUMNS),
+        },
+        {
+            name: 'list',
+            summary: 'List devices (one page)',
+            flags: LIST_FLAGS,
+            examples: [`peridio devices list --search "cohort_prn:'$COHORT_PRN'" --output table`],
+            run: async (ctx) => {
+                const page = await ctx.client().releases.listDevices(listParams(ctx.flags));
+                return list('devices', page.items, page.next_page, devices_COLUMNS);
+            },
+        },
+        {
+            name: 'get-update',
+            summary: 'Ask, as the device would, whether an update is available (the update check)',
+            details: 'Give what the device runs now: --release-prn, --bundle-prn or --release-version. The answer is\n' +
+                'printed as the API sends it: status update (with the manifest) or no_update. With --write the\n' +
+                'registry also records the given state as the device’s reported state.\n' +
+                '--output prn prints the bundle PRN offered (an empty line for no_update).',
+            flags: [
+                { ...prnFlag('device'), aliases: ['device-prn'] },
+                { name: 'release-prn', description: 'The release the device runs now' },
+                { name: 'bundle-prn', description: 'The bundle the device runs now' },
+                { name: 'release-version', description: 'The release version the device runs now' },
+                {
+                    name: 'write',
+                    type: 'boolean',
+                    description: 'Record the given state as the device’s reported state',
+                },
+            ],
+            examples: [
+                'peridio devices get-update --prn "$DEVICE_PRN" --release-version 0.9.0',
+                'peridio devices get-update --prn "$DEVICE_PRN" --bundle-prn "$BUNDLE_PRN" --write --output table',
+            ],
+            run: async (ctx) => {
+                const current = {
+                    release_prn: str(ctx.flags, 'release-prn'),
+                    bundle_prn: str(ctx.flags, 'bundle-prn'),
+                    release_version: str(ctx.flags, 'release-version'),
+                };
+                if (Object.values(current).every((v) => v === undefined)) {
+                    throw new errors_InputError('release-prn', 'give what the device runs now: --release-prn, --bundle-prn or --release-version');
+                }
+                const check = await ctx.client().releases.checkUpdate(str(ctx.flags, 'prn'), {
+                    ...current,
+                    write: ctx.flags.write === true,
+                });
+                return answer(check, 'bundle_prn', UPDATE_COLUMNS);
+            },
+        },
+    ],
+};
+
+;// CONCATENATED MODULE: ./packages/cli/src/commands/products.ts
+
+
+const products_COLUMNS = ['prn', 'name', 'archived'];
+const products = {
+    name: 'products',
+    summary: 'Products: a kind of device; cohorts and devices belong to one',
+    verbs: [
+        {
+            name: 'create',
+            summary: 'Create a product',
+            flags: [{ name: 'name', required: true, description: 'Product name, unique in the organization' }],
+            examples: ['PRODUCT_PRN=$(peridio products create --name gateway --output prn)'],
+            run: async (ctx) => one('product', await ctx.client().releases.createProduct({ name: str(ctx.flags, 'name') }), products_COLUMNS),
+        },
+        {
+            name: 'list',
+            summary: 'List products (one page)',
+            flags: LIST_FLAGS,
+            examples: [`peridio products list --search "name:'gateway'" --output table`],
+            run: async (ctx) => {
+                const page = await ctx.client().releases.listProducts(listParams(ctx.flags));
+                return list('products', page.items, page.next_page, products_COLUMNS);
+            },
+        },
+    ],
+};
+
+;// CONCATENATED MODULE: ./packages/cli/src/commands/releases.ts
+/**
+ * Releases: a bundle offered to a cohort. `create` and `promote` are core's createRelease and
+ * promoteRelease flows (SemVer checked, idempotent by bundle, a phase never narrowed); the rest are
+ * single API calls.
+ */
+
+
+
+
+const releases_COLUMNS = ['prn', 'name', 'version', 'phase_mode', 'phase_value', 'disabled', 'next_release_prn'];
+const PHASE_FLAGS = [
+    {
+        name: 'phase-value',
+        description: 'Share of the cohort from 0 to 1 (0.2 or 20%), or a whole device count from 2',
+        valueName: 'N',
+    },
+    {
+        name: 'phase-tags',
+        multiple: true,
+        description: 'Only devices with one of these tags, repeated or delimited by ","',
+        valueName: 'TAGS',
+    },
+];
+function phase(flags) {
+    const value = str(flags, 'phase-value');
+    const tags = csv(flags, 'phase-tags');
+    if (value !== undefined && tags !== undefined) {
+        throw new errors_InputError('phase-value', 'give --phase-value or --phase-tags, not both');
+    }
+    if (tags !== undefined) {
+        if (tags.length === 0)
+            throw new errors_InputError('phase-tags', 'names no tag');
+        return { tags };
+    }
+    return value === undefined ? undefined : { value: parsePhaseValue(value) };
+}
+const releases = {
+    name: 'releases',
+    summary: 'Releases: a bundle offered to a cohort’s devices, phased, scheduled, in order',
+    verbs: [
+        {
+            name: 'create',
+            summary: 'Create a release of a bundle in a cohort (the new latest release)',
+            details: 'Running it again with the same bundle and cohort prints the existing release. Without a phase\n' +
+                'the release is for every device; without --schedule-date it is available now. --version is\n' +
+                'SemVer; --version-requirement defaults to "< VERSION". If the latest release is still phased,\n' +
+                '--complete-previous (an addition of this CLI) opens it to every device first.',
+            flags: [
+                { name: 'bundle-prn', required: true, description: 'PRN of the bundle to release' },
+                { name: 'cohort-prn', required: true, description: 'PRN of the cohort' },
+                { name: 'name', required: true, description: 'Release name, unique in the cohort' },
+                { name: 'version', required: true, description: 'Release version (SemVer), e.g. 1.2.0' },
+                { name: 'version-requirement', description: 'Versions that may update to it (default "< VERSION")' },
+                ...PHASE_FLAGS,
+                { name: 'required', type: 'boolean', description: 'Devices must pass through this release' },
+                { name: 'disabled', choices: BOOL_CHOICES, description: 'true: not offered until enabled' },
+                { name: 'schedule-date', description: 'When it becomes available (ISO 8601; default now)' },
+                {
+                    name: 'complete-previous',
+                    type: 'boolean',
+                    description: 'Open a still phased latest release to everyone first (extension)',
+                },
+            ],
+            inputFlags: { cohort: 'cohort-prn' },
+            examples: [
+                'RELEASE_PRN=$(peridio releases create --bundle-prn "$BUNDLE_PRN" --cohort-prn "$COHORT_PRN" \\\n    --name v1.0.0 --version 1.0.0 --output prn)',
+                'peridio releases create --bundle-prn "$BUNDLE_PRN" --cohort-prn "$COHORT_PRN" --name v1.1.0 \\\n    --version 1.1.0 --phase-value 0.1 --schedule-date 2030-01-01T00:00:00Z --output table',
+            ],
+            run: async (ctx) => {
+                const { release } = await createRelease({
+                    api: ctx.client(),
+                    bundlePrn: str(ctx.flags, 'bundle-prn'),
+                    cohort: str(ctx.flags, 'cohort-prn'),
+                    name: str(ctx.flags, 'name'),
+                    version: str(ctx.flags, 'version'),
+                    versionRequirement: str(ctx.flags, 'version-requirement'),
+                    phase: phase(ctx.flags),
+                    required: ctx.flags.required === true,
+                    disabled: bool(ctx.flags, 'disabled'),
+                    scheduleDate: str(ctx.flags, 'schedule-date'),
+                    completePrevious: ctx.flags['complete-previous'] === true,
+                    logger: ctx.logger,
+                });
+                return one('release', release, releases_COLUMNS);
+            },
+        },
+        {
+            name: 'get',
+            summary: 'Show one release',
+            flags: [prnFlag('release')],
+            examples: ['peridio releases get --prn "$RELEASE_PRN" --output table'],
+            run: async (ctx) => one('release', await ctx.client().releases.getRelease(str(ctx.flags, 'prn')), releases_COLUMNS),
+        },
+        {
+            name: 'list',
+            summary: 'List releases (one page)',
+            flags: LIST_FLAGS,
+            examples: [`peridio releases list --search "cohort_prn:'$COHORT_PRN'" --output table`],
+            run: async (ctx) => {
+                const page = await ctx.client().releases.listReleases(listParams(ctx.flags));
+                return list('releases', page.items, page.next_page, releases_COLUMNS);
+            },
+        },
+        {
+            name: 'update',
+            summary: 'Change a release’s phase, schedule, required, disabled or description',
+            details: 'Sent as given; `releases promote` is the checked way to widen a phase.',
+            flags: [
+                prnFlag('release'),
+                ...PHASE_FLAGS,
+                { name: 'required', choices: BOOL_CHOICES, description: 'Devices must pass through this release' },
+                { name: 'disabled', choices: BOOL_CHOICES, description: 'true: not offered' },
+                { name: 'schedule-date', description: 'When it becomes available (ISO 8601)' },
+                { name: 'description', description: 'Free text shown to people' },
+            ],
+            examples: [
+                'peridio releases update --prn "$RELEASE_PRN" --disabled false --output table',
+                'peridio releases update --prn "$RELEASE_PRN" --schedule-date 2030-01-01T00:00:00Z',
+            ],
+            run: async (ctx) => {
+                const p = phase(ctx.flags);
+                return one('release', await ctx.client().releases.updateRelease(str(ctx.flags, 'prn'), {
+                    ...(p === undefined
+                        ? {}
+                        : 'tags' in p
+                            ? { phase_mode: 'tags', phase_tags: p.tags }
+                            : { phase_mode: 'numeric', phase_value: p.value }),
+                    ...defined('required', bool(ctx.flags, 'required')),
+                    ...defined('disabled', bool(ctx.flags, 'disabled')),
+                    ...defined('schedule_date', str(ctx.flags, 'schedule-date')),
+                    ...defined('description', str(ctx.flags, 'description')),
+                }), releases_COLUMNS);
+            },
+        },
+        {
+            name: 'promote',
+            summary: 'Widen a phased release (an addition of this CLI): never narrows it',
+            details: 'A larger --phase-value, more --phase-tags, or --enable (disabled: false). A value that would\n' +
+                'narrow the rollout is refused; asking for what the release already has changes nothing.\n' +
+                '--phase-value 1 completes the release: every device of the cohort.',
+            flags: [
+                { ...prnFlag('release'), aliases: ['release-prn'] },
+                ...PHASE_FLAGS,
+                { name: 'enable', type: 'boolean', description: 'Also enable a disabled release' },
+            ],
+            inputFlags: { 'release-prn': 'prn' },
+            examples: [
+                'peridio releases promote --prn "$RELEASE_PRN" --phase-value 0.5 --output table',
+                'peridio releases promote --prn "$RELEASE_PRN" --phase-value 1 --output prn',
+            ],
+            run: async (ctx) => {
+                const p = phase(ctx.flags);
+                const { release } = await promoteRelease({
+                    api: ctx.client(),
+                    releasePrn: str(ctx.flags, 'prn'),
+                    phaseValue: p && 'value' in p ? p.value : undefined,
+                    phaseTags: p && 'tags' in p ? p.tags : undefined,
+                    enable: ctx.flags.enable === true,
+                    logger: ctx.logger,
+                });
+                return one('release', release, releases_COLUMNS);
+            },
+        },
+    ],
+};
+
 ;// CONCATENATED MODULE: ./packages/cli/src/commands/signing-keys.ts
 
 
@@ -39870,7 +41252,7 @@ const signingKeys = {
                         throw new errors_InputError('path', `cannot read ${path} (${err.code})`);
                     }
                 }
-                const raw = parsePublicKey(text, flag);
+                const raw = keys_parsePublicKey(text, flag);
                 return one('signing_key', await ctx.client().createSigningKey({ name: str(ctx.flags, 'name'), value: publicKeyValue(raw) }), signing_keys_COLUMNS);
             },
         },
@@ -39911,6 +41293,11 @@ const signingKeys = {
 
 
 
+
+
+
+
+
 const RESOURCES = [
     artifacts,
     artifactVersions,
@@ -39918,6 +41305,11 @@ const RESOURCES = [
     binaryParts,
     binarySignatures,
     signingKeys,
+    products,
+    cohorts,
+    devices,
+    bundles,
+    releases,
 ];
 
 ;// CONCATENATED MODULE: ./packages/cli/src/completion.ts
@@ -40314,6 +41706,14 @@ function describe(err, flags, inputFlags) {
         const detail = err.message.replace(/^Input '[^']*': /, '');
         const known = flags.some((f) => f.name === flag) || ['api-key', 'profile', 'config-directory'].includes(flag);
         return `${known ? `--${flag}` : `'${flag}'`}: ${detail}`;
+    }
+    if (err instanceof errors_ApiError && err.status >= 400 && err.status < 500) {
+        // A field the API refused that this command set from a flag (cohort_prn ← --cohort-prn): name the flag.
+        const named = Object.keys(err.fieldErrors)
+            .map((field) => field.replace(/_/g, '-'))
+            .filter((flag) => flags.some((f) => f.name === flag));
+        if (named.length > 0)
+            return `${named.map((f) => `--${f}`).join(', ')}: ${err.message}`;
     }
     if (err instanceof Error)
         return err.message;

@@ -32064,6 +32064,14 @@ function version_normalizeVersion(raw) {
 function versionFromRef(ref) {
     return version_normalizeVersion(version_tagFromRef(ref)).version;
 }
+/** A strict SemVer (a leading `v` stripped), as release versions must be: `1.2.3`, `v1.2.3-rc.1`. */
+function version_strictVersion(value, input = 'version') {
+    const candidate = value.trim().replace(/^v/, '');
+    if (!SEMVER.test(candidate)) {
+        throw new InputError(input, `'${value}' is not a semantic version: give MAJOR.MINOR.PATCH, e.g. 1.2.3 or v1.2.3-rc.1`);
+    }
+    return candidate;
+}
 /** Any registry version string: 1..128 characters, no control characters or surrounding spaces. */
 function version_validateVersion(v) {
     if (v.length === 0)
@@ -32086,6 +32094,12 @@ const TYPES = [
     'binary_part',
     'binary_signature',
     'signing_key',
+    'product',
+    'cohort',
+    'device',
+    'bundle',
+    'bundle_signature',
+    'release',
 ];
 /** A UUID in its 8-4-4-4-12 hex form, either case: the id inside every PRN. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -32130,7 +32144,7 @@ const PATH_TOKEN = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-+=%~]{32,}$/;
  * A presigned URL is a bearer capability: whoever reads it from a log can use it until it expires. Keep
  * what helps debugging (scheme, host, path) and mask query values, credentials and token-like segments.
  */
-function redactUrl(url) {
+function redact_redactUrl(url) {
     let parsed;
     try {
         parsed = new URL(url);
@@ -34629,7 +34643,7 @@ function keyPairFromSeed(seed, original) {
     return {
         publicKey,
         publicValue: publicKeyValue(publicKey),
-        keyid: keyIdOf(publicKey),
+        keyid: keys_keyIdOf(publicKey),
         sign: (message) => ed.sign(message, seed),
         secretForms: () => {
             const der = Buffer.concat([PKCS8_PREFIX, seed]).toString('base64');
@@ -34649,7 +34663,7 @@ function decodeBase64(text) {
     return Buffer.from(compact.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
 }
 /** A signing key `value`: base64 of the raw 32-byte key (the wire form), or an SPKI PEM / DER. */
-function parsePublicKey(value, inputName = 'value') {
+function keys_parsePublicKey(value, inputName = 'value') {
     const text = value.trim();
     if (!text)
         throw new errors_InputError(inputName, 'is empty; expected an Ed25519 public key (base64 of 32 bytes)');
@@ -34701,7 +34715,7 @@ function parsePublicKey(value, inputName = 'value') {
 function publicKeyValue(raw) {
     return Buffer.from(raw).toString('base64');
 }
-function keyIdOf(raw) {
+function keys_keyIdOf(raw) {
     return (0,external_node_crypto_.createHash)('sha256').update(raw).digest('hex');
 }
 const HASH_HEX = /^[0-9a-fA-F]{64}$/;
@@ -34710,7 +34724,7 @@ const SIGNATURE_HEX = /^[0-9a-fA-F]{128}$/;
  * Signs as the Peridio CLI does, so that Peridio and devices verify it: the message is the 64 ASCII characters of the lowercase
  * hex SHA-256, not the raw digest; the signature goes out as uppercase hex.
  */
-function signHash(hashHex, key) {
+function keys_signHash(hashHex, key) {
     if (!HASH_HEX.test(hashHex))
         throw new errors_InputError('hash', 'must be a SHA-256 in hex (64 characters)');
     const signature = key.sign(new TextEncoder().encode(hashHex.toLowerCase()));
@@ -34720,10 +34734,10 @@ function signHash(hashHex, key) {
  * Verifies a Peridio signature. `allowRawDigest` also accepts a signature over the 32 raw digest bytes,
  * the form Avocado tooling and newer device agents produce, which Peridio also accepts.
  */
-function verifyHashSignature(hashHex, signatureHex, publicKey, options = {}) {
+function keys_verifyHashSignature(hashHex, signatureHex, publicKey, options = {}) {
     if (!HASH_HEX.test(hashHex) || !SIGNATURE_HEX.test(signatureHex))
         return false;
-    const raw = typeof publicKey === 'string' ? parsePublicKey(publicKey) : publicKey;
+    const raw = typeof publicKey === 'string' ? keys_parsePublicKey(publicKey) : publicKey;
     const signature = Buffer.from(signatureHex, 'hex');
     const messages = [new TextEncoder().encode(hashHex.toLowerCase())];
     if (options.allowRawDigest)
@@ -34765,7 +34779,7 @@ function keys_parseSigningPublicKey(value, inputName = 'value') {
     if (text.includes('-----BEGIN CERTIFICATE-----'))
         return fromCertificates(text, inputName);
     if (!text.includes('-----BEGIN') || isEd25519Pem(text))
-        return ed25519Key(parsePublicKey(text, inputName));
+        return ed25519Key(keys_parsePublicKey(text, inputName));
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
         throw new errors_InputError(inputName, 'holds a PRIVATE key; give the public key only, and rotate this one');
     }
@@ -34787,14 +34801,14 @@ function isEd25519Pem(text) {
     }
 }
 function ed25519Key(raw) {
-    return { algorithm: 'ed25519', keyid: keyIdOf(raw), value: publicKeyValue(raw), raw };
+    return { algorithm: 'ed25519', keyid: keys_keyIdOf(raw), value: publicKeyValue(raw), raw };
 }
 /** A KeyObject of an accepted type, or an InputError saying what it is and what is accepted. */
 function keys_fromKeyObject(key, inputName) {
     const type = key.asymmetricKeyType;
     if (type === 'ed25519') {
         const spki = key.export({ format: 'der', type: 'spki' });
-        return ed25519Key(parsePublicKey(spki.subarray(12).toString('base64'), inputName));
+        return ed25519Key(keys_parsePublicKey(spki.subarray(12).toString('base64'), inputName));
     }
     const spki = key.export({ format: 'der', type: 'spki' });
     const keyid = (0,external_node_crypto_.createHash)('sha256').update(spki).digest('hex');
@@ -39014,7 +39028,7 @@ function verify_verifySignature(hashHex, signature, key, options = {}) {
     switch (key.algorithm) {
         case 'ed25519':
             return (signature.length === 64 &&
-                verifyHashSignature(hashHex, Buffer.from(signature).toString('hex'), key.raw, options));
+                keys_verifyHashSignature(hashHex, Buffer.from(signature).toString('hex'), key.raw, options));
         case 'rsa':
             return verifyRsa(digest, Buffer.from(signature), key.key);
         case 'ecdsa-p256':
@@ -39147,7 +39161,7 @@ function ed25519Signer(pair, inputName = 'signing-key-private') {
         publicKey: keys_fromKeyObject((0,external_node_crypto_.createPublicKey)({ key: spki, format: 'der', type: 'spki' }), inputName),
         input: inputName,
         description: `Ed25519 key from ${inputName}`,
-        signHash: async (hashHex) => signHash(hashHex, pair),
+        signHash: async (hashHex) => keys_signHash(hashHex, pair),
         secretForms: () => pair.secretForms(),
     };
 }
@@ -39627,7 +39641,7 @@ function abortableSleep(ms, signal) {
 /** Walking a list endpoint page by page, the one way every caller does it. */
 
 /** Every item of a list, following `next_page`; a caller that stops iterating stops the paging. */
-async function* iteratePages(list, params = {}) {
+async function* paging_iteratePages(list, params = {}) {
     let page;
     const seen = new Set();
     for (;;) {
@@ -39645,7 +39659,7 @@ async function* iteratePages(list, params = {}) {
 }
 /** The first item `match` accepts, reading no further page than needed. */
 async function paging_findFirst(list, params, match) {
-    for await (const item of iteratePages(list, params))
+    for await (const item of paging_iteratePages(list, params))
         if (match(item))
             return item;
     return undefined;
@@ -39686,8 +39700,6 @@ async function runPool(items, limit, worker, signal) {
     signal?.throwIfAborted();
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./packages/core/src/upload/presigned-expiry.ts
 /**
  * When a presigned URL stops working, read from the URL itself. A retry after a dropped connection
@@ -39778,7 +39790,78 @@ function summarizeErrorBody(body) {
 }
 /** Storage error bodies and transport messages can quote the request URL, signature included. */
 function scrubUrls(text) {
-    return text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => redactUrl(url));
+    return text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => redact_redactUrl(url));
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/upload/part-body.ts
+/**
+ * A part's request body read from disk into buffers that are reused from part to part. A fresh
+ * `createReadStream` per part allocates a new buffer for every chunk; those wait for the garbage
+ * collector and showed as a ~50 MiB saw-tooth in the client's RSS. Here each attempt holds two buffers:
+ * one being written to the socket, the next being read from disk.
+ */
+
+
+/** Per read: larger than the 64 KiB stream default to cut per-chunk overhead, small enough × 16 parts. */
+const PART_READ_CHUNK = 256 * 1024;
+/**
+ * Free read buffers shared by the parts in flight. `take` never waits (it allocates when the pool is
+ * empty), so the pool holds at most the buffers of the attempts that ran at once: 2 × concurrency.
+ */
+class ReadBufferPool {
+    chunkSize;
+    free = [];
+    constructor(chunkSize = PART_READ_CHUNK) {
+        this.chunkSize = chunkSize;
+    }
+    take() {
+        return this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
+    }
+    give(buffer) {
+        this.free.push(buffer);
+    }
+}
+/**
+ * Yields the bytes [offset, offset + size) of the file, reading ahead by one chunk. A yielded chunk is
+ * not refilled until the consumer asks for the one after the next: undici asks for the next chunk only
+ * once the socket took the previous one (write returned true or 'drain' fired), and with chunks larger
+ * than the socket's high-water mark that means written. The caller gives the buffers back to the pool
+ * only after the server answered (every byte written); after a failed attempt it drops them.
+ */
+async function* partBody(handle, offset, size, buffers) {
+    const read = async (buffer, position) => {
+        const length = Math.min(buffer.length, size - position);
+        for (let filled = 0; filled < length;) {
+            const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + position + filled);
+            if (bytesRead === 0) {
+                throw new errors_ConflictError(`file shrank since it was hashed (ended at byte ${offset + position + filled}, part needs ` +
+                    `${offset + size})`);
+            }
+            filled += bytesRead;
+        }
+        return buffer.subarray(0, length);
+    };
+    let position = 0;
+    let turn = 0;
+    let next = size > 0 ? read(buffers[0], 0) : undefined;
+    while (next) {
+        const chunk = await next;
+        position += chunk.length;
+        turn ^= 1;
+        next = position < size ? read(buffers[turn], position) : undefined;
+        // Awaited on the next turn; this only keeps an abandoned read from going unhandled.
+        next?.catch(() => { });
+        yield chunk;
+    }
+}
+async function openForParts(path) {
+    try {
+        return await (0,promises_namespaceObject.open)(path, 'r');
+    }
+    catch (err) {
+        const code = err.code ?? 'error';
+        throw new errors_ConflictError(`${path}: file changed since it was hashed (${code})`, { cause: err });
+    }
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/upload/part.ts
@@ -39787,7 +39870,6 @@ function scrubUrls(text) {
  * Every attempt opens a fresh read stream (a consumed stream cannot be replayed), checks first that the
  * file is still the one that was hashed, and is aborted when nothing moves for `stallTimeoutMs`.
  */
-
 
 
 
@@ -39807,8 +39889,6 @@ class PartStalledError extends TimeoutError {
 class PresignedUrlRefusedError extends errors_ApiError {
     name = 'PresignedUrlRefusedError';
 }
-/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
-const READ_CHUNK = 256 * 1024;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
@@ -39828,12 +39908,7 @@ async function part_sendPart(ctx, part, signal) {
             url = undefined;
         if (url === undefined) {
             try {
-                const created = await ctx.createBinaryPart(ctx.binaryPrn, {
-                    index: part.index,
-                    expected_binary_size: ctx.binarySize,
-                    hash: part.sha256Hex,
-                    size: part.size,
-                });
+                const created = await (ctx.takePrefetchedUrl?.(part) ?? createPartUrl(ctx, part));
                 url = created.presigned_upload_url;
             }
             catch (err) {
@@ -39869,6 +39944,15 @@ async function part_sendPart(ctx, part, signal) {
         ctx.logger.info(`part ${part.index}: sent after ${attempts} attempts (last failure: ${reason})`);
     }
 }
+/** Creates (or re-creates) the part record; its answer carries the presigned upload URL. */
+function createPartUrl(ctx, part) {
+    return ctx.createBinaryPart(ctx.binaryPrn, {
+        index: part.index,
+        expected_binary_size: ctx.binarySize,
+        hash: part.sha256Hex,
+        size: part.size,
+    });
+}
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */
 async function assertFileUnchanged(ctx, part) {
     const { filePath, digest } = ctx;
@@ -39885,7 +39969,7 @@ async function assertFileUnchanged(ctx, part) {
 async function putPart(ctx, part, url, signal) {
     signal?.throwIfAborted();
     await assertFileUnchanged(ctx, part);
-    const where = `part ${part.index} (${redactUrl(url)})`;
+    const where = `part ${part.index} (${redact_redactUrl(url)})`;
     const stall = new AbortController();
     const requestSignal = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
     let timer;
@@ -39896,27 +39980,21 @@ async function putPart(ctx, part, url, signal) {
         }, ctx.stallTimeoutMs);
     };
     let bytesThisAttempt = 0;
-    const file = part.size > 0
-        ? (0,external_node_fs_namespaceObject.createReadStream)(ctx.filePath, {
-            start: part.offset,
-            end: part.offset + part.size - 1,
-            highWaterMark: READ_CHUNK,
-        })
-        : undefined;
-    const counted = new external_node_stream_.Transform({
-        transform(chunk, _encoding, callback) {
-            bytesThisAttempt += chunk.length;
-            ctx.progress.bytesRead(chunk.length);
-            arm();
-            callback(null, chunk);
-        },
-    });
-    if (file) {
-        file.on('error', (err) => counted.destroy(err));
-        file.pipe(counted);
-    }
+    let handle;
+    let buffers;
+    const pool = ctx.buffers ?? new ReadBufferPool();
     let completed = false;
     try {
+        let body = Buffer.alloc(0);
+        if (part.size > 0) {
+            handle = await openForParts(ctx.filePath);
+            buffers = [pool.take(), pool.take()];
+            body = counted(partBody(handle, part.offset, part.size, buffers), (length) => {
+                bytesThisAttempt += length;
+                ctx.progress.bytesRead(length);
+                arm();
+            });
+        }
         arm();
         let response;
         try {
@@ -39927,7 +40005,9 @@ async function putPart(ctx, part, url, signal) {
                     'content-type': 'application/octet-stream',
                     'x-amz-checksum-sha256': part.sha256Base64,
                 },
-                body: file ? counted : Buffer.alloc(0),
+                // undici takes an async iterable body (its docs say so; its types do not): it asks for the next
+                // chunk only once the socket took the last, which is what lets partBody reuse its buffers.
+                body: body,
                 signal: requestSignal,
                 dispatcher: ctx.dispatcher,
             });
@@ -39943,6 +40023,9 @@ async function putPart(ctx, part, url, signal) {
             });
             completed = true;
             ctx.progress.partDone();
+            // The server answered after the last byte: no write still reads these buffers.
+            for (const buffer of buffers ?? [])
+                pool.give(buffer);
             return;
         }
         const detail = await readDetail(response, arm).catch(() => '(no readable body)');
@@ -39950,8 +40033,8 @@ async function putPart(ctx, part, url, signal) {
     }
     finally {
         clearTimeout(timer);
-        file?.destroy();
-        counted.destroy();
+        // After a failure the buffers are dropped, not reused: a write of the dead attempt might still hold one.
+        await handle?.close().catch(() => { });
         if (!completed)
             ctx.progress.attemptFailed(bytesThisAttempt);
     }
@@ -39985,6 +40068,12 @@ function transportError(err, where, stall, outer) {
     const e = err;
     const message = e?.message ? scrubUrls(e.message) : String(err);
     return new NetworkError(`${where}: PUT failed: ${message}`, e?.code, { cause: err });
+}
+async function* counted(chunks, onChunk) {
+    for await (const chunk of chunks) {
+        onChunk(chunk.length);
+        yield chunk;
+    }
 }
 async function drain(response, onData) {
     for await (const chunk of response.body) {
@@ -40154,6 +40243,7 @@ function formatIndexes(indexes, max = 20) {
 
 
 
+
 const DEFAULT_UPLOAD_CONCURRENCY = 4;
 const MAX_UPLOAD_CONCURRENCY = 16;
 const engine_DEFAULT_STALL_TIMEOUT_MS = 60_000;
@@ -40204,6 +40294,7 @@ async function uploadParts(options) {
     }
     const startedAt = Date.now();
     const progress = new progress_ProgressTracker(options.onProgress, logger);
+    const prefetched = new Map();
     const ctx = {
         createBinaryPart: (prn, body) => api.createBinaryPart(prn, body),
         binaryPrn,
@@ -40214,7 +40305,22 @@ async function uploadParts(options) {
         retry: options.retry,
         logger,
         progress,
+        buffers: new ReadBufferPool(),
+        takePrefetchedUrl: (part) => {
+            const url = prefetched.get(part.index);
+            prefetched.delete(part.index);
+            return url;
+        },
         dispatcher: options.dispatcher,
+    };
+    // When a part starts, the URL of the part `concurrency` places behind it is asked for: by the time a
+    // slot frees up, its next part's URL is there, and the PUTs follow each other without an API round trip.
+    const prefetch = (part) => {
+        if (!part || prefetched.has(part.index) || signal?.aborted)
+            return;
+        const url = createPartUrl(ctx, part);
+        url.catch(() => { }); // surfaces when the part itself takes it
+        prefetched.set(part.index, url);
     };
     // Fail before asking for anything if the file is no longer the one that was hashed.
     await assertFileUnchanged(ctx);
@@ -40232,14 +40338,21 @@ async function uploadParts(options) {
     let bytesUploaded = 0;
     const send = async (parts) => {
         progress.plan(sum(parts), parts.length);
+        const position = new Map(parts.map((part, i) => [part, i]));
         await runPool(parts, concurrency, async (part, poolSignal) => {
+            prefetch(parts[position.get(part) + concurrency]);
             await part_sendPart(ctx, part, poolSignal);
             partsUploaded += 1;
             bytesUploaded += part.size;
             logger.debug(`part ${part.index}: sent ${part.size} bytes`);
         }, signal);
     };
-    await send(initial.missing);
+    try {
+        await send(initial.missing);
+    }
+    finally {
+        prefetched.clear();
+    }
     for (let round = 0;; round++) {
         const listed = await api.listBinaryParts(binaryPrn);
         const check = compareParts(digest.parts, listed);
@@ -40551,7 +40664,7 @@ async function findByTarget(api, artifactVersionPrn, target, match) {
 async function* byTarget(api, artifactVersionPrn, target) {
     const search = search_searchQuery({ target, artifact_version_prn: artifactVersionPrn });
     try {
-        for await (const binary of iteratePages((p) => api.listBinaries(p), { search, limit: 100 })) {
+        for await (const binary of paging_iteratePages((p) => api.listBinaries(p), { search, limit: 100 })) {
             if (binary.target === target && binary.artifact_version_prn === artifactVersionPrn)
                 yield binary;
         }
@@ -40711,7 +40824,7 @@ async function findSigningKey(api, key, prn) {
     });
     if (bySearch)
         return bySearch;
-    for await (const candidate of iteratePages((p) => api.listSigningKeys(p), { limit: 100 })) {
+    for await (const candidate of paging_iteratePages((p) => api.listSigningKeys(p), { limit: 100 })) {
         if (samePublicKey(candidate, key))
             return candidate;
     }
@@ -41333,6 +41446,722 @@ async function hashWhole(filePath, signal) {
     return hashFile(filePath, planParts(size, { partSize }), { signal });
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/lookup.ts
+/**
+ * Finding the records a release flow names: artifact versions by `artifact@version` or PRN, cohorts and
+ * products by name or PRN (created race-safe when asked), devices by identifier or PRN.
+ */
+
+
+
+
+
+/** 404 → undefined; anything else is thrown. */
+async function lookup_orUndefined(read) {
+    try {
+        return await read;
+    }
+    catch (err) {
+        if (err instanceof ApiError && err.status === 404)
+            return undefined;
+        throw err;
+    }
+}
+/** `artifact@version`, or an artifact version PRN; `input` names the action input for errors. */
+async function lookup_findArtifactVersion(api, ref, input) {
+    if ('prn' in ref) {
+        const prn = requirePrn(ref.prn, 'artifact_version', input);
+        const version = await lookup_orUndefined(api.getArtifactVersion(prn));
+        if (!version)
+            throw new InputError(input, `no artifact version ${prn} is visible to this API key`);
+        return { artifact: await api.getArtifact(version.artifact_prn), version };
+    }
+    const artifact = isPrn(ref.artifact, 'artifact')
+        ? await lookup_orUndefined(api.getArtifact(ref.artifact))
+        : await findFirst((p) => api.listArtifacts(p), { search: searchQuery({ name: ref.artifact }), order: 'asc', limit: 100 }, (a) => a.name === ref.artifact);
+    if (!artifact) {
+        throw new InputError(input, `there is no artifact '${ref.artifact}'; publish its binaries first (publish-binary), or check the name`);
+    }
+    const version = await findFirst((p) => api.listArtifactVersions(p), { search: searchQuery({ artifact_prn: artifact.prn, version: ref.version }), order: 'asc', limit: 100 }, (v) => v.artifact_prn === artifact.prn && v.version === ref.version);
+    if (!version) {
+        throw new InputError(input, `artifact '${artifact.name}' has no version ${ref.version}; publish its binaries first (publish-binary)`);
+    }
+    return { artifact, version };
+}
+/** A product by name, created when missing; two jobs at once end with the same one (names are unique). */
+async function ensureProduct(api, name, logger) {
+    const find = () => findFirst((p) => api.releases.listProducts(p), { search: searchQuery({ name }), order: 'asc', limit: 100 }, (p) => p.name === name);
+    const { record, created } = await findOrCreate(find, () => api.releases.createProduct({ name }));
+    logger.info(`${created ? 'Created' : 'Found'} product ${name}: ${record.prn}`);
+    return { product: record, created };
+}
+async function cohortsNamed(api, name, productPrn) {
+    const search = searchQuery(productPrn ? { name, product_prn: productPrn } : { name });
+    const found = [];
+    // Oldest first, so every job picks the same cohort when two of one name exist.
+    for await (const c of iteratePages((p) => api.releases.listCohorts(p), {
+        search,
+        order: 'asc',
+        limit: 100,
+    })) {
+        if (c.name === name && (!productPrn || c.product_prn === productPrn))
+            found.push(c);
+    }
+    return found;
+}
+/**
+ * A cohort by PRN, or by name. A name that does not exist needs `product` (a name; created when missing).
+ * Cohort names are not unique in the API, so two jobs creating one at once can both succeed: each then
+ * takes the oldest cohort of that name, and a job whose own cohort lost renames it out of the way
+ * (`<name> (duplicate <id>)`, empty: cohorts cannot be deleted) and says so.
+ */
+async function lookup_resolveCohort(api, options) {
+    const input = options.input ?? 'cohort';
+    const value = options.cohort.trim();
+    if (value.startsWith('prn:')) {
+        const prn = requirePrn(value, 'cohort', input);
+        const cohort = await lookup_orUndefined(api.releases.getCohort(prn));
+        if (!cohort)
+            throw new InputError(input, `no cohort ${prn} is visible to this API key`);
+        return { cohort, product: { prn: cohort.product_prn }, created: false, productCreated: false };
+    }
+    if (!value)
+        throw new InputError(input, 'must be a cohort PRN or name');
+    let product;
+    let productCreated = false;
+    if (options.product) {
+        ({ product, created: productCreated } = await ensureProduct(api, options.product, options.logger));
+    }
+    const existing = await cohortsNamed(api, value, product?.prn);
+    if (existing[0]) {
+        return {
+            cohort: existing[0],
+            product: product ?? { prn: existing[0].product_prn },
+            created: false,
+            productCreated,
+        };
+    }
+    if (!product) {
+        throw new InputError(input, `there is no cohort '${value}'; give \`product\` (a product name) to create both, or use an existing cohort's name or PRN`);
+    }
+    const mine = await api.releases.createCohort({ name: value, product_prn: product.prn });
+    const all = await cohortsNamed(api, value, product.prn);
+    const winner = all[0] ?? mine;
+    if (winner.prn !== mine.prn) {
+        const id = mine.prn.split(':').pop().slice(0, 8);
+        await api.releases.updateCohort(mine.prn, {
+            name: `${value} (duplicate ${id})`,
+            description: `created by a concurrent job; ${winner.prn} is the cohort '${value}'`,
+        });
+        options.logger.warning(`another job created cohort '${value}' at the same time: using ${winner.prn}; renamed this job's copy ${mine.prn} to '${value} (duplicate ${id})'`);
+        return { cohort: winner, product, created: false, productCreated };
+    }
+    options.logger.info(`Created cohort ${value}: ${mine.prn}`);
+    return { cohort: mine, product, created: true, productCreated };
+}
+/** A device by PRN or identifier; undefined when there is none. */
+async function lookup_findDevice(api, device, input) {
+    const value = device.trim();
+    if (value.startsWith('prn:'))
+        return lookup_orUndefined(api.releases.getDevice(requirePrn(value, 'device', input)));
+    return findFirst((p) => api.releases.listDevices(p), { search: searchQuery({ identifier: value }), order: 'asc', limit: 100 }, (d) => d.identifier === value);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/create-bundle.ts
+/**
+ * The fan-in step of a release: every signed binary of one or more artifact versions, in a stable order
+ * (artifact name, then target), as one bundle. The bundle's id is derived from what goes in, so a re-run,
+ * or a second fan-in job racing this one, gets the same bundle back instead of a second one.
+ */
+
+
+
+
+
+
+
+/** Sorted keys, no whitespace: the same metadata always gives the same text. */
+function canonicalJson(value) {
+    if (value === null || typeof value !== 'object')
+        return JSON.stringify(value);
+    if (Array.isArray(value))
+        return `[${value.map(canonicalJson).join(',')}]`;
+    const entries = Object.entries(value).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+/**
+ * A UUID (version 8, RFC 9562's custom layout) from the SHA-256 of the bundle's content: each binary PRN
+ * with the metadata given for it, in order, and the name. Same inputs → same id, anywhere.
+ */
+function bundleIdOf(binaryPrns, customMetadata, name) {
+    const text = [`name:${name}`, `metadata:${canonicalJson(customMetadata ?? null)}`, ...binaryPrns].join('\n');
+    const b = createHash('sha256').update(`peridio-actions bundle v1\n${text}`).digest();
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const hex = b.subarray(0, 16).toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+async function binariesOf(api, v) {
+    const search = searchQuery({ artifact_version_prn: v.version.prn });
+    const out = [];
+    for await (const b of iteratePages((p) => api.listBinaries(p), { search, order: 'asc', limit: 100 })) {
+        if (b.artifact_version_prn === v.version.prn && b.state !== 'destroyed')
+            out.push(b);
+    }
+    return out;
+}
+const label = (v) => `${v.artifact.name}@${v.version.version}`;
+async function createBundle(options) {
+    const { api } = options;
+    const logger = options.logger ?? silentLogger;
+    if (options.components.length === 0)
+        throw new InputError(options.componentsInput, 'names no artifact version');
+    const versions = [];
+    for (const c of options.components)
+        versions.push(await findArtifactVersion(api, c, options.componentsInput));
+    const picked = [];
+    const notSigned = [];
+    const seenTargets = new Map();
+    for (const v of versions) {
+        for (const b of await binariesOf(api, v)) {
+            if (options.targets && !options.targets.includes(b.target))
+                continue;
+            const states = seenTargets.get(b.target) ?? [];
+            states.push(`${label(v)} ${b.state}`);
+            seenTargets.set(b.target, states);
+            if (b.state !== 'signed') {
+                notSigned.push(`${b.target} (${label(v)}, ${b.state})`);
+                continue;
+            }
+            picked.push({
+                target: b.target,
+                binary_prn: b.prn,
+                hash: b.hash,
+                size: b.size,
+                artifact: v.artifact.name,
+                version: v.version.version,
+            });
+        }
+    }
+    for (const t of options.expectTargets ?? []) {
+        if (picked.some((b) => b.target === t))
+            continue;
+        const seen = seenTargets.get(t);
+        throw new InputError('expect-targets', `target ${t} has no signed binary in ${versions.map(label).join(', ')}` +
+            (seen ? ` (found: ${seen.join('; ')})` : ' (no binary at all)') +
+            `: the matrix job for ${t} failed or has not finished. Re-run it, then re-run this job`);
+    }
+    if (picked.length === 0) {
+        throw new InputError(options.targets ? 'targets' : options.componentsInput, `${versions.map(label).join(', ')} has no signed binary${options.targets ? ` for ${options.targets.join(', ')}` : ''}` +
+            (notSigned.length ? ` (not signed yet: ${notSigned.join(', ')})` : '') +
+            '; publish and sign the binaries first (publish-binary), then re-run');
+    }
+    if (notSigned.length > 0)
+        logger.warning(`left out, not signed: ${notSigned.join(', ')}`);
+    picked.sort((a, b) => a.artifact !== b.artifact
+        ? a.artifact < b.artifact
+            ? -1
+            : 1
+        : a.target !== b.target
+            ? a.target < b.target
+                ? -1
+                : 1
+            : a.binary_prn < b.binary_prn
+                ? -1
+                : 1);
+    const name = options.name ?? versions.map(label).join(' + ');
+    const prns = picked.map((b) => b.binary_prn);
+    const id = bundleIdOf(prns, options.customMetadata, name);
+    const orgPrn = prns[0].split(':').slice(0, 3).join(':');
+    let bundle = await orUndefined(api.releases.getBundle(`${orgPrn}:bundle:${id}`));
+    let created = false;
+    if (!bundle) {
+        // A racing job's POST with the same id answers the existing bundle (200): the id makes this safe.
+        ({ bundle, created } = await api.releases.createBundle({
+            id,
+            name,
+            binaries: prns.map((prn) => ({ prn, custom_metadata: options.customMetadata ?? null })),
+        }));
+    }
+    logger.info(`${created ? 'Created' : 'Found'} bundle ${name}: ${bundle.prn} (hash ${bundle.hash})`);
+    let signature;
+    if (options.key) {
+        try {
+            signature = await api.releases.createBundleSignature({
+                bundle_prn: bundle.prn,
+                signature: signHash(bundle.hash, options.key),
+                signing_key_keyid: options.key.keyid,
+            });
+        }
+        catch (err) {
+            if (err instanceof ApiError && err.status === 422 && 'signing_key_keyid' in err.fieldErrors) {
+                throw new InputError('signing-key-private', `its public key (keyid ${options.key.keyid.slice(0, 16)}…) is not a registered signing key; register it (value ${options.key.publicValue}), then re-run. The bundle ${bundle.prn} is kept`, { cause: err });
+            }
+            throw err;
+        }
+        logger.info(`Bundle signed with key ${options.key.keyid.slice(0, 16)}: ${signature.prn}`);
+    }
+    return { bundle, binaries: picked, signature, created };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/phase.ts
+/** Peridio's numeric phases: 0–1 is a share of the cohort's devices, a whole 2 or more a device count. */
+
+const MAX_PHASE_VALUE = 1_000_000_000;
+function parsePhaseValue(text, input = 'phase-value') {
+    const value = Number(text.trim().replace(/%$/, ''));
+    const isPercent = text.trim().endsWith('%');
+    const v = isPercent ? value / 100 : value;
+    if (text.trim() === '' ||
+        !Number.isFinite(v) ||
+        v < 0 ||
+        (v > 1 && (!Number.isInteger(v) || v < 2)) ||
+        v > MAX_PHASE_VALUE) {
+        throw new InputError(input, `'${text}' is not a phase: give a share from 0 to 1 (0.1 or 10% is a tenth of the cohort's devices, 1 everyone) or a whole device count from 2 to ${MAX_PHASE_VALUE}`);
+    }
+    return v;
+}
+/** Phased (not yet for everyone) or scheduled for later: the graph refuses a new latest release then. */
+function phase_stillRollingOut(r, now = new Date()) {
+    if (r.phase_mode === 'tags')
+        return `phased to the tags ${r.phase_tags.join(', ')}`;
+    if (r.phase_value !== 1)
+        return `phased at ${phase_describePhase(r.phase_value)}`;
+    if (Date.parse(r.schedule_date) > now.getTime())
+        return `scheduled for ${r.schedule_date}`;
+    return undefined;
+}
+function phase_describePhase(v) {
+    if (v === 1)
+        return 'phase-value 1 (every device)';
+    if (v < 1)
+        return `phase-value ${v} (${Math.round(v * 1000) / 10}% of the cohort)`;
+    return `phase-value ${v} (${v} devices)`;
+}
+function phase_isComplete(r) {
+    return r.phase_mode === 'numeric' && r.phase_value === 1;
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/create-release.ts
+/**
+ * Releases a bundle to a cohort. Safe to re-run: a release of this bundle in this cohort is returned as
+ * it is. Two jobs racing converge on the older release (the younger deletes its own, which nobody can
+ * have been offered anything different by: it carries the same bundle).
+ */
+
+
+
+
+
+
+
+function defaultVersionRequirement(version) {
+    return `< ${version}`;
+}
+async function releasesOf(api, cohortPrn) {
+    const out = [];
+    const params = { search: searchQuery({ cohort_prn: cohortPrn }), order: 'asc', limit: 100 };
+    for await (const r of iteratePages((p) => api.releases.listReleases(p), params)) {
+        if (r.cohort_prn === cohortPrn)
+            out.push(r);
+    }
+    return out;
+}
+async function createRelease(options) {
+    const { api } = options;
+    const logger = options.logger ?? silentLogger;
+    const now = options.now ?? (() => new Date());
+    const version = strictVersion(options.version);
+    const requirement = options.versionRequirement ?? defaultVersionRequirement(version);
+    const bundle = await orUndefined(api.releases.getBundle(options.bundlePrn));
+    if (!bundle) {
+        throw new InputError('bundle-prn', `no bundle ${options.bundlePrn} is visible to this API key; pass create-bundle's bundle-prn output`);
+    }
+    const { cohort, product } = await resolveCohort(api, {
+        cohort: options.cohort,
+        product: options.product,
+        logger,
+    });
+    const result = (release, created, completedPrevious) => ({
+        release,
+        cohortPrn: cohort.prn,
+        productPrn: product.prn,
+        created,
+        completedPrevious,
+    });
+    const mineIn = (list) => list.find((r) => r.bundle_prn === bundle.prn);
+    let releases = await releasesOf(api, cohort.prn);
+    const existing = mineIn(releases);
+    if (existing) {
+        logger.info(`Found release ${existing.name} of this bundle in cohort ${cohort.name}: ${existing.prn}`);
+        return result(existing, false);
+    }
+    const sameName = releases.find((r) => r.name === options.name);
+    if (sameName) {
+        throw new InputError('name', `cohort ${cohort.name} already has a release named '${options.name}' (${sameName.prn}) with another bundle (${sameName.bundle_prn}); use another name, or a new tag`);
+    }
+    let completedPrevious;
+    const latest = releases.find((r) => r.next_release_prn === null);
+    const rolling = latest && stillRollingOut(latest, now());
+    if (latest && rolling) {
+        if (!options.completePrevious) {
+            throw new InputError('complete-previous', `cohort ${cohort.name}'s latest release '${latest.name}' (${latest.prn}) is still ${rolling}, and a new release can only follow a complete one. ` +
+                `Complete it first (promote-release with phase-value: 1), or set complete-previous: true to do that here`);
+        }
+        completedPrevious = await api.releases.updateRelease(latest.prn, {
+            phase_mode: 'numeric',
+            phase_value: 1,
+            ...(Date.parse(latest.schedule_date) > now().getTime() ? { schedule_date: now().toISOString() } : {}),
+        });
+        logger.info(`Completed the previous release '${latest.name}' (${latest.prn}): was ${rolling}, now for every device`);
+    }
+    const phase = options.phase ?? { value: 1 };
+    let created;
+    try {
+        created = await api.releases.createRelease({
+            bundle_prn: bundle.prn,
+            cohort_prn: cohort.prn,
+            name: options.name,
+            required: options.required ?? false,
+            disabled: options.disabled ?? false,
+            schedule_date: options.scheduleDate ?? now().toISOString(),
+            version,
+            version_requirement: requirement,
+            ...('tags' in phase
+                ? { phase_mode: 'tags', phase_tags: phase.tags, phase_value: 1 }
+                : { phase_mode: 'numeric', phase_value: phase.value }),
+        });
+    }
+    catch (err) {
+        // A racing job may have just made a phased release of this bundle: then it is ours too.
+        if (err instanceof ApiError && err.status === 422) {
+            const winner = mineIn(await releasesOf(api, cohort.prn));
+            if (winner)
+                return result(winner, false, completedPrevious);
+        }
+        throw err;
+    }
+    releases = await releasesOf(api, cohort.prn);
+    const winner = mineIn(releases);
+    if (winner.prn !== created.prn) {
+        await api.releases.deleteRelease(created.prn);
+        logger.warning(`another job released this bundle to ${cohort.name} at the same time: using ${winner.prn}, deleted this job's ${created.prn}`);
+        return result(winner, false, completedPrevious);
+    }
+    logger.info(`Created release ${created.name} (${version}, requirement '${requirement}') of bundle ${bundle.prn} in cohort ${cohort.name} at ${'tags' in phase ? `tags ${phase.tags.join(', ')}` : describePhase(phase.value)}: ${created.prn}`);
+    return result(created, true, completedPrevious);
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/download.ts
+/**
+ * Downloads a manifest URL as a device agent does: streamed, hashed as it arrives (never held in memory),
+ * and after a cut connection resumed with `Range: bytes=<received>-` instead of starting over.
+ */
+
+
+
+async function download_downloadAndHash(url, options = {}) {
+    const logger = options.logger ?? silentLogger;
+    const maxAttempts = options.maxAttempts ?? 5;
+    const hash = createHash('sha256');
+    let received = 0;
+    let resumes = 0;
+    for (let attempt = 1;; attempt++) {
+        const headers = received > 0 ? { range: `bytes=${received}-` } : {};
+        try {
+            const res = await fetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 300_000) });
+            if (received > 0 && res.status !== 206) {
+                await res.body?.cancel();
+                throw new download_DownloadError(`resuming at byte ${received} answered HTTP ${res.status}, not 206 Partial Content`);
+            }
+            if (received === 0 && res.status !== 200) {
+                await res.body?.cancel();
+                throw new download_DownloadError(`HTTP ${res.status}`);
+            }
+            if (!res.body)
+                throw new download_DownloadError('no body');
+            for await (const chunk of res.body) {
+                received += chunk.byteLength;
+                hash.update(chunk);
+                if (options.limit !== undefined && received > options.limit) {
+                    throw new download_DownloadError(`more than the ${options.limit} bytes the manifest says`);
+                }
+            }
+            return { size: received, sha256: hash.digest('hex'), resumes };
+        }
+        catch (err) {
+            if (err instanceof download_DownloadError || attempt >= maxAttempts)
+                throw err;
+            resumes++;
+            logger.info(`download of ${redactUrl(url)} was cut after ${received} bytes (${err.message}); resuming`);
+            await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+    }
+}
+class download_DownloadError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'DownloadError';
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/promote-release.ts
+/**
+ * Widens a release's rollout: a higher phase-value, more phase tags, or enabling it. Never narrows one
+ * (devices that were offered it would be left half-way) and never re-phases a completed one.
+ */
+
+
+
+
+
+/** What PATCH body widens `r` as asked, or an InputError saying why it would not. */
+function promotion(r, o) {
+    const body = {};
+    if (o.phaseValue !== undefined && o.phaseTags !== undefined) {
+        throw new InputError('phase-tags', 'give phase-value or phase-tags, not both');
+    }
+    if (o.phaseValue !== undefined) {
+        const v = o.phaseValue;
+        if (isComplete(r)) {
+            if (v !== 1) {
+                throw new InputError('phase-value', `release ${r.name} (${r.prn}) is complete (phase-value 1, every device) and cannot be phased again; make a new release instead`);
+            }
+        }
+        else if (r.phase_mode === 'numeric') {
+            const cur = r.phase_value;
+            const sameKind = (cur < 1 && v < 1) || (cur > 1 && v > 1);
+            if (v !== 1 && !sameKind) {
+                throw new InputError('phase-value', `release ${r.name} is at ${describePhase(cur)}; ${v} is a ${v < 1 ? 'share' : 'device count'}, which cannot be compared with it. Give a ${cur < 1 ? 'share above ' + cur : 'count above ' + cur}, or 1 to complete it`);
+            }
+            if (v !== 1 && v < cur) {
+                throw new InputError('phase-value', `release ${r.name} is at ${describePhase(cur)}; ${v} would lower it, and devices already offered it would be stranded. Give a value above ${cur}, or 1 to complete it`);
+            }
+            if (v !== cur)
+                Object.assign(body, { phase_value: v });
+        }
+        else {
+            Object.assign(body, { phase_mode: 'numeric', phase_value: v });
+        }
+    }
+    if (o.phaseTags !== undefined) {
+        if (isComplete(r)) {
+            throw new InputError('phase-tags', `release ${r.name} (${r.prn}) is complete (every device); phasing it to tags would narrow it. Make a new release instead`);
+        }
+        if (r.phase_mode === 'tags') {
+            const dropped = r.phase_tags.filter((t) => !o.phaseTags.includes(t));
+            if (dropped.length) {
+                throw new InputError('phase-tags', `would drop the tags ${dropped.join(', ')} of release ${r.name}, narrowing it; list every current tag (${r.phase_tags.join(', ')}) plus the new ones`);
+            }
+            if (o.phaseTags.length !== r.phase_tags.length)
+                Object.assign(body, { phase_tags: o.phaseTags });
+        }
+        else {
+            throw new InputError('phase-tags', `release ${r.name} is phased numerically (${describePhase(r.phase_value)}); switching to tags could narrow it. Raise phase-value instead`);
+        }
+    }
+    if (o.enable && r.disabled)
+        body.disabled = false;
+    return body;
+}
+async function promoteRelease(options) {
+    const logger = options.logger ?? silentLogger;
+    const prn = requirePrn(options.releasePrn, 'release', 'release-prn');
+    const before = await orUndefined(options.api.releases.getRelease(prn));
+    if (!before)
+        throw new InputError('release-prn', `no release ${prn} is visible to this API key`);
+    if (options.phaseValue === undefined && options.phaseTags === undefined && !options.enable) {
+        throw new InputError('phase-value', 'nothing to promote: give phase-value, phase-tags, or disabled: false');
+    }
+    const body = promotion(before, options);
+    if (Object.keys(body).length === 0) {
+        logger.info(`Release ${before.name} (${prn}) is already at what was asked: nothing to change`);
+        return { release: before, before, changed: false };
+    }
+    const release = await options.api.releases.updateRelease(prn, body);
+    logger.info(`Promoted release ${release.name} (${prn}): ${before.phase_mode === 'tags' ? `tags ${before.phase_tags.join(', ')}` : describePhase(before.phase_value)} → ${release.phase_mode === 'tags' ? `tags ${release.phase_tags.join(', ')}` : describePhase(release.phase_value)}${body.disabled === false ? ', enabled' : ''}`);
+    return { release, before, changed: true };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/trusted-keys.ts
+/**
+ * The public keys a repository trusts for its binaries, from its own files (never from the server). The
+ * one place that turns the `trusted-signing-keys` text into keys: swapping in other key types means
+ * changing this function and `verifyWithTrustedKey` only.
+ */
+
+
+/** PEM blocks (SPKI) and single-line base64 raw Ed25519 keys, one per line; `#` lines are comments. */
+function parseTrustedKeys(text, input = 'trusted-signing-keys') {
+    const keys = [];
+    const entries = [];
+    let pem;
+    for (const raw of text.split(/\r?\n/)) {
+        const line = raw.trim();
+        if (pem) {
+            pem.push(line);
+            if (line.startsWith('-----END')) {
+                entries.push(pem.join('\n'));
+                pem = undefined;
+            }
+        }
+        else if (line.startsWith('-----BEGIN'))
+            pem = [line];
+        else if (line && !line.startsWith('#'))
+            entries.push(line);
+    }
+    if (pem)
+        throw new InputError(input, `a PEM block (${pem[0]}) has no END line`);
+    entries.forEach((entry, i) => {
+        let raw;
+        try {
+            raw = parsePublicKey(entry, input);
+        }
+        catch (err) {
+            const why = err instanceof InputError ? err.message.replace(/^Input '[^']*': /, '') : String(err);
+            throw new InputError(input, `key ${i + 1} ${why}`, { cause: err });
+        }
+        const keyid = keyIdOf(raw);
+        if (!keys.some((k) => k.keyid === keyid))
+            keys.push({ keyid, raw });
+    });
+    if (keys.length === 0) {
+        throw new InputError(input, 'holds no key; give the Ed25519 public keys (PEM or base64) your binaries are signed with, from the repository');
+    }
+    return keys;
+}
+/** Over the lowercase hex hash, or over the raw digest (newer device agents accept both). */
+function trusted_keys_verifyWithTrustedKey(hash, signature, key) {
+    return verifyHashSignature(hash, signature, key.raw, { allowRawDigest: true });
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/verify-update.ts
+/**
+ * Plays the device: asks the update check what a device in the cohort would get, then downloads every
+ * manifest item and checks it exactly as the device agent will (size, SHA-256, a signature by a key the
+ * repository trusts), before any real device sees it. With `write`, reports the new state and checks
+ * that the next check has nothing more.
+ */
+
+
+
+
+
+
+/** A binary of the manifest that would not verify on the device. */
+class VerificationError extends (/* unused pure expression or super */ null && (UserError)) {
+    name = 'VerificationError';
+}
+async function ensureDevice(o, logger) {
+    const found = await findDevice(o.api, o.device, 'device');
+    if (found)
+        return { device: found, created: false };
+    if (!o.createDevice) {
+        throw new InputError('device', `no device '${o.device}'; give an existing device's PRN or identifier, or create-device: true with cohort`);
+    }
+    if (o.device.startsWith('prn:'))
+        throw new InputError('device', 'create-device needs an identifier, not a PRN');
+    const { cohort } = await resolveCohort(o.api, { cohort: o.createDevice.cohort, input: 'cohort', logger });
+    const { record, created } = await findOrCreate(() => findDevice(o.api, o.device, 'device'), () => o.api.releases.createDevice({
+        identifier: o.device,
+        product_prn: cohort.product_prn,
+        cohort_prn: cohort.prn,
+        tags: o.createDevice.tags ?? null,
+    }));
+    logger.info(`${created ? 'Created' : 'Found'} test device ${o.device} in cohort ${cohort.name}: ${record.prn}`);
+    return { device: record, created };
+}
+async function verifyItem(item, o, logger) {
+    const fail = (why) => new VerificationError(`binary ${item.binary_prn} (target ${item.target}): ${why}`);
+    let got;
+    try {
+        got = await downloadAndHash(item.url, { ...o.download, logger, limit: item.size });
+    }
+    catch (err) {
+        if (err instanceof DownloadError)
+            throw fail(`download failed: ${err.message}`);
+        throw fail(`download failed: ${err.message}`);
+    }
+    if (got.size !== item.size)
+        throw fail(`downloaded ${got.size} bytes, the manifest says ${item.size}`);
+    if (got.sha256 !== item.hash.toLowerCase()) {
+        throw fail(`the downloaded bytes have SHA-256 ${got.sha256}, the manifest says ${item.hash}: the stored content is not what was signed; re-publish the binary`);
+    }
+    const signers = new Set();
+    for (const s of item.signatures) {
+        for (const key of o.trustedKeys) {
+            if (!signers.has(key.keyid) && verifyWithTrustedKey(got.sha256, s.signature, key))
+                signers.add(key.keyid);
+        }
+    }
+    if (signers.size < o.threshold) {
+        const untrusted = item.signatures.map((s) => s.keyid.slice(0, 16)).join(', ') || 'none';
+        throw fail(`${signers.size} signature(s) verify with a trusted key, ${o.threshold} needed (signed by keyid ${untrusted}; trusted: ${o.trustedKeys.map((k) => k.keyid.slice(0, 16)).join(', ')}). ` +
+            'Sign the binary with a key in trusted-signing-keys, or add its public key there if you trust it');
+    }
+    logger.info(`verified ${item.target} ${item.binary_prn}: ${got.size} bytes, sha256 ${got.sha256}, ${signers.size} trusted signature(s)`);
+    return {
+        target: item.target,
+        binary_prn: item.binary_prn,
+        size: got.size,
+        sha256: got.sha256,
+        trustedSigners: [...signers].map((k) => k.slice(0, 16)),
+        resumes: got.resumes,
+    };
+}
+async function verifyUpdate(o) {
+    const logger = o.logger ?? silentLogger;
+    if (o.threshold > o.trustedKeys.length) {
+        throw new InputError('trusted-signing-key-threshold', `is ${o.threshold}, but trusted-signing-keys holds ${o.trustedKeys.length} key(s)`);
+    }
+    const { device, created } = await ensureDevice(o, logger);
+    const check = await o.api.releases.checkUpdate(device.prn, { ...o.reported });
+    logger.info(`update check for ${device.identifier}: ${check.status}${check.bundle_prn ? ` → bundle ${check.bundle_prn} (${check.source_type} ${check.source_prn})` : ''}`);
+    if (o.expectBundlePrn && check.bundle_prn !== o.expectBundlePrn) {
+        throw new VerificationError(`device ${device.identifier} would get ${check.status === 'update' ? `bundle ${check.bundle_prn}` : check.status}, expected bundle ${o.expectBundlePrn} (input 'expect-bundle-prn'); check the release's cohort, phase and version requirement against what the device reports`);
+    }
+    if (check.status !== 'update')
+        return { device, deviceCreated: created, check, items: [] };
+    // The manifest must be the whole bundle, and hold every target the repository built.
+    const bundle = await orUndefined(o.api.releases.getBundle(check.bundle_prn));
+    const inManifest = new Set(check.manifest.map((m) => m.binary_prn));
+    const left = bundle?.binaries.filter((b) => !inManifest.has(b.prn)) ?? [];
+    if (left.length > 0) {
+        throw new VerificationError(`the manifest for bundle ${check.bundle_prn} omits its binaries ${left.map((b) => b.prn).join(', ')}: a device would install part of the bundle`);
+    }
+    for (const t of o.expectTargets ?? []) {
+        if (!check.manifest.some((m) => m.target === t)) {
+            throw new VerificationError(`the manifest for bundle ${check.bundle_prn} has no binary for target ${t} (input 'expect-targets'); bundle every target (create-bundle with expect-targets)`);
+        }
+    }
+    const items = [];
+    for (const item of check.manifest)
+        items.push(await verifyItem(item, o, logger));
+    let recheck;
+    if (o.write) {
+        const release = check.source_type === 'release' ? await o.api.releases.getRelease(check.source_prn) : undefined;
+        const now = {
+            ...(release ? { release_prn: release.prn } : {}),
+            bundle_prn: check.bundle_prn,
+            ...(release?.version ? { release_version: release.version } : {}),
+        };
+        await o.api.releases.checkUpdate(device.prn, { ...now, write: true });
+        recheck = await o.api.releases.checkUpdate(device.prn, now);
+        if (recheck.status !== 'no_update') {
+            throw new VerificationError(`after reporting bundle ${check.bundle_prn}, device ${device.identifier} is offered ${recheck.status} ${recheck.bundle_prn ?? ''}: it would update again and again; check the release's version and version requirement`);
+        }
+        logger.info(`reported ${check.bundle_prn} for ${device.identifier}; the next check answers no_update`);
+    }
+    return { device, deviceCreated: created, check, items, recheck };
+}
+
+;// CONCATENATED MODULE: ./packages/core/src/flows/release/index.ts
+
+
+
+
+
+
+
+
+
 ;// CONCATENATED MODULE: ./packages/core/src/flows/dry-run.ts
 /**
  * `dry-run: true`: every check a real run makes before its first write, including those that need the
@@ -41431,7 +42260,7 @@ function findVersion(api, artifact, version) {
 }
 async function findBinary(api, artifactVersionPrn, target) {
     const search = search_searchQuery({ target, artifact_version_prn: artifactVersionPrn });
-    for await (const binary of iteratePages((p) => api.listBinaries(p), { search, limit: 100 })) {
+    for await (const binary of paging_iteratePages((p) => api.listBinaries(p), { search, limit: 100 })) {
         if (binary.target === target && binary.artifact_version_prn === artifactVersionPrn) {
             if (binary.state !== 'destroyed')
                 return binary;
@@ -41451,6 +42280,7 @@ async function getOrInputError(get, input, message) {
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/flows/index.ts
+
 
 
 
@@ -41843,6 +42673,88 @@ function isRecord(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/client/release-client.ts
+
+class ReleaseClient {
+    http;
+    constructor(http) {
+        this.http = http;
+    }
+    createProduct(body) {
+        return this.one('product', { method: 'POST', path: '/products', body });
+    }
+    listProducts(params) {
+        return this.page('products', '/products', params);
+    }
+    createCohort(body) {
+        return this.one('cohort', { method: 'POST', path: '/cohorts', body });
+    }
+    getCohort(prn) {
+        return this.one('cohort', { method: 'GET', path: `/cohorts/${prn}` });
+    }
+    listCohorts(params) {
+        return this.page('cohorts', '/cohorts', params);
+    }
+    updateCohort(prn, body) {
+        return this.one('cohort', { method: 'PATCH', path: `/cohorts/${prn}`, body });
+    }
+    createDevice(body) {
+        return this.one('device', { method: 'POST', path: '/devices', body });
+    }
+    getDevice(prn) {
+        return this.one('device', { method: 'GET', path: `/devices/${prn}` });
+    }
+    listDevices(params) {
+        return this.page('devices', '/devices', params);
+    }
+    async createBundle(body) {
+        // A repeated id with the same content answers 200 with the existing bundle, a new one 201.
+        const req = { method: 'POST', path: '/bundles', body };
+        const res = await this.http.request(req);
+        return { bundle: expectObject(res.body, 'bundle', req), created: res.status === 201 };
+    }
+    getBundle(prn) {
+        return this.one('bundle', { method: 'GET', path: `/bundles/${prn}` });
+    }
+    createBundleSignature(body) {
+        return this.one('bundle_signature', { method: 'POST', path: '/bundle_signatures', body });
+    }
+    createRelease(body) {
+        return this.one('release', { method: 'POST', path: '/releases', body });
+    }
+    getRelease(prn) {
+        return this.one('release', { method: 'GET', path: `/releases/${prn}` });
+    }
+    listReleases(params) {
+        return this.page('releases', '/releases', params);
+    }
+    updateRelease(prn, body) {
+        return this.one('release', { method: 'PATCH', path: `/releases/${prn}`, body: { prn, ...body } });
+    }
+    async deleteRelease(prn) {
+        await this.http.request({ method: 'DELETE', path: `/releases/${prn}` });
+    }
+    /** The Admin API's update check for a device (what the device agent asks). */
+    async checkUpdate(devicePrn, body) {
+        const { body: res } = await this.http.request({
+            method: 'POST',
+            path: `/devices/${devicePrn}/update`,
+            body,
+        });
+        return res;
+    }
+    async one(key, req) {
+        const { body } = await this.http.request(req);
+        return expectObject(body, key, req);
+    }
+    async page(key, path, params = {}) {
+        const { limit, order, search, page } = params;
+        const req = { method: 'GET', path, query: { limit, order, search, page } };
+        const { body } = await this.http.request(req);
+        return { items: expectArray(body, key, req), next_page: nextPageOf(body) };
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/client/admin-client.ts
 /**
  * Typed Admin API client for the binary-management subset (artifacts, versions, binaries, parts,
@@ -41853,10 +42765,14 @@ function isRecord(value) {
 
 
 
+
 class PeridioClient {
     http;
+    /** Release management: products, cohorts, devices, bundles, releases, the update check. */
+    releases;
     constructor(options) {
         this.http = new HttpTransport(options);
+        this.releases = new ReleaseClient(this.http);
     }
     get baseUrl() {
         return this.http.baseUrl;
@@ -42008,7 +42924,7 @@ class PeridioClient {
     // Paging
     /** Every item of a list endpoint, following `next_page`; stopping the loop stops the paging. */
     iterate(list, params = {}) {
-        return iteratePages(list, params);
+        return paging_iteratePages(list, params);
     }
     /** Releases the keep-alive connections (only those of the client's own Agent). */
     close() {
@@ -42128,6 +43044,8 @@ function checkFile(path, options = {}) {
 
 
 
+
+
 ;// CONCATENATED MODULE: ./packages/action-common/src/failure.ts
 /**
  * What a failed run says. A user error is one line naming what to fix (the runner turns it into an
@@ -42135,9 +43053,25 @@ function checkFile(path, options = {}) {
  */
 
 
-function failureMessage(err) {
+/**
+ * The API key role (registry extension, docs/access-audit-webhooks.md) each action needs; a 403 names it.
+ * publish-binary uploads and signs, so it needs both, which only admin has.
+ */
+const STEP_ROLES = {
+    'create-artifact-version': 'publisher',
+    'upload-binary': 'publisher',
+    'sign-binary': 'signer',
+    'publish-binary': 'admin',
+};
+function failureMessage(err, step) {
     if (err instanceof errors_ApiError && err.status === 401) {
-        return new errors_InputError('api-key', `the registry rejected the API key (HTTP 401 on ${err.method} ${err.path}); check the secret passed as api-key`).message;
+        return `Input 'api-key': the registry rejected the API key (HTTP 401 on ${err.method} ${err.path}); check the secret passed as api-key (it may be revoked or expired)`;
+    }
+    if (err instanceof errors_ApiError && err.status === 403) {
+        const needs = step
+            ? `; ${step} needs an API key with role ${STEP_ROLES[step]}${STEP_ROLES[step] === 'admin' ? '' : ' (or admin)'}`
+            : '';
+        return `Input 'api-key': the API key may not do this (HTTP 403 on ${err.method} ${err.path}: ${err.detail})${needs}`;
     }
     if (err instanceof errors_ApiError) {
         const fields = Object.entries(err.fieldErrors).map(([field, messages]) => `${field} ${messages.join(', ')}`);
@@ -42287,28 +43221,27 @@ async function connect(inputs, options) {
             : blameBaseUrl(err, inputs.baseUrl);
         if (wrongUrl !== undefined)
             throw wrongUrl;
-        const failure = firstContactError(err, inputs.baseUrl);
-        if (failure !== undefined)
-            throw failure;
+        throwFirstContactError(err, inputs.baseUrl);
     }
     return new PeridioClient({ ...common, retry, timeoutMs: inputs.requestTimeoutMs });
 }
-function firstContactError(err, baseUrl) {
+/** Throws what the first request's failure means for the inputs; returns when it concerns the resource. */
+function throwFirstContactError(err, baseUrl) {
     if (err instanceof NetworkError) {
-        return new errors_InputError('base-url', `the registry at ${baseUrl} does not answer (${err.code ?? err.message}). Check base-url, and that the ` +
+        throw new errors_InputError('base-url', `the registry at ${baseUrl} does not answer (${err.code ?? err.message}). Check base-url, and that the ` +
             `registry is running and reachable from this runner.`, { cause: err });
     }
     if (err instanceof errors_ApiError && err.status === 401) {
-        return new errors_InputError('api-key', `the registry at ${baseUrl} rejected the API key (HTTP 401). Check the secret passed as api-key, and ` +
+        throw new errors_InputError('api-key', `the registry at ${baseUrl} rejected the API key (HTTP 401). Check the secret passed as api-key, and ` +
             `that it is a key of this registry (base-url).`, { cause: err });
     }
     if (err instanceof errors_ApiError && err.status === 403) {
-        return new errors_InputError('api-key', `the API key may not ${err.method} ${err.path} (HTTP 403: ${err.detail}); give it that permission or use another key`, { cause: err });
+        throw new errors_InputError('api-key', `the API key may not ${err.method} ${err.path} (HTTP 403: ${err.detail}); give it that permission or use another key`, { cause: err });
     }
     // 404 and the like concern the resource, not the connection: the flow reports them naming the input.
     if (err instanceof errors_ApiError && err.status === 404)
-        return undefined;
-    return err;
+        return;
+    throw err;
 }
 
 ;// CONCATENATED MODULE: ./packages/action-common/src/logger.ts
@@ -47702,6 +48635,32 @@ function withApi(read) {
     const { apiKey, baseUrl, requestTimeoutMs, ...rest } = read;
     return { api: { apiKey, baseUrl, requestTimeoutMs }, ...rest };
 }
+/** Non-empty lines (trimmed); `#` lines are comments. Undefined when there are none. */
+function readLines(name) {
+    const lines = core
+        .getInput(name)
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'));
+    return lines.length > 0 ? lines : undefined;
+}
+/** One item per line, or a JSON array of strings (e.g. a matrix list passed from a job output). */
+function readList(name) {
+    const value = inputs_readOptional(name);
+    if (value === undefined || !value.startsWith('['))
+        return readLines(name);
+    let parsed;
+    try {
+        parsed = JSON.parse(value);
+    }
+    catch (err) {
+        throw new InputError(name, `starts with '[' but is not a JSON array (${err.message})`);
+    }
+    if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string' && x.trim() !== '')) {
+        throw new InputError(name, 'must be one item per line, or a JSON array of non-empty strings');
+    }
+    return parsed.length > 0 ? parsed.map((x) => x.trim()) : undefined;
+}
 
 ;// CONCATENATED MODULE: ./packages/action-common/src/validate.ts
 /** Readers of the inputs added for a new user's first hour: switches, re-run policy, the hash a signer expects. */
@@ -47821,7 +48780,7 @@ async function run_run() {
 
 run_run().catch(async (err) => {
     logFailureDetail(err);
-    const message = failureMessage(err);
+    const message = failureMessage(err, 'upload-binary');
     await writeFailureSummary('upload-binary', message, err).catch(() => undefined);
     setFailed(message);
 });
