@@ -4853,7 +4853,7 @@ function sum(parts) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.ReadBufferPool = exports.PART_READ_CHUNK = void 0;
+exports.ReadBufferPool = void 0;
 exports.partBody = partBody;
 exports.openForParts = openForParts;
 /**
@@ -4865,7 +4865,7 @@ exports.openForParts = openForParts;
 const promises_1 = __webpack_require__(1455);
 const errors_js_1 = __webpack_require__(7638);
 /** Per read: larger than the 64 KiB stream default to cut per-chunk overhead, small enough × 16 parts. */
-exports.PART_READ_CHUNK = 256 * 1024;
+const PART_READ_CHUNK = 256 * 1024;
 /**
  * Free read buffers shared by the parts in flight. `take` never waits (it allocates when the pool is
  * empty), so the pool holds at most the buffers of the attempts that ran at once: 2 × concurrency.
@@ -4873,7 +4873,7 @@ exports.PART_READ_CHUNK = 256 * 1024;
 class ReadBufferPool {
     chunkSize;
     free = [];
-    constructor(chunkSize = exports.PART_READ_CHUNK) {
+    constructor(chunkSize = PART_READ_CHUNK) {
         this.chunkSize = chunkSize;
     }
     take() {
@@ -5801,8 +5801,7 @@ function apiKeyRoutes(access, org) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.Authenticator = exports.keyDigest = exports.BOOTSTRAP_KEY_NAME = void 0;
-exports.newApiKey = newApiKey;
+exports.Authenticator = exports.keyDigest = void 0;
 exports.parseExpiry = parseExpiry;
 exports.createApiKey = createApiKey;
 const node_crypto_1 = __webpack_require__(7598);
@@ -5815,7 +5814,7 @@ const time_js_1 = __webpack_require__(7360);
  * PERIDIO_REGISTRY_API_KEY) stays the `admin` key named `registry-key`.
  */
 const SCOPED = /^prs_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
-exports.BOOTSTRAP_KEY_NAME = 'registry-key';
+const BOOTSTRAP_KEY_NAME = 'registry-key';
 const keyDigest = (key) => (0, node_crypto_1.createHash)('sha256').update(key).digest();
 exports.keyDigest = keyDigest;
 function newApiKey() {
@@ -5892,7 +5891,7 @@ class Authenticator {
         }
         else if ((0, node_crypto_1.timingSafeEqual)(digest, this.bootstrapDigest)) {
             const id = (this.bootstrapId ??= await this.loadBootstrapId());
-            return { id, name: exports.BOOTSTRAP_KEY_NAME, role: 'admin', prn: (0, prn_js_1.prn)(this.org, 'api_key', id) };
+            return { id, name: BOOTSTRAP_KEY_NAME, role: 'admin', prn: (0, prn_js_1.prn)(this.org, 'api_key', id) };
         }
         throw unauthorized("send the registry's API key as 'Authorization: Token <key>' (or Bearer)");
     }
@@ -6127,13 +6126,13 @@ exports.AccessLayer = AccessLayer;
  * a test walks every route against every role, so a new route cannot ship without a decision here.
  */
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.routeKey = exports.ROUTE_ACCESS = exports.ROLE_PERMISSIONS = exports.ROLES = void 0;
+exports.routeKey = exports.ROUTE_ACCESS = exports.ROLES = void 0;
 exports.permissionFor = permissionFor;
 exports.allows = allows;
 exports.rolesAllowing = rolesAllowing;
 exports.isRole = isRole;
 exports.ROLES = ['admin', 'publisher', 'signer', 'releaser', 'reader', 'device-check'];
-exports.ROLE_PERMISSIONS = {
+const ROLE_PERMISSIONS = {
     admin: ['read', 'publish', 'bundle', 'sign', 'release', 'destroy', 'device-check', 'admin'],
     publisher: ['read', 'publish', 'bundle'],
     signer: ['read', 'sign'],
@@ -6239,13 +6238,13 @@ function permissionFor(access, body) {
     return (typeof state === 'string' && access.binaryState[state]) || access.otherwise;
 }
 function allows(role, permission) {
-    return permission === 'public' || exports.ROLE_PERMISSIONS[role].includes(permission);
+    return permission === 'public' || ROLE_PERMISSIONS[role].includes(permission);
 }
 /** The roles that may, least powerful first (admin always last). */
 function rolesAllowing(permission) {
     return [...exports.ROLES].filter((r) => allows(r, permission)).sort((a, b) => rank(a) - rank(b));
 }
-const rank = (role) => (role === 'admin' ? 99 : exports.ROLE_PERMISSIONS[role].length);
+const rank = (role) => (role === 'admin' ? 99 : ROLE_PERMISSIONS[role].length);
 function isRole(value) {
     return typeof value === 'string' && exports.ROLES.includes(value);
 }
@@ -6259,7 +6258,6 @@ function isRole(value) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.ADMIN_USAGE = void 0;
-exports.openStore = openStore;
 exports.runAdminCli = runAdminCli;
 const node_path_1 = __webpack_require__(6760);
 const node_util_1 = __webpack_require__(7975);
@@ -6463,7 +6461,7 @@ async function exportAudit(store, org, since, format) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.AUDIT_EVENT_SUBTYPES = exports.AUDIT_EVENT_TYPES = exports.KNOWN_EVENTS = exports.EXTRA_EVENTS = exports.PERIDIO_EVENTS = exports.ROUTE_EVENTS = void 0;
+exports.AUDIT_EVENT_SUBTYPES = exports.AUDIT_EVENT_TYPES = exports.KNOWN_EVENTS = exports.ROUTE_EVENTS = void 0;
 /**
  * The audit trail's event for each state-changing route (`type.subtype`), and every event name the
  * registry can publish (what a webhook's `enabled_events` may list). Extension types sit beside Peridio's
@@ -6519,7 +6517,7 @@ exports.ROUTE_EVENTS = {
     'POST /webhooks/:prn/test_fire': null,
 };
 /** Peridio's own event names. `webhook.request_failed` is recorded but never delivered (no recursion). */
-exports.PERIDIO_EVENTS = [
+const PERIDIO_EVENTS = [
     'device.release_changed',
     'device.claimed_release',
     'device.checked_for_release',
@@ -6529,12 +6527,12 @@ exports.PERIDIO_EVENTS = [
     'api_key.created',
     'webhook.test_fire',
 ];
-exports.EXTRA_EVENTS = ['binary.state_changed', 'webhook.request_failed'];
+const EXTRA_EVENTS = ['binary.state_changed', 'webhook.request_failed'];
 exports.KNOWN_EVENTS = [
     ...new Set([
-        ...exports.PERIDIO_EVENTS,
+        ...PERIDIO_EVENTS,
         ...Object.values(exports.ROUTE_EVENTS).filter((e) => e !== null),
-        ...exports.EXTRA_EVENTS,
+        ...EXTRA_EVENTS,
     ]),
 ].sort();
 /** Event `type`s and `subtype`s the /events filters accept beside Peridio's. */
@@ -9148,7 +9146,6 @@ function destroyedBinaryHeaders(releasePrns) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.given = void 0;
 exports.optionalBoolean = optionalBoolean;
 exports.requiredBoolean = requiredBoolean;
 exports.optionalDateTime = optionalDateTime;
@@ -9158,9 +9155,8 @@ exports.optionalObject = optionalObject;
 exports.nullableString = nullableString;
 const http_js_1 = __webpack_require__(7969);
 const given = (body, key) => body[key] !== undefined && body[key] !== null;
-exports.given = given;
 function optionalBoolean(body, key) {
-    if (!(0, exports.given)(body, key))
+    if (!given(body, key))
         return undefined;
     if (typeof body[key] !== 'boolean')
         throw (0, http_js_1.fieldError)(key, 'is invalid: must be true or false');
@@ -9175,7 +9171,7 @@ function requiredBoolean(body, key) {
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 /** An ISO-8601 date-time with a zone, normalised to UTC with microseconds (how timestamps are written). */
 function optionalDateTime(body, key) {
-    if (!(0, exports.given)(body, key))
+    if (!given(body, key))
         return undefined;
     const value = body[key];
     const ms = typeof value === 'string' && DATE_TIME.test(value) ? Date.parse(value) : NaN;
@@ -9190,7 +9186,7 @@ function requiredDateTime(body, key) {
     return value;
 }
 function optionalTags(body, key) {
-    if (!(0, exports.given)(body, key))
+    if (!given(body, key))
         return undefined;
     const value = body[key];
     if (!Array.isArray(value) ||
@@ -9200,7 +9196,7 @@ function optionalTags(body, key) {
     return [...new Set(value)];
 }
 function optionalObject(body, key) {
-    if (!(0, exports.given)(body, key))
+    if (!given(body, key))
         return undefined;
     const value = body[key];
     if (typeof value !== 'object' || Array.isArray(value))
@@ -9234,8 +9230,6 @@ function nullableString(body, key, max) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.GraphError = void 0;
-exports.sinks = sinks;
-exports.predecessors = predecessors;
 exports.validateGraph = validateGraph;
 exports.placeNew = placeNew;
 exports.checkUpdate = checkUpdate;
@@ -9384,7 +9378,7 @@ function planDelete(nodes, id, now) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.warnBinaryDestroyed = exports.destroyedBinaryHeaders = void 0;
+exports.warnBinaryDestroyed = void 0;
 exports.releaseManagementRoutes = releaseManagementRoutes;
 exports.defaultReleaseDeps = defaultReleaseDeps;
 const bundle_overrides_js_1 = __webpack_require__(5550);
@@ -9421,7 +9415,6 @@ function defaultReleaseDeps(ctx, logger) {
     };
 }
 var destroy_warning_js_1 = __webpack_require__(5107);
-Object.defineProperty(exports, "destroyedBinaryHeaders", ({ enumerable: true, get: function () { return destroy_warning_js_1.destroyedBinaryHeaders; } }));
 Object.defineProperty(exports, "warnBinaryDestroyed", ({ enumerable: true, get: function () { return destroy_warning_js_1.warnBinaryDestroyed; } }));
 
 
@@ -9558,7 +9551,6 @@ exports.eventJson = eventJson;
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.MAX_PHASE_VALUE = void 0;
 exports.phaseValueProblem = phaseValueProblem;
 exports.phaseLimit = phaseLimit;
 exports.claimLimit = claimLimit;
@@ -9570,15 +9562,15 @@ exports.hasAnyTag = hasAnyTag;
  * Numeric phasing (spec `release-phase-value`): a value in [0, 1] is a share of the cohort's devices, an
  * integer in [2, 1e9] a device count, and exactly 1 means 100% (not phased, and final once set).
  */
-exports.MAX_PHASE_VALUE = 1_000_000_000;
+const MAX_PHASE_VALUE = 1_000_000_000;
 /** Why a phase_value is not allowed, or undefined when it is. */
 function phaseValueProblem(value) {
     if (typeof value !== 'number' || !Number.isFinite(value))
         return 'must be a number';
     if (value < 0)
         return 'must be at least 0';
-    if (value > exports.MAX_PHASE_VALUE)
-        return `must be at most ${exports.MAX_PHASE_VALUE}`;
+    if (value > MAX_PHASE_VALUE)
+        return `must be at most ${MAX_PHASE_VALUE}`;
     if (value > 1 && (!Number.isInteger(value) || value < 2)) {
         return 'must be a share from 0 to 1 (e.g. 0.2 for 20%) or a whole device count from 2 to 1000000000';
     }
@@ -9632,8 +9624,9 @@ exports.splitPrn = splitPrn;
 exports.pathId = pathId;
 exports.bodyId = bodyId;
 exports.requiredBodyId = requiredBodyId;
+const base_1 = __webpack_require__(2444);
 const http_js_1 = __webpack_require__(7969);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = base_1.UUID_PATTERN;
 function prn(org, type, id) {
     return `prn:1:${org}:${type}:${id}`;
 }
@@ -9681,7 +9674,6 @@ function requiredBodyId(org, body, key, type) {
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.activeOverride = activeOverride;
-exports.walkForward = walkForward;
 exports.resolve = resolve;
 const phase_js_1 = __webpack_require__(51);
 const prn_js_1 = __webpack_require__(6864);
@@ -10007,7 +9999,6 @@ exports.parseVersion = parseVersion;
 exports.isVersion = isVersion;
 exports.compareVersions = compareVersions;
 exports.parseRequirement = parseRequirement;
-exports.isRequirement = isRequirement;
 exports.matches = matches;
 const OPERATORS = ['==', '!=', '>=', '<=', '~>', '>', '<'];
 class VersionSyntaxError extends Error {
@@ -10118,15 +10109,6 @@ function parseRequirement(text) {
         throw new VersionSyntaxError(`'${text}' is not a valid version requirement: use Elixir syntax (== != > >= < <= ~>, joined by 'and' / 'or'), not npm ranges`);
     }
     return text.split(/\s+or\s+/).map((alt) => alt.split(/\s+and\s+/).map((c) => parseClause(c, text)));
-}
-function isRequirement(text) {
-    try {
-        parseRequirement(text);
-        return true;
-    }
-    catch {
-        return false;
-    }
 }
 function matchClause(v, clause) {
     const c = compareVersions(v, clause.version);
@@ -15371,10 +15353,8 @@ function nowTimestamp() {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.WebhookDispatcher = exports.eventName = exports.DEFAULT_DISPATCH = void 0;
-exports.wants = wants;
+exports.WebhookDispatcher = exports.DEFAULT_DISPATCH = void 0;
 exports.retryDelay = retryDelay;
-exports.envelope = envelope;
 const json_js_1 = __webpack_require__(9140);
 const prn_js_1 = __webpack_require__(6864);
 const time_js_1 = __webpack_require__(7360);
@@ -15392,10 +15372,9 @@ exports.DEFAULT_DISPATCH = {
 const MIN_CYCLE_GAP_MS = 100;
 /** The event name a webhook subscribes to. */
 const eventName = (e) => `${e.type}.${e.subtype}`;
-exports.eventName = eventName;
 /** Whether a webhook gets this event: test fires go only to their own webhook; failures never go out. */
 function wants(webhook, event, org) {
-    const name = (0, exports.eventName)(event);
+    const name = eventName(event);
     if (name === 'webhook.request_failed')
         return false;
     if (name === 'webhook.test_fire')
@@ -15631,7 +15610,6 @@ function postOnce(url, body, headers, timeoutMs, signal) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.webhookJson = void 0;
 exports.webhookRoutes = webhookRoutes;
 const node_crypto_1 = __webpack_require__(7598);
 const http_js_1 = __webpack_require__(7969);
@@ -15651,7 +15629,6 @@ const webhookJson = (org, w) => ({
     updated_at: w.updated_at,
     url: w.url,
 });
-exports.webhookJson = webhookJson;
 const MAX_TTL_SECONDS = 7 * 24 * 3600;
 function eventsInput(value) {
     if (!Array.isArray(value) || value.some((e) => typeof e !== 'string'))
@@ -15720,7 +15697,7 @@ function webhookRoutes(d) {
                     inserted_at: at,
                     updated_at: at,
                 });
-                return { status: 201, body: { webhook: { ...(0, exports.webhookJson)(org, webhook), secret: webhook.secret } } };
+                return { status: 201, body: { webhook: { ...webhookJson(org, webhook), secret: webhook.secret } } };
             },
         },
         {
@@ -15729,7 +15706,7 @@ function webhookRoutes(d) {
             auth: true,
             async handler() {
                 const all = await access.listWebhooks();
-                return { status: 200, body: { webhooks: all.map((w) => (0, exports.webhookJson)(org, w)), next_page: null } };
+                return { status: 200, body: { webhooks: all.map((w) => webhookJson(org, w)), next_page: null } };
             },
         },
         {
@@ -15737,7 +15714,7 @@ function webhookRoutes(d) {
             pattern: '/webhooks/:prn',
             auth: true,
             async handler({ params }) {
-                return { status: 200, body: { webhook: (0, exports.webhookJson)(org, await find(params.prn)) } };
+                return { status: 200, body: { webhook: webhookJson(org, await find(params.prn)) } };
             },
         },
         {
@@ -15765,7 +15742,7 @@ function webhookRoutes(d) {
                     await verify(next);
                 const updated = await access.updateWebhook(current.id, { ...patch, updated_at: (0, time_js_1.nowTimestamp)() });
                 d.dispatcher.wake();
-                return { status: 200, body: { webhook: (0, exports.webhookJson)(org, updated) } };
+                return { status: 200, body: { webhook: webhookJson(org, updated) } };
             },
         },
         {
@@ -15793,7 +15770,7 @@ function webhookRoutes(d) {
                     previous_secret_expires_at: ttl > 0 ? new Date(Date.now() + ttl * 1000).toISOString() : null,
                     updated_at: (0, time_js_1.nowTimestamp)(),
                 });
-                return { status: 200, body: { webhook: { ...(0, exports.webhookJson)(org, updated), secret: updated.secret } } };
+                return { status: 200, body: { webhook: { ...webhookJson(org, updated), secret: updated.secret } } };
             },
         },
         {
@@ -15867,8 +15844,7 @@ function signatureHeader(webhook, publishedAt, body, nowMs = Date.now()) {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.guardedLookup = exports.MAX_WEBHOOK_URL_CHARS = void 0;
-exports.forbiddenAddress = forbiddenAddress;
+exports.guardedLookup = void 0;
 exports.webhookUrlProblem = webhookUrlProblem;
 const node_dns_1 = __webpack_require__(610);
 const node_net_1 = __webpack_require__(7030);
@@ -15884,7 +15860,7 @@ FORBIDDEN.addSubnet('0.0.0.0', 8, 'ipv4');
 FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
 FORBIDDEN.addAddress('fd00:ec2::254', 'ipv6');
 FORBIDDEN.addAddress('::', 'ipv6');
-exports.MAX_WEBHOOK_URL_CHARS = 1028;
+const MAX_WEBHOOK_URL_CHARS = 1028;
 function forbiddenAddress(address) {
     const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     const ip = v4mapped ? v4mapped[1] : address;
@@ -15897,8 +15873,8 @@ function forbiddenAddress(address) {
 function webhookUrlProblem(value, allowInsecure) {
     if (typeof value !== 'string' || value === '')
         return "can't be blank";
-    if (value.length > exports.MAX_WEBHOOK_URL_CHARS)
-        return `should be at most ${exports.MAX_WEBHOOK_URL_CHARS} character(s)`;
+    if (value.length > MAX_WEBHOOK_URL_CHARS)
+        return `should be at most ${MAX_WEBHOOK_URL_CHARS} character(s)`;
     let url;
     try {
         url = new URL(value);

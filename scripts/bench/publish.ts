@@ -117,7 +117,7 @@ async function curlFloor(registry: BenchRegistry, file: BenchFile, name: string)
   return { durationMs: run.durationMs, peakRssBytes: run.peakRssBytes };
 }
 
-export interface PairedRun {
+interface PairedRun {
   publishMs: number;
   curlMs: number;
   clientPeakRss: number;

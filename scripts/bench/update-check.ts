@@ -33,7 +33,7 @@ export interface FleetResult {
   skipped?: string;
 }
 
-export const DEFAULT_FLEET: FleetOptions = {
+const DEFAULT_FLEET: FleetOptions = {
   devices: 10_000,
   releases: 50,
   phaseCount: 2_500,

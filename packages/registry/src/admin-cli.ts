@@ -26,7 +26,7 @@ function fail(message: string): never {
  * The records the commands work on. One place that picks the database, so a database URL (PostgreSQL)
  * plugs in here beside the data dir.
  */
-export function openStore(dataDir: string): Store {
+function openStore(dataDir: string): Store {
   return new SqliteStore(join(resolve(dataDir), 'registry.db'));
 }
 

@@ -8,7 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { ConflictError } from '../errors.js';
 
 /** Per read: larger than the 64 KiB stream default to cut per-chunk overhead, small enough × 16 parts. */
-export const PART_READ_CHUNK = 256 * 1024;
+const PART_READ_CHUNK = 256 * 1024;
 
 /**
  * Free read buffers shared by the parts in flight. `take` never waits (it allocates when the pool is

@@ -21,11 +21,11 @@ export interface Actor {
  * PERIDIO_REGISTRY_API_KEY) stays the `admin` key named `registry-key`.
  */
 const SCOPED = /^prs_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$/;
-export const BOOTSTRAP_KEY_NAME = 'registry-key';
+const BOOTSTRAP_KEY_NAME = 'registry-key';
 
 export const keyDigest = (key: string) => createHash('sha256').update(key).digest();
 
-export function newApiKey(): { id: string; key: string } {
+function newApiKey(): { id: string; key: string } {
   const id = randomUUID();
   return { id, key: `prs_${id.replaceAll('-', '')}_${randomBytes(32).toString('base64url')}` };
 }

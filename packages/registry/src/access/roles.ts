@@ -24,7 +24,7 @@ export type Permission =
   /** Signing keys, products, cohorts, devices, API keys, webhooks. */
   | 'admin';
 
-export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: ['read', 'publish', 'bundle', 'sign', 'release', 'destroy', 'device-check', 'admin'],
   publisher: ['read', 'publish', 'bundle'],
   signer: ['read', 'sign'],

@@ -54,7 +54,7 @@ export const ROUTE_EVENTS: Record<string, string | null> = {
 };
 
 /** Peridio's own event names. `webhook.request_failed` is recorded but never delivered (no recursion). */
-export const PERIDIO_EVENTS = [
+const PERIDIO_EVENTS = [
   'device.release_changed',
   'device.claimed_release',
   'device.checked_for_release',
@@ -65,7 +65,7 @@ export const PERIDIO_EVENTS = [
   'webhook.test_fire',
 ];
 
-export const EXTRA_EVENTS = ['binary.state_changed', 'webhook.request_failed'];
+const EXTRA_EVENTS = ['binary.state_changed', 'webhook.request_failed'];
 
 export const KNOWN_EVENTS: readonly string[] = [
   ...new Set([

@@ -8,7 +8,7 @@ import type { Json } from './types.js';
  * The only place release management reads the binary side (binaries, their signatures, signing keys,
  * download URLs). Routes get a BinaryLookup; this implementation reads the registry's Store and presigner.
  */
-export interface BinarySignatureInfo {
+interface BinarySignatureInfo {
   signature: string;
   signing_key_id: string;
   keyid: string;
@@ -28,7 +28,7 @@ export interface BinaryInfo {
   signatures: BinarySignatureInfo[];
 }
 
-export interface SigningKeyInfo {
+interface SigningKeyInfo {
   id: string;
   keyid: string;
   /** Raw Ed25519 public key, base64. */

@@ -4,7 +4,7 @@ import type { Json } from './types.js';
 /** Body validators for release management; JSON null means "not given", as in ../fields.ts. */
 type Body = Record<string, unknown>;
 
-export const given = (body: Body, key: string) => body[key] !== undefined && body[key] !== null;
+const given = (body: Body, key: string) => body[key] !== undefined && body[key] !== null;
 
 export function optionalBoolean(body: Body, key: string): boolean | undefined {
   if (!given(body, key)) return undefined;

@@ -40,11 +40,11 @@ function constraintOf(node: GraphNode, now: Date): string | undefined {
   return undefined;
 }
 
-export function sinks<T extends GraphNode>(nodes: readonly T[]): T[] {
+function sinks<T extends GraphNode>(nodes: readonly T[]): T[] {
   return nodes.filter((n) => n.next_release_id === null);
 }
 
-export function predecessors<T extends GraphNode>(nodes: readonly T[], id: string): T[] {
+function predecessors<T extends GraphNode>(nodes: readonly T[], id: string): T[] {
   return nodes.filter((n) => n.next_release_id === id);
 }
 

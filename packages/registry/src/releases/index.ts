@@ -38,4 +38,4 @@ export function defaultReleaseDeps(ctx: RegistryContext, logger: Logger): Releas
   };
 }
 
-export { destroyedBinaryHeaders, warnBinaryDestroyed } from './destroy-warning.js';
+export { warnBinaryDestroyed } from './destroy-warning.js';

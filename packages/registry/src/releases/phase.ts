@@ -4,7 +4,7 @@ import type { ReleaseRecord } from './types.js';
  * Numeric phasing (spec `release-phase-value`): a value in [0, 1] is a share of the cohort's devices, an
  * integer in [2, 1e9] a device count, and exactly 1 means 100% (not phased, and final once set).
  */
-export const MAX_PHASE_VALUE = 1_000_000_000;
+const MAX_PHASE_VALUE = 1_000_000_000;
 
 /** Why a phase_value is not allowed, or undefined when it is. */
 export function phaseValueProblem(value: unknown): string | undefined {

@@ -1,10 +1,7 @@
+import { UUID_PATTERN } from '@peridio-actions/core/base';
 import { fieldError, notFound } from '../http.js';
 
-/** PRN types of release management (the binary side's types live in @peridio-actions/core). */
-export type ReleasePrnType =
-  'product' | 'cohort' | 'device' | 'bundle' | 'bundle_signature' | 'release' | 'bundle_override' | 'event';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = UUID_PATTERN;
 
 export function prn(org: string, type: string, id: string): string {
   return `prn:1:${org}:${type}:${id}`;

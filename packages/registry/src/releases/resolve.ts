@@ -44,7 +44,7 @@ export interface ResolveInput {
   numericPhaseAdmits(release: ReleaseRecord, commit: boolean): Promise<boolean>;
 }
 
-export type Via = 'release_prn' | 'bundle_prn' | 'release_version';
+type Via = 'release_prn' | 'bundle_prn' | 'release_version';
 
 export type Resolution =
   | { status: 'device_quarantine' }
@@ -109,7 +109,7 @@ function findStart(input: ResolveInput, byId: Map<string, ReleaseRecord>): Start
 }
 
 /** Step 5: from the candidate forward to the first required release or the latest one. */
-export function walkForward(candidate: ReleaseRecord, byId: Map<string, ReleaseRecord>): ReleaseRecord[] {
+function walkForward(candidate: ReleaseRecord, byId: Map<string, ReleaseRecord>): ReleaseRecord[] {
   const path = [candidate];
   const seen = new Set([candidate.id]);
   let current = candidate;

@@ -65,7 +65,7 @@ export interface BundleSignatureRecord {
   updated_at: string;
 }
 
-export type PhaseMode = 'numeric' | 'tags';
+type PhaseMode = 'numeric' | 'tags';
 
 export interface ReleaseRecord {
   id: string;

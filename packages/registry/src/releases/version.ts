@@ -12,7 +12,7 @@ export interface Version {
   build: string | undefined;
 }
 
-export type Operator = '==' | '!=' | '>' | '>=' | '<' | '<=' | '~>';
+type Operator = '==' | '!=' | '>' | '>=' | '<' | '<=' | '~>';
 const OPERATORS: readonly Operator[] = ['==', '!=', '>=', '<=', '~>', '>', '<'];
 
 interface Clause {
@@ -137,15 +137,6 @@ export function parseRequirement(text: string): Requirement {
     );
   }
   return text.split(/\s+or\s+/).map((alt) => alt.split(/\s+and\s+/).map((c) => parseClause(c, text)));
-}
-
-export function isRequirement(text: string): boolean {
-  try {
-    parseRequirement(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function matchClause(v: Version, clause: Clause): boolean {

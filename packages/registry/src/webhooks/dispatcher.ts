@@ -39,10 +39,10 @@ export const DEFAULT_DISPATCH: DispatchOptions = {
 const MIN_CYCLE_GAP_MS = 100;
 
 /** The event name a webhook subscribes to. */
-export const eventName = (e: { type: string; subtype: string }) => `${e.type}.${e.subtype}`;
+const eventName = (e: { type: string; subtype: string }) => `${e.type}.${e.subtype}`;
 
 /** Whether a webhook gets this event: test fires go only to their own webhook; failures never go out. */
-export function wants(webhook: WebhookRecord, event: SequencedEvent, org: string): boolean {
+function wants(webhook: WebhookRecord, event: SequencedEvent, org: string): boolean {
   const name = eventName(event);
   if (name === 'webhook.request_failed') return false;
   if (name === 'webhook.test_fire') return event.resource_prn === prn(org, 'webhook', webhook.id);
@@ -209,7 +209,7 @@ export class WebhookDispatcher {
 }
 
 /** What a receiver gets: Peridio's event envelope (version, prn, type, inserted_at, data{type, data}). */
-export function envelope(org: string, event: SequencedEvent) {
+function envelope(org: string, event: SequencedEvent) {
   const { seq: _seq, ...record } = event;
   return eventJson(org, record);
 }

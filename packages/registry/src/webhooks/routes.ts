@@ -20,7 +20,7 @@ export interface WebhookDeps {
 }
 
 /** A webhook as the spec shows it; the secret only where a route adds it (create, roll_secret). */
-export const webhookJson = (org: string, w: WebhookRecord) => ({
+const webhookJson = (org: string, w: WebhookRecord) => ({
   description: w.description ?? '',
   enabled_events: w.enabled_events,
   inserted_at: w.inserted_at,

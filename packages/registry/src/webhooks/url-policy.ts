@@ -14,9 +14,9 @@ FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
 FORBIDDEN.addAddress('fd00:ec2::254', 'ipv6');
 FORBIDDEN.addAddress('::', 'ipv6');
 
-export const MAX_WEBHOOK_URL_CHARS = 1028;
+const MAX_WEBHOOK_URL_CHARS = 1028;
 
-export function forbiddenAddress(address: string): boolean {
+function forbiddenAddress(address: string): boolean {
   const v4mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   const ip = v4mapped ? v4mapped[1]! : address;
   const family = isIP(ip);

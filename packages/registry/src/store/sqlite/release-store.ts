@@ -1,4 +1,3 @@
- 
 import { randomUUID } from 'node:crypto';
 import type { SQLInputValue } from 'node:sqlite';
 import { fieldError } from '../../http.js';
