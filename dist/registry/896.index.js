@@ -4698,7 +4698,6 @@ const errors_js_1 = __webpack_require__(7638);
 const logger_js_1 = __webpack_require__(9157);
 const pool_js_1 = __webpack_require__(633);
 const part_js_1 = __webpack_require__(5938);
-const part_body_js_1 = __webpack_require__(5471);
 const progress_js_1 = __webpack_require__(508);
 const resume_js_1 = __webpack_require__(3580);
 var part_js_2 = __webpack_require__(5938);
@@ -4756,7 +4755,6 @@ async function uploadParts(options) {
     }
     const startedAt = Date.now();
     const progress = new progress_js_1.ProgressTracker(options.onProgress, logger);
-    const prefetched = new Map();
     const ctx = {
         createBinaryPart: (prn, body) => api.createBinaryPart(prn, body),
         binaryPrn,
@@ -4767,22 +4765,7 @@ async function uploadParts(options) {
         retry: options.retry,
         logger,
         progress,
-        buffers: new part_body_js_1.ReadBufferPool(),
-        takePrefetchedUrl: (part) => {
-            const url = prefetched.get(part.index);
-            prefetched.delete(part.index);
-            return url;
-        },
         dispatcher: options.dispatcher,
-    };
-    // When a part starts, the URL of the part `concurrency` places behind it is asked for: by the time a
-    // slot frees up, its next part's URL is there, and the PUTs follow each other without an API round trip.
-    const prefetch = (part) => {
-        if (!part || prefetched.has(part.index) || signal?.aborted)
-            return;
-        const url = (0, part_js_1.createPartUrl)(ctx, part);
-        url.catch(() => { }); // surfaces when the part itself takes it
-        prefetched.set(part.index, url);
     };
     // Fail before asking for anything if the file is no longer the one that was hashed.
     await (0, part_js_1.assertFileUnchanged)(ctx);
@@ -4800,21 +4783,14 @@ async function uploadParts(options) {
     let bytesUploaded = 0;
     const send = async (parts) => {
         progress.plan(sum(parts), parts.length);
-        const position = new Map(parts.map((part, i) => [part, i]));
         await (0, pool_js_1.runPool)(parts, concurrency, async (part, poolSignal) => {
-            prefetch(parts[position.get(part) + concurrency]);
             await (0, part_js_1.sendPart)(ctx, part, poolSignal);
             partsUploaded += 1;
             bytesUploaded += part.size;
             logger.debug(`part ${part.index}: sent ${part.size} bytes`);
         }, signal);
     };
-    try {
-        await send(initial.missing);
-    }
-    finally {
-        prefetched.clear();
-    }
+    await send(initial.missing);
     for (let round = 0;; round++) {
         const listed = await api.listBinaryParts(binaryPrn);
         const check = (0, resume_js_1.compareParts)(digest.parts, listed);
@@ -4848,88 +4824,6 @@ function sum(parts) {
 
 /***/ }),
 
-/***/ 5471:
-/***/ ((__unused_webpack_module, exports, __webpack_require__) => {
-
-
-Object.defineProperty(exports, "__esModule", ({ value: true }));
-exports.ReadBufferPool = void 0;
-exports.partBody = partBody;
-exports.openForParts = openForParts;
-/**
- * A part's request body read from disk into buffers that are reused from part to part. A fresh
- * `createReadStream` per part allocates a new buffer for every chunk; those wait for the garbage
- * collector and showed as a ~50 MiB saw-tooth in the client's RSS. Here each attempt holds two buffers:
- * one being written to the socket, the next being read from disk.
- */
-const promises_1 = __webpack_require__(1455);
-const errors_js_1 = __webpack_require__(7638);
-/** Per read: larger than the 64 KiB stream default to cut per-chunk overhead, small enough × 16 parts. */
-const PART_READ_CHUNK = 256 * 1024;
-/**
- * Free read buffers shared by the parts in flight. `take` never waits (it allocates when the pool is
- * empty), so the pool holds at most the buffers of the attempts that ran at once: 2 × concurrency.
- */
-class ReadBufferPool {
-    chunkSize;
-    free = [];
-    constructor(chunkSize = PART_READ_CHUNK) {
-        this.chunkSize = chunkSize;
-    }
-    take() {
-        return this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
-    }
-    give(buffer) {
-        this.free.push(buffer);
-    }
-}
-exports.ReadBufferPool = ReadBufferPool;
-/**
- * Yields the bytes [offset, offset + size) of the file, reading ahead by one chunk. A yielded chunk is
- * not refilled until the consumer asks for the one after the next: undici asks for the next chunk only
- * once the socket took the previous one (write returned true or 'drain' fired), and with chunks larger
- * than the socket's high-water mark that means written. The caller gives the buffers back to the pool
- * only after the server answered (every byte written); after a failed attempt it drops them.
- */
-async function* partBody(handle, offset, size, buffers) {
-    const read = async (buffer, position) => {
-        const length = Math.min(buffer.length, size - position);
-        for (let filled = 0; filled < length;) {
-            const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + position + filled);
-            if (bytesRead === 0) {
-                throw new errors_js_1.ConflictError(`file shrank since it was hashed (ended at byte ${offset + position + filled}, part needs ` +
-                    `${offset + size})`);
-            }
-            filled += bytesRead;
-        }
-        return buffer.subarray(0, length);
-    };
-    let position = 0;
-    let turn = 0;
-    let next = size > 0 ? read(buffers[0], 0) : undefined;
-    while (next) {
-        const chunk = await next;
-        position += chunk.length;
-        turn ^= 1;
-        next = position < size ? read(buffers[turn], position) : undefined;
-        // Awaited on the next turn; this only keeps an abandoned read from going unhandled.
-        next?.catch(() => { });
-        yield chunk;
-    }
-}
-async function openForParts(path) {
-    try {
-        return await (0, promises_1.open)(path, 'r');
-    }
-    catch (err) {
-        const code = err.code ?? 'error';
-        throw new errors_js_1.ConflictError(`${path}: file changed since it was hashed (${code})`, { cause: err });
-    }
-}
-
-
-/***/ }),
-
 /***/ 5938:
 /***/ ((__unused_webpack_module, exports, __webpack_require__) => {
 
@@ -4937,21 +4831,21 @@ async function openForParts(path) {
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.PresignedUrlRefusedError = exports.PartStalledError = void 0;
 exports.sendPart = sendPart;
-exports.createPartUrl = createPartUrl;
 exports.assertFileUnchanged = assertFileUnchanged;
 /**
  * One part: ask the API for a presigned URL, then PUT the part's bytes there, streamed from disk.
  * Every attempt opens a fresh read stream (a consumed stream cannot be replayed), checks first that the
  * file is still the one that was hashed, and is aborted when nothing moves for `stallTimeoutMs`.
  */
+const node_fs_1 = __webpack_require__(3024);
 const promises_1 = __webpack_require__(1455);
+const node_stream_1 = __webpack_require__(7075);
 const undici_1 = __webpack_require__(6752);
 const errors_js_1 = __webpack_require__(7638);
 const presigned_expiry_js_1 = __webpack_require__(5316);
 const redact_js_1 = __webpack_require__(796);
 const retry_js_1 = __webpack_require__(9899);
 const storage_errors_js_1 = __webpack_require__(8502);
-const part_body_js_1 = __webpack_require__(5471);
 /** Nothing was accepted or answered for too long; the attempt is dropped and retried. */
 class PartStalledError extends errors_js_1.TimeoutError {
     name = 'PartStalledError';
@@ -4965,6 +4859,8 @@ class PresignedUrlRefusedError extends errors_js_1.ApiError {
     name = 'PresignedUrlRefusedError';
 }
 exports.PresignedUrlRefusedError = PresignedUrlRefusedError;
+/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
+const READ_CHUNK = 256 * 1024;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
@@ -4984,7 +4880,12 @@ async function sendPart(ctx, part, signal) {
             url = undefined;
         if (url === undefined) {
             try {
-                const created = await (ctx.takePrefetchedUrl?.(part) ?? createPartUrl(ctx, part));
+                const created = await ctx.createBinaryPart(ctx.binaryPrn, {
+                    index: part.index,
+                    expected_binary_size: ctx.binarySize,
+                    hash: part.sha256Hex,
+                    size: part.size,
+                });
                 url = created.presigned_upload_url;
             }
             catch (err) {
@@ -5020,15 +4921,6 @@ async function sendPart(ctx, part, signal) {
         ctx.logger.info(`part ${part.index}: sent after ${attempts} attempts (last failure: ${reason})`);
     }
 }
-/** Creates (or re-creates) the part record; its answer carries the presigned upload URL. */
-function createPartUrl(ctx, part) {
-    return ctx.createBinaryPart(ctx.binaryPrn, {
-        index: part.index,
-        expected_binary_size: ctx.binarySize,
-        hash: part.sha256Hex,
-        size: part.size,
-    });
-}
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */
 async function assertFileUnchanged(ctx, part) {
     const { filePath, digest } = ctx;
@@ -5056,21 +4948,27 @@ async function putPart(ctx, part, url, signal) {
         }, ctx.stallTimeoutMs);
     };
     let bytesThisAttempt = 0;
-    let handle;
-    let buffers;
-    const pool = ctx.buffers ?? new part_body_js_1.ReadBufferPool();
+    const file = part.size > 0
+        ? (0, node_fs_1.createReadStream)(ctx.filePath, {
+            start: part.offset,
+            end: part.offset + part.size - 1,
+            highWaterMark: READ_CHUNK,
+        })
+        : undefined;
+    const counted = new node_stream_1.Transform({
+        transform(chunk, _encoding, callback) {
+            bytesThisAttempt += chunk.length;
+            ctx.progress.bytesRead(chunk.length);
+            arm();
+            callback(null, chunk);
+        },
+    });
+    if (file) {
+        file.on('error', (err) => counted.destroy(err));
+        file.pipe(counted);
+    }
     let completed = false;
     try {
-        let body = Buffer.alloc(0);
-        if (part.size > 0) {
-            handle = await (0, part_body_js_1.openForParts)(ctx.filePath);
-            buffers = [pool.take(), pool.take()];
-            body = counted((0, part_body_js_1.partBody)(handle, part.offset, part.size, buffers), (length) => {
-                bytesThisAttempt += length;
-                ctx.progress.bytesRead(length);
-                arm();
-            });
-        }
         arm();
         let response;
         try {
@@ -5081,9 +4979,7 @@ async function putPart(ctx, part, url, signal) {
                     'content-type': 'application/octet-stream',
                     'x-amz-checksum-sha256': part.sha256Base64,
                 },
-                // undici takes an async iterable body (its docs say so; its types do not): it asks for the next
-                // chunk only once the socket took the last, which is what lets partBody reuse its buffers.
-                body: body,
+                body: file ? counted : Buffer.alloc(0),
                 signal: requestSignal,
                 dispatcher: ctx.dispatcher,
             });
@@ -5099,9 +4995,6 @@ async function putPart(ctx, part, url, signal) {
             });
             completed = true;
             ctx.progress.partDone();
-            // The server answered after the last byte: no write still reads these buffers.
-            for (const buffer of buffers ?? [])
-                pool.give(buffer);
             return;
         }
         const detail = await (0, storage_errors_js_1.readDetail)(response, arm).catch(() => '(no readable body)');
@@ -5109,8 +5002,8 @@ async function putPart(ctx, part, url, signal) {
     }
     finally {
         clearTimeout(timer);
-        // After a failure the buffers are dropped, not reused: a write of the dead attempt might still hold one.
-        await handle?.close().catch(() => { });
+        file?.destroy();
+        counted.destroy();
         if (!completed)
             ctx.progress.attemptFailed(bytesThisAttempt);
     }
@@ -5144,12 +5037,6 @@ function transportError(err, where, stall, outer) {
     const e = err;
     const message = e?.message ? (0, storage_errors_js_1.scrubUrls)(e.message) : String(err);
     return new errors_js_1.NetworkError(`${where}: PUT failed: ${message}`, e?.code, { cause: err });
-}
-async function* counted(chunks, onChunk) {
-    for await (const chunk of chunks) {
-        onChunk(chunk.length);
-        yield chunk;
-    }
 }
 async function drain(response, onData) {
     for await (const chunk of response.body) {

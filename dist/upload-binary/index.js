@@ -39700,6 +39700,8 @@ async function runPool(items, limit, worker, signal) {
     signal?.throwIfAborted();
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: ./packages/core/src/upload/presigned-expiry.ts
 /**
  * When a presigned URL stops working, read from the URL itself. A retry after a dropped connection
@@ -39793,83 +39795,13 @@ function scrubUrls(text) {
     return text.replace(/https?:\/\/[^\s"'<>]+/g, (url) => redact_redactUrl(url));
 }
 
-;// CONCATENATED MODULE: ./packages/core/src/upload/part-body.ts
-/**
- * A part's request body read from disk into buffers that are reused from part to part. A fresh
- * `createReadStream` per part allocates a new buffer for every chunk; those wait for the garbage
- * collector and showed as a ~50 MiB saw-tooth in the client's RSS. Here each attempt holds two buffers:
- * one being written to the socket, the next being read from disk.
- */
-
-
-/** Per read: larger than the 64 KiB stream default to cut per-chunk overhead, small enough × 16 parts. */
-const PART_READ_CHUNK = 256 * 1024;
-/**
- * Free read buffers shared by the parts in flight. `take` never waits (it allocates when the pool is
- * empty), so the pool holds at most the buffers of the attempts that ran at once: 2 × concurrency.
- */
-class ReadBufferPool {
-    chunkSize;
-    free = [];
-    constructor(chunkSize = PART_READ_CHUNK) {
-        this.chunkSize = chunkSize;
-    }
-    take() {
-        return this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize);
-    }
-    give(buffer) {
-        this.free.push(buffer);
-    }
-}
-/**
- * Yields the bytes [offset, offset + size) of the file, reading ahead by one chunk. A yielded chunk is
- * not refilled until the consumer asks for the one after the next: undici asks for the next chunk only
- * once the socket took the previous one (write returned true or 'drain' fired), and with chunks larger
- * than the socket's high-water mark that means written. The caller gives the buffers back to the pool
- * only after the server answered (every byte written); after a failed attempt it drops them.
- */
-async function* partBody(handle, offset, size, buffers) {
-    const read = async (buffer, position) => {
-        const length = Math.min(buffer.length, size - position);
-        for (let filled = 0; filled < length;) {
-            const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + position + filled);
-            if (bytesRead === 0) {
-                throw new errors_ConflictError(`file shrank since it was hashed (ended at byte ${offset + position + filled}, part needs ` +
-                    `${offset + size})`);
-            }
-            filled += bytesRead;
-        }
-        return buffer.subarray(0, length);
-    };
-    let position = 0;
-    let turn = 0;
-    let next = size > 0 ? read(buffers[0], 0) : undefined;
-    while (next) {
-        const chunk = await next;
-        position += chunk.length;
-        turn ^= 1;
-        next = position < size ? read(buffers[turn], position) : undefined;
-        // Awaited on the next turn; this only keeps an abandoned read from going unhandled.
-        next?.catch(() => { });
-        yield chunk;
-    }
-}
-async function openForParts(path) {
-    try {
-        return await (0,promises_namespaceObject.open)(path, 'r');
-    }
-    catch (err) {
-        const code = err.code ?? 'error';
-        throw new errors_ConflictError(`${path}: file changed since it was hashed (${code})`, { cause: err });
-    }
-}
-
 ;// CONCATENATED MODULE: ./packages/core/src/upload/part.ts
 /**
  * One part: ask the API for a presigned URL, then PUT the part's bytes there, streamed from disk.
  * Every attempt opens a fresh read stream (a consumed stream cannot be replayed), checks first that the
  * file is still the one that was hashed, and is aborted when nothing moves for `stallTimeoutMs`.
  */
+
 
 
 
@@ -39889,6 +39821,8 @@ class PartStalledError extends TimeoutError {
 class PresignedUrlRefusedError extends errors_ApiError {
     name = 'PresignedUrlRefusedError';
 }
+/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
+const READ_CHUNK = 256 * 1024;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
@@ -39908,7 +39842,12 @@ async function part_sendPart(ctx, part, signal) {
             url = undefined;
         if (url === undefined) {
             try {
-                const created = await (ctx.takePrefetchedUrl?.(part) ?? createPartUrl(ctx, part));
+                const created = await ctx.createBinaryPart(ctx.binaryPrn, {
+                    index: part.index,
+                    expected_binary_size: ctx.binarySize,
+                    hash: part.sha256Hex,
+                    size: part.size,
+                });
                 url = created.presigned_upload_url;
             }
             catch (err) {
@@ -39944,15 +39883,6 @@ async function part_sendPart(ctx, part, signal) {
         ctx.logger.info(`part ${part.index}: sent after ${attempts} attempts (last failure: ${reason})`);
     }
 }
-/** Creates (or re-creates) the part record; its answer carries the presigned upload URL. */
-function createPartUrl(ctx, part) {
-    return ctx.createBinaryPart(ctx.binaryPrn, {
-        index: part.index,
-        expected_binary_size: ctx.binarySize,
-        hash: part.sha256Hex,
-        size: part.size,
-    });
-}
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */
 async function assertFileUnchanged(ctx, part) {
     const { filePath, digest } = ctx;
@@ -39980,21 +39910,27 @@ async function putPart(ctx, part, url, signal) {
         }, ctx.stallTimeoutMs);
     };
     let bytesThisAttempt = 0;
-    let handle;
-    let buffers;
-    const pool = ctx.buffers ?? new ReadBufferPool();
+    const file = part.size > 0
+        ? (0,external_node_fs_namespaceObject.createReadStream)(ctx.filePath, {
+            start: part.offset,
+            end: part.offset + part.size - 1,
+            highWaterMark: READ_CHUNK,
+        })
+        : undefined;
+    const counted = new external_node_stream_.Transform({
+        transform(chunk, _encoding, callback) {
+            bytesThisAttempt += chunk.length;
+            ctx.progress.bytesRead(chunk.length);
+            arm();
+            callback(null, chunk);
+        },
+    });
+    if (file) {
+        file.on('error', (err) => counted.destroy(err));
+        file.pipe(counted);
+    }
     let completed = false;
     try {
-        let body = Buffer.alloc(0);
-        if (part.size > 0) {
-            handle = await openForParts(ctx.filePath);
-            buffers = [pool.take(), pool.take()];
-            body = counted(partBody(handle, part.offset, part.size, buffers), (length) => {
-                bytesThisAttempt += length;
-                ctx.progress.bytesRead(length);
-                arm();
-            });
-        }
         arm();
         let response;
         try {
@@ -40005,9 +39941,7 @@ async function putPart(ctx, part, url, signal) {
                     'content-type': 'application/octet-stream',
                     'x-amz-checksum-sha256': part.sha256Base64,
                 },
-                // undici takes an async iterable body (its docs say so; its types do not): it asks for the next
-                // chunk only once the socket took the last, which is what lets partBody reuse its buffers.
-                body: body,
+                body: file ? counted : Buffer.alloc(0),
                 signal: requestSignal,
                 dispatcher: ctx.dispatcher,
             });
@@ -40023,9 +39957,6 @@ async function putPart(ctx, part, url, signal) {
             });
             completed = true;
             ctx.progress.partDone();
-            // The server answered after the last byte: no write still reads these buffers.
-            for (const buffer of buffers ?? [])
-                pool.give(buffer);
             return;
         }
         const detail = await readDetail(response, arm).catch(() => '(no readable body)');
@@ -40033,8 +39964,8 @@ async function putPart(ctx, part, url, signal) {
     }
     finally {
         clearTimeout(timer);
-        // After a failure the buffers are dropped, not reused: a write of the dead attempt might still hold one.
-        await handle?.close().catch(() => { });
+        file?.destroy();
+        counted.destroy();
         if (!completed)
             ctx.progress.attemptFailed(bytesThisAttempt);
     }
@@ -40068,12 +39999,6 @@ function transportError(err, where, stall, outer) {
     const e = err;
     const message = e?.message ? scrubUrls(e.message) : String(err);
     return new NetworkError(`${where}: PUT failed: ${message}`, e?.code, { cause: err });
-}
-async function* counted(chunks, onChunk) {
-    for await (const chunk of chunks) {
-        onChunk(chunk.length);
-        yield chunk;
-    }
 }
 async function drain(response, onData) {
     for await (const chunk of response.body) {
@@ -40243,7 +40168,6 @@ function formatIndexes(indexes, max = 20) {
 
 
 
-
 const DEFAULT_UPLOAD_CONCURRENCY = 4;
 const MAX_UPLOAD_CONCURRENCY = 16;
 const engine_DEFAULT_STALL_TIMEOUT_MS = 60_000;
@@ -40294,7 +40218,6 @@ async function uploadParts(options) {
     }
     const startedAt = Date.now();
     const progress = new progress_ProgressTracker(options.onProgress, logger);
-    const prefetched = new Map();
     const ctx = {
         createBinaryPart: (prn, body) => api.createBinaryPart(prn, body),
         binaryPrn,
@@ -40305,22 +40228,7 @@ async function uploadParts(options) {
         retry: options.retry,
         logger,
         progress,
-        buffers: new ReadBufferPool(),
-        takePrefetchedUrl: (part) => {
-            const url = prefetched.get(part.index);
-            prefetched.delete(part.index);
-            return url;
-        },
         dispatcher: options.dispatcher,
-    };
-    // When a part starts, the URL of the part `concurrency` places behind it is asked for: by the time a
-    // slot frees up, its next part's URL is there, and the PUTs follow each other without an API round trip.
-    const prefetch = (part) => {
-        if (!part || prefetched.has(part.index) || signal?.aborted)
-            return;
-        const url = createPartUrl(ctx, part);
-        url.catch(() => { }); // surfaces when the part itself takes it
-        prefetched.set(part.index, url);
     };
     // Fail before asking for anything if the file is no longer the one that was hashed.
     await assertFileUnchanged(ctx);
@@ -40338,21 +40246,14 @@ async function uploadParts(options) {
     let bytesUploaded = 0;
     const send = async (parts) => {
         progress.plan(sum(parts), parts.length);
-        const position = new Map(parts.map((part, i) => [part, i]));
         await runPool(parts, concurrency, async (part, poolSignal) => {
-            prefetch(parts[position.get(part) + concurrency]);
             await part_sendPart(ctx, part, poolSignal);
             partsUploaded += 1;
             bytesUploaded += part.size;
             logger.debug(`part ${part.index}: sent ${part.size} bytes`);
         }, signal);
     };
-    try {
-        await send(initial.missing);
-    }
-    finally {
-        prefetched.clear();
-    }
+    await send(initial.missing);
     for (let round = 0;; round++) {
         const listed = await api.listBinaryParts(binaryPrn);
         const check = compareParts(digest.parts, listed);

@@ -6,7 +6,7 @@ import { failureMessage, logFailureDetail } from '../src/failure.js';
 describe('failureMessage', () => {
   it('turns a 401 into an api-key input error naming the call', () => {
     expect(failureMessage(new ApiError(401, 'GET', '/artifacts', 'Unauthorized'))).toBe(
-      "Input 'api-key': the registry rejected the API key (HTTP 401 on GET /artifacts); check the secret passed as api-key",
+      "Input 'api-key': the registry rejected the API key (HTTP 401 on GET /artifacts); check the secret passed as api-key (it may be revoked or expired)",
     );
   });
 

@@ -11,8 +11,7 @@ import { runPool } from './pool.js';
 import type { RetryPolicy } from '../retry.js';
 import type { BinaryPart, CreatedBinaryPart } from '../types.js';
 import type { PartBody } from '../client/bodies.js';
-import { assertFileUnchanged, createPartUrl, sendPart, type PartContext } from './part.js';
-import { ReadBufferPool } from './part-body.js';
+import { assertFileUnchanged, sendPart, type PartContext } from './part.js';
 import { ProgressTracker, type UploadProgress } from './progress.js';
 import { compareParts, describeMissing, formatIndexes, serverPartSize } from './resume.js';
 
@@ -114,7 +113,6 @@ export async function uploadParts(options: UploadOptions): Promise<UploadResult>
 
   const startedAt = Date.now();
   const progress = new ProgressTracker(options.onProgress, logger);
-  const prefetched = new Map<number, Promise<CreatedBinaryPart>>();
   const ctx: PartContext = {
     createBinaryPart: (prn, body) => api.createBinaryPart(prn, body),
     binaryPrn,
@@ -125,21 +123,7 @@ export async function uploadParts(options: UploadOptions): Promise<UploadResult>
     retry: options.retry,
     logger,
     progress,
-    buffers: new ReadBufferPool(),
-    takePrefetchedUrl: (part) => {
-      const url = prefetched.get(part.index);
-      prefetched.delete(part.index);
-      return url;
-    },
     dispatcher: options.dispatcher,
-  };
-  // When a part starts, the URL of the part `concurrency` places behind it is asked for: by the time a
-  // slot frees up, its next part's URL is there, and the PUTs follow each other without an API round trip.
-  const prefetch = (part: PartDigest | undefined): void => {
-    if (!part || prefetched.has(part.index) || signal?.aborted) return;
-    const url = createPartUrl(ctx, part);
-    url.catch(() => {}); // surfaces when the part itself takes it
-    prefetched.set(part.index, url);
   };
 
   // Fail before asking for anything if the file is no longer the one that was hashed.
@@ -161,12 +145,10 @@ export async function uploadParts(options: UploadOptions): Promise<UploadResult>
   let bytesUploaded = 0;
   const send = async (parts: PartDigest[]): Promise<void> => {
     progress.plan(sum(parts), parts.length);
-    const position = new Map(parts.map((part, i) => [part, i]));
     await runPool(
       parts,
       concurrency,
       async (part, poolSignal) => {
-        prefetch(parts[position.get(part)! + concurrency]);
         await sendPart(ctx, part, poolSignal);
         partsUploaded += 1;
         bytesUploaded += part.size;
@@ -176,11 +158,7 @@ export async function uploadParts(options: UploadOptions): Promise<UploadResult>
     );
   };
 
-  try {
-    await send(initial.missing);
-  } finally {
-    prefetched.clear();
-  }
+  await send(initial.missing);
   for (let round = 0; ; round++) {
     const listed = await api.listBinaryParts(binaryPrn);
     const check = compareParts(digest.parts, listed);

@@ -3,7 +3,9 @@
  * Every attempt opens a fresh read stream (a consumed stream cannot be replayed), checks first that the
  * file is still the one that was hashed, and is aborted when nothing moves for `stallTimeoutMs`.
  */
-import { stat, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Transform } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { ApiError, ConflictError, NetworkError, TimeoutError } from '../errors.js';
 import type { FileDigest, PartDigest } from '../hash.js';
@@ -15,7 +17,6 @@ import type { PartBody } from '../client/bodies.js';
 import type { CreatedBinaryPart } from '../types.js';
 import type { ProgressTracker } from './progress.js';
 import { classifyRefusal, readDetail, scrubUrls } from './storage-errors.js';
-import { openForParts, partBody, ReadBufferPool } from './part-body.js';
 
 export interface PartContext {
   createBinaryPart(binaryPrn: string, body: PartBody): Promise<CreatedBinaryPart>;
@@ -27,13 +28,6 @@ export interface PartContext {
   retry?: Partial<RetryPolicy>;
   logger: Logger;
   progress: ProgressTracker;
-  /** Read buffers reused across parts, so the upload does not allocate per chunk (default: this part's own). */
-  buffers?: ReadBufferPool;
-  /**
-   * A URL asked for ahead of time (while earlier parts were still sending), so this part does not wait
-   * one more Admin API round trip before its PUT. Taken once; a retry asks again.
-   */
-  takePrefetchedUrl?(part: PartDigest): Promise<CreatedBinaryPart> | undefined;
   dispatcher?: Dispatcher;
 }
 
@@ -50,6 +44,8 @@ export class PresignedUrlRefusedError extends ApiError {
   override name = 'PresignedUrlRefusedError';
 }
 
+/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
+const READ_CHUNK = 256 * 1024;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
@@ -70,7 +66,12 @@ export async function sendPart(ctx: PartContext, part: PartDigest, signal?: Abor
       if (url !== undefined && presignedUrlExpiring(url)) url = undefined;
       if (url === undefined) {
         try {
-          const created = await (ctx.takePrefetchedUrl?.(part) ?? createPartUrl(ctx, part));
+          const created = await ctx.createBinaryPart(ctx.binaryPrn, {
+            index: part.index,
+            expected_binary_size: ctx.binarySize,
+            hash: part.sha256Hex,
+            size: part.size,
+          });
           url = created.presigned_upload_url;
         } catch (err) {
           if (typeof err === 'object' && err !== null) apiFailures.add(err);
@@ -105,16 +106,6 @@ export async function sendPart(ctx: PartContext, part: PartDigest, signal?: Abor
     const reason = lastError instanceof Error ? lastError.message : String(lastError);
     ctx.logger.info(`part ${part.index}: sent after ${attempts} attempts (last failure: ${reason})`);
   }
-}
-
-/** Creates (or re-creates) the part record; its answer carries the presigned upload URL. */
-export function createPartUrl(ctx: PartContext, part: PartDigest): Promise<CreatedBinaryPart> {
-  return ctx.createBinaryPart(ctx.binaryPrn, {
-    index: part.index,
-    expected_binary_size: ctx.binarySize,
-    hash: part.sha256Hex,
-    size: part.size,
-  });
 }
 
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */
@@ -154,21 +145,29 @@ async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?:
   };
 
   let bytesThisAttempt = 0;
-  let handle: FileHandle | undefined;
-  let buffers: [Buffer, Buffer] | undefined;
-  const pool = ctx.buffers ?? new ReadBufferPool();
+  const file =
+    part.size > 0
+      ? createReadStream(ctx.filePath, {
+          start: part.offset,
+          end: part.offset + part.size - 1,
+          highWaterMark: READ_CHUNK,
+        })
+      : undefined;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      bytesThisAttempt += chunk.length;
+      ctx.progress.bytesRead(chunk.length);
+      arm();
+      callback(null, chunk);
+    },
+  });
+  if (file) {
+    file.on('error', (err) => counted.destroy(err));
+    file.pipe(counted);
+  }
+
   let completed = false;
   try {
-    let body: AsyncIterable<Buffer> | Buffer = Buffer.alloc(0);
-    if (part.size > 0) {
-      handle = await openForParts(ctx.filePath);
-      buffers = [pool.take(), pool.take()];
-      body = counted(partBody(handle, part.offset, part.size, buffers), (length) => {
-        bytesThisAttempt += length;
-        ctx.progress.bytesRead(length);
-        arm();
-      });
-    }
     arm();
     let response: Dispatcher.ResponseData;
     try {
@@ -179,9 +178,7 @@ async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?:
           'content-type': 'application/octet-stream',
           'x-amz-checksum-sha256': part.sha256Base64,
         },
-        // undici takes an async iterable body (its docs say so; its types do not): it asks for the next
-        // chunk only once the socket took the last, which is what lets partBody reuse its buffers.
-        body: body as Buffer,
+        body: file ? counted : Buffer.alloc(0),
         signal: requestSignal,
         dispatcher: ctx.dispatcher,
       });
@@ -196,16 +193,14 @@ async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?:
       });
       completed = true;
       ctx.progress.partDone();
-      // The server answered after the last byte: no write still reads these buffers.
-      for (const buffer of buffers ?? []) pool.give(buffer);
       return;
     }
     const detail = await readDetail(response, arm).catch(() => '(no readable body)');
     throw await refusal(ctx, part, where, statusCode, detail, response.headers['retry-after']);
   } finally {
     clearTimeout(timer);
-    // After a failure the buffers are dropped, not reused: a write of the dead attempt might still hold one.
-    await handle?.close().catch(() => {});
+    file?.destroy();
+    counted.destroy();
     if (!completed) ctx.progress.attemptFailed(bytesThisAttempt);
   }
 }
@@ -247,16 +242,6 @@ function transportError(err: unknown, where: string, stall: AbortSignal, outer?:
   const e = err as { message?: string; code?: string };
   const message = e?.message ? scrubUrls(e.message) : String(err);
   return new NetworkError(`${where}: PUT failed: ${message}`, e?.code, { cause: err });
-}
-
-async function* counted(
-  chunks: AsyncIterable<Buffer>,
-  onChunk: (length: number) => void,
-): AsyncGenerator<Buffer> {
-  for await (const chunk of chunks) {
-    onChunk(chunk.length);
-    yield chunk;
-  }
 }
 
 async function drain(response: Dispatcher.ResponseData, onData: () => void): Promise<void> {

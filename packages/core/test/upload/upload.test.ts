@@ -180,38 +180,6 @@ describe('uploadParts', () => {
     expect(sha256(storage.assembled())).toBe(digest.sha256Hex);
   });
 
-  it("asks for a part's URL while the part before it is sending, so PUTs need no API call between them", async () => {
-    const { path, digest } = await fixture();
-    const answeredAtCreate = new Map<number, number>();
-    const api = {
-      ...storage.api,
-      createBinaryPart: async (prn: string, body: Parameters<typeof storage.api.createBinaryPart>[1]) => {
-        answeredAtCreate.set(body.index, storage.puts.filter((put) => put.status !== undefined).length);
-        return storage.api.createBinaryPart(prn, body);
-      },
-    };
-    storage.answerDelayMs = 50;
-    await upload(path, digest, { api, concurrency: 1 });
-
-    expect(sha256(storage.assembled())).toBe(digest.sha256Hex);
-    // One part in flight: without asking ahead, part n's URL would wait for part n - 1's answer.
-    expect([...answeredAtCreate.entries()].sort((x, y) => x[0] - y[0])).toEqual([
-      [1, 0],
-      [2, 0],
-      [3, 1],
-      [4, 2],
-    ]);
-    expect(storage.creates).toHaveLength(4);
-  });
-
-  it('reuses read buffers across many parts without mixing their bytes', async () => {
-    // 40 parts of 1 MiB + a tail, 4 in flight: the pool's buffers serve part after part.
-    const { path, digest } = await fixture(40 * PART + 12_345);
-    await upload(path, digest, { concurrency: 4 });
-    expect(sha256(storage.assembled())).toBe(digest.sha256Hex);
-    for (const put of storage.puts) expect(put.status).toBe(200);
-  });
-
   it('stops asking for fresh URLs when they keep being refused', async () => {
     const { path, digest } = await fixture();
     const expire = { kind: 'expire' } as const;
@@ -220,7 +188,7 @@ describe('uploadParts', () => {
 
     expect((error as Error).message).toMatch(/part 1 .*HTTP 403: .*Request has expired/);
     expect(storage.putsOf(1)).toHaveLength(3);
-    expect(storage.creates.filter((c) => c.index === 1)).toHaveLength(3);
+    expect(storage.creates).toHaveLength(3);
   });
 
   it('resumes: skips parts valid with the same size and hash, re-sends a valid part with another hash', async () => {
