@@ -6,28 +6,41 @@ import { eventJson } from './releases/json.js';
 import { pathId } from './releases/prn.js';
 import { HttpError } from './http.js';
 import { loadOrganization } from './secrets.js';
+import { checkChoice, redactDatabaseUrl } from './backends.js';
+import type { AccessStore } from './store/access-store.js';
+import { PgStore } from './store/pg/pg-store.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 
-export const ADMIN_USAGE = `       peridio-registry api-keys create --name NAME --role ROLE [--expires 90d] [--data-dir DIR]
-       peridio-registry api-keys list [--data-dir DIR]
-       peridio-registry api-keys revoke PRN [--data-dir DIR]
-       peridio-registry audit export [--since 7d|2026-01-01T00:00:00Z] [--format jsonl|csv] [--data-dir DIR]
+export const ADMIN_USAGE = `       peridio-registry api-keys create --name NAME --role ROLE [--expires 90d] [RECORDS]
+       peridio-registry api-keys list [RECORDS]
+       peridio-registry api-keys revoke PRN [RECORDS]
+       peridio-registry audit export [--since 7d|2026-01-01T00:00:00Z] [--format jsonl|csv] [RECORDS]
 
+RECORDS: --data-dir DIR (the embedded SQLite store, default .peridio-registry) or
+         --database-url postgres://… (PERIDIO_REGISTRY_DATABASE_URL; the database a fleet shares).
 Roles: admin, publisher, signer, releaser, reader, device-check (docs/access-audit-webhooks.md).
-The commands work on the registry's records directly, also while it runs; a revoked key is refused at once.`;
+The commands work on the registry's records directly, also while it runs; a revoked key is refused at once
+(by every instance of a fleet).`;
 
 function fail(message: string): never {
   process.stderr.write(`peridio-registry: ${message}\n${ADMIN_USAGE}\n`);
   process.exit(2);
 }
 
-/**
- * The records the commands work on. One place that picks the database, so a database URL (PostgreSQL)
- * plugs in here beside the data dir.
- */
-function openStore(dataDir: string): Store {
-  return new SqliteStore(join(resolve(dataDir), 'registry.db'));
+/** The records the commands work on: the database a fleet shares when named, else the data dir's. */
+async function openStore(dataDir: string, databaseUrl: string | undefined): Promise<Store> {
+  if (databaseUrl === undefined) return new SqliteStore(join(resolve(dataDir), 'registry.db'));
+  const problem = checkChoice({ databaseUrl });
+  if (problem) fail(problem);
+  try {
+    return await PgStore.open({ url: databaseUrl });
+  } catch (err) {
+    process.stderr.write(
+      `peridio-registry: cannot open ${redactDatabaseUrl(databaseUrl)}: ${(err as Error).message}\n`,
+    );
+    process.exit(1);
+  }
 }
 
 function say(err: unknown): never {
@@ -51,6 +64,7 @@ export async function runAdminCli(argv: string[]): Promise<void> {
       allowPositionals: true,
       options: {
         'data-dir': { type: 'string', default: '.peridio-registry' },
+        'database-url': { type: 'string' },
         name: { type: 'string' },
         role: { type: 'string' },
         expires: { type: 'string' },
@@ -63,7 +77,10 @@ export async function runAdminCli(argv: string[]): Promise<void> {
   }
   const { values, positionals } = parsed;
   const [group, command, ...rest] = positionals;
-  const store = openStore(values['data-dir']);
+  const store = await openStore(
+    values['data-dir'],
+    values['database-url'] ?? (process.env.PERIDIO_REGISTRY_DATABASE_URL || undefined),
+  );
   try {
     const org = await loadOrganization(store);
     const access = store.accessStore(org);
@@ -77,14 +94,20 @@ export async function runAdminCli(argv: string[]): Promise<void> {
         say(err);
       }
       const { record, key } = await createApiKey(access, input);
-      await recordCli(store, org, 'created', apiKeyJson(org, record));
+      await recordCli(access, 'created', apiKeyJson(org, record));
       process.stderr.write(
         `created API key '${record.name}' with role ${record.role}; it is shown only once:\n`,
       );
       process.stdout.write(`${JSON.stringify({ ...apiKeyJson(org, record), key })}\n`);
     } else if (command_ === 'api-keys list') {
-      for (const k of await access.listApiKeys())
-        process.stdout.write(`${JSON.stringify(apiKeyJson(org, k))}\n`);
+      // Newest first, page by page.
+      let after = Number.MAX_SAFE_INTEGER;
+      for (;;) {
+        const page = await access.pageApiKeys({ org, limit: 100, order: 'desc', after, filters: [] });
+        for (const k of page.rows) process.stdout.write(`${JSON.stringify(apiKeyJson(org, k))}\n`);
+        if (!page.more) break;
+        after = page.rows[page.rows.length - 1]!.seq;
+      }
     } else if (command_ === 'api-keys revoke') {
       if (rest.length !== 1) fail('api-keys revoke takes the PRN of one key');
       let id: string;
@@ -95,7 +118,7 @@ export async function runAdminCli(argv: string[]): Promise<void> {
       }
       const revoked = await access.revokeApiKey(id, new Date().toISOString());
       if (!revoked) fail(`no API key ${rest[0]}`);
-      await recordCli(store, org, 'revoked', apiKeyJson(org, revoked));
+      await recordCli(access, 'revoked', apiKeyJson(org, revoked));
       process.stdout.write(`${JSON.stringify(apiKeyJson(org, revoked))}\n`);
     } else if (command_ === 'audit export') {
       await exportAudit(store, org, values.since, values.format);
@@ -108,8 +131,8 @@ export async function runAdminCli(argv: string[]): Promise<void> {
 }
 
 /** The CLI's changes are audited too; its actor is whoever runs it on the registry's host. */
-async function recordCli(store: Store, org: string, subtype: string, after: { prn: string }) {
-  await store.releaseStore(org).appendEvent({
+async function recordCli(access: AccessStore, subtype: string, after: { prn: string }) {
+  await access.appendEvents([{
     type: 'api_key',
     subtype,
     resource_prn: after.prn,
@@ -123,7 +146,7 @@ async function recordCli(store: Store, org: string, subtype: string, after: { pr
       before: null,
       after,
     },
-  });
+  }]);
 }
 
 const CSV_COLUMNS = [

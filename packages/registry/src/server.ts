@@ -203,6 +203,7 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
     bootstrapKey: options.apiKey,
     allowInsecureWebhooks: options.allowInsecureWebhooks,
     webhookDispatch: options.webhookDispatch,
+    sharedLeaseMs: options.shared ? leaseMs : undefined,
   });
   const routes = access.seal([
     ...access.routes,

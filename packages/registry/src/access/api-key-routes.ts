@@ -1,6 +1,8 @@
 import { fieldError, notFound } from '../http.js';
+import { listRows } from '../list.js';
 import { pathId, prn } from '../releases/prn.js';
 import type { Route } from '../router.js';
+import { dateField, stringField, type SearchFields } from '../search.js';
 import type { AccessStore, ApiKeyRecord } from '../store/access-store.js';
 import { createApiKey, parseExpiry } from './api-keys.js';
 import { isRole, ROLES } from './roles.js';
@@ -36,6 +38,13 @@ export function apiKeyInput(body: Record<string, unknown>): {
   return { name: name.trim(), role, expiresAt };
 }
 
+const SEARCH: SearchFields = {
+  inserted_at: dateField(),
+  name: stringField([':', '~', '-']),
+  role: stringField(),
+  updated_at: dateField(),
+};
+
 /** `/api_keys`: an extension of Peridio's API (which manages keys per user in its web console). */
 export function apiKeyRoutes(access: AccessStore, org: string): Route[] {
   const find = async (value: string) => {
@@ -58,9 +67,12 @@ export function apiKeyRoutes(access: AccessStore, org: string): Route[] {
       method: 'GET',
       pattern: '/api_keys',
       auth: true,
-      async handler() {
-        const keys = await access.listApiKeys();
-        return { status: 200, body: { api_keys: keys.map((k) => apiKeyJson(org, k)), next_page: null } };
+      async handler({ query }) {
+        const page = await listRows({ org }, query, { list: (q) => access.pageApiKeys(q) }, SEARCH);
+        return {
+          status: 200,
+          body: { api_keys: page.rows.map((k) => apiKeyJson(org, k)), next_page: page.next_page },
+        };
       },
     },
     {

@@ -1,5 +1,6 @@
 import type { Logger } from '@peridio-actions/core';
 import { HttpError } from '../http.js';
+import { StoreUnavailable } from '../store/store.js';
 import type { EventType } from '../releases/types.js';
 import type { Route, RouteRequest, RouteResult } from '../router.js';
 import type { EventWriter } from '../audit/event-writer.js';
@@ -15,10 +16,16 @@ export interface GuardDeps {
 
 type State = Record<string, unknown> | null;
 
+/** Writes of one event while the database is unreachable: ~3 s in all, then the request fails. */
+const RECORD_ATTEMPTS = 4;
+const RECORD_RETRY_MS = 500;
+
 /**
  * Runs a route for an actor: refuses what its role may not do (403 naming the role needed), then records
  * every state-changing request that succeeded as an event with who, what (before and after), when and from
- * where. The event is appended right after the change; the change itself is not undone if that fails.
+ * where. The event is committed right after the change and before the response: a client that got a 2xx
+ * has its event. When the event cannot be written (after retries while the database is unreachable), the
+ * change stays but the answer is a 500 that says so, never a 2xx (docs/access-audit-webhooks.md).
  */
 export class Guard {
   private readonly reads = new Map<string, Route>();
@@ -70,24 +77,44 @@ export class Guard {
     const result = await route.handler(request);
     const status = result?.status ?? request.res.statusCode;
     if (status < 400) {
-      await this.record(event, route, request, actor, before, result).catch((err: unknown) =>
-        this.deps.logger.error(`audit event ${event} not recorded: ${(err as Error).message}`),
-      );
+      await this.durably(event, () => this.record(event, route, request, actor, before, result));
       if (signedBinary && binaryBefore) {
         const binaryAfter = await this.read('/binaries/:prn', request, { prn: signedBinary });
         if (binaryAfter && binaryAfter.state !== binaryBefore.state) {
-          await this.record('binary.updated', route, request, actor, binaryBefore, {
-            status,
-            body: { binary: binaryAfter },
-          }).catch((err: unknown) =>
-            this.deps.logger.error(
-              `audit event binary.state_changed not recorded: ${(err as Error).message}`,
-            ),
+          await this.durably('binary.state_changed', () =>
+            this.record('binary.updated', route, request, actor, binaryBefore, {
+              status,
+              body: { binary: binaryAfter },
+            }),
           );
         }
       }
     }
     return result;
+  }
+
+  /**
+   * Writes an event, retrying while the database is unreachable (a restart, a failover); if it still cannot,
+   * the request fails with a 500 that says the change was made, so no 2xx goes out without its event.
+   */
+  private async durably(event: string, write: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (err instanceof StoreUnavailable && attempt < RECORD_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, RECORD_RETRY_MS * attempt));
+          continue;
+        }
+        const message = (err as Error).message;
+        this.deps.logger.error(`audit event ${event} not recorded: ${message}`);
+        throw new HttpError(500, {
+          errors: {
+            detail: `The change was made, but its audit event ${event} could not be recorded: ${message}`,
+          },
+        });
+      }
+    }
   }
 
   private async signedBinaryPrn(request: RouteRequest): Promise<string | undefined> {

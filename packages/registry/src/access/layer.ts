@@ -14,6 +14,8 @@ export interface AccessOptions {
   bootstrapKey: string;
   allowInsecureWebhooks?: boolean;
   webhookDispatch?: Partial<DispatchOptions>;
+  /** Several instances share the store: webhook deliveries are leased per webhook for this long (ms). */
+  sharedLeaseMs?: number;
 }
 
 /**
@@ -39,6 +41,9 @@ export class AccessLayer {
       ...DEFAULT_DISPATCH,
       allowInsecure,
       ...options.webhookDispatch,
+      ...(options.sharedLeaseMs === undefined
+        ? {}
+        : { lease: { leases: ctx.store.leases, owner: ctx.instanceId, ms: options.sharedLeaseMs } }),
     });
     this.routes = [
       ...apiKeyRoutes(access, ctx.org),

@@ -1,6 +1,7 @@
 import type { Role } from '../access/roles.js';
 import type { EventRecord } from '../releases/types.js';
 import type { NewEvent } from './release-store.js';
+import type { ListQuery, Page } from './store.js';
 
 /**
  * Records of access control and outgoing notifications: API keys, webhooks, and the durable delivery
@@ -18,6 +19,9 @@ export interface ApiKeyRecord {
   inserted_at: string;
   updated_at: string;
 }
+
+/** A record with its insertion order, what `order` and the `page` cursor of a list use (list.ts). */
+export type Sequenced<T> = T & { seq: number };
 
 export interface WebhookRecord {
   id: string;
@@ -52,7 +56,7 @@ export interface DeliveryRecord {
 export type NewDelivery = Omit<DeliveryRecord, 'seq' | 'attempts' | 'event'>;
 
 /** An event with its insertion order, for the fan-out cursor. */
-export type SequencedEvent = EventRecord & { seq: number };
+export type SequencedEvent = Sequenced<EventRecord>;
 
 export interface AccessStore {
   /**
@@ -63,14 +67,17 @@ export interface AccessStore {
 
   insertApiKey(row: ApiKeyRecord): Promise<ApiKeyRecord>;
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
-  /** Newest first. */
-  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** One page, as every list of the API pages (`GET /api_keys`). */
+  pageApiKeys(query: ListQuery): Promise<Page<Sequenced<ApiKeyRecord>>>;
   /** Sets revoked_at once (a second revoke keeps the first time); undefined when there is no such key. */
   revokeApiKey(id: string, at: string): Promise<ApiKeyRecord | undefined>;
 
   insertWebhook(row: WebhookRecord): Promise<WebhookRecord>;
   getWebhook(id: string): Promise<WebhookRecord | undefined>;
+  /** Every webhook, oldest first (the dispatcher's view). */
   listWebhooks(): Promise<WebhookRecord[]>;
+  /** One page, as every list of the API pages (`GET /webhooks`). */
+  pageWebhooks(query: ListQuery): Promise<Page<Sequenced<WebhookRecord>>>;
   updateWebhook(
     id: string,
     patch: Partial<Omit<WebhookRecord, 'id' | 'inserted_at'>> & { updated_at: string },
@@ -80,12 +87,16 @@ export interface AccessStore {
 
   /**
    * Fan-out: events after the stored cursor (the first call starts at the newest event, so history is
-   * not sent), up to `limit`, handed to `route`, whose deliveries are queued and the cursor advanced in
-   * the same transaction: an event is queued exactly once even across a crash.
+   * not sent), up to `limit`, handed to `route` with the webhooks as they are in the same transaction,
+   * whose deliveries are queued and the cursor advanced in that transaction: an event is queued exactly
+   * once even across a crash, and even when several registry instances fan out at once.
    */
-  fanOut(limit: number, route: (events: SequencedEvent[]) => NewDelivery[]): Promise<number>;
-  /** The oldest queued delivery of each webhook (its head of line), due or not. */
-  heads(): Promise<DeliveryRecord[]>;
+  fanOut(
+    limit: number,
+    route: (events: SequencedEvent[], webhooks: WebhookRecord[]) => NewDelivery[],
+  ): Promise<number>;
+  /** The oldest queued delivery of each webhook (its head of line), due or not; of one webhook if given. */
+  heads(webhookId?: string): Promise<DeliveryRecord[]>;
   deliveryDone(seq: number): Promise<void>;
   deliveryRetry(seq: number, attempts: number, nextAttemptAt: number): Promise<void>;
   pendingCount(webhookId?: string): Promise<number>;

@@ -2,6 +2,7 @@ import type { Logger } from '@peridio-actions/core';
 import { eventJson } from '../releases/json.js';
 import { prn } from '../releases/prn.js';
 import type { ReleaseStore } from '../store/release-store.js';
+import type { Repositories } from '../store/store.js';
 import type {
   AccessStore,
   DeliveryRecord,
@@ -25,6 +26,12 @@ export interface DispatchOptions {
   /** Fallback poll for events appended without a wake-up (e.g. by another process). */
   pollMs: number;
   allowInsecure: boolean;
+  /**
+   * Several instances share the store: each sends a webhook's head of line only under the lease
+   * `webhook:<id>` (held for the attempt's timeout plus `ms`), so one instance at a time delivers a given
+   * webhook, in order; one that dies mid-attempt leaves it to another once the lease runs out.
+   */
+  lease?: { leases: Repositories['leases']; owner: string; ms: number };
 }
 
 export const DEFAULT_DISPATCH: DispatchOptions = {
@@ -108,7 +115,7 @@ export class WebhookDispatcher {
     await new Promise((r) => setTimeout(r, MIN_CYCLE_GAP_MS));
     const webhooks = new Map((await this.access.listWebhooks()).map((w) => [w.id, w]));
     if (webhooks.size === 0) return; // nothing to tell; insertWebhook restarts the cursor
-    while ((await this.access.fanOut(500, (events) => this.route(events, [...webhooks.values()]))) > 0) {
+    while ((await this.access.fanOut(500, (events, current) => this.route(events, current))) > 0) {
       /* until caught up */
     }
     const now = Date.now();
@@ -121,7 +128,7 @@ export class WebhookDispatcher {
         nextDue = Math.min(nextDue, head.next_attempt_at);
         continue;
       }
-      const attempt = this.attempt(webhook, head).finally(() => {
+      const attempt = this.deliverHead(webhook, head).finally(() => {
         this.inFlight.delete(head.webhook_id);
         this.wake();
       });
@@ -143,6 +150,21 @@ export class WebhookDispatcher {
       }
     }
     return out;
+  }
+
+  /** One attempt at a webhook's head, under its lease when instances share the store. */
+  private async deliverHead(webhook: WebhookRecord, head: DeliveryRecord): Promise<void> {
+    const lease = this.options.lease;
+    if (!lease) return this.attempt(webhook, head);
+    const key = `webhook:${webhook.id}`;
+    if (!(await lease.leases.claim(key, lease.owner, this.options.timeoutMs + lease.ms))) return; // another's
+    try {
+      // The head as it is now: another instance may have delivered the one read before the claim.
+      const [current] = await this.access.heads(webhook.id);
+      if (current && current.next_attempt_at <= Date.now()) await this.attempt(webhook, current);
+    } finally {
+      await lease.leases.release(key, lease.owner);
+    }
   }
 
   private async attempt(webhook: WebhookRecord, d: DeliveryRecord): Promise<void> {

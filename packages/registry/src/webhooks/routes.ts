@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { detailError, fieldError, notFound } from '../http.js';
 import { KNOWN_EVENTS } from '../audit/event-names.js';
+import { listRows } from '../list.js';
 import { eventJson } from '../releases/json.js';
 import { pathId, prn } from '../releases/prn.js';
 import type { Route } from '../router.js';
+import { dateField, stringField, type SearchFields } from '../search.js';
 import type { ReleaseStore } from '../store/release-store.js';
 import type { AccessStore, WebhookRecord } from '../store/access-store.js';
 import { nowTimestamp } from '../time.js';
@@ -29,6 +31,14 @@ const webhookJson = (org: string, w: WebhookRecord) => ({
   updated_at: w.updated_at,
   url: w.url,
 });
+
+const SEARCH: SearchFields = {
+  description: stringField([':', '~']),
+  inserted_at: dateField(),
+  state: stringField(),
+  updated_at: dateField(),
+  url: stringField([':', '~']),
+};
 
 const MAX_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -111,9 +121,12 @@ export function webhookRoutes(d: WebhookDeps): Route[] {
       method: 'GET',
       pattern: '/webhooks',
       auth: true,
-      async handler() {
-        const all = await access.listWebhooks();
-        return { status: 200, body: { webhooks: all.map((w) => webhookJson(org, w)), next_page: null } };
+      async handler({ query }) {
+        const page = await listRows({ org }, query, { list: (q) => access.pageWebhooks(q) }, SEARCH);
+        return {
+          status: 200,
+          body: { webhooks: page.rows.map((w) => webhookJson(org, w)), next_page: page.next_page },
+        };
       },
     },
     {

@@ -149,4 +149,56 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX events_inserted_at ON events (org, inserted_at);
   CREATE INDEX events_actor ON events (actor_prn);
   `,
+  // Access, audit and webhooks (SQLite migration 7): scoped API keys, webhooks and their durable delivery
+  // queue; audit events go into the events table above. Unlike SQLite, the fan-out cursor is a position in
+  // (inserting transaction, seq) order: transactions commit in any order, so `seq` alone could pass an event
+  // that becomes visible later (store/pg/access-store.ts). `xid` is filled by its default on every insert,
+  // whoever inserts.
+  `
+  CREATE TABLE api_keys (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    name ${T} NOT NULL,
+    role ${T} NOT NULL,
+    hash ${T} NOT NULL,
+    expires_at ${T},
+    revoked_at ${T},
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL
+  );
+  CREATE INDEX api_keys_org_seq ON api_keys (org, seq);
+
+  CREATE TABLE webhooks (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    url ${T} NOT NULL,
+    description ${T},
+    enabled_events TEXT NOT NULL,
+    state ${T} NOT NULL,
+    secret ${T} NOT NULL,
+    previous_secret ${T},
+    previous_secret_expires_at ${T},
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL
+  );
+  CREATE INDEX webhooks_org_seq ON webhooks (org, seq);
+
+  CREATE TABLE webhook_deliveries (
+    seq BIGSERIAL PRIMARY KEY,
+    org ${T} NOT NULL,
+    webhook_id ${T} NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id ${T} NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    first_queued_at BIGINT NOT NULL
+  );
+  CREATE INDEX webhook_deliveries_head ON webhook_deliveries (org, webhook_id, seq);
+
+  CREATE TABLE webhook_cursor (org ${T} PRIMARY KEY, last_xid xid8 NOT NULL, last_seq BIGINT NOT NULL);
+
+  ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+  CREATE INDEX events_fanout ON events (org, xid, seq);
+  `,
 ];

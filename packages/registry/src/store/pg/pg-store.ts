@@ -3,7 +3,9 @@ import pg from 'pg';
 import type { ReleaseStore } from '../../releases/store.js';
 import type { AccessStore } from '../access-store.js';
 import { StoreFeatureMissing, type Repositories, type Store } from '../store.js';
+import { PgAccessStore } from './access-store.js';
 import { sqlOn, translate, TYPES, type Sql } from './connection.js';
+import { insertEvents, listEvents } from './events.js';
 import { PG_MIGRATIONS } from './migrations.js';
 import { pgRepositories } from './repositories.js';
 
@@ -29,51 +31,32 @@ export interface PgStoreOptions {
  * connection surfaces as StoreUnavailable, so requests fail with a retryable 503 while the database restarts.
  */
 export class PgStore implements Store {
+  /** API keys, webhooks and their delivery queue (access-store.ts), over this store's connections. */
+  accessStore(org: string): AccessStore {
+    return new PgAccessStore(this, org);
+  }
+
   /**
    * Release management is kept only by the SQLite store so far: every call is refused as 501, so the binary
    * flow on PostgreSQL works while products, cohorts, bundles and releases say plainly that they need SQLite.
+   * The event log is the exception: the audit trail and webhooks write and read it here (events.ts).
    */
-  /**
-   * Scoped API keys, the audit trail and webhooks are kept only by the SQLite store so far. Here only the
-   * registry's own (admin) key authenticates, nothing is audited (`serve` warns), and creating a scoped key
-   * or a webhook is refused as 501.
-   */
-  accessStore(): AccessStore {
-    const missing = () =>
-      Promise.reject(
-        new StoreFeatureMissing(
-          'scoped API keys and webhooks are not available with --database-url yet; run the registry on its ' +
-            'embedded SQLite store for them',
-        ),
-      );
-    return {
-      appendEvents: () => Promise.resolve(),
-      insertApiKey: missing,
-      getApiKey: () => Promise.resolve(undefined),
-      listApiKeys: () => Promise.resolve([]),
-      revokeApiKey: missing,
-      insertWebhook: missing,
-      getWebhook: () => Promise.resolve(undefined),
-      listWebhooks: () => Promise.resolve([]),
-      updateWebhook: missing,
-      deleteWebhook: missing,
-      fanOut: () => Promise.resolve(0),
-      heads: () => Promise.resolve([]),
-      deliveryDone: () => Promise.resolve(),
-      deliveryRetry: () => Promise.resolve(),
-      pendingCount: () => Promise.resolve(0),
+  releaseStore(org: string): ReleaseStore {
+    const events: Pick<ReleaseStore, 'appendEvent' | 'listEvents'> = {
+      appendEvent: async (event) => (await insertEvents(this.sql, org, [event]))[0]!,
+      listEvents: (query) => listEvents(this.sql, org, query),
     };
-  }
-
-  releaseStore(): ReleaseStore {
     return new Proxy({} as ReleaseStore, {
-      get: () => () =>
-        Promise.reject(
-          new StoreFeatureMissing(
-            'release management (products, cohorts, devices, bundles, releases) is not available with ' +
-              '--database-url yet; run the registry on its embedded SQLite store for it',
-          ),
-        ),
+      get: (_target, name) =>
+        name in events
+          ? events[name as keyof typeof events]
+          : () =>
+              Promise.reject(
+                new StoreFeatureMissing(
+                  'release management (products, cohorts, devices, bundles, releases) is not available with ' +
+                    '--database-url yet; run the registry on its embedded SQLite store for it',
+                ),
+              ),
     });
   }
   private readonly pool: pg.Pool;

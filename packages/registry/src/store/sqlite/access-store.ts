@@ -11,7 +11,9 @@ import type {
   SequencedEvent,
   WebhookRecord,
 } from '../access-store.js';
+import type { ListQuery } from '../store.js';
 import type { Database } from './database.js';
+import { listTable } from './list.js';
 import { eventOf } from './release-rows.js';
 
 type Row = Record<string, SQLInputValue>;
@@ -105,8 +107,9 @@ export class SqliteAccessStore implements AccessStore {
     const r = this.db.get<Row>('SELECT * FROM api_keys WHERE id = ? AND org = ?', id, this.org);
     return r && apiKeyOf(r);
   }
-  async listApiKeys() {
-    return this.db.all<Row>('SELECT * FROM api_keys WHERE org = ? ORDER BY seq DESC', this.org).map(apiKeyOf);
+  async pageApiKeys(query: ListQuery) {
+    const page = listTable<Row>(this.db, 'api_keys', query);
+    return { rows: page.rows.map((r) => ({ ...apiKeyOf(r), seq: Number(r.seq) })), more: page.more };
   }
   async revokeApiKey(id: string, at: string) {
     this.db.run(
@@ -152,7 +155,14 @@ export class SqliteAccessStore implements AccessStore {
     return r && webhookOf(r);
   }
   async listWebhooks() {
+    return this.allWebhooks();
+  }
+  private allWebhooks() {
     return this.db.all<Row>('SELECT * FROM webhooks WHERE org = ? ORDER BY seq', this.org).map(webhookOf);
+  }
+  async pageWebhooks(query: ListQuery) {
+    const page = listTable<Row>(this.db, 'webhooks', query);
+    return { rows: page.rows.map((r) => ({ ...webhookOf(r), seq: Number(r.seq) })), more: page.more };
   }
   async updateWebhook(id: string, patch: Partial<WebhookRecord> & { updated_at: string }) {
     const sets: string[] = [];
@@ -173,7 +183,10 @@ export class SqliteAccessStore implements AccessStore {
     });
   }
 
-  async fanOut(limit: number, route: (events: SequencedEvent[]) => NewDelivery[]) {
+  async fanOut(
+    limit: number,
+    route: (events: SequencedEvent[], webhooks: WebhookRecord[]) => NewDelivery[],
+  ) {
     return this.db.transaction(() => {
       let cursor = this.db.get<{ last_seq: number }>(
         'SELECT last_seq FROM webhook_cursor WHERE org = ?',
@@ -195,7 +208,7 @@ export class SqliteAccessStore implements AccessStore {
       );
       if (rows.length === 0) return 0;
       const events = rows.map((r) => ({ ...eventOf(r), seq: Number(r.seq) }));
-      for (const d of route(events)) {
+      for (const d of route(events, this.allWebhooks())) {
         this.db.run(
           'INSERT INTO webhook_deliveries (org, webhook_id, event_id, attempts, next_attempt_at, first_queued_at) VALUES (?, ?, ?, 0, ?, ?)',
           this.org,
@@ -213,16 +226,19 @@ export class SqliteAccessStore implements AccessStore {
       return events.length;
     });
   }
-  async heads() {
+  async heads(webhookId?: string) {
     return this.db
       .all<Row>(
         `SELECT d.seq, d.webhook_id, d.event_id, d.attempts, d.next_attempt_at, d.first_queued_at,
                 e.seq AS event_seq, e.type, e.subtype, e.resource_prn, e.actor_prn, e.data, e.inserted_at
          FROM webhook_deliveries d
-         JOIN (SELECT webhook_id, MIN(seq) AS seq FROM webhook_deliveries WHERE org = ? GROUP BY webhook_id) h
+         JOIN (SELECT webhook_id, MIN(seq) AS seq FROM webhook_deliveries
+               WHERE org = ? AND (? IS NULL OR webhook_id = ?) GROUP BY webhook_id) h
            ON d.seq = h.seq
          JOIN events e ON e.id = d.event_id`,
         this.org,
+        webhookId ?? null,
+        webhookId ?? null,
       )
       .map(deliveryOf);
   }

@@ -48,6 +48,19 @@ export const COLUMNS = {
     'signature.signing_key.keyid': '(SELECT k.keyid FROM signing_keys k WHERE k.id = t.signing_key_id)',
     updated_at: 't.updated_at',
   },
+  api_keys: {
+    inserted_at: 't.inserted_at',
+    name: 't.name',
+    role: 't.role',
+    updated_at: 't.updated_at',
+  },
+  webhooks: {
+    description: 't.description',
+    inserted_at: 't.inserted_at',
+    state: 't.state',
+    updated_at: 't.updated_at',
+    url: 't.url',
+  },
 } satisfies Record<string, Columns>;
 
 function condition(filter: Filter, columns: Columns): { sql: string; params: SQLInputValue[] } {
