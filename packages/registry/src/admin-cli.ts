@@ -132,21 +132,23 @@ export async function runAdminCli(argv: string[]): Promise<void> {
 
 /** The CLI's changes are audited too; its actor is whoever runs it on the registry's host. */
 async function recordCli(access: AccessStore, subtype: string, after: { prn: string }) {
-  await access.appendEvents([{
-    type: 'api_key',
-    subtype,
-    resource_prn: after.prn,
-    actor_prn: null,
-    data: {
-      ...(subtype === 'created' ? { api_key_prn: after.prn } : {}),
-      action: `api_key.${subtype}`,
-      actor: { api_key_prn: null, name: 'peridio-registry CLI', role: 'admin' },
-      remote_address: null,
-      request: { method: 'CLI', path: `api-keys ${subtype === 'created' ? 'create' : 'revoke'}` },
-      before: null,
-      after,
+  await access.appendEvents([
+    {
+      type: 'api_key',
+      subtype,
+      resource_prn: after.prn,
+      actor_prn: null,
+      data: {
+        ...(subtype === 'created' ? { api_key_prn: after.prn } : {}),
+        action: `api_key.${subtype}`,
+        actor: { api_key_prn: null, name: 'peridio-registry CLI', role: 'admin' },
+        remote_address: null,
+        request: { method: 'CLI', path: `api-keys ${subtype === 'created' ? 'create' : 'revoke'}` },
+        before: null,
+        after,
+      },
     },
-  }]);
+  ]);
 }
 
 const CSV_COLUMNS = [

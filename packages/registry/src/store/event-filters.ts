@@ -38,9 +38,13 @@ export function eventConditions(query: URLSearchParams): EventCondition[] {
   ] as const) {
     const value = query.get(key);
     if (value === null) continue;
-    if (!DATE.test(value)) throw fieldError(key, "is invalid: must be a date-time like '2026-01-01T00:00:00Z'");
+    if (!DATE.test(value))
+      throw fieldError(key, "is invalid: must be a date-time like '2026-01-01T00:00:00Z'");
     // Stored timestamps have six fraction digits: compare in the same shape.
-    const stored = value.replace(/(\.\d+)?Z$/, (_m, f: string | undefined) => `${(f ?? '.').padEnd(7, '0')}Z`);
+    const stored = value.replace(
+      /(\.\d+)?Z$/,
+      (_m, f: string | undefined) => `${(f ?? '.').padEnd(7, '0')}Z`,
+    );
     out.push({ column: 'inserted_at', op, value: stored });
   }
   if (query.get('search'))

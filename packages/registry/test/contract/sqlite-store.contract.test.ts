@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../quiet-sqlite.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { describeAccessStoreContract } from './access-store-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
-describeStoreContract('SQLite', async () => {
+const sqliteStore = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'store-contract-'));
   const store = new SqliteStore(join(dir, 'registry.db'));
   return {
@@ -16,7 +17,9 @@ describeStoreContract('SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+};
+describeStoreContract('SQLite', sqliteStore);
+describeAccessStoreContract('SQLite', sqliteStore);
 
 describe('SqliteStore', () => {
   it('refuses a call to the outer store from inside a transaction instead of waiting for itself', async () => {

@@ -144,7 +144,7 @@ export class PgAccessStore implements AccessStore {
     return r && withoutSeq(apiKeyOf(r));
   }
   async pageApiKeys(query: ListQuery) {
-    const page = await listTable<ApiKeyRow>(this.db.sql, 'api_keys', query);
+    const page = await listTable<ApiKeyRow>(this.db.sql, 'api_keys', { ...query, org: this.org });
     return { rows: page.rows.map(apiKeyOf), more: page.more };
   }
   async revokeApiKey(id: string, at: string) {
@@ -208,7 +208,7 @@ export class PgAccessStore implements AccessStore {
     return rows.map(webhookOf);
   }
   async pageWebhooks(query: ListQuery) {
-    const page = await listTable<WebhookRow>(this.db.sql, 'webhooks', query);
+    const page = await listTable<WebhookRow>(this.db.sql, 'webhooks', { ...query, org: this.org });
     return { rows: page.rows.map(webhookOf), more: page.more };
   }
   async updateWebhook(id: string, patch: Partial<WebhookRecord> & { updated_at: string }) {
@@ -232,10 +232,7 @@ export class PgAccessStore implements AccessStore {
     return (await this.db.sql.run('DELETE FROM webhooks WHERE id = $1 AND org = $2', [id, this.org])) > 0;
   }
 
-  async fanOut(
-    limit: number,
-    route: (events: SequencedEvent[], webhooks: WebhookRecord[]) => NewDelivery[],
-  ) {
+  async fanOut(limit: number, route: (events: SequencedEvent[], webhooks: WebhookRecord[]) => NewDelivery[]) {
     return this.db.sqlTransaction(async (tx) => {
       // Another instance fanning out now waits here, then reads the cursor as that one left it.
       const cursor = await this.lockCursor(tx);
@@ -282,7 +279,8 @@ export class PgAccessStore implements AccessStore {
 
   /** The cursor row, created at the newest finished event the first time, locked for this transaction. */
   private async lockCursor(tx: Sql): Promise<{ xid: string; seq: number }> {
-    const select = 'SELECT last_xid::text AS xid, last_seq AS seq FROM webhook_cursor WHERE org = $1 FOR UPDATE';
+    const select =
+      'SELECT last_xid::text AS xid, last_seq AS seq FROM webhook_cursor WHERE org = $1 FOR UPDATE';
     const found = await tx.get<{ xid: string; seq: number }>(select, [this.org]);
     if (found) return found;
     // The first fan-out starts now: webhooks are told about what happens after they exist.

@@ -60,7 +60,9 @@ export async function listEvents(sql: Sql, org: string, query: URLSearchParams):
   const repo = {
     list: (q: Parameters<typeof listFiltered>[3]) =>
       listFiltered<EventRow & { seq: number }>(sql, 'events', columns, q, (next) =>
-        conditions.length ? conditions.map((c) => `t.${c.column} ${c.op} ${next(c.value)}`).join(' AND ') : 'true',
+        conditions.length
+          ? conditions.map((c) => `t.${c.column} ${c.op} ${next(c.value)}`).join(' AND ')
+          : 'true',
       ),
   };
   const page = await listRows({ org }, query, repo, fields);

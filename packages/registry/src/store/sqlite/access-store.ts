@@ -46,7 +46,18 @@ const deliveryOf = (r: Row): DeliveryRecord => ({
   seq: Number(r.seq),
   webhook_id: r.webhook_id as string,
   event_id: r.event_id as string,
-  event: { ...eventOf({ ...r, id: r.event_id, seq: r.event_seq } as Row), seq: Number(r.event_seq) },
+  event: {
+    ...eventOf({
+      id: r.event_id,
+      type: r.type,
+      subtype: r.subtype,
+      resource_prn: r.resource_prn,
+      actor_prn: r.actor_prn,
+      data: r.data,
+      inserted_at: r.inserted_at,
+    } as Row),
+    seq: Number(r.event_seq),
+  },
   attempts: Number(r.attempts),
   next_attempt_at: Number(r.next_attempt_at),
   first_queued_at: Number(r.first_queued_at),
@@ -108,7 +119,7 @@ export class SqliteAccessStore implements AccessStore {
     return r && apiKeyOf(r);
   }
   async pageApiKeys(query: ListQuery) {
-    const page = listTable<Row>(this.db, 'api_keys', query);
+    const page = listTable<Row>(this.db, 'api_keys', { ...query, org: this.org });
     return { rows: page.rows.map((r) => ({ ...apiKeyOf(r), seq: Number(r.seq) })), more: page.more };
   }
   async revokeApiKey(id: string, at: string) {
@@ -161,7 +172,7 @@ export class SqliteAccessStore implements AccessStore {
     return this.db.all<Row>('SELECT * FROM webhooks WHERE org = ? ORDER BY seq', this.org).map(webhookOf);
   }
   async pageWebhooks(query: ListQuery) {
-    const page = listTable<Row>(this.db, 'webhooks', query);
+    const page = listTable<Row>(this.db, 'webhooks', { ...query, org: this.org });
     return { rows: page.rows.map((r) => ({ ...webhookOf(r), seq: Number(r.seq) })), more: page.more };
   }
   async updateWebhook(id: string, patch: Partial<WebhookRecord> & { updated_at: string }) {
@@ -183,10 +194,7 @@ export class SqliteAccessStore implements AccessStore {
     });
   }
 
-  async fanOut(
-    limit: number,
-    route: (events: SequencedEvent[], webhooks: WebhookRecord[]) => NewDelivery[],
-  ) {
+  async fanOut(limit: number, route: (events: SequencedEvent[], webhooks: WebhookRecord[]) => NewDelivery[]) {
     return this.db.transaction(() => {
       let cursor = this.db.get<{ last_seq: number }>(
         'SELECT last_seq FROM webhook_cursor WHERE org = ?',
