@@ -1,5 +1,5 @@
 /** The audit trail: a release flow done by three scoped keys leaves the events it should, and they stay. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSpec, newKeyPair, signableBinary, type TestRegistry } from '../support.js';
 import { describeOnBackends } from './backends.js';
 import { allEvents, as, makeKey } from './keys.js';
@@ -167,5 +167,40 @@ describeOnBackends('audit trail', (backend) => {
     t = await backend.start({ restartOf: closed });
     expect(await allEvents(t)).toEqual(before);
     expect(summary(await allEvents(t, { inserted_at_gte: flowStart }))).toEqual(expected());
+  });
+
+  describe('an event that cannot be written', () => {
+    const REFUSE = {
+      SQLite: `CREATE TRIGGER refuse_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'events refused by the test'); END;`,
+      PostgreSQL: `CREATE FUNCTION refuse_events() RETURNS trigger LANGUAGE plpgsql AS $$
+                   BEGIN RAISE EXCEPTION 'events refused by the test'; END $$;
+                 CREATE TRIGGER refuse_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_events();`,
+    };
+    const ACCEPT = {
+      SQLite: 'DROP TRIGGER refuse_events;',
+      PostgreSQL: 'DROP TRIGGER refuse_events ON events;',
+    };
+
+    it('is never answered with a 2xx: the change stays, and the 500 says so', async () => {
+      const r = await backend.start();
+      try {
+        await backend.exec(r, REFUSE[backend.name]);
+        const res = await r.api('POST', '/artifacts', { name: 'unaudited' });
+        expect(res.status).toBe(500);
+        expect(res.body.errors.detail).toMatch(
+          /^The change was made, but its audit event artifact.created could not be recorded: .*events refused by the test/,
+        );
+        const listed = await r.api('GET', `/artifacts?search=${encodeURIComponent("name:'unaudited'")}`);
+        expect(listed.body.artifacts).toHaveLength(1);
+        expect(JSON.stringify(r.logger.lines)).toMatch(/audit event artifact.created not recorded/);
+        await backend.exec(r, ACCEPT[backend.name]);
+        const next = await r.api('POST', '/artifacts', { name: 'audited' });
+        expect(next.status).toBe(201);
+        const events = await allEvents(r, { resource_prn: next.body.artifact.prn });
+        expect(events.map((e) => `${e.type}.${e.event_subtype}`)).toEqual(['artifact.created']);
+      } finally {
+        await r.close();
+      }
+    });
   });
 });
