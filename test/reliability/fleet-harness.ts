@@ -45,7 +45,12 @@ export function apiOf(baseUrl: string, apiKey = API_KEY): Api {
   };
 }
 
-export async function startFleet(services: Record<string, string>, databaseUrl?: string): Promise<Fleet> {
+export async function startFleet(
+  services: Record<string, string>,
+  databaseUrl?: string,
+  /** Flags and environment every instance starts with. */
+  instances: { args?: string[]; env?: Record<string, string> } = {},
+): Promise<Fleet> {
   const db = await freshDatabase(databaseUrl ?? services.PERIDIO_REGISTRY_DATABASE_URL!);
   const s3 = await startFaultProxy({ target: services.AWS_ENDPOINT_URL_S3! });
   const env: Record<string, string> = {
@@ -55,10 +60,11 @@ export async function startFleet(services: Record<string, string>, databaseUrl?:
     AWS_ENDPOINT_URL_S3: s3.url,
     PERIDIO_REGISTRY_LEASE_MS: String(LEASE_MS),
     PERIDIO_REGISTRY_API_KEY: API_KEY,
+    ...instances.env,
   };
   const started: RegistryProcess[] = [];
   const start = async (extraEnv: Record<string, string> = {}) => {
-    const instance = await startRegistry({ env: { ...env, ...extraEnv } });
+    const instance = await startRegistry({ env: { ...env, ...extraEnv }, args: instances.args });
     started.push(instance);
     return instance;
   };
