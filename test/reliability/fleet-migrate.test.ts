@@ -117,6 +117,17 @@ describeWithServices('peridio-registry migrate', (services) => {
     const partial = await binaryWith(e, v, 'uploadable', [5 * MiB, 20], 1);
     const hashable = await binaryWith(e, v, 'hashable', [5 * MiB, 30], 2);
     expect((await e('PATCH', `/binaries/${hashable.prn}`, { state: 'hashable' })).status).toBe(200);
+    // Access records: a scoped key, a webhook, and the audit trail of all of the above.
+    const { body: scoped } = await e<{ api_key: { prn: string; key: string } }>('POST', '/api_keys', {
+      name: 'ci',
+      role: 'publisher',
+    });
+    const { body: hook } = await e<{ webhook: { prn: string } }>('POST', '/webhooks', {
+      url: 'https://hooks.example.com/fleet',
+      enabled_events: ['binary.created'],
+    });
+    const { body: trail } = await e<{ events: { prn: string }[] }>('GET', '/events?limit=100');
+    expect(trail.events.length).toBeGreaterThan(20);
     await embedded.stop();
 
     // The corrupted blob: same size, other bytes (a failing disk).
@@ -140,6 +151,7 @@ describeWithServices('peridio-registry migrate', (services) => {
       expect(result.stdout).toMatch(/migrated 1 artifacts, 1 versions, 1 signing keys, 6 binaries/);
       expect(result.stdout).toContain(`binary ${corruptId}: its content's SHA-256 is`);
       expect(result.stdout).toMatch(/1 problem\(s\)/);
+      expect(result.stdout).toContain(`1 API keys, 1 webhooks, ${trail.events.length} events`);
 
       // The fleet serves the migrated registry, with the embedded registry's API key.
       const fleet = await startRegistry({
@@ -153,6 +165,15 @@ describeWithServices('peridio-registry migrate', (services) => {
       try {
         // The embedded registry's API key, migrated with its records.
         const fa = apiOf(fleet.baseUrl, embedded.apiKey);
+        // The scoped key keeps its role; the webhook and the audit trail are the same records.
+        const ci = apiOf(fleet.baseUrl, scoped.api_key.key);
+        expect((await ci('GET', '/artifacts')).status).toBe(200);
+        expect((await ci('POST', '/signing_keys', { name: 'x', value: 'y' })).status).toBe(403);
+        expect(
+          (await fa<{ webhook: { url: string } }>('GET', `/webhooks/${hook.webhook.prn}`)).body.webhook.url,
+        ).toBe('https://hooks.example.com/fleet');
+        const { body: migrated } = await fa<{ events: { prn: string }[] }>('GET', '/events?limit=100');
+        expect(migrated.events.slice(0, trail.events.length)).toEqual(trail.events);
         const state = async (prn: string) =>
           (
             await fa<{ binary: { state: string; hash_error?: string; signatures: { signature: string }[] } }>(

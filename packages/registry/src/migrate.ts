@@ -81,7 +81,17 @@ export async function migrate(
   const sourceBlobs = await LocalBlobStore.open(fromDir);
   const target = await openBackends(choice, fromDir, env);
   const problems: string[] = [];
-  const counts = { artifacts: 0, versions: 0, keys: 0, binaries: 0, signatures: 0, bytes: 0 };
+  const counts = {
+    artifacts: 0,
+    versions: 0,
+    keys: 0,
+    binaries: 0,
+    signatures: 0,
+    bytes: 0,
+    apiKeys: 0,
+    webhooks: 0,
+    events: 0,
+  };
   try {
     const direct = target.blobs.direct;
     if (!direct) throw new Error('migrate copies content into an S3 bucket: give --to s3://…');
@@ -120,6 +130,7 @@ export async function migrate(
       await target.store.signatures.insert(strip(s));
       counts.signatures++;
     }
+    await copyAccess(source, target.store, org, counts);
     // Last, so a registry started on a half-migrated database finds no organization and refuses nothing silently.
     await target.store.meta.setIfAbsent('organization', org);
   } finally {
@@ -129,11 +140,44 @@ export async function migrate(
   for (const p of problems) logger.error(p);
   const summary =
     `migrated ${counts.artifacts} artifacts, ${counts.versions} versions, ${counts.keys} signing keys, ` +
-    `${counts.binaries} binaries (${counts.bytes} bytes verified and copied), ${counts.signatures} signatures` +
+    `${counts.binaries} binaries (${counts.bytes} bytes verified and copied), ${counts.signatures} signatures, ` +
+    `${counts.apiKeys} API keys, ${counts.webhooks} webhooks, ${counts.events} events` +
     (problems.length
       ? `; ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`
       : '; every SHA-256 verified');
   return { ok: problems.length === 0, summary, problems };
+}
+
+/**
+ * Scoped API keys (their hashes: the keys keep working), webhooks (with their secrets) and the event log,
+ * in order. Deliveries still queued are not carried: the fleet's webhooks start from the events after it.
+ */
+async function copyAccess(
+  source: Store,
+  target: Store,
+  org: string,
+  counts: { apiKeys: number; webhooks: number; events: number },
+): Promise<void> {
+  const from = source.accessStore(org);
+  const to = target.accessStore(org);
+  // Events first: the first webhook then starts the fleet's fan-out after them, so nothing is sent twice.
+  const events = source.releaseStore(org);
+  const query = new URLSearchParams({ limit: '100', order: 'asc' });
+  for (;;) {
+    const page = await events.listEvents(query);
+    await to.copyEvents(page.items);
+    counts.events += page.items.length;
+    if (!page.next_page) break;
+    query.set('page', page.next_page);
+  }
+  for await (const k of rows({ list: (q) => from.pageApiKeys(q) }, org)) {
+    await to.insertApiKey(strip(k));
+    counts.apiKeys++;
+  }
+  for (const w of await from.listWebhooks()) {
+    await to.insertWebhook(w);
+    counts.webhooks++;
+  }
 }
 
 /** One binary: the record, its state, and its content (verified). Returns the bytes copied. */

@@ -1,4 +1,5 @@
 import type { Role } from '../../access/roles.js';
+import type { EventRecord } from '../../releases/types.js';
 import type {
   AccessStore,
   ApiKeyRecord,
@@ -10,7 +11,7 @@ import type {
 import type { NewEvent } from '../release-store.js';
 import type { ListQuery } from '../store.js';
 import type { Sql, Value } from './connection.js';
-import { eventOf, insertEvents, type EventRow } from './events.js';
+import { copyEvents, eventOf, insertEvents, type EventRow } from './events.js';
 import { listTable } from './list.js';
 
 /** What PgAccessStore needs of PgStore: statements on the pool, and transactions with retries. */
@@ -118,6 +119,11 @@ export class PgAccessStore implements AccessStore {
     });
   }
 
+  async copyEvents(events: EventRecord[]) {
+    // One transaction: the copied events get one xid, so the fan-out keeps their order.
+    await this.db.sqlTransaction((tx) => copyEvents(tx, this.org, events));
+  }
+
   async insertApiKey(row: ApiKeyRecord) {
     const r = await this.db.sql.get<ApiKeyRow>(
       `INSERT INTO api_keys (id, org, name, role, hash, expires_at, revoked_at, inserted_at, updated_at)
@@ -159,11 +165,11 @@ export class PgAccessStore implements AccessStore {
 
   async insertWebhook(row: WebhookRecord) {
     return this.db.sqlTransaction(async (tx) => {
-      // While no webhook exists the fan-out sleeps; the first one starts from the newest finished event.
+      // While no webhook exists the fan-out sleeps; the first one starts from the newest event.
       // The cursor row is locked first, as the fan-out locks it: the two never interleave.
       await this.lockCursor(tx);
       if (!(await tx.get('SELECT 1 FROM webhooks WHERE org = $1 LIMIT 1', [this.org]))) {
-        const newest = await this.newestFinished(tx);
+        const newest = await this.newestCommitted(tx);
         await tx.run('UPDATE webhook_cursor SET last_xid = $1::xid8, last_seq = $2 WHERE org = $3', [
           newest.xid,
           newest.seq,
@@ -284,7 +290,7 @@ export class PgAccessStore implements AccessStore {
     const found = await tx.get<{ xid: string; seq: number }>(select, [this.org]);
     if (found) return found;
     // The first fan-out starts now: webhooks are told about what happens after they exist.
-    const newest = await this.newestFinished(tx);
+    const newest = await this.newestCommitted(tx);
     await tx.run(
       `INSERT INTO webhook_cursor (org, last_xid, last_seq) VALUES ($1, $2::xid8, $3)
        ON CONFLICT (org) DO NOTHING`,
@@ -293,12 +299,14 @@ export class PgAccessStore implements AccessStore {
     return (await tx.get<{ xid: string; seq: number }>(select, [this.org]))!;
   }
 
-  private async newestFinished(tx: Sql): Promise<{ xid: string; seq: number }> {
-    const { xmin } = (await tx.get<{ xmin: string }>(FINISHED_HORIZON))!;
+  /**
+   * Where a fan-out starts: the newest event committed now. An event of a transaction still running is
+   * concurrent with that start and may be passed over; every later one is fanned out.
+   */
+  private async newestCommitted(tx: Sql): Promise<{ xid: string; seq: number }> {
     const r = await tx.get<{ xid: string; seq: number }>(
-      `SELECT xid::text AS xid, seq FROM events WHERE org = $1 AND xid < $2::xid8
-       ORDER BY xid DESC, seq DESC LIMIT 1`,
-      [this.org, xmin],
+      'SELECT xid::text AS xid, seq FROM events WHERE org = $1 ORDER BY xid DESC, seq DESC LIMIT 1',
+      [this.org],
     );
     return r ?? { xid: '0', seq: 0 };
   }
