@@ -100,7 +100,12 @@ export class WebhookDispatcher {
     }
     clearTimeout(this.timer);
     this.running = this.cycle()
-      .catch((err: unknown) => this.logger.error(`webhooks: ${(err as Error).message}`))
+      .catch((err: unknown) => {
+        // A failed cycle (the database unreachable) polls again later: other instances' events and due
+        // retries are found by polling alone.
+        this.logger.error(`webhooks: ${(err as Error).message}`);
+        this.pollIn(this.options.pollMs);
+      })
       .finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -114,7 +119,11 @@ export class WebhookDispatcher {
     // Wake-ups in a burst share one cycle: fan-out writes one batch instead of one commit per event.
     await new Promise((r) => setTimeout(r, MIN_CYCLE_GAP_MS));
     const webhooks = new Map((await this.access.listWebhooks()).map((w) => [w.id, w]));
-    if (webhooks.size === 0) return; // nothing to tell; insertWebhook restarts the cursor
+    if (webhooks.size === 0) {
+      // Nothing to tell (insertWebhook restarts the cursor); polled still, for a webhook made elsewhere.
+      this.pollIn(this.options.pollMs);
+      return;
+    }
     while ((await this.access.fanOut(500, (events, current) => this.route(events, current))) > 0) {
       /* until caught up */
     }
@@ -134,10 +143,14 @@ export class WebhookDispatcher {
       });
       this.inFlight.set(head.webhook_id, attempt);
     }
-    if (!this.closed) {
-      this.timer = setTimeout(() => this.wake(), Math.max(10, nextDue - Date.now()));
-      this.timer.unref();
-    }
+    this.pollIn(nextDue - Date.now());
+  }
+
+  private pollIn(ms: number): void {
+    if (this.closed) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), Math.max(10, ms));
+    this.timer.unref();
   }
 
   private route(events: SequencedEvent[], webhooks: WebhookRecord[]) {
