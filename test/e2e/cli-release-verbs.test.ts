@@ -1,5 +1,5 @@
 /**
- * The README's "Placing a release, bundle overrides, and the other verbs" blocks, read from
+ * The README's "Placing a release, bundle overrides, and the remaining verbs" blocks, read from
  * packages/cli/README.md and run word for word with the bundled CLI against the registry process, after
  * the first block of its "Releases" section (whose state they continue). Each answer is checked against
  * the registry's own view. Then bad input: exit 2 for usage, 1 for a value to fix, the flag named.
@@ -37,7 +37,7 @@ let state: Record<string, string> | undefined;
 it('README: a hotfix placed between two releases, a bundle override with its devices, and products/devices/bundles/releases verbs', async () => {
   const [releases] = shBlocks('## Releases', 1);
   const [placement, overrides, others] = shBlocks(
-    '### Placing a release, bundle overrides, and the other verbs',
+    '### Placing a release, bundle overrides, and the remaining verbs',
     3,
   );
   for (const file of [
