@@ -1,40 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { claimLimit, type PhaseLimit } from '../../releases/phase.js';
-import type { EventRecord, ReleaseRecord } from '../../releases/types.js';
+import type { ReleaseRecord } from '../../releases/types.js';
 import { nowTimestamp } from '../../time.js';
-import { eventOf, releaseOf, type Row } from '../release-rows.js';
+import { releaseOf, type Row } from '../release-rows.js';
 import type { NewEvent, ReleasePlan } from '../release-store.js';
 import type { Sql } from './connection.js';
+import { insertEvent, type PgDatabase } from './release-tables.js';
 
 /**
  * The release operations that must hold under concurrent callers on several instances: changes to a cohort's
  * release graph (serialised by a row lock on the cohort) and phase claims (a conditional increment of the
  * release's `claims`, which PostgreSQL re-evaluates on the newest row once a concurrent claim commits).
  */
-
-/** Transactions over the registry's PostgreSQL database (PgStore): statements on the pool, or one transaction. */
-export interface PgDatabase {
-  readonly sql: Sql;
-  sqlTransaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
-}
-
-export async function insertEvent(sql: Sql, org: string, event: NewEvent): Promise<EventRecord> {
-  const row = await sql.get<Row>(
-    `INSERT INTO events (id, org, type, subtype, resource_prn, actor_prn, data, inserted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-    [
-      randomUUID(),
-      org,
-      event.type,
-      event.subtype,
-      event.resource_prn,
-      event.actor_prn,
-      JSON.stringify(event.data),
-      nowTimestamp(),
-    ],
-  );
-  return eventOf(row!);
-}
 
 export async function cohortReleases(sql: Sql, org: string, cohortId: string): Promise<ReleaseRecord[]> {
   const rows = await sql.all<Row>('SELECT * FROM releases WHERE cohort_id = $1 AND org = $2 ORDER BY seq', [
