@@ -135,8 +135,8 @@ export async function serve(values: CliValues, env: NodeJS.ProcessEnv, logger: L
   process.stdout.write(`peridio-registry content: ${backends.content}\n`);
   if (choice.databaseUrl)
     logger.warning(
-      'on PostgreSQL, release management, scoped API keys, the audit trail and webhooks are not kept yet: ' +
-        'only the binary flow and the registry key work; run on the embedded SQLite store for them',
+      'on PostgreSQL, scoped API keys, the audit trail and webhooks are not kept yet: only the registry key ' +
+        'authenticates and nothing is audited; run on the embedded SQLite store for them',
     );
   if (backends.shared && !backends.blobs.direct)
     logger.warning(

@@ -15,21 +15,31 @@ function condition(filter: Filter, columns: Columns, next: (v: Value) => string)
 }
 
 /** One page of a table in insertion order, after the cursor, filtered (the same columns as SQLite's). */
-export async function listTable<T>(
+export function listTable<T>(sql: Sql, table: keyof typeof COLUMNS, query: ListQuery): Promise<Page<T>> {
+  return listFiltered<T>(sql, table, COLUMNS[table], query);
+}
+
+/**
+ * listTable over any table with a `seq` and an `org`, its search columns, and an optional fixed scope: SQL
+ * over alias `t` that takes its values through `param` (which returns the placeholder).
+ */
+export async function listFiltered<T>(
   sql: Sql,
-  table: keyof typeof COLUMNS,
+  table: string,
+  columns: Columns,
   query: ListQuery,
+  scope: (param: (v: Value) => string) => string = () => 'true',
 ): Promise<Page<T>> {
   const params: Value[] = [query.org];
   const next = (v: Value) => {
     params.push(v);
     return `$${params.length}`;
   };
-  const columns: Columns = COLUMNS[table];
-  const where = query.filters.map((f) => `(${condition(f, columns, next)})`).join(' AND ') || 'true';
+  const conditions = [scope(next), ...query.filters.map((f) => condition(f, columns, next))];
+  const where = conditions.map((c) => `(${c})`).join(' AND ');
   const asc = query.order === 'asc';
   const rows = await sql.all<T>(
-    `SELECT t.* FROM ${table} t WHERE t.org = $1 AND (${where}) AND t.seq ${asc ? '>' : '<'} ${next(query.after)}
+    `SELECT t.* FROM ${table} t WHERE t.org = $1 AND ${where} AND t.seq ${asc ? '>' : '<'} ${next(query.after)}
      ORDER BY t.seq ${asc ? 'ASC' : 'DESC'} LIMIT ${next(query.limit + 1)}`,
     params,
   );

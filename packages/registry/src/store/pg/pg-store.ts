@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import type { ReleaseStore } from '../../releases/store.js';
+import type { ReleaseStore } from '../release-store.js';
 import type { AccessStore } from '../access-store.js';
 import { StoreFeatureMissing, type Repositories, type Store } from '../store.js';
 import { sqlOn, translate, TYPES, type Sql } from './connection.js';
 import { PG_MIGRATIONS } from './migrations.js';
+import { PgReleaseStore } from './release-store.js';
 import { pgRepositories } from './repositories.js';
 
 /** Any number, the same for every registry: the key of the advisory lock migrations run under. */
@@ -29,10 +30,6 @@ export interface PgStoreOptions {
  * connection surfaces as StoreUnavailable, so requests fail with a retryable 503 while the database restarts.
  */
 export class PgStore implements Store {
-  /**
-   * Release management is kept only by the SQLite store so far: every call is refused as 501, so the binary
-   * flow on PostgreSQL works while products, cohorts, bundles and releases say plainly that they need SQLite.
-   */
   /**
    * Scoped API keys, the audit trail and webhooks are kept only by the SQLite store so far. Here only the
    * registry's own (admin) key authenticates, nothing is audited (`serve` warns), and creating a scoped key
@@ -65,17 +62,11 @@ export class PgStore implements Store {
     };
   }
 
-  releaseStore(): ReleaseStore {
-    return new Proxy({} as ReleaseStore, {
-      get: () => () =>
-        Promise.reject(
-          new StoreFeatureMissing(
-            'release management (products, cohorts, devices, bundles, releases) is not available with ' +
-              '--database-url yet; run the registry on its embedded SQLite store for it',
-          ),
-        ),
-    });
+  /** Release management of one organization, on this database (release-store.ts). */
+  releaseStore(org: string): ReleaseStore {
+    return new PgReleaseStore(this, org);
   }
+
   private readonly pool: pg.Pool;
   private readonly inTransaction = new AsyncLocalStorage<true>();
   readonly meta: Repositories['meta'];
@@ -173,7 +164,7 @@ export class PgStore implements Store {
     }
   }
 
-  /** Statements on the pool, for stores of later resources (release management) sharing this database. */
+  /** Statements on the pool, for the stores of later resources (release management) on this database. */
   get sql(): Sql {
     return sqlOn(this.pool);
   }

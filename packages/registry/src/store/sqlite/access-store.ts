@@ -12,7 +12,7 @@ import type {
   WebhookRecord,
 } from '../access-store.js';
 import type { Database } from './database.js';
-import { eventOf } from './release-rows.js';
+import { eventOf } from '../release-rows.js';
 
 type Row = Record<string, SQLInputValue>;
 
@@ -44,7 +44,7 @@ const deliveryOf = (r: Row): DeliveryRecord => ({
   seq: Number(r.seq),
   webhook_id: r.webhook_id as string,
   event_id: r.event_id as string,
-  event: { ...eventOf({ ...r, id: r.event_id, seq: r.event_seq } as Row), seq: Number(r.event_seq) },
+  event: { ...eventOf({ ...r, id: r.event_id, seq: r.event_seq }), seq: Number(r.event_seq) },
   attempts: Number(r.attempts),
   next_attempt_at: Number(r.next_attempt_at),
   first_queued_at: Number(r.first_queued_at),

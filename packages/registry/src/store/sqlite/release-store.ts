@@ -3,7 +3,6 @@ import type { SQLInputValue } from 'node:sqlite';
 import { fieldError } from '../../http.js';
 import { listRows } from '../../list.js';
 import { claimLimit, type PhaseLimit } from '../../releases/phase.js';
-import { splitPrn } from '../../releases/prn.js';
 import type {
   BundleBinary,
   BundleRecord,
@@ -29,10 +28,8 @@ import type { Database } from './database.js';
 import { listFiltered } from './list.js';
 import {
   cohortOf,
-  DATE,
   deviceOf,
-  EVENT_SUBTYPES,
-  EVENT_TYPES,
+  eventFilters,
   eventOf,
   isUnique,
   overrideDeviceOf,
@@ -42,10 +39,10 @@ import {
   type Row,
   SEARCH,
   signatureOf,
-} from './release-rows.js';
+} from '../release-rows.js';
 
 /** A TEXT column's value (node:sqlite types every column as any SQL value). */
-const text = (v: SQLInputValue | undefined): string =>
+const text = (v: unknown): string =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '';
 
 /**
@@ -634,44 +631,9 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.insertEvent(event);
   }
   async listEvents(query: URLSearchParams) {
-    const where: string[] = [];
-    const params: SQLInputValue[] = [];
-    const type = query.get('type');
-    if (type !== null) {
-      if (!EVENT_TYPES.includes(type)) throw fieldError('type', `must be one of ${EVENT_TYPES.join(', ')}`);
-      where.push('t.type = ?');
-      params.push(type);
-    }
-    const subtype = query.get('subtype');
-    if (subtype !== null) {
-      if (!EVENT_SUBTYPES.includes(subtype))
-        throw fieldError('subtype', `must be one of ${EVENT_SUBTYPES.join(', ')}`);
-      where.push('t.subtype = ?');
-      params.push(subtype);
-    }
-    for (const key of ['resource_prn', 'actor_prn'] as const) {
-      const value = query.get(key);
-      if (value === null) continue;
-      if (!splitPrn(value)) throw fieldError(key, 'is invalid: must be a PRN');
-      where.push(`t.${key} = ?`);
-      params.push(value);
-    }
-    for (const [key, op] of [
-      ['inserted_at_lt', '<'],
-      ['inserted_at_gte', '>='],
-    ] as const) {
-      const value = query.get(key);
-      if (value === null) continue;
-      if (!DATE.test(value))
-        throw fieldError(key, "is invalid: must be a date-time like '2026-01-01T00:00:00Z'");
-      where.push(`t.inserted_at ${op} ?`);
-      params.push(value.replace(/(\.\d+)?Z$/, (m, f: string | undefined) => `${(f ?? '.').padEnd(7, '0')}Z`));
-    }
-    if (query.get('search'))
-      throw fieldError(
-        'search',
-        'is not supported on events: use the type, subtype, resource_prn, actor_prn and inserted_at_* filters',
-      );
+    const filters = eventFilters(query);
+    const where = filters.map((f) => `${f.column} ${f.op} ?`);
+    const params: SQLInputValue[] = filters.map((f) => f.value);
     return this.page(query, 'events', eventOf, { sql: where.length ? where.join(' AND ') : '1', params });
   }
 }
