@@ -6,6 +6,7 @@
  *        --runs 5 (paired publish/curl runs per size)  --large-runs 3 (for sizes over 1 GiB)
  *        --memory-sizes 8G (more sizes, one publish each, for the RSS table)  --no-memory
  *        --wan-rounds 2  --no-wan  --no-downloads  --no-fleet  --growth-scales 1000,10000,100000  --no-growth
+ *        --no-s3 (registry on PostgreSQL + S3 vs lib-storage; list latency PG vs SQLite)  --s3-runs 3  --list-binaries 100000
  *        --hash-rounds N  --sweep-size 1G  --no-sweep  --no-resume  --json FILE
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,6 +27,8 @@ import { machineTop } from './bench/proc.js';
 import { benchGrowth, growthReport } from './bench/growth.js';
 import { benchDownloads, downloadsReport, nginxAvailable } from './bench/downloads.js';
 import { benchFleet, fleetReport } from './bench/update-check.js';
+import { benchS3Publish, s3Report } from './bench/fleet.js';
+import { benchListLatency, listLatencyReport } from './bench/fleet-list.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -51,6 +54,9 @@ const { values: flags } = parseArgs({
     growth: { type: 'boolean', default: true },
     downloads: { type: 'boolean', default: true },
     fleet: { type: 'boolean', default: true },
+    s3: { type: 'boolean', default: true },
+    's3-runs': { type: 'string', default: '3' },
+    'list-binaries': { type: 'string', default: '100000' },
     'growth-scales': { type: 'string', default: '1000,10000,100000' },
   },
 });
@@ -193,6 +199,23 @@ async function main(): Promise<number> {
     if (flags.fleet) {
       log('fleet: 10,000 devices, 50 releases, update checks under wrk');
       results.extra.push(fleetReport(await benchFleet(ctx)));
+    }
+
+    if (flags.s3) {
+      const size = files.has(1024 * MiB) ? 1024 * MiB : Math.max(...sizes);
+      log(`S3: publish ${formatSize(size)} via registry on PostgreSQL + S3 vs lib-storage`);
+      results.extra.push(
+        s3Report(
+          await benchS3Publish({
+            size,
+            partSize: ctx.partSize,
+            concurrency: ctx.concurrency,
+            runs: Number(flags['s3-runs']),
+          }),
+        ),
+      );
+      log(`S3: list and search calls on PostgreSQL vs SQLite, ${flags['list-binaries']} binaries`);
+      results.extra.push(listLatencyReport(await benchListLatency(Number(flags['list-binaries']))));
     }
 
     if (flags.growth) {

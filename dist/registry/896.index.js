@@ -13148,6 +13148,24 @@ exports.PG_MIGRATIONS = [
     `
   CREATE INDEX signing_keys_value ON signing_keys (org, value);
   `,
+    // The event log both later stores write: device events from release management, audit events from access
+    // control. Same columns as SQLite's; `seq` orders the log and is the webhooks' fan-out cursor.
+    `
+  CREATE TABLE events (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    type ${T} NOT NULL,
+    subtype ${T} NOT NULL,
+    resource_prn ${T},
+    actor_prn ${T},
+    data TEXT NOT NULL,
+    inserted_at ${T} NOT NULL
+  );
+  CREATE INDEX events_resource ON events (resource_prn);
+  CREATE INDEX events_inserted_at ON events (org, inserted_at);
+  CREATE INDEX events_actor ON events (actor_prn);
+  `,
 ];
 
 

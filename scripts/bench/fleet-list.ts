@@ -16,15 +16,17 @@ import { PgStore } from '../../packages/registry/src/store/pg/pg-store.js';
 import { SqliteStore } from '../../packages/registry/src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../packages/registry/src/store/store.js';
 import { servicesEnv } from './fleet.js';
+import type { Check } from './report.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const log = (m: string) => console.error(`bench: ${m}`);
-const { values } = parseArgs({ options: { binaries: { type: 'string', default: '100000' } } });
-const total = Number(values.binaries);
 const TARGETS = 1000;
 const KEY = 'prk_bench';
 
-async function fill(store: Store): Promise<{ org: string; artifact: string; versions: string[] }> {
+async function fill(
+  store: Store,
+  total: number,
+): Promise<{ org: string; artifact: string; versions: string[] }> {
   const org = await store.meta.setIfAbsent('organization', randomUUID());
   const now = '2026-01-01T00:00:00.000000Z';
   const artifact = randomUUID();
@@ -112,8 +114,26 @@ async function serve(dataDir: string, env: Record<string, string>): Promise<{ ur
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-async function main(): Promise<void> {
-  const services = servicesEnv(256 * 1024 * 1024);
+export type ListLatency = Record<string, Record<string, { p50: number; p95: number }>>;
+
+export interface ListLatencyResult {
+  binaries: number;
+  results: ListLatency;
+  skipped?: string;
+}
+
+/** The actions' list/search calls through a registry process on SQLite, then on PostgreSQL. */
+export async function benchListLatency(total: number): Promise<ListLatencyResult> {
+  let services: ReturnType<typeof servicesEnv>;
+  try {
+    services = servicesEnv(256 * 1024 * 1024);
+  } catch (err) {
+    return {
+      binaries: total,
+      results: {},
+      skipped: `the services did not start: ${(err as Error).message.split('\n')[0]}`,
+    };
+  }
   const work = await mkdtemp(join(tmpdir(), 'peridio-bench-list-'));
   const dbName = `bench_${randomUUID().replaceAll('-', '')}`;
   const admin = new pg.Client({ connectionString: services.env.PERIDIO_REGISTRY_DATABASE_URL });
@@ -121,7 +141,7 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE ${dbName}`);
   const pgUrl = new URL(services.env.PERIDIO_REGISTRY_DATABASE_URL!);
   pgUrl.pathname = `/${dbName}`;
-  const results: Record<string, Record<string, { p50: number; p95: number }>> = {};
+  const results: ListLatency = {};
   try {
     for (const backend of ['SQLite', 'PostgreSQL'] as const) {
       const dataDir = join(work, backend);
@@ -131,7 +151,7 @@ async function main(): Promise<void> {
           ? new SqliteStore(join(dataDir, 'registry.db'))
           : await PgStore.open({ url: pgUrl.toString() });
       log(`${backend}: inserting ${total} binaries`);
-      const { org, artifact, versions } = await fill(store);
+      const { org, artifact, versions } = await fill(store, total);
       await store.close();
       const env: Record<string, string> = {
         ...(process.env as Record<string, string>),
@@ -153,15 +173,7 @@ async function main(): Promise<void> {
         registry.stop();
       }
     }
-    console.log(`| call (${total} binaries) | SQLite p50 / p95 | PostgreSQL p50 / p95 |`);
-    console.log('| --- | --- | --- |');
-    for (const name of Object.keys(results.SQLite!)) {
-      const s = results.SQLite![name]!;
-      const p = results.PostgreSQL![name]!;
-      console.log(
-        `| ${name} | ${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} ms | ${p.p50.toFixed(1)} / ${p.p95.toFixed(1)} ms |`,
-      );
-    }
+    return { binaries: total, results };
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
@@ -170,4 +182,35 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+export function listLatencyReport(r: ListLatencyResult): { section: string; checks: Check[] } {
+  const title = `### List and search calls on PostgreSQL vs SQLite, ${r.binaries.toLocaleString('en-US')} binaries, 300 calls each`;
+  if (r.skipped) return { section: `${title}\n\nNot measured: ${r.skipped}.`, checks: [] };
+  const rows = Object.keys(r.results.SQLite!).map((name) => {
+    const s = r.results.SQLite![name]!;
+    const p = r.results.PostgreSQL![name]!;
+    return { name, s, p };
+  });
+  const section =
+    `${title}\n\n| call | SQLite p50 / p95 | PostgreSQL p50 / p95 | p95 PostgreSQL / SQLite |\n|---|---|---|---|\n` +
+    rows
+      .map(
+        ({ name, s, p }) =>
+          `| ${name} | ${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} ms | ${p.p50.toFixed(1)} / ${p.p95.toFixed(1)} ms | ${(p.p95 / s.p95).toFixed(2)}× |`,
+      )
+      .join('\n');
+  return {
+    section,
+    checks: rows.map(({ name, s, p }) => ({
+      measure: `API p95 "${name}" at ${r.binaries.toLocaleString('en-US')} binaries: PostgreSQL vs SQLite`,
+      figure: `${p.p95.toFixed(1)} ms vs ${s.p95.toFixed(1)} ms`,
+      ratio: `${(p.p95 / s.p95).toFixed(2)}×`,
+      target: 'none (printed)',
+      pass: undefined,
+    })),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { binaries: { type: 'string', default: '100000' } } });
+  console.log(listLatencyReport(await benchListLatency(Number(values.binaries))).section);
+}

@@ -3,11 +3,15 @@ import { expect, it } from 'vitest';
 import { runCli, runShell } from '../helpers/run-cli.js';
 
 const VERBS: [string, string[]][] = [
-  ['products', ['create', 'list']],
+  ['products', ['create', 'get', 'list', 'update']],
   ['cohorts', ['create', 'get', 'list', 'update']],
-  ['devices', ['create', 'get', 'list', 'get-update']],
-  ['bundles', ['create', 'get']],
-  ['releases', ['create', 'get', 'list', 'update', 'promote']],
+  ['devices', ['create', 'get', 'list', 'update', 'get-update']],
+  ['bundles', ['create', 'get', 'list', 'update', 'delete']],
+  ['releases', ['create', 'get', 'list', 'update', 'delete', 'promote']],
+  [
+    'bundle-overrides',
+    ['create', 'get', 'list', 'update', 'delete', 'devices add', 'devices list', 'devices remove'],
+  ],
 ];
 
 it('--help on every release resource and verb shows usage and an example of that verb, exit 0', async () => {
@@ -15,7 +19,7 @@ it('--help on every release resource and verb shows usage and an example of that
   for (const [resource] of VERBS) expect(main.stdout).toContain(resource);
   for (const [resource, verbs] of VERBS) {
     for (const verb of verbs) {
-      const run = await runCli([resource, verb, '--help']);
+      const run = await runCli([resource, ...verb.split(' '), '--help']);
       expect([resource, verb, run.code]).toEqual([resource, verb, 0]);
       expect(run.stdout).toMatch(/Usage: peridio/);
       expect(run.stdout).toContain(`peridio ${resource} ${verb} --`);
@@ -40,7 +44,7 @@ it('a missing required flag is a usage error (exit 2); get-update without the cu
   expect(noState.stderr).toMatch(/--release-prn: give what the device runs now/);
 });
 
-it('completion bash completes the release resources, verbs and flags', async () => {
+it('completion bash completes the release resources, verbs (nested ones too) and flags', async () => {
   const run = await runShell(
     `source <(peridio completion bash)
     complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _peridio; echo "\${COMPREPLY[*]}"; }
@@ -48,14 +52,22 @@ it('completion bash completes the release resources, verbs and flags', async () 
     complete_words peridio releases p
     complete_words peridio devices get-
     complete_words peridio devices get-update --release-
-    complete_words peridio bundles create --bin`,
+    complete_words peridio bundles create --bin
+    complete_words peridio bundle-overrides d
+    complete_words peridio bundle-overrides devices r
+    complete_words peridio bundle-overrides devices add --dev
+    complete_words peridio releases create --next`,
   );
   expect(run.code, run.stderr).toBe(0);
-  expect(run.stdout.split('\n').slice(0, 5)).toEqual([
+  expect(run.stdout.split('\n').slice(0, 9)).toEqual([
     'releases',
     'promote',
     'get-update',
     '--release-prn --release-version',
     '--binary-prns',
+    'delete devices',
+    'remove',
+    '--device-prn',
+    '--next-release-prn',
   ]);
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runShell } from '../helpers/run-cli.js';
+import { KEY_SETUP } from './cli-readme.js';
 import { startScene, writeTestFile, type Scene } from './scene.js';
 
 let scene: Scene;
@@ -23,16 +24,6 @@ beforeAll(async () => {
   };
 });
 afterAll(() => scene?.stop());
-
-// The key setup of the README's getting-started section: a signing key pair named prod in config.json.
-const KEY_SETUP = `
-openssl genpkey -algorithm ed25519 -out private.pem
-KEY_PRN=$(peridio signing-keys create --name prod \\
-    --value "$(openssl pkey -in private.pem -pubout -outform DER | tail -c 32 | base64)" --output prn)
-mkdir -p "$HOME/.config/peridio"
-echo '{"version": 2, "profiles": {}, "signing_key_pairs": {"prod": {"signing_key_prn": "'"$KEY_PRN"'", "signing_key_private_path": "'"$PWD/private.pem"'"}}}' \\
-    > "$HOME/.config/peridio/config.json"
-`;
 
 // Answers are read loosely here; the fields asserted are what the test promises.
 type Json = Record<string, any>;

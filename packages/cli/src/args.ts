@@ -46,11 +46,10 @@ export interface ParsedLine {
 }
 
 export function parseLine(argv: string[], resources: ResourceSpec[]): ParsedLine {
-  const [first, second] = positionals(argv, resources);
+  const [first, second, third] = positionals(argv, resources);
   const resource = first === undefined ? undefined : findByName(resources, first);
-  const verb = resource && second !== undefined ? findByName(resource.verbs, second) : undefined;
-  const unknown =
-    first !== undefined && !resource ? first : second !== undefined && !verb ? second : undefined;
+  const { verb, words, unknown: unknownVerb } = findVerb(resource, second, third);
+  const unknown = first !== undefined && !resource ? first : unknownVerb;
 
   // A verb's own flag wins over a global of the same name (`artifact-versions create --version 1.0.0`).
   const verbNames = new Set((verb?.flags ?? []).map((f) => f.name));
@@ -70,8 +69,9 @@ export function parseLine(argv: string[], resources: ResourceSpec[]): ParsedLine
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
   } catch (err) {
+    // An unknown word is the mistake to report: its flags are unknown only because its verb is.
     const help = parseArgs({ args: argv, options, strict: false }).values.help === true;
-    if (!help || unknown) throw new UsageError(cleanParseError(err as Error), helpTopic(resource, verb));
+    if (!help && !unknown) throw new UsageError(cleanParseError(err as Error), helpTopic(resource, verb));
     parsed = parseArgs({ args: argv, options, strict: false, allowPositionals: true });
   }
   const values = parsed.values as FlagValues;
@@ -89,8 +89,8 @@ export function parseLine(argv: string[], resources: ResourceSpec[]): ParsedLine
       delete values[alias];
     }
   }
-  const extra = parsed.positionals.slice(2);
-  if (extra.length > 0 && !values.help) {
+  const extra = parsed.positionals.slice(1 + words);
+  if (extra.length > 0 && !values.help && !unknown) {
     throw new UsageError(`unexpected argument '${extra[0]}'`, helpTopic(resource, verb));
   }
   const output = (values.output as string | undefined) ?? 'json';
@@ -127,7 +127,28 @@ export function checkFlags(verb: VerbSpec, resource: ResourceSpec, flags: FlagVa
   }
 }
 
-/** The first two words that are not flags or flag values. */
+/**
+ * The verb a line names: one word (`bundles list`), or two where Peridio's CLI nests a group
+ * (`bundle-overrides devices add`, declared as the verb `devices add`). `words` is how many it took.
+ */
+function findVerb(
+  resource: ResourceSpec | undefined,
+  second: string | undefined,
+  third: string | undefined,
+): { verb?: VerbSpec; words: number; unknown?: string } {
+  if (!resource || second === undefined) return { words: second === undefined ? 0 : 1 };
+  const isGroup = resource.verbs.some((v) => v.name.startsWith(`${second} `));
+  if (isGroup) {
+    // `bundle-overrides devices` alone is like a resource without a verb: its help lists the verbs.
+    if (third === undefined) return { words: 1 };
+    const verb = findByName(resource.verbs, `${second} ${third}`);
+    return verb ? { verb, words: 2 } : { words: 2, unknown: `${second} ${third}` };
+  }
+  const verb = findByName(resource.verbs, second);
+  return verb ? { verb, words: 1 } : { words: 1, unknown: second };
+}
+
+/** The first three words that are not flags or flag values: resource, verb, and a nested verb's second word. */
 function positionals(argv: string[], resources: ResourceSpec[]): string[] {
   const booleans = new Set<string>();
   const shortBooleans = new Set<string>();
@@ -138,10 +159,10 @@ function positionals(argv: string[], resources: ResourceSpec[]): string[] {
     if (spec.short) shortBooleans.add(spec.short);
   }
   const words: string[] = [];
-  for (let i = 0; i < argv.length && words.length < 2; i++) {
+  for (let i = 0; i < argv.length && words.length < 3; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
-      words.push(...argv.slice(i + 1, i + 1 + (2 - words.length)));
+      words.push(...argv.slice(i + 1, i + 1 + (3 - words.length)));
       break;
     }
     if (arg.startsWith('--')) {

@@ -6,26 +6,33 @@
 export type OutputFormat = 'json' | 'prn' | 'table';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['json', 'prn', 'table'];
 
-type Row = Record<string, unknown> & { prn?: string };
+type Row = Record<string, unknown>;
 
+/** `prnField` is what `--output prn` prints: `prn`, or the PRN a record without one names (`device_prn`). */
 export type Printable =
-  | { kind: 'one'; key: string; record: Row; columns: string[] }
+  | { kind: 'one'; key: string; record: Row; columns: string[]; prnField: string }
   /** A response that is not one resource (the update check): printed unwrapped; `prn` prints `prnField`. */
   | { kind: 'answer'; record: Row; prnField: string; columns: string[] }
-  | { kind: 'list'; key: string; items: Row[]; nextPage: string | null; columns: string[] }
+  | { kind: 'list'; key: string; items: Row[]; nextPage: string | null; columns: string[]; prnField: string }
   | { kind: 'none' }
   | { kind: 'text'; text: string };
 
-export function one(key: string, record: object, columns: string[]): Printable {
-  return { kind: 'one', key, record: record as Row, columns };
+export function one(key: string, record: object, columns: string[], prnField = 'prn'): Printable {
+  return { kind: 'one', key, record: record as Row, columns, prnField };
 }
 
 export function answer(record: object, prnField: string, columns: string[]): Printable {
   return { kind: 'answer', record: record as Row, prnField, columns };
 }
 
-export function list(key: string, items: object[], nextPage: string | null, columns: string[]): Printable {
-  return { kind: 'list', key, items: items as Row[], nextPage, columns };
+export function list(
+  key: string,
+  items: object[],
+  nextPage: string | null,
+  columns: string[],
+  prnField = 'prn',
+): Printable {
+  return { kind: 'list', key, items: items as Row[], nextPage, columns, prnField };
 }
 
 export function render(result: Printable, format: OutputFormat): string {
@@ -35,7 +42,7 @@ export function render(result: Printable, format: OutputFormat): string {
     case 'text':
       return result.text;
     case 'one':
-      if (format === 'prn') return `${result.record.prn ?? ''}\n`;
+      if (format === 'prn') return `${cell(result.record[result.prnField])}\n`;
       if (format === 'table') return table([result.record], result.columns);
       return `${JSON.stringify({ [result.key]: result.record })}\n`;
     case 'answer':
@@ -43,7 +50,7 @@ export function render(result: Printable, format: OutputFormat): string {
       if (format === 'table') return table([result.record], result.columns);
       return `${JSON.stringify(result.record)}\n`;
     case 'list':
-      if (format === 'prn') return result.items.map((item) => `${item.prn ?? ''}\n`).join('');
+      if (format === 'prn') return result.items.map((item) => `${cell(item[result.prnField])}\n`).join('');
       if (format === 'table') return table(result.items, result.columns);
       return `${JSON.stringify({ [result.key]: result.items, next_page: result.nextPage })}\n`;
   }

@@ -48,6 +48,36 @@ describe('parseLine', () => {
     expect(() => parse(['artifacts', 'list', '--output', 'xml'])).toThrow(/--output must be one of/);
   });
 
+  it('finds a nested verb by its two words, as Peridio’s CLI nests bundle-overrides devices', () => {
+    const line = parse([
+      'bundle-overrides',
+      '--output',
+      'prn',
+      'devices',
+      'add',
+      '--prn',
+      'o',
+      '--device-prn',
+      'd',
+    ]);
+    expect(line.resource?.name).toBe('bundle-overrides');
+    expect(line.verb?.name).toBe('devices add');
+    expect(line.flags).toEqual({ prn: 'o', 'device-prn': 'd' });
+    // The group word alone is a resource without a verb (its help lists them); a wrong second word is unknown.
+    expect(parse(['bundle-overrides', 'devices']).verb).toBeUndefined();
+    expect(parse(['bundle-overrides', 'devices']).unknown).toBeUndefined();
+    expect(parse(['bundle-overrides', 'devices', 'frob', '--prn', 'o']).unknown).toBe('devices frob');
+    expect(() => parse(['bundle-overrides', 'devices', 'add', '--prn', 'o', 'x'])).toThrow(
+      /unexpected argument 'x'/,
+    );
+    // A one-word verb is still one word: a third word after it is a stray argument.
+    expect(() => parse(['bundle-overrides', 'list', 'devices'])).toThrow(/unexpected argument 'devices'/);
+  });
+
+  it('an unknown verb is reported as such, not as the unknown flags that follow it', () => {
+    expect(parse(['artifacts', 'explode', '--prn', 'x']).unknown).toBe('explode');
+  });
+
   it('lets --help through even with flags the verb does not know', () => {
     const line = parse(['binaries', 'create', '--help', '--whatever']);
     expect(line.globals.help).toBe(true);

@@ -29,6 +29,16 @@ describe('render', () => {
     );
     expect(render(list('binaries', [], null, ['prn']), 'prn')).toBe('');
   });
+  it('prn of a record without a prn prints the PRN it names (an override’s device entries)', () => {
+    const entry = { device_prn: 'prn:1:o:device:d', inserted_at: '2026-01-01T00:00:00Z' };
+    expect(render(one('device', entry, ['device_prn'], 'device_prn'), 'prn')).toBe('prn:1:o:device:d\n');
+    expect(render(list('devices', [entry, entry], null, ['device_prn'], 'device_prn'), 'prn')).toBe(
+      'prn:1:o:device:d\nprn:1:o:device:d\n',
+    );
+    expect(render(one('device', entry, ['device_prn'], 'device_prn'), 'json')).toBe(
+      `${JSON.stringify({ device: entry })}\n`,
+    );
+  });
   it('table aligns the columns under a header', () => {
     expect(render(one('binary', binary, ['prn', 'state', 'hash']), 'table')).toBe(
       'PRN               STATE   HASH\nprn:1:o:binary:b  signed\n',

@@ -13,6 +13,7 @@ export type PrnType =
   | 'device'
   | 'bundle'
   | 'bundle_signature'
+  | 'bundle_override'
   | 'release';
 
 const TYPES: readonly PrnType[] = [
@@ -27,6 +28,7 @@ const TYPES: readonly PrnType[] = [
   'device',
   'bundle',
   'bundle_signature',
+  'bundle_override',
   'release',
 ];
 /** A UUID in its 8-4-4-4-12 hex form, either case: the id inside every PRN. */

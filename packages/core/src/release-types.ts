@@ -21,6 +21,8 @@ export interface Device {
   cohort_prn: string | null;
   tags: string[] | null;
   quarantined: boolean;
+  description: string | null;
+  target: string | null;
   reported_release_prn: string | null;
   reported_bundle_prn: string | null;
   reported_release_version: string | null;
@@ -40,6 +42,23 @@ export interface BundleSignature {
   signing_key_prn: string;
   keyid: string;
   signature: string;
+}
+
+/** A bundle for chosen devices during a time window, ahead of any release of their cohort. */
+export interface BundleOverride {
+  prn: string;
+  name: string;
+  bundle_prn: string;
+  description: string | null;
+  starts_at: string;
+  /** Open-ended when null. */
+  ends_at: string | null;
+  inserted_at: string;
+}
+
+export interface BundleOverrideDevice {
+  device_prn: string;
+  inserted_at: string;
 }
 
 export type PhaseMode = 'numeric' | 'tags';

@@ -133,11 +133,6 @@ export async function serve(values: CliValues, env: NodeJS.ProcessEnv, logger: L
   if (keyNote) process.stdout.write(`${keyNote}\n`);
   process.stdout.write(`peridio-registry records: ${backends.records}\n`);
   process.stdout.write(`peridio-registry content: ${backends.content}\n`);
-  if (choice.databaseUrl)
-    logger.warning(
-      'on PostgreSQL, release management is not kept yet (its routes answer 501); run on the embedded ' +
-        'SQLite store for it',
-    );
   if (backends.shared && !backends.blobs.direct)
     logger.warning(
       "content is in this instance's data dir: run one instance only, or give --blob-store s3://…",

@@ -1,6 +1,6 @@
 import {
+  findArtifactVersion,
   InputError,
-  notFoundAsInput,
   publishBinary,
   searchQuery,
   uploadBinary,
@@ -224,16 +224,14 @@ async function create(ctx: CommandContext): Promise<Printable> {
     });
     return one('binary', result.binary, COLUMNS);
   }
-  const version = await client.getArtifactVersion(artifactVersionPrn).catch((err: unknown) => {
-    throw notFoundAsInput(
-      err,
-      'artifact-version-prn',
-      `no artifact version ${artifactVersionPrn} is visible to this API key`,
-    );
-  });
+  const { artifact, version } = await findArtifactVersion(
+    client,
+    { prn: artifactVersionPrn },
+    'artifact-version-prn',
+  );
   const result = await publishBinary({
     api: client,
-    artifact: version.artifact_prn,
+    artifact: artifact.prn,
     version: version.version,
     target,
     filePath: contentPath,

@@ -4,9 +4,9 @@
  * gets the same bundle back instead of a second one.
  */
 import { bundleIdOf, createBundle, InputError } from '@peridio-actions/core';
-import { one } from '../output.js';
+import { list, one } from '../output.js';
 import type { ResourceSpec } from '../spec.js';
-import { csv, customMetadata, prnFlag, str } from './common.js';
+import { csv, customMetadata, LIST_FLAGS, listParams, prnFlag, str } from './common.js';
 
 const COLUMNS = ['prn', 'name', 'hash', 'binaries'];
 
@@ -90,6 +90,38 @@ export const bundles: ResourceSpec = {
       examples: ['peridio bundles get --prn "$BUNDLE_PRN" --output table'],
       run: async (ctx) =>
         one('bundle', await ctx.client().releases.getBundle(str(ctx.flags, 'prn')!), COLUMNS),
+    },
+    {
+      name: 'list',
+      summary: 'List bundles (one page)',
+      flags: LIST_FLAGS,
+      examples: [`peridio bundles list --search "name:'firmware 1.2.0'" --output table`],
+      run: async (ctx) => {
+        const page = await ctx.client().releases.listBundles(listParams(ctx.flags));
+        return list('bundles', page.items, page.next_page, COLUMNS);
+      },
+    },
+    {
+      name: 'update',
+      summary: 'Rename a bundle (its binaries never change)',
+      flags: [prnFlag('bundle'), { name: 'name', required: true, description: 'New name' }],
+      examples: ['peridio bundles update --prn "$BUNDLE_PRN" --name "firmware 1.2.0 (rc)" --output prn'],
+      run: async (ctx) =>
+        one(
+          'bundle',
+          await ctx.client().releases.updateBundle(str(ctx.flags, 'prn')!, { name: str(ctx.flags, 'name')! }),
+          COLUMNS,
+        ),
+    },
+    {
+      name: 'delete',
+      summary: 'Delete a bundle that no release or bundle override uses',
+      flags: [prnFlag('bundle')],
+      examples: ['peridio bundles delete --prn "$BUNDLE_PRN"'],
+      run: async (ctx) => {
+        await ctx.client().releases.deleteBundle(str(ctx.flags, 'prn')!);
+        return { kind: 'none' };
+      },
     },
   ],
 };

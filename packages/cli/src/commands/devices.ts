@@ -1,9 +1,17 @@
 import { InputError } from '@peridio-actions/core';
 import { answer, list, one } from '../output.js';
-import type { ResourceSpec } from '../spec.js';
-import { csv, LIST_FLAGS, listParams, prnFlag, str } from './common.js';
+import type { FlagSpec, ResourceSpec } from '../spec.js';
+import { defined } from './artifacts.js';
+import { bool, BOOL_CHOICES, csv, LIST_FLAGS, listParams, prnFlag, str } from './common.js';
 
 const COLUMNS = ['prn', 'identifier', 'cohort_prn', 'reported_release_version'];
+
+/** What both create and update set, as Peridio's CLI spells it. */
+const DEVICE_FLAGS: FlagSpec[] = [
+  { name: 'description', description: 'Free text shown to people' },
+  { name: 'quarantined', choices: BOOL_CHOICES, description: 'true: the update check offers it nothing' },
+  { name: 'target', description: 'The device’s target, e.g. arm64-linux' },
+];
 const UPDATE_COLUMNS = ['status', 'source_type', 'source_prn', 'bundle_prn', 'manifest'];
 
 export const devices: ResourceSpec = {
@@ -23,6 +31,7 @@ export const devices: ResourceSpec = {
           description: 'Tags, repeated or delimited by ","',
           valueName: 'TAGS',
         },
+        ...DEVICE_FLAGS,
       ],
       examples: [
         'DEVICE_PRN=$(peridio devices create --identifier sn-0001 --product-prn "$PRODUCT_PRN" \\\n    --cohort-prn "$COHORT_PRN" --tags lab,eu --output prn)',
@@ -35,6 +44,9 @@ export const devices: ResourceSpec = {
             product_prn: str(ctx.flags, 'product-prn')!,
             cohort_prn: str(ctx.flags, 'cohort-prn') ?? null,
             tags: csv(ctx.flags, 'tags') ?? null,
+            ...defined('description', str(ctx.flags, 'description')),
+            ...defined('quarantined', bool(ctx.flags, 'quarantined')),
+            ...defined('target', str(ctx.flags, 'target')),
           }),
           COLUMNS,
         ),
@@ -56,6 +68,40 @@ export const devices: ResourceSpec = {
         const page = await ctx.client().releases.listDevices(listParams(ctx.flags));
         return list('devices', page.items, page.next_page, COLUMNS);
       },
+    },
+    {
+      name: 'update',
+      summary: 'Move a device to another cohort, re-tag it, quarantine it, or describe it',
+      details:
+        'Only the flags given change. --tags replaces the tags (--tags "" clears them); the cohort must\n' +
+        'be one of the device’s product, which cannot change.',
+      flags: [
+        prnFlag('device'),
+        { name: 'cohort-prn', description: 'PRN of the cohort to move the device to' },
+        {
+          name: 'tags',
+          multiple: true,
+          description: 'The new tags, repeated or delimited by ","',
+          valueName: 'TAGS',
+        },
+        ...DEVICE_FLAGS,
+      ],
+      examples: [
+        'peridio devices update --prn "$DEVICE_PRN" --tags lab,eu,beta --output prn',
+        'peridio devices update --prn "$DEVICE_PRN" --quarantined true --description "Returned for repair" --output prn',
+      ],
+      run: async (ctx) =>
+        one(
+          'device',
+          await ctx.client().releases.updateDevice(str(ctx.flags, 'prn')!, {
+            ...defined('cohort_prn', str(ctx.flags, 'cohort-prn')),
+            ...defined('tags', csv(ctx.flags, 'tags')),
+            ...defined('description', str(ctx.flags, 'description')),
+            ...defined('quarantined', bool(ctx.flags, 'quarantined')),
+            ...defined('target', str(ctx.flags, 'target')),
+          }),
+          COLUMNS,
+        ),
     },
     {
       name: 'get-update',

@@ -5,6 +5,7 @@ import { artifacts } from './artifacts.js';
 import { binaries } from './binaries.js';
 import { binaryParts } from './binary-parts.js';
 import { binarySignatures } from './binary-signatures.js';
+import { bundleOverrides } from './bundle-overrides.js';
 import { bundles } from './bundles.js';
 import { cohorts } from './cohorts.js';
 import { devices } from './devices.js';
@@ -24,4 +25,5 @@ export const RESOURCES: ResourceSpec[] = [
   devices,
   bundles,
   releases,
+  bundleOverrides,
 ];

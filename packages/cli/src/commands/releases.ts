@@ -49,7 +49,9 @@ export const releases: ResourceSpec = {
         'Running it again with the same bundle and cohort prints the existing release. Without a phase\n' +
         'the release is for every device; without --schedule-date it is available now. --version is\n' +
         'SemVer; --version-requirement defaults to "< VERSION". If the latest release is still phased,\n' +
-        '--complete-previous (an addition of this CLI) opens it to every device first.',
+        '--complete-previous (an addition of this CLI) opens it to every device first.\n' +
+        'The new release is the cohort’s latest unless --next-release-prn places it before that release;\n' +
+        'with --previous-release-prn too it goes between the two, which must be linked.',
       flags: [
         { name: 'bundle-prn', required: true, description: 'PRN of the bundle to release' },
         { name: 'cohort-prn', required: true, description: 'PRN of the cohort' },
@@ -60,6 +62,12 @@ export const releases: ResourceSpec = {
         { name: 'required', type: 'boolean', description: 'Devices must pass through this release' },
         { name: 'disabled', choices: BOOL_CHOICES, description: 'true: not offered until enabled' },
         { name: 'schedule-date', description: 'When it becomes available (ISO 8601; default now)' },
+        { name: 'description', description: 'Free text shown to people' },
+        { name: 'next-release-prn', description: 'Place it before this release of the cohort' },
+        {
+          name: 'previous-release-prn',
+          description: 'Place it after this release (alone: only after the latest)',
+        },
         {
           name: 'complete-previous',
           type: 'boolean',
@@ -70,6 +78,7 @@ export const releases: ResourceSpec = {
       examples: [
         'RELEASE_PRN=$(peridio releases create --bundle-prn "$BUNDLE_PRN" --cohort-prn "$COHORT_PRN" \\\n    --name v1.0.0 --version 1.0.0 --output prn)',
         'peridio releases create --bundle-prn "$BUNDLE_PRN" --cohort-prn "$COHORT_PRN" --name v1.1.0 \\\n    --version 1.1.0 --phase-value 0.1 --schedule-date 2030-01-01T00:00:00Z --output table',
+        'peridio releases create --bundle-prn "$HOTFIX_BUNDLE_PRN" --cohort-prn "$COHORT_PRN" --name v1.0.1 \\\n    --version 1.0.1 --previous-release-prn "$R1" --next-release-prn "$R2" --required --output prn',
       ],
       run: async (ctx) => {
         const { release } = await createRelease({
@@ -83,6 +92,9 @@ export const releases: ResourceSpec = {
           required: ctx.flags.required === true,
           disabled: bool(ctx.flags, 'disabled'),
           scheduleDate: str(ctx.flags, 'schedule-date'),
+          description: str(ctx.flags, 'description'),
+          nextReleasePrn: str(ctx.flags, 'next-release-prn'),
+          previousReleasePrn: str(ctx.flags, 'previous-release-prn'),
           completePrevious: ctx.flags['complete-previous'] === true,
           logger: ctx.logger,
         });
@@ -140,6 +152,16 @@ export const releases: ResourceSpec = {
           }),
           COLUMNS,
         );
+      },
+    },
+    {
+      name: 'delete',
+      summary: 'Delete a release; the releases before it then lead to the one after it',
+      flags: [prnFlag('release')],
+      examples: ['peridio releases delete --prn "$RELEASE_PRN"'],
+      run: async (ctx) => {
+        await ctx.client().releases.deleteRelease(str(ctx.flags, 'prn')!);
+        return { kind: 'none' };
       },
     },
     {

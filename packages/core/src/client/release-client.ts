@@ -4,6 +4,8 @@
  */
 import type {
   Bundle,
+  BundleOverride,
+  BundleOverrideDevice,
   BundleSignature,
   Cohort,
   Device,
@@ -30,6 +32,10 @@ export interface CreateReleaseBody {
   phase_tags?: string[];
   version?: string | null;
   version_requirement?: string | null;
+  /** Placement in the cohort's release graph: before this release (alone, or with `previous_release_prn`). */
+  next_release_prn?: string;
+  /** Placement after this release: alone only when it is the latest, else with `next_release_prn`. */
+  previous_release_prn?: string;
 }
 
 export type UpdateReleaseBody = Partial<
@@ -39,14 +45,51 @@ export type UpdateReleaseBody = Partial<
   >
 >;
 
+export interface UpdateProductBody {
+  name?: string;
+  archived?: boolean;
+}
+
+/** The device's product cannot change. `cohort_prn: null` takes it out of its cohort, `tags: []` clears them. */
+export interface UpdateDeviceBody {
+  cohort_prn?: string | null;
+  description?: string | null;
+  quarantined?: boolean;
+  tags?: string[] | null;
+  target?: string | null;
+}
+
+export interface CreateBundleOverrideBody {
+  bundle_prn: string;
+  name: string;
+  /** ISO 8601. */
+  starts_at: string;
+  description?: string;
+  /** ISO 8601, after `starts_at`; open-ended when left out. */
+  ends_at?: string;
+}
+
+export type UpdateBundleOverrideBody = Partial<Omit<CreateBundleOverrideBody, 'ends_at'>> & {
+  ends_at?: string | null;
+};
+
+/** The override's device list takes no `search` (the spec's parameters), only paging. */
+export type OverrideDeviceListParams = Omit<ListParams, 'search'>;
+
 export class ReleaseClient {
   constructor(private readonly http: HttpTransport) {}
 
-  createProduct(body: { name: string }): Promise<Product> {
+  createProduct(body: { name: string; archived?: boolean }): Promise<Product> {
     return this.one('product', { method: 'POST', path: '/products', body });
+  }
+  getProduct(prn: string): Promise<Product> {
+    return this.one('product', { method: 'GET', path: `/products/${prn}` });
   }
   listProducts(params?: ListParams): Promise<Page<Product>> {
     return this.page('products', '/products', params);
+  }
+  updateProduct(prn: string, body: UpdateProductBody): Promise<Product> {
+    return this.one('product', { method: 'PATCH', path: `/products/${prn}`, body: { prn, ...body } });
   }
 
   createCohort(body: { name: string; product_prn: string; description?: string | null }): Promise<Cohort> {
@@ -67,6 +110,9 @@ export class ReleaseClient {
     product_prn: string;
     cohort_prn?: string | null;
     tags?: string[] | null;
+    description?: string;
+    quarantined?: boolean;
+    target?: string;
   }): Promise<Device> {
     return this.one('device', { method: 'POST', path: '/devices', body });
   }
@@ -75,6 +121,9 @@ export class ReleaseClient {
   }
   listDevices(params?: ListParams): Promise<Page<Device>> {
     return this.page('devices', '/devices', params);
+  }
+  updateDevice(prn: string, body: UpdateDeviceBody): Promise<Device> {
+    return this.one('device', { method: 'PATCH', path: `/devices/${prn}`, body: { prn, ...body } });
   }
 
   async createBundle(body: {
@@ -89,6 +138,54 @@ export class ReleaseClient {
   }
   getBundle(prn: string): Promise<Bundle> {
     return this.one('bundle', { method: 'GET', path: `/bundles/${prn}` });
+  }
+  listBundles(params?: ListParams): Promise<Page<Bundle>> {
+    return this.page('bundles', '/bundles', params);
+  }
+  /** Only the name: a bundle's binaries are immutable. */
+  updateBundle(prn: string, body: { name?: string | null }): Promise<Bundle> {
+    return this.one('bundle', { method: 'PATCH', path: `/bundles/${prn}`, body: { prn, ...body } });
+  }
+  /** Refused (4xx) while a release or bundle override uses the bundle. */
+  deleteBundle(prn: string): Promise<void> {
+    return this.remove(`/bundles/${prn}`);
+  }
+
+  createBundleOverride(body: CreateBundleOverrideBody): Promise<BundleOverride> {
+    return this.one('bundle_override', { method: 'POST', path: '/bundle_overrides', body });
+  }
+  getBundleOverride(prn: string): Promise<BundleOverride> {
+    return this.one('bundle_override', { method: 'GET', path: `/bundle_overrides/${prn}` });
+  }
+  listBundleOverrides(params?: ListParams): Promise<Page<BundleOverride>> {
+    return this.page('bundle_overrides', '/bundle_overrides', params);
+  }
+  updateBundleOverride(prn: string, body: UpdateBundleOverrideBody): Promise<BundleOverride> {
+    return this.one('bundle_override', {
+      method: 'PATCH',
+      path: `/bundle_overrides/${prn}`,
+      body: { prn, ...body },
+    });
+  }
+  deleteBundleOverride(prn: string): Promise<void> {
+    return this.remove(`/bundle_overrides/${prn}`);
+  }
+  /** Adding a device the override already has answers with the existing entry. */
+  addBundleOverrideDevice(prn: string, devicePrn: string): Promise<BundleOverrideDevice> {
+    return this.one('device', {
+      method: 'POST',
+      path: `/bundle_overrides/${prn}/devices`,
+      body: { device_prn: devicePrn },
+    });
+  }
+  listBundleOverrideDevices(
+    prn: string,
+    params?: OverrideDeviceListParams,
+  ): Promise<Page<BundleOverrideDevice>> {
+    return this.page('devices', `/bundle_overrides/${prn}/devices`, params);
+  }
+  removeBundleOverrideDevice(prn: string, devicePrn: string): Promise<void> {
+    return this.remove(`/bundle_overrides/${prn}/devices/${devicePrn}`);
   }
 
   createBundleSignature(body: {
@@ -112,8 +209,8 @@ export class ReleaseClient {
   updateRelease(prn: string, body: UpdateReleaseBody): Promise<Release> {
     return this.one('release', { method: 'PATCH', path: `/releases/${prn}`, body: { prn, ...body } });
   }
-  async deleteRelease(prn: string): Promise<void> {
-    await this.http.request({ method: 'DELETE', path: `/releases/${prn}` });
+  deleteRelease(prn: string): Promise<void> {
+    return this.remove(`/releases/${prn}`);
   }
 
   /** The Admin API's update check for a device (what the device agent asks). */
@@ -136,5 +233,9 @@ export class ReleaseClient {
     const req: HttpRequest = { method: 'GET', path, query: { limit, order, search, page } };
     const { body } = await this.http.request(req);
     return { items: expectArray<T>(body, key, req), next_page: nextPageOf(body) };
+  }
+
+  private async remove(path: string): Promise<void> {
+    await this.http.request({ method: 'DELETE', path });
   }
 }

@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { Dispatcher } from 'undici';
-import { ApiError, InputError } from '../errors.js';
+import { InputError, notFoundAsInput } from '../errors.js';
 import { hashFile, type FileDigest } from '../hash.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { MAX_PARTS, MAX_PART_SIZE, MIN_PART_SIZE, planParts } from '../parts.js';
@@ -48,10 +48,7 @@ export async function uploadPartFile(options: UploadPartFileOptions): Promise<Up
   try {
     binary = await api.getBinary(binaryPrn);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) {
-      throw new InputError('binary-prn', `no binary ${binaryPrn} is visible to this API key`);
-    }
-    throw err;
+    throw notFoundAsInput(err, 'binary-prn', `no binary ${binaryPrn} is visible to this API key`);
   }
   if (binary.state !== 'uploadable') {
     throw new InputError(

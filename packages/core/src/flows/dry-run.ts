@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { ApiError, InputError } from '../errors.js';
+import { InputError, notFoundAsInput } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { isPrn, requirePrn } from '../prn.js';
 import { searchQuery } from '../client/search.js';
@@ -184,7 +184,6 @@ async function getOrInputError<T>(get: () => Promise<T>, input: string, message:
   try {
     return await get();
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) throw new InputError(input, message);
-    throw err;
+    throw notFoundAsInput(err, input, message);
   }
 }

@@ -253,9 +253,10 @@ describe('signBinary', () => {
 });
 
 describe('waitWhileHashing', () => {
-  it('backs off between polls up to the cap, and times out with advice', async () => {
+  it('waits a tenth of the time so far between polls, within the first delay and the cap, and times out with advice', async () => {
     let t = 0;
     const sleeps: number[] = [];
+    const waitedBefore: number[] = [];
     const api = { getBinary: async () => ({ state: 'hashing' }) as Binary };
     const error = await waitWhileHashing({
       api,
@@ -265,13 +266,18 @@ describe('waitWhileHashing', () => {
       maxDelayMs: 5_000,
       now: () => t,
       sleep: async (ms) => {
+        waitedBefore.push(t);
         sleeps.push(ms);
         t += ms;
       },
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as Error).message).toMatch(/hashing-timeout/);
-    expect(sleeps.slice(0, 3)).toEqual([200, 300, 450]);
+    expect(sleeps.slice(0, 3)).toEqual([200, 200, 200]);
+    // The last sleep is cut to the deadline; every other follows the rule.
+    sleeps
+      .slice(0, -1)
+      .forEach((ms, i) => expect(ms).toBe(Math.min(5_000, Math.max(200, Math.ceil(waitedBefore[i]! / 10)))));
     expect(Math.max(...sleeps)).toBe(5_000);
     expect(t).toBe(60_000);
   });

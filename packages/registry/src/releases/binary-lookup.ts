@@ -1,3 +1,4 @@
+import { downloadUrl } from '../content.js';
 import type { RegistryContext } from '../context.js';
 import { publicKeyPem } from '../records.js';
 import type { BinaryRow } from '../store/rows.js';
@@ -102,7 +103,8 @@ export function registryBinaryLookup(ctx: RegistryContext): BinaryLookup {
     async downloadUrl(baseUrl, binaryId) {
       const row = await store.binaries.find(org, binaryId);
       if (!row?.blob_hash || (row.state !== 'signable' && row.state !== 'signed')) return undefined;
-      return ctx.presigner.downloadUrl(baseUrl, binaryId, row.blob_hash);
+      // The same URL `GET /binaries/{prn}/download_url` answers: S3's own when the content is there.
+      return downloadUrl(ctx, baseUrl, row);
     },
   };
 }

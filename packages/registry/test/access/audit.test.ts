@@ -7,11 +7,6 @@ import { allEvents, as, makeKey } from './keys.js';
 describeOnBackends('audit trail', (backend) => {
   let t: TestRegistry;
   afterAll(() => t?.close());
-  /**
-   * Release management is not on every store yet (PostgreSQL answers 501 for it): there the flow stops after
-   * the binary is signed, and the release part of the expectation with it.
-   */
-  let releases = true;
 
   const PROVENANCE = {
     repository: 'acme/firmware',
@@ -24,20 +19,15 @@ describeOnBackends('audit trail', (backend) => {
 
   beforeAll(async () => {
     t = await backend.start();
-    releases = (await t.api('GET', '/products')).status !== 501;
-    if (!releases)
-      process.stderr.write(
-        `audit trail (${backend.name}): no release management on this store; binary flow only\n`,
-      );
     const publisher = await makeKey(t, 'publisher');
     const signer = await makeKey(t, 'signer');
     const releaser = await makeKey(t, 'releaser');
     const pair = newKeyPair();
     const key = (await t.api('POST', '/signing_keys', { name: 'release-key', value: pair.value })).body
       .signing_key;
-    const product = releases && (await t.api('POST', '/products', { name: 'gadget' })).body.product;
-    const cohort =
-      releases && (await t.api('POST', '/cohorts', { name: 'stable', product_prn: product.prn })).body.cohort;
+    const product = (await t.api('POST', '/products', { name: 'gadget' })).body.product;
+    const cohort = (await t.api('POST', '/cohorts', { name: 'stable', product_prn: product.prn })).body
+      .cohort;
     flowStart = new Date().toISOString();
 
     const pub = as(t, publisher.key);
@@ -64,7 +54,6 @@ describeOnBackends('audit trail', (backend) => {
       keyid: key.keyid,
       signingKey: key.prn,
     };
-    if (!releases) return;
     const rel = as(t, releaser.key);
     const bundle = await rel.api('POST', '/bundles', {
       binaries: [{ prn: binary.prn, custom_metadata: null }],
@@ -106,11 +95,11 @@ describeOnBackends('audit trail', (backend) => {
     'release.created by releaser-key',
     'release.updated by releaser-key',
   ];
-  const expected = () => [...BINARY_FLOW, ...(releases ? RELEASE_FLOW : [])];
+  const EXPECTED = [...BINARY_FLOW, ...RELEASE_FLOW];
 
   it('a release flow leaves the expected sequence of events with their actors', async () => {
     const events = await allEvents(t, { inserted_at_gte: flowStart });
-    expect(summary(events)).toEqual(expected());
+    expect(summary(events)).toEqual(EXPECTED);
     const changes = events.filter((e) => e.event_subtype === 'state_changed').map((e) => e.data.data);
     expect(changes.map((d) => `${d.from_state}→${d.to_state}`)).toEqual([
       'uploadable→hashable',
@@ -130,11 +119,9 @@ describeOnBackends('audit trail', (backend) => {
       hash: ids.binaryHash,
       provenance: { ...PROVENANCE, ref: null },
     });
-    if (releases) {
-      const promoted = events.find((e) => e.type === 'release' && e.event_subtype === 'updated');
-      expect(promoted.data.data.before.phase_value).toBe(0.1);
-      expect(promoted.data.data.after.phase_value).toBe(1);
-    }
+    const promoted = events.find((e) => e.type === 'release' && e.event_subtype === 'updated');
+    expect(promoted.data.data.before.phase_value).toBe(0.1);
+    expect(promoted.data.data.after.phase_value).toBe(1);
     // A presigned URL's signature is a capability: it never reaches an event.
     const part = events.find((e) => e.event_subtype === 'created' && e.type === 'binary_part');
     expect(part.data.data.after.presigned_upload_url).toMatch(/\/_presigned\/parts\/[^?]+$/);
@@ -166,7 +153,7 @@ describeOnBackends('audit trail', (backend) => {
     await t.close({ keepData: true });
     t = await backend.start({ restartOf: closed });
     expect(await allEvents(t)).toEqual(before);
-    expect(summary(await allEvents(t, { inserted_at_gte: flowStart }))).toEqual(expected());
+    expect(summary(await allEvents(t, { inserted_at_gte: flowStart }))).toEqual(EXPECTED);
   });
 
   describe('an event that cannot be written', () => {

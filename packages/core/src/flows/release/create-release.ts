@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../../logger.js';
 import { searchQuery } from '../../client/search.js';
 import type { PeridioClient } from '../../client/admin-client.js';
 import type { Release } from '../../release-types.js';
+import { requirePrn } from '../../prn.js';
 import { strictVersion } from '../../version.js';
 import { iteratePages } from '../../paging.js';
 import { orUndefined, resolveCohort } from './lookup.js';
@@ -27,6 +28,11 @@ export interface CreateReleaseOptions {
   disabled?: boolean;
   phase?: { value: number } | { tags: string[] };
   scheduleDate?: string;
+  description?: string;
+  /** Place the release before this release of the cohort instead of as its new latest release. */
+  nextReleasePrn?: string;
+  /** Place it after this release: alone only after the latest; with `nextReleasePrn`, between the two. */
+  previousReleasePrn?: string;
   completePrevious?: boolean;
   logger?: Logger;
   now?: () => Date;
@@ -53,11 +59,47 @@ async function releasesOf(api: PeridioClient, cohortPrn: string): Promise<Releas
   return out;
 }
 
+/** The placement PRNs, checked for shape before anything is read. */
+function placementOf(options: CreateReleaseOptions): { next?: string; previous?: string } {
+  const next =
+    options.nextReleasePrn === undefined
+      ? undefined
+      : requirePrn(options.nextReleasePrn, 'release', 'next-release-prn');
+  const previous =
+    options.previousReleasePrn === undefined
+      ? undefined
+      : requirePrn(options.previousReleasePrn, 'release', 'previous-release-prn');
+  if (next !== undefined && options.completePrevious) {
+    throw new InputError(
+      'complete-previous',
+      'applies to a new latest release only; with next-release-prn the release goes before an existing one',
+    );
+  }
+  return { next, previous };
+}
+
+/** The graph rules stay the API's; this only names a release that is not in the cohort before asking. */
+function checkPlacement(
+  placement: { next?: string; previous?: string },
+  releases: Release[],
+  cohortName: string,
+): void {
+  for (const [prn, input] of [
+    [placement.next, 'next-release-prn'],
+    [placement.previous, 'previous-release-prn'],
+  ] as const) {
+    if (prn !== undefined && !releases.some((r) => r.prn === prn)) {
+      throw new InputError(input, `${prn} is not a release of cohort ${cohortName}`);
+    }
+  }
+}
+
 export async function createRelease(options: CreateReleaseOptions): Promise<CreateReleaseResult> {
   const { api } = options;
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? (() => new Date());
   const version = strictVersion(options.version);
+  const placement = placementOf(options);
   const requirement = options.versionRequirement ?? defaultVersionRequirement(version);
   const bundle = await orUndefined(api.releases.getBundle(options.bundlePrn));
   if (!bundle) {
@@ -94,9 +136,12 @@ export async function createRelease(options: CreateReleaseOptions): Promise<Crea
     );
   }
 
+  checkPlacement(placement, releases, cohort.name);
+
   let completedPrevious: Release | undefined;
   const latest = releases.find((r) => r.next_release_prn === null);
-  const rolling = latest && stillRollingOut(latest, now());
+  // Only a new latest release must follow a complete one; one placed before another need not.
+  const rolling = placement.next === undefined && latest && stillRollingOut(latest, now());
   if (latest && rolling) {
     if (!options.completePrevious) {
       throw new InputError(
@@ -127,6 +172,9 @@ export async function createRelease(options: CreateReleaseOptions): Promise<Crea
       schedule_date: options.scheduleDate ?? now().toISOString(),
       version,
       version_requirement: requirement,
+      ...(options.description === undefined ? {} : { description: options.description }),
+      ...(placement.next === undefined ? {} : { next_release_prn: placement.next }),
+      ...(placement.previous === undefined ? {} : { previous_release_prn: placement.previous }),
       ...('tags' in phase
         ? { phase_mode: 'tags', phase_tags: phase.tags, phase_value: 1 }
         : { phase_mode: 'numeric', phase_value: phase.value }),
@@ -149,7 +197,7 @@ export async function createRelease(options: CreateReleaseOptions): Promise<Crea
     return result(winner, false, completedPrevious);
   }
   logger.info(
-    `Created release ${created.name} (${version}, requirement '${requirement}') of bundle ${bundle.prn} in cohort ${cohort.name} at ${'tags' in phase ? `tags ${phase.tags.join(', ')}` : describePhase(phase.value)}: ${created.prn}`,
+    `Created release ${created.name} (${version}, requirement '${requirement}') of bundle ${bundle.prn} in cohort ${cohort.name} at ${'tags' in phase ? `tags ${phase.tags.join(', ')}` : describePhase(phase.value)}${placement.next ? `, before ${placement.next}` : ''}: ${created.prn}`,
   );
   return result(created, true, completedPrevious);
 }

@@ -13,12 +13,7 @@ import type { ListQuery } from '../store.js';
 import type { Sql, Value } from './connection.js';
 import { copyEvents, eventOf, insertEvents, type EventRow } from './events.js';
 import { listTable } from './list.js';
-
-/** What PgAccessStore needs of PgStore: statements on the pool, and transactions with retries. */
-export interface PgDatabase {
-  readonly sql: Sql;
-  sqlTransaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
-}
+import type { PgDatabase } from './release-tables.js';
 
 type ApiKeyRow = ApiKeyRecord & { seq: number };
 type WebhookRow = Omit<WebhookRecord, 'enabled_events'> & { seq: number; enabled_events: string };
@@ -96,7 +91,7 @@ const EVENTS_PER_STATEMENT = 1000;
 const FINISHED_HORIZON = 'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin';
 
 /**
- * AccessStore over PostgreSQL (tables of PG migration 4), for several registry instances on one database.
+ * AccessStore over PostgreSQL (tables of PG migration 5), for several registry instances on one database.
  * Each method is one statement or one transaction at READ COMMITTED; what concurrent instances must not
  * break is held by row locks: the fan-out cursor row is locked `FOR UPDATE`, so two instances fanning out
  * at once queue each event once, in one order. Who sends a webhook's head of line is decided by a lease

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { StoreUnavailable, UniqueViolation } from '../store.js';
 
-export type Value = string | number | null | string[];
+export type Value = string | number | boolean | null | string[];
 
 /** Runs statements on the pool (each on its own) or on one transaction's client. */
 export interface Sql {

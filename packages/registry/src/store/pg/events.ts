@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { EventRecord } from '../../releases/types.js';
-import { listRows } from '../../list.js';
 import { nowTimestamp } from '../../time.js';
-import { eventConditions } from '../event-filters.js';
-import type { NewEvent, Page } from '../release-store.js';
-import { SEARCH } from '../sqlite/release-rows.js';
+import type { NewEvent } from '../release-store.js';
 import type { Sql, Value } from './connection.js';
-import { listFiltered } from './list.js';
 
 /**
- * The event log on PostgreSQL (the table of PG migration 3), shared by whoever appends to it: the audit
- * trail, webhooks, and release management. Each inserting transaction's id lands in `xid` by the column's
- * default, which is what the webhook fan-out orders by (access-store.ts).
+ * Writes to the event log on PostgreSQL (the table of PG migration 3), which the audit trail, webhooks and
+ * release management share. Each inserting transaction's id lands in `xid` by the column's default (PG
+ * migration 5): what the webhook fan-out orders by (access-store.ts).
  */
-export const EVENT_COLUMNS = 'id, type, subtype, resource_prn, actor_prn, data, inserted_at';
+const COLUMNS = 'id, type, subtype, resource_prn, actor_prn, data, inserted_at';
 
 export type EventRow = Omit<EventRecord, 'data'> & { data: string };
 
@@ -27,11 +23,12 @@ export const eventOf = (r: EventRow): EventRecord => ({
   inserted_at: r.inserted_at,
 });
 
-/** One multi-row INSERT: inside a transaction, or a transaction of its own on the pool. */
+/** New events in one multi-row INSERT, in order: inside a transaction, or as one statement on the pool. */
 export async function insertEvents(sql: Sql, org: string, events: NewEvent[]): Promise<EventRecord[]> {
   if (events.length === 0) return [];
   const params: Value[] = [];
   const rows = events.map((e) => {
+    const at = params.length;
     params.push(
       randomUUID(),
       org,
@@ -42,12 +39,11 @@ export async function insertEvents(sql: Sql, org: string, events: NewEvent[]): P
       JSON.stringify(e.data),
       nowTimestamp(),
     );
-    const n = params.length - 8;
-    return `(${Array.from({ length: 8 }, (_, i) => `$${n + i + 1}`).join(', ')})`;
+    return `(${Array.from({ length: 8 }, (_, i) => `$${at + i + 1}`).join(', ')})`;
   });
   const inserted = await sql.all<EventRow>(
     `INSERT INTO events (id, org, type, subtype, resource_prn, actor_prn, data, inserted_at)
-     VALUES ${rows.join(', ')} RETURNING ${EVENT_COLUMNS}`,
+     VALUES ${rows.join(', ')} RETURNING ${COLUMNS}`,
     params,
   );
   return inserted.map(eventOf);
@@ -62,20 +58,4 @@ export async function copyEvents(sql: Sql, org: string, events: EventRecord[]): 
       [e.id, org, e.type, e.subtype, e.resource_prn, e.actor_prn, JSON.stringify(e.data), e.inserted_at],
     );
   }
-}
-
-/** `GET /events`: one page, with the same filters and errors as the SQLite store. */
-export async function listEvents(sql: Sql, org: string, query: URLSearchParams): Promise<Page<EventRecord>> {
-  const conditions = eventConditions(query);
-  const { fields, columns } = SEARCH.events!;
-  const repo = {
-    list: (q: Parameters<typeof listFiltered>[3]) =>
-      listFiltered<EventRow & { seq: number }>(sql, 'events', columns, q, (next) =>
-        conditions.length
-          ? conditions.map((c) => `t.${c.column} ${c.op} ${next(c.value)}`).join(' AND ')
-          : 'true',
-      ),
-  };
-  const page = await listRows({ org }, query, repo, fields);
-  return { items: page.rows.map(eventOf), next_page: page.next_page };
 }

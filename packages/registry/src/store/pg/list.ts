@@ -20,27 +20,26 @@ export function listTable<T>(sql: Sql, table: keyof typeof COLUMNS, query: ListQ
 }
 
 /**
- * listTable over any table with a `seq` and an `org`, its search columns, and an optional fixed scope
- * (SQL over alias `t`, its values placed with `next`).
+ * listTable over any table with a `seq` and an `org`, its search columns, and an optional fixed scope: SQL
+ * over alias `t` that takes its values through `param` (which returns the placeholder).
  */
 export async function listFiltered<T>(
   sql: Sql,
   table: string,
   columns: Columns,
   query: ListQuery,
-  scope: (next: (v: Value) => string) => string = () => 'true',
+  scope: (param: (v: Value) => string) => string = () => 'true',
 ): Promise<Page<T>> {
   const params: Value[] = [query.org];
   const next = (v: Value) => {
     params.push(v);
     return `$${params.length}`;
   };
-  const where = [scope(next), ...query.filters.map((f) => condition(f, columns, next))]
-    .map((c) => `(${c})`)
-    .join(' AND ');
+  const conditions = [scope(next), ...query.filters.map((f) => condition(f, columns, next))];
+  const where = conditions.map((c) => `(${c})`).join(' AND ');
   const asc = query.order === 'asc';
   const rows = await sql.all<T>(
-    `SELECT t.* FROM ${table} t WHERE t.org = $1 AND (${where}) AND t.seq ${asc ? '>' : '<'} ${next(query.after)}
+    `SELECT t.* FROM ${table} t WHERE t.org = $1 AND ${where} AND t.seq ${asc ? '>' : '<'} ${next(query.after)}
      ORDER BY t.seq ${asc ? 'ASC' : 'DESC'} LIMIT ${next(query.limit + 1)}`,
     params,
   );

@@ -149,6 +149,144 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX events_inserted_at ON events (org, inserted_at);
   CREATE INDEX events_actor ON events (actor_prn);
   `,
+  // Release management (SQLite's migration 6, docs/release-management.md). Flags are BOOLEAN, JSON stays text.
+  // The rules several instances must not break are the database's: one product name and one device
+  // identifier per organization, one bundle per id, one signature per bundle and key, one membership per
+  // override and device, one claim per release and device. Cohort names are not unique (the API's rule):
+  // clients that race to create one keep the oldest, which is the lowest `seq` whatever the commit order.
+  `
+  CREATE TABLE products (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    name ${T} NOT NULL,
+    archived BOOLEAN NOT NULL DEFAULT false,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    UNIQUE (org, name)
+  );
+
+  CREATE TABLE cohorts (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    product_id ${T} NOT NULL REFERENCES products (id),
+    name ${T} NOT NULL,
+    description ${T},
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL
+  );
+
+  CREATE TABLE devices (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    product_id ${T} NOT NULL REFERENCES products (id),
+    cohort_id ${T} REFERENCES cohorts (id),
+    identifier ${T} NOT NULL,
+    description ${T},
+    quarantined BOOLEAN NOT NULL DEFAULT false,
+    tags TEXT,
+    target ${T},
+    last_connected_at ${T},
+    reported_bundle_prn ${T},
+    reported_release_prn ${T},
+    reported_release_version ${T},
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    UNIQUE (org, identifier)
+  );
+  -- A share phase counts the cohort's devices at every claim.
+  CREATE INDEX devices_cohort ON devices (cohort_id);
+
+  CREATE TABLE bundles (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    name ${T},
+    hash ${T} NOT NULL,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL
+  );
+
+  CREATE TABLE bundle_binaries (
+    bundle_id ${T} NOT NULL REFERENCES bundles (id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    binary_id ${T} NOT NULL,
+    custom_metadata TEXT NOT NULL,
+    PRIMARY KEY (bundle_id, idx)
+  );
+  CREATE INDEX bundle_binaries_binary ON bundle_binaries (binary_id);
+
+  CREATE TABLE bundle_signatures (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    bundle_id ${T} NOT NULL REFERENCES bundles (id) ON DELETE CASCADE,
+    signing_key_id ${T} NOT NULL,
+    keyid ${T} NOT NULL,
+    signature ${T} NOT NULL,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    UNIQUE (bundle_id, signing_key_id)
+  );
+
+  CREATE TABLE releases (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    cohort_id ${T} NOT NULL REFERENCES cohorts (id),
+    bundle_id ${T} NOT NULL REFERENCES bundles (id),
+    name ${T} NOT NULL,
+    description ${T},
+    required BOOLEAN NOT NULL,
+    disabled BOOLEAN NOT NULL,
+    schedule_date ${T} NOT NULL,
+    phase_mode ${T} NOT NULL,
+    phase_value DOUBLE PRECISION NOT NULL,
+    phase_tags TEXT,
+    version ${T},
+    version_requirement ${T},
+    next_release_id ${T},
+    claims INTEGER NOT NULL DEFAULT 0,
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL
+  );
+  CREATE INDEX releases_cohort ON releases (cohort_id, seq);
+  CREATE INDEX releases_bundle ON releases (bundle_id);
+
+  CREATE TABLE release_claims (
+    release_id ${T} NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+    device_id ${T} NOT NULL,
+    inserted_at ${T} NOT NULL,
+    PRIMARY KEY (release_id, device_id)
+  );
+
+  CREATE TABLE bundle_overrides (
+    seq BIGSERIAL PRIMARY KEY,
+    id ${T} NOT NULL UNIQUE,
+    org ${T} NOT NULL,
+    bundle_id ${T} NOT NULL REFERENCES bundles (id),
+    name ${T} NOT NULL,
+    description ${T},
+    starts_at ${T} NOT NULL,
+    ends_at ${T},
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL
+  );
+  CREATE INDEX bundle_overrides_bundle ON bundle_overrides (bundle_id);
+
+  CREATE TABLE bundle_override_devices (
+    seq BIGSERIAL PRIMARY KEY,
+    org ${T} NOT NULL,
+    override_id ${T} NOT NULL REFERENCES bundle_overrides (id) ON DELETE CASCADE,
+    device_id ${T} NOT NULL REFERENCES devices (id),
+    inserted_at ${T} NOT NULL,
+    updated_at ${T} NOT NULL,
+    UNIQUE (override_id, device_id)
+  );
+  CREATE INDEX bundle_override_devices_device ON bundle_override_devices (device_id);
+  `,
   // Access, audit and webhooks (SQLite migration 7): scoped API keys, webhooks and their durable delivery
   // queue; audit events go into the events table above. Unlike SQLite, the fan-out cursor is a position in
   // (inserting transaction, seq) order: transactions commit in any order, so `seq` alone could pass an event

@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import type { ReleaseStore } from '../../releases/store.js';
+import type { ReleaseStore } from '../release-store.js';
 import type { AccessStore } from '../access-store.js';
-import { StoreFeatureMissing, type Repositories, type Store } from '../store.js';
+import type { Repositories, Store } from '../store.js';
 import { PgAccessStore } from './access-store.js';
 import { sqlOn, translate, TYPES, type Sql } from './connection.js';
-import { insertEvents, listEvents } from './events.js';
 import { PG_MIGRATIONS } from './migrations.js';
+import { PgReleaseStore } from './release-store.js';
 import { pgRepositories } from './repositories.js';
 
 /** Any number, the same for every registry: the key of the advisory lock migrations run under. */
@@ -36,29 +36,11 @@ export class PgStore implements Store {
     return new PgAccessStore(this, org);
   }
 
-  /**
-   * Release management is kept only by the SQLite store so far: every call is refused as 501, so the binary
-   * flow on PostgreSQL works while products, cohorts, bundles and releases say plainly that they need SQLite.
-   * The event log is the exception: the audit trail and webhooks write and read it here (events.ts).
-   */
+  /** Release management of one organization, on this database (release-store.ts). */
   releaseStore(org: string): ReleaseStore {
-    const events: Pick<ReleaseStore, 'appendEvent' | 'listEvents'> = {
-      appendEvent: async (event) => (await insertEvents(this.sql, org, [event]))[0]!,
-      listEvents: (query) => listEvents(this.sql, org, query),
-    };
-    return new Proxy({} as ReleaseStore, {
-      get: (_target, name) =>
-        name in events
-          ? events[name as keyof typeof events]
-          : () =>
-              Promise.reject(
-                new StoreFeatureMissing(
-                  'release management (products, cohorts, devices, bundles, releases) is not available with ' +
-                    '--database-url yet; run the registry on its embedded SQLite store for it',
-                ),
-              ),
-    });
+    return new PgReleaseStore(this, org);
   }
+
   private readonly pool: pg.Pool;
   private readonly inTransaction = new AsyncLocalStorage<true>();
   readonly meta: Repositories['meta'];
@@ -156,7 +138,7 @@ export class PgStore implements Store {
     }
   }
 
-  /** Statements on the pool, for stores of later resources (release management) sharing this database. */
+  /** Statements on the pool, for the stores of later resources (release management) on this database. */
   get sql(): Sql {
     return sqlOn(this.pool);
   }

@@ -15,7 +15,7 @@ import type {
 import type { ListQuery } from '../store.js';
 import type { Database } from './database.js';
 import { listTable } from './list.js';
-import { eventOf } from './release-rows.js';
+import { eventOf } from '../release-rows.js';
 
 type Row = Record<string, SQLInputValue>;
 

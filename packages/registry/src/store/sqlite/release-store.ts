@@ -25,11 +25,11 @@ import {
   type ReleaseStore,
 } from '../release-store.js';
 import type { Database } from './database.js';
-import { eventConditions } from '../event-filters.js';
 import { listFiltered } from './list.js';
 import {
   cohortOf,
   deviceOf,
+  eventFilters,
   eventOf,
   isUnique,
   overrideDeviceOf,
@@ -39,10 +39,10 @@ import {
   type Row,
   SEARCH,
   signatureOf,
-} from './release-rows.js';
+} from '../release-rows.js';
 
 /** A TEXT column's value (node:sqlite types every column as any SQL value). */
-const text = (v: SQLInputValue | undefined): string =>
+const text = (v: unknown): string =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '';
 
 /**
@@ -631,9 +631,9 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.insertEvent(event);
   }
   async listEvents(query: URLSearchParams) {
-    const conditions = eventConditions(query);
-    const where = conditions.map((c) => `t.${c.column} ${c.op} ?`);
-    const params = conditions.map((c) => c.value);
+    const filters = eventFilters(query);
+    const where = filters.map((f) => `${f.column} ${f.op} ?`);
+    const params: SQLInputValue[] = filters.map((f) => f.value);
     return this.page(query, 'events', eventOf, { sql: where.length ? where.join(' AND ') : '1', params });
   }
 }

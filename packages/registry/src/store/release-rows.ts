@@ -1,6 +1,7 @@
-import type { SQLInputValue } from 'node:sqlite';
-import { AUDIT_EVENT_SUBTYPES, AUDIT_EVENT_TYPES } from '../../audit/event-names.js';
-import { dateField, stringField, type Operator, type SearchField, type SearchFields } from '../../search.js';
+import { AUDIT_EVENT_SUBTYPES, AUDIT_EVENT_TYPES } from '../audit/event-names.js';
+import { fieldError } from '../http.js';
+import { splitPrn } from '../releases/prn.js';
+import { dateField, stringField, type Operator, type SearchField, type SearchFields } from '../search.js';
 import type {
   BundleSignatureRecord,
   CohortRecord,
@@ -10,13 +11,16 @@ import type {
   OverrideRecord,
   ProductRecord,
   ReleaseRecord,
-} from '../../releases/types.js';
-import { UniqueViolation } from '../store.js';
-import type { Columns } from './list.js';
+} from '../releases/types.js';
+import type { Columns } from './sqlite/list.js';
+import { UniqueViolation } from './store.js';
 
-/** The SQLite release store's rows: how they become records, and which columns each list can search. */
+/**
+ * The release stores' rows, the same in SQLite and PostgreSQL: how they become records, which columns each
+ * list can search (SQL both databases run), and the event list's filters.
+ */
 
-export type Row = Record<string, SQLInputValue>;
+export type Row = Record<string, unknown>;
 
 /** A searchable field: what the search language accepts for it, and the SQL expression over alias `t`. */
 type Searchable = { field: SearchField; column: string };
@@ -107,15 +111,16 @@ export const SEARCH: Record<string, { fields: SearchFields; columns: Columns }> 
   ]),
 );
 
-const bool = (v: SQLInputValue | undefined) => v === 1 || v === 1n;
-const json = (v: SQLInputValue | undefined): unknown =>
-  v === null || v === undefined ? null : JSON.parse(v as string);
+// SQLite keeps flags as 0/1, PostgreSQL as BOOLEAN.
+const bool = (v: unknown) => v === 1 || v === 1n || v === true;
+const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(v as string));
 
 /** A row as a record: bookkeeping columns dropped, flags as booleans, JSON columns parsed. */
 function recordOf<T>(r: Row, opts: { bools?: string[]; jsons?: string[]; numbers?: string[] } = {}): T {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(r)) {
-    if (key === 'seq' || key === 'org' || key === 'claims') continue;
+    // Bookkeeping: the insertion order, the organization, a counter, and (PostgreSQL) the inserting transaction.
+    if (key === 'seq' || key === 'org' || key === 'claims' || key === 'xid') continue;
     if (opts.bools?.includes(key)) out[key] = bool(value);
     else if (opts.jsons?.includes(key)) out[key] = json(value);
     else if (opts.numbers?.includes(key)) out[key] = Number(value);
@@ -152,8 +157,8 @@ export function deviceOf(r: Row): DeviceRecord {
 }
 
 // The audit trail's extension types and subtypes (audit/event-names.ts) filter too.
-export const EVENT_TYPES = [...new Set(['device', 'webhook', 'api_key', ...AUDIT_EVENT_TYPES])];
-export const EVENT_SUBTYPES = [
+const EVENT_TYPES = [...new Set(['device', 'webhook', 'api_key', ...AUDIT_EVENT_TYPES])];
+const EVENT_SUBTYPES = [
   ...new Set([
     'release_changed',
     'claimed_release',
@@ -168,9 +173,52 @@ export const EVENT_SUBTYPES = [
     ...AUDIT_EVENT_SUBTYPES,
   ]),
 ];
-export const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 
-/** database.ts turns SQLite's unique-constraint failure into a UniqueViolation. */
+/**
+ * The event list's filters (`type`, `subtype`, `resource_prn`, `actor_prn`, `inserted_at_lt`,
+ * `inserted_at_gte`), validated: each a column of alias `t`, an operator and the value to compare with.
+ */
+export function eventFilters(query: URLSearchParams): { column: string; op: string; value: string }[] {
+  const out: { column: string; op: string; value: string }[] = [];
+  const type = query.get('type');
+  if (type !== null) {
+    if (!EVENT_TYPES.includes(type)) throw fieldError('type', `must be one of ${EVENT_TYPES.join(', ')}`);
+    out.push({ column: 't.type', op: '=', value: type });
+  }
+  const subtype = query.get('subtype');
+  if (subtype !== null) {
+    if (!EVENT_SUBTYPES.includes(subtype))
+      throw fieldError('subtype', `must be one of ${EVENT_SUBTYPES.join(', ')}`);
+    out.push({ column: 't.subtype', op: '=', value: subtype });
+  }
+  for (const key of ['resource_prn', 'actor_prn'] as const) {
+    const value = query.get(key);
+    if (value === null) continue;
+    if (!splitPrn(value)) throw fieldError(key, 'is invalid: must be a PRN');
+    out.push({ column: `t.${key}`, op: '=', value });
+  }
+  for (const [key, op] of [
+    ['inserted_at_lt', '<'],
+    ['inserted_at_gte', '>='],
+  ] as const) {
+    const value = query.get(key);
+    if (value === null) continue;
+    if (!DATE.test(value))
+      throw fieldError(key, "is invalid: must be a date-time like '2026-01-01T00:00:00Z'");
+    // Stored timestamps carry microseconds: pad the given fraction so text comparison is time comparison.
+    const padded = value.replace(/(\.\d+)?Z$/, (m, f: string | undefined) => `${(f ?? '.').padEnd(7, '0')}Z`);
+    out.push({ column: 't.inserted_at', op, value: padded });
+  }
+  if (query.get('search'))
+    throw fieldError(
+      'search',
+      'is not supported on events: use the type, subtype, resource_prn, actor_prn and inserted_at_* filters',
+    );
+  return out;
+}
+
+/** Both databases' unique-constraint failures arrive as a UniqueViolation (database.ts, pg/connection.ts). */
 export function isUnique(err: unknown): boolean {
   return err instanceof UniqueViolation;
 }
