@@ -10,7 +10,6 @@ import { registryBundle, type RegistryProcess } from '../helpers/registry-proces
 import {
   signatureValid,
   startReceiver,
-  type Receiver,
   type Received,
 } from '../../packages/registry/test/access/receiver.js';
 import { describeWithServices } from '../services/services.js';

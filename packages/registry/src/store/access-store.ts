@@ -21,7 +21,7 @@ export interface ApiKeyRecord {
 }
 
 /** A record with its insertion order, what `order` and the `page` cursor of a list use (list.ts). */
-export type Sequenced<T> = T & { seq: number };
+type Sequenced<T> = T & { seq: number };
 
 export interface WebhookRecord {
   id: string;

@@ -1,4 +1,3 @@
-import type { Role } from '../../access/roles.js';
 import type { EventRecord } from '../../releases/types.js';
 import type {
   AccessStore,
@@ -31,7 +30,7 @@ const apiKeyOf = (r: ApiKeyRow): ApiKeyRecord & { seq: number } => ({
   seq: r.seq,
   id: r.id,
   name: r.name,
-  role: r.role as Role,
+  role: r.role,
   hash: r.hash,
   expires_at: r.expires_at ?? null,
   revoked_at: r.revoked_at ?? null,
@@ -218,7 +217,7 @@ export class PgAccessStore implements AccessStore {
     for (const column of WEBHOOK_COLUMNS) {
       const value = patch[column];
       if (value === undefined) continue;
-      params.push(column === 'enabled_events' ? JSON.stringify(value) : (value as Value));
+      params.push(column === 'enabled_events' ? JSON.stringify(value) : value);
       sets.push(`${column} = $${params.length}`);
     }
     const r = await this.db.sql.get<WebhookRow>(

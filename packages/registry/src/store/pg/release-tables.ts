@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { listRows } from '../../list.js';
 import type { EventRecord } from '../../releases/types.js';
-import { nowTimestamp } from '../../time.js';
-import { eventOf, isUnique, type Row, SEARCH } from '../release-rows.js';
+import { isUnique, type Row, SEARCH } from '../release-rows.js';
 import { TakenError, type NewEvent, type Page } from '../release-store.js';
 import type { ListQuery } from '../store.js';
 import type { Sql, Value } from './connection.js';

@@ -56,7 +56,7 @@ const deliveryOf = (r: Row): DeliveryRecord => ({
       actor_prn: r.actor_prn,
       data: r.data,
       inserted_at: r.inserted_at,
-    } as Row),
+    }),
     seq: Number(r.event_seq),
   },
   attempts: Number(r.attempts),
