@@ -14,6 +14,9 @@ import {
 } from '../../packages/registry/test/access/receiver.js';
 import { describeWithServices } from '../services/services.js';
 import { apiOf, LEASE_MS, startFleet, type Api, type Fleet } from './fleet-harness.js';
+import { measurement } from './registry-api.js';
+
+const SECTION = 'Access, audit and webhooks';
 
 /** The default per-attempt timeout (no flag shortens it): a dead instance's lease outlives it by LEASE_MS. */
 const ATTEMPT_TIMEOUT_MS = 10_000;
@@ -171,6 +174,12 @@ describeWithServices('fleet: access, audit and webhooks across two instances', (
         // Once each even before deduplication: one fan-out per event, one instance per webhook's head.
         expect(new Set(ids).size).toBe(ids.length);
         expect(got.map((r) => r.body.data.data.after.prn)).toEqual(expected[i]);
+        measurement(SECTION, `fleet: events caused on two instances, webhook ${i + 1}`, {
+          caused: expected[i]!.length,
+          received: got.length,
+          distinct: new Set(ids).size,
+          in_order: true,
+        });
       }
     } finally {
       await rx1.close();
@@ -200,6 +209,10 @@ describeWithServices('fleet: access, audit and webhooks across two instances', (
       // Only once A's lease on the webhook ran out (its attempt's timeout plus LEASE_MS after the claim):
       // while A might still have been sending, nobody else did.
       expect(second!.at - first!.at).toBeGreaterThanOrEqual(ATTEMPT_TIMEOUT_MS + LEASE_MS - 500);
+      measurement(SECTION, 'fleet: delivering instance SIGKILLed mid-attempt', {
+        lease_ms: ATTEMPT_TIMEOUT_MS + LEASE_MS,
+        redelivered_after_ms: second!.at - first!.at,
+      });
     } finally {
       await rx.close();
     }
