@@ -6,12 +6,23 @@ import type { Logger } from '@peridio-actions/core/base';
 import type { BlobStore, DirectUploads, UploadRef } from './blobs/blob-store.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import { openBackends, type BackendChoice } from './backends.js';
+import {
+  advanceSequences,
+  AFTER_CONTENT,
+  BEFORE_CONTENT,
+  insertRecord,
+  RecordCopier,
+  type TableCount,
+} from './store/copy-records.js';
+import { PgStore } from './store/pg/pg-store.js';
 import type { BinaryRow, PartRow } from './store/rows.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Listable, Store } from './store/store.js';
 
 /** Verified content is sent to S3 in parts of this size (the last may be shorter). */
 const CHUNK = 16 * 1024 * 1024;
+/** How `hash_error` tells a binary migrate found corrupt (a re-run reports it again rather than copy it). */
+const MIGRATION_ERROR = 'migration: ';
 
 export interface MigrateReport {
   ok: boolean;
@@ -27,8 +38,6 @@ async function* rows<T extends { seq: number }>(repo: Listable<T>, org: string):
     after = page.rows.at(-1)!.seq;
   }
 }
-
-const strip = <T extends { seq: number }>({ seq: _seq, ...rest }: T) => rest;
 
 async function sha256Of(chunks: AsyncIterable<Uint8Array>): Promise<{ hex: string; bytes: number }> {
   const hash = createHash('sha256');
@@ -64,10 +73,14 @@ async function putPart(
 }
 
 /**
- * Copies an embedded registry (SQLite + content in a data dir) into PostgreSQL + S3. Every byte is hashed on
- * the way: content whose SHA-256 is not the one its record names is reported and not copied, and its binary
- * arrives `uploadable` (with the reason in `hash_error`), so a client uploads it again instead of anyone
- * trusting it. The target must be empty.
+ * Copies an embedded registry (SQLite + content in a data dir) into PostgreSQL + S3: every record
+ * (store/copy-records.ts) and every binary's content. Every byte is hashed on the way: content whose SHA-256
+ * is not the one its record names is reported and not copied, and its binary arrives `uploadable` (with the
+ * reason in `hash_error`), so a client uploads it again instead of anyone trusting it.
+ *
+ * The target is an empty database, or the one this data dir was migrated into before: a re-run (after a
+ * crash, say) copies only what is missing. The organization is written last, so a half-migrated database
+ * is never taken for a finished one.
  */
 export async function migrate(
   fromDir: string,
@@ -81,143 +94,207 @@ export async function migrate(
   const sourceBlobs = await LocalBlobStore.open(fromDir);
   const target = await openBackends(choice, fromDir, env);
   const problems: string[] = [];
-  const counts = { artifacts: 0, versions: 0, keys: 0, binaries: 0, signatures: 0, bytes: 0 };
+  const content = { binaries: 0, bytes: 0 };
+  let copier: RecordCopier;
+  let before: TableCount[];
+  let after: TableCount[];
   try {
     const direct = target.blobs.direct;
     if (!direct) throw new Error('migrate copies content into an S3 bucket: give --to s3://…');
+    if (!(target.store instanceof PgStore))
+      throw new Error('migrate copies records into PostgreSQL: give --to postgres://…');
+    const pg = target.store;
     const org = await source.meta.get('organization');
     if (!org) throw new Error(`${dbPath} has no organization: not a registry database`);
-    if (await target.store.meta.get('organization'))
-      throw new Error('the target database holds a registry already; migrate into an empty one');
+    const there = await pg.meta.get('organization');
+    if (there && there !== org)
+      throw new Error(
+        `the target database holds another registry (organization ${there}); migrate into an empty one, or the one this data dir was migrated into`,
+      );
+    if (there) logger.info(`the target holds organization ${org} already: copying what is missing`);
     // The fleet keeps the embedded registry's API key and presigned-URL key.
     for (const [file, key] of [
       ['api-key', 'api-key'],
       ['presign-secret', 'presign-secret'],
     ] as const) {
       const path = join(fromDir, file);
-      if (existsSync(path)) await target.store.meta.setIfAbsent(key, readFileSync(path, 'utf8').trim());
+      if (existsSync(path)) await pg.meta.setIfAbsent(key, readFileSync(path, 'utf8').trim());
     }
 
-    for await (const a of rows(source.artifacts, org)) {
-      await target.store.artifacts.insert(strip(a));
-      counts.artifacts++;
-    }
-    for await (const v of rows(source.artifactVersions, org)) {
-      await target.store.artifactVersions.insert(strip(v));
-      counts.versions++;
-    }
-    for await (const k of rows(source.signingKeys, org)) {
-      await target.store.signingKeys.insert(strip(k));
-      counts.keys++;
-    }
+    copier = await RecordCopier.open(source, pg);
+    const log = (line: string) => logger.info(line);
+    before = await copier.copy(BEFORE_CONTENT, log);
     for await (const b of rows(source.binaries, org)) {
-      const bytes = await copyBinary(b, source, sourceBlobs, target.store, direct, problems);
-      counts.bytes += bytes;
-      counts.binaries++;
+      const bytes = await copyBinary(b, source, sourceBlobs, pg, direct, problems);
+      content.bytes += bytes;
+      content.binaries++;
       logger.info(`binary ${b.id} (${b.state}): ${bytes} bytes copied`);
     }
-    for await (const s of rows(source.signatures, org)) {
-      await target.store.signatures.insert(strip(s));
-      counts.signatures++;
-    }
+    after = await copier.copy(AFTER_CONTENT, log);
+    copier.checkAccounted();
+    problems.push(...copier.problems);
+    await advanceSequences(pg);
     // Last, so a registry started on a half-migrated database finds no organization and refuses nothing silently.
-    await target.store.meta.setIfAbsent('organization', org);
+    await pg.meta.setIfAbsent('organization', org);
   } finally {
     await source.close();
     await target.store.close();
   }
   for (const p of problems) logger.error(p);
+  const counted = (c: TableCount) => `${c.rows} ${c.label}`;
+  const records = [...before, ...after];
+  const rowsTotal = records.reduce((n, c) => n + c.rows, 0);
+  const written = records.reduce((n, c) => n + c.inserted, 0);
   const summary =
-    `migrated ${counts.artifacts} artifacts, ${counts.versions} versions, ${counts.keys} signing keys, ` +
-    `${counts.binaries} binaries (${counts.bytes} bytes verified and copied), ${counts.signatures} signatures` +
+    `migrated ${[
+      ...before.map(counted),
+      `${content.binaries} binaries (${content.bytes} bytes verified and copied)`,
+      ...after.map(counted),
+    ].join(', ')}; ${written} of ${rowsTotal} rows written by this run` +
+    (written < rowsTotal ? ' (the others were there already)' : '') +
+    copier.notes.map((n) => `; ${n}`).join('') +
     (problems.length
       ? `; ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}`
       : '; every SHA-256 verified');
   return { ok: problems.length === 0, summary, problems };
 }
 
-/** One binary: the record, its state, and its content (verified). Returns the bytes copied. */
+/** The states a binary goes through, in order; destroyed is apart. */
+const CHAIN = ['uploadable', 'hashable', 'hashing', 'signable', 'signed'] as const;
+const rank = (state: BinaryRow['state']) =>
+  state === 'destroyed' ? Number.POSITIVE_INFINITY : CHAIN.indexOf(state);
+
+/**
+ * One binary: the record, its state, and its content (verified). Returns the bytes copied. A binary an
+ * earlier run copied (whole or in part) is taken from where that run left it; one the target moved past
+ * (a registry already serving it) is left alone.
+ */
 async function copyBinary(
   b: BinaryRow,
   source: Store,
   blobs: BlobStore,
-  target: Store,
+  target: PgStore,
   direct: DirectUploads,
   problems: string[],
 ): Promise<number> {
-  await target.binaries.insert({
+  const fresh = await insertRecord(target, 'binaries', {
+    seq: b.seq,
     id: b.id,
     org: b.org,
     artifact_version_id: b.artifact_version_id,
     target: b.target,
     hash: b.hash,
     size: b.size,
+    state: 'uploadable',
     description: b.description,
     custom_metadata: b.custom_metadata,
+    revision: b.revision,
+    upload_generation: 0,
+    blob_hash: null,
+    // A server check that failed before the migration still explains why the binary is uploadable.
+    hash_error: b.state === 'uploadable' ? b.hash_error : null,
     inserted_at: b.inserted_at,
     updated_at: b.updated_at,
   });
-  const upload = { binaryId: b.id, generation: 0 };
-  const at = b.updated_at;
-  const step = (to: 'hashable' | 'hashing' | 'signed' | 'destroyed') =>
-    target.binaries.transition(b.id, { to }, at);
-  if (b.state === 'destroyed') {
-    await step('destroyed');
+  const copied = await target.binaries.find(b.org, b.id);
+  if (!copied) {
+    problems.push(
+      `binary ${b.id}: not copied, the target holds another live binary of its version and target`,
+    );
     return 0;
   }
+  const at = b.updated_at;
+  let state = copied.state;
+  const step = async (to: 'hashable' | 'hashing' | 'signed' | 'destroyed') => {
+    await target.binaries.transition(b.id, { to }, at);
+    state = to;
+  };
+  if (b.state === 'destroyed') {
+    if (state !== 'destroyed') await step('destroyed');
+    return 0;
+  }
+  if (copied.hash_error?.startsWith(MIGRATION_ERROR)) {
+    problems.push(
+      `binary ${b.id}: ${copied.hash_error.slice(MIGRATION_ERROR.length)} (found by an earlier run); not copied, it is uploadable`,
+    );
+    return 0;
+  }
+  // Where migrate leaves it is generation 0: another generation is a client's upload since. A binary in
+  // `hashable` or `hashing` is finished below again (completing its upload twice is fine).
+  const done = state === b.state && (state === 'signable' || state === 'signed');
+  if (copied.upload_generation !== 0 || rank(state) > rank(b.state) || done) return 0;
+  const upload = { binaryId: b.id, generation: 0 };
   if ((b.state === 'signable' || b.state === 'signed') && b.blob_hash) {
-    const copied = await copyBlob(b, blobs, direct, upload);
-    if (typeof copied === 'string') {
-      problems.push(`binary ${b.id}: ${copied}; not copied, it arrives uploadable`);
-      await target.binaries.transition(b.id, { to: 'uploadable', hashError: `migration: ${copied}` }, at);
-      return 0;
+    let bytes = 0;
+    if (state === 'uploadable') {
+      // An earlier run may have started (or even completed) the upload: start again from nothing.
+      if (!fresh) await direct.remove(b.id, 0);
+      const result = await copyBlob(b, blobs, direct, upload);
+      if (typeof result === 'string') {
+        problems.push(`binary ${b.id}: ${result}; not copied, it arrives uploadable`);
+        await target.binaries.transition(
+          b.id,
+          { to: 'uploadable', hashError: `${MIGRATION_ERROR}${result}` },
+          at,
+        );
+        return 0;
+      }
+      bytes = result;
+      await step('hashable');
     }
-    await step('hashable');
-    await step('hashing');
-    await target.binaries.transition(b.id, { to: 'signable', generation: 0, blobHash: b.blob_hash }, at);
+    if (state === 'hashable') await step('hashing');
+    if (state === 'hashing') {
+      await target.binaries.transition(b.id, { to: 'signable', generation: 0, blobHash: b.blob_hash }, at);
+      state = 'signable';
+    }
     if (b.state === 'signed') await step('signed');
-    return copied;
+    return bytes;
   }
   // An upload under way: its valid parts go to the S3 upload under the same numbers, so the client resumes.
   let bytes = 0;
   let complete = true;
-  for (const part of await source.parts.list(b.id)) {
-    await target.parts.register({
-      binaryId: b.id,
-      idx: part.idx,
-      id: part.id,
-      org: part.org,
-      hash: part.hash,
-      size: part.size,
-      at: part.updated_at,
-    });
-    if (part.state !== 'valid' || !part.file) {
-      complete = false;
-      continue;
+  if (state === 'uploadable') {
+    const have = new Map((await target.parts.list(b.id)).map((p) => [p.idx, p]));
+    for (const part of await source.parts.list(b.id)) {
+      const got = have.get(part.idx);
+      if (got?.state === 'valid' && got.hash === part.hash && got.size === part.size) continue;
+      await target.parts.register({
+        binaryId: b.id,
+        idx: part.idx,
+        id: part.id,
+        org: part.org,
+        hash: part.hash,
+        size: part.size,
+        at: part.updated_at,
+      });
+      if (part.state !== 'valid' || !part.file) {
+        complete = false;
+        continue;
+      }
+      const why = await copyPart(b, part, blobs, direct, upload);
+      if (why) {
+        problems.push(`binary ${b.id} part ${part.idx}: ${why}; not copied, it must be uploaded again`);
+        complete = false;
+        continue;
+      }
+      await target.parts.markValid(
+        b.id,
+        part.idx,
+        { hash: part.hash, size: part.size },
+        `s3-part-${part.idx}`,
+        part.updated_at,
+      );
+      bytes += part.size;
     }
-    const why = await copyPart(b, part, blobs, direct, upload);
-    if (why) {
-      problems.push(`binary ${b.id} part ${part.idx}: ${why}; not copied, it must be uploaded again`);
-      complete = false;
-      continue;
-    }
-    await target.parts.markValid(
-      b.id,
-      part.idx,
-      { hash: part.hash, size: part.size },
-      `s3-part-${part.idx}`,
-      part.updated_at,
-    );
-    bytes += part.size;
   }
   if ((b.state === 'hashable' || b.state === 'hashing') && complete) {
-    await step('hashable');
+    if (state === 'uploadable') await step('hashable');
     await direct.complete(
       upload,
       (await target.parts.list(b.id)).map((p) => p.idx),
     );
     // The target's hash check takes it from here (hashing is re-queued when the registry starts).
-    if (b.state === 'hashing') await step('hashing');
+    if (b.state === 'hashing' && state === 'hashable') await step('hashing');
   }
   return bytes;
 }
