@@ -87,6 +87,32 @@ function runMigrate(
   });
 }
 
+/** `migrate --from dataDir --to databaseUrl --to blobStore`, with nothing else from the environment. */
+function migrateInto(
+  services: Record<string, string>,
+  dataDir: string,
+  databaseUrl: string,
+  blobStore: string,
+) {
+  return runMigrate(['--from', dataDir, '--to', databaseUrl, '--to', blobStore], {
+    ...services,
+    PERIDIO_REGISTRY_DATABASE_URL: '',
+    PERIDIO_REGISTRY_BLOB_STORE: '',
+  });
+}
+
+/** A registry on the migrated database and bucket, with the API key that came along. */
+function fleetOn(services: Record<string, string>, databaseUrl: string, blobStore: string) {
+  return startRegistry({
+    env: {
+      ...services,
+      PERIDIO_REGISTRY_DATABASE_URL: databaseUrl,
+      PERIDIO_REGISTRY_BLOB_STORE: blobStore,
+      PERIDIO_REGISTRY_API_KEY: '',
+    },
+  });
+}
+
 describeWithServices('peridio-registry migrate', (services) => {
   it('copies records and content of every state, verifying each blob; a corrupted blob is reported, not copied', async () => {
     const embedded = await startRegistry({ env: EMBEDDED });
@@ -134,11 +160,7 @@ describeWithServices('peridio-registry migrate', (services) => {
     const db = await freshDatabase(services.PERIDIO_REGISTRY_DATABASE_URL!);
     const blobStore = freshBlobStoreUrl(services);
     try {
-      const result = await runMigrate(['--from', embedded.dataDir, '--to', db.url, '--to', blobStore], {
-        ...services,
-        PERIDIO_REGISTRY_DATABASE_URL: '',
-        PERIDIO_REGISTRY_BLOB_STORE: '',
-      });
+      const result = await migrateInto(services, embedded.dataDir, db.url, blobStore);
       expect(result.code, result.stdout + result.stderr).toBe(1);
       const corruptId = corrupt.prn.split(':').at(-1)!;
       expect(result.stdout).toMatch(/1 artifacts, 1 artifact versions, 1 signing keys, 6 binaries/);
@@ -147,14 +169,7 @@ describeWithServices('peridio-registry migrate', (services) => {
       expect(result.stdout).toMatch(/1 problem\(s\)/);
 
       // The fleet serves the migrated registry, with the embedded registry's API key.
-      const fleet = await startRegistry({
-        env: {
-          ...services,
-          PERIDIO_REGISTRY_DATABASE_URL: db.url,
-          PERIDIO_REGISTRY_BLOB_STORE: blobStore,
-          PERIDIO_REGISTRY_API_KEY: '',
-        },
-      });
+      const fleet = await fleetOn(services, db.url, blobStore);
       try {
         // The embedded registry's API key, migrated with its records.
         const fa = apiOf(fleet.baseUrl, embedded.apiKey);
@@ -218,11 +233,7 @@ describeWithServices('peridio-registry migrate', (services) => {
         'SELECT id, state, upload_generation, blob_hash, hash_error FROM binaries ORDER BY seq';
       const states = await rowsOf(db.url, binaries);
       const counts = await tableCounts(db.url);
-      const again = await runMigrate(['--from', embedded.dataDir, '--to', db.url, '--to', blobStore], {
-        ...services,
-        PERIDIO_REGISTRY_DATABASE_URL: '',
-        PERIDIO_REGISTRY_BLOB_STORE: '',
-      });
+      const again = await migrateInto(services, embedded.dataDir, db.url, blobStore);
       expect(again.code, again.stdout + again.stderr).toBe(1);
       expect(again.stdout).toMatch(/6 binaries \(0 bytes verified and copied\)/);
       expect(again.stdout).toMatch(/; 0 of \d+ rows written by this run \(the others were there already\)/);
@@ -251,10 +262,9 @@ describeWithServices('peridio-registry migrate', (services) => {
 
     const db = await freshDatabase(services.PERIDIO_REGISTRY_DATABASE_URL!);
     const blobStore = freshBlobStoreUrl(services);
-    const migrateEnv = { ...services, PERIDIO_REGISTRY_DATABASE_URL: '', PERIDIO_REGISTRY_BLOB_STORE: '' };
-    const args = ['--from', embedded.dataDir, '--to', db.url, '--to', blobStore];
+    const run = () => migrateInto(services, embedded.dataDir, db.url, blobStore);
     try {
-      const first = await runMigrate(args, migrateEnv);
+      const first = await run();
       expect(first.code, first.stdout + first.stderr).toBe(0);
       const counted = `2 products, 1 cohorts, 4 devices, 3 bundles, 3 bundle binaries, 1 bundle signatures, 2 releases, 1 phase claims, 1 bundle overrides, 1 override devices, ${before.events.length} events`;
       expect(first.stdout).toContain(counted);
@@ -275,7 +285,7 @@ describeWithServices('peridio-registry migrate', (services) => {
       ]);
       const missing = Object.keys(copied).reduce((n, t) => n + copied[t]! - lost[t]!, 0) - 1; // the organization
       expect(missing).toBeGreaterThan(3);
-      const resumed = await runMigrate(args, migrateEnv);
+      const resumed = await run();
       expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
       expect(resumed.stdout).toContain(counted);
       expect(resumed.stdout).toContain(
@@ -286,14 +296,7 @@ describeWithServices('peridio-registry migrate', (services) => {
       );
       expect(await tableCounts(db.url)).toEqual(copied);
 
-      const fleet = await startRegistry({
-        env: {
-          ...services,
-          PERIDIO_REGISTRY_DATABASE_URL: db.url,
-          PERIDIO_REGISTRY_BLOB_STORE: blobStore,
-          PERIDIO_REGISTRY_API_KEY: '',
-        },
-      });
+      const fleet = await fleetOn(services, db.url, blobStore);
       const f: Registry = { ...fleet, apiKey: embedded.apiKey };
       try {
         // Every listing as SQLite had it: same records, same ids, timestamps and order.
@@ -325,7 +328,7 @@ describeWithServices('peridio-registry migrate', (services) => {
 
       // Once more over the registry in use: nothing written, nothing of the fleet's own undone.
       const inUse = await tableCounts(db.url);
-      const again = await runMigrate(args, migrateEnv);
+      const again = await run();
       expect(again.code, again.stdout + again.stderr).toBe(0);
       expect(again.stdout).toContain(
         `0 of ${total} rows written by this run (the others were there already)`,

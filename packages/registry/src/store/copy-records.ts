@@ -10,7 +10,7 @@ import type { SqliteStore, StoredTable } from './sqlite/sqlite-store.js';
  * the page is looked up by its key: a re-run, or a run after a crash, adds only what is missing, and a row
  * that did not arrive (another row holds one of its unique values) is reported, not skipped in silence.
  *
- * Binaries and their parts are not here: migrate.ts copies them with their content, verified.
+ * Binaries and their parts are not here: migrate-binaries.ts copies them with their content, verified.
  */
 
 type Cell = Row[string];
@@ -90,7 +90,7 @@ export const AFTER_CONTENT: readonly TableCopy[] = [
 ];
 
 /** Every other table of the SQLite schema, and why it is not copied. */
-export const NOT_COPIED: Readonly<Record<string, string>> = {
+const NOT_COPIED: Readonly<Record<string, string>> = {
   binaries: 'copied by migrate with their content',
   binary_parts: 'copied by migrate with their binary',
   content_garbage: 'local files to delete; the S3 content has its own',
@@ -230,19 +230,15 @@ export class RecordCopier {
   }
 }
 
+/** `($1, $2), ($3, $4)…` for the rows, their values appended to `params`. */
+function tuples(rows: Value[][], params: Value[]): string {
+  return rows.map((row) => `(${row.map((v) => `$${params.push(v)}`).join(', ')})`).join(', ');
+}
+
 async function insertRows(sql: Sql, table: string, columns: string[], values: Value[][]): Promise<number> {
   const params: Value[] = [];
-  const tuples = values.map(
-    (row) =>
-      `(${row
-        .map((v) => {
-          params.push(v);
-          return `$${params.length}`;
-        })
-        .join(', ')})`,
-  );
   return sql.run(
-    `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`,
+    `INSERT INTO ${ident(table)} (${columns.map(ident).join(', ')}) VALUES ${tuples(values, params)} ON CONFLICT DO NOTHING`,
     params,
   );
 }
@@ -255,18 +251,9 @@ async function missingKeys(
   keys: Value[][],
 ): Promise<Value[][]> {
   const params: Value[] = [];
-  const tuples = keys.map(
-    (k) =>
-      `(${k
-        .map((v) => {
-          params.push(v);
-          return `$${params.length}`;
-        })
-        .join(', ')})`,
-  );
   const cols = key.map(ident).join(', ');
   const found = await sql.all<Record<string, Value>>(
-    `SELECT ${cols} FROM ${ident(table)} WHERE (${cols}) IN (${tuples.join(', ')})`,
+    `SELECT ${cols} FROM ${ident(table)} WHERE (${cols}) IN (${tuples(keys, params)})`,
     params,
   );
   const text = (k: Value[]) => JSON.stringify(k.map(String));
