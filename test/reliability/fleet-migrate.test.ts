@@ -1,7 +1,9 @@
 /**
  * `peridio-registry migrate`: an embedded data dir (SQLite + local content) with binaries in every state
  * is copied into PostgreSQL + S3, every SHA-256 verified on the way; a blob corrupted on disk is reported
- * and arrives as a binary to upload again, never as content someone could download.
+ * and arrives as a binary to upload again, never as content someone could download. Release management
+ * comes along (products to events, claims and links included): the fleet answers as the embedded registry
+ * did, and migrate run again, after a crash or after a finished copy, adds only what is missing.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,6 +14,8 @@ import { registryBundle, startRegistry } from '../helpers/registry-process.js';
 import { registerNewKey, signatureVerifies } from '../e2e/scene.js';
 import { freshBlobStoreUrl, freshDatabase, describeWithServices } from '../services/services.js';
 import { apiOf, downloadSha256Via, waitForState, type Api } from './fleet-harness.js';
+import { buildReleaseFlow, offered, releaseSnapshot, rowsOf, tableCounts } from './migrate-harness.js';
+import { call, ok, type Registry } from './registry-api.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -83,6 +87,32 @@ function runMigrate(
   });
 }
 
+/** `migrate --from dataDir --to databaseUrl --to blobStore`, with nothing else from the environment. */
+function migrateInto(
+  services: Record<string, string>,
+  dataDir: string,
+  databaseUrl: string,
+  blobStore: string,
+) {
+  return runMigrate(['--from', dataDir, '--to', databaseUrl, '--to', blobStore], {
+    ...services,
+    PERIDIO_REGISTRY_DATABASE_URL: '',
+    PERIDIO_REGISTRY_BLOB_STORE: '',
+  });
+}
+
+/** A registry on the migrated database and bucket, with the API key that came along. */
+function fleetOn(services: Record<string, string>, databaseUrl: string, blobStore: string) {
+  return startRegistry({
+    env: {
+      ...services,
+      PERIDIO_REGISTRY_DATABASE_URL: databaseUrl,
+      PERIDIO_REGISTRY_BLOB_STORE: blobStore,
+      PERIDIO_REGISTRY_API_KEY: '',
+    },
+  });
+}
+
 describeWithServices('peridio-registry migrate', (services) => {
   it('copies records and content of every state, verifying each blob; a corrupted blob is reported, not copied', async () => {
     const embedded = await startRegistry({ env: EMBEDDED });
@@ -141,27 +171,17 @@ describeWithServices('peridio-registry migrate', (services) => {
     const db = await freshDatabase(services.PERIDIO_REGISTRY_DATABASE_URL!);
     const blobStore = freshBlobStoreUrl(services);
     try {
-      const result = await runMigrate(['--from', embedded.dataDir, '--to', db.url, '--to', blobStore], {
-        ...services,
-        PERIDIO_REGISTRY_DATABASE_URL: '',
-        PERIDIO_REGISTRY_BLOB_STORE: '',
-      });
+      const result = await migrateInto(services, embedded.dataDir, db.url, blobStore);
       expect(result.code, result.stdout + result.stderr).toBe(1);
       const corruptId = corrupt.prn.split(':').at(-1)!;
-      expect(result.stdout).toMatch(/migrated 1 artifacts, 1 versions, 1 signing keys, 6 binaries/);
+      expect(result.stdout).toMatch(/1 artifacts, 1 artifact versions, 1 signing keys, 6 binaries/);
+      expect(result.stdout).toMatch(/, 1 binary signatures, /);
       expect(result.stdout).toContain(`binary ${corruptId}: its content's SHA-256 is`);
       expect(result.stdout).toMatch(/1 problem\(s\)/);
-      expect(result.stdout).toContain(`1 API keys, 1 webhooks, ${trail.events.length} events`);
+      expect(result.stdout).toContain(`${trail.events.length} events, 1 API keys, 1 webhooks;`);
 
       // The fleet serves the migrated registry, with the embedded registry's API key.
-      const fleet = await startRegistry({
-        env: {
-          ...services,
-          PERIDIO_REGISTRY_DATABASE_URL: db.url,
-          PERIDIO_REGISTRY_BLOB_STORE: blobStore,
-          PERIDIO_REGISTRY_API_KEY: '',
-        },
-      });
+      const fleet = await fleetOn(services, db.url, blobStore);
       try {
         // The embedded registry's API key, migrated with its records.
         const fa = apiOf(fleet.baseUrl, embedded.apiKey);
@@ -227,8 +247,117 @@ describeWithServices('peridio-registry migrate', (services) => {
       } finally {
         await fleet.stop();
       }
+
+      // Run again over the registry in use: the corrupt blob is reported again, nothing else is written,
+      // and the binaries the fleet moved on (the resumed upload, the checked one) stay where it put them.
+      const binaries =
+        'SELECT id, state, upload_generation, blob_hash, hash_error FROM binaries ORDER BY seq';
+      const states = await rowsOf(db.url, binaries);
+      const counts = await tableCounts(db.url);
+      const again = await migrateInto(services, embedded.dataDir, db.url, blobStore);
+      expect(again.code, again.stdout + again.stderr).toBe(1);
+      expect(again.stdout).toMatch(/6 binaries \(0 bytes verified and copied\)/);
+      expect(again.stdout).toMatch(/; 0 of \d+ rows written by this run \(the others were there already\)/);
+      expect(again.stdout).toMatch(
+        new RegExp(
+          `binary ${corruptId}: its content's SHA-256 is \\w+, the record says \\w+ \\(found by an earlier run\\)`,
+        ),
+      );
+      expect(again.stdout).toMatch(/1 problem\(s\)/);
+      expect(await rowsOf(db.url, binaries)).toEqual(states);
+      expect(await tableCounts(db.url)).toEqual(counts);
     } finally {
       await db.drop();
     }
   }, 180_000);
+
+  it('copies release management: the fleet answers /releases, /cohorts, /devices/{prn}/update and /events as SQLite did; a re-run after a crash or a finished copy adds only what is missing', async () => {
+    const embedded = await startRegistry({ env: EMBEDDED });
+    const flow = await buildReleaseFlow(embedded);
+    const before = await releaseSnapshot(embedded, flow.overridePrn);
+    // A page cursor handed out by the embedded registry, to be followed on the fleet.
+    const firstPage = await ok(embedded, 'GET', '/events?limit=3');
+    await embedded.stop();
+    expect(before.releases).toHaveLength(2);
+    expect(before.releases[0].next_release_prn).toBe(flow.phased.prn);
+
+    const db = await freshDatabase(services.PERIDIO_REGISTRY_DATABASE_URL!);
+    const blobStore = freshBlobStoreUrl(services);
+    const run = () => migrateInto(services, embedded.dataDir, db.url, blobStore);
+    try {
+      const first = await run();
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      const counted = `2 products, 1 cohorts, 4 devices, 3 bundles, 3 bundle binaries, 1 bundle signatures, 2 releases, 1 phase claims, 1 bundle overrides, 1 override devices, ${before.events.length} events`;
+      expect(first.stdout).toContain(counted);
+      expect(first.stdout).toMatch(/3 binaries \(\d+ bytes verified and copied\)/);
+      const [, written, total] = /(\d+) of (\d+) rows written by this run;/.exec(first.stdout)!;
+      expect(written).toBe(total);
+      const copied = await tableCounts(db.url);
+
+      // A crash part-way: the organization (written last) and whole pages of rows absent, a signed binary
+      // recorded but its content not copied yet (and so not its signature either).
+      const lost = await tableCounts(db.url, [
+        "DELETE FROM meta WHERE key = 'organization'",
+        'DELETE FROM events WHERE seq > (SELECT min(seq) + 3 FROM events)',
+        'DELETE FROM release_claims',
+        'DELETE FROM bundle_override_devices',
+        `DELETE FROM binary_signatures WHERE binary_id = '${flow.base.binaryId}'`,
+        `UPDATE binaries SET state = 'uploadable', blob_hash = NULL WHERE id = '${flow.base.binaryId}'`,
+      ]);
+      const missing = Object.keys(copied).reduce((n, t) => n + copied[t]! - lost[t]!, 0) - 1; // the organization
+      expect(missing).toBeGreaterThan(3);
+      const resumed = await run();
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      expect(resumed.stdout).toContain(counted);
+      expect(resumed.stdout).toContain(
+        `${missing} of ${total} rows written by this run (the others were there already)`,
+      );
+      expect(resumed.stdout).toMatch(
+        new RegExp(`3 binaries \\(${flow.base.size} bytes verified and copied\\)`),
+      );
+      expect(await tableCounts(db.url)).toEqual(copied);
+
+      const fleet = await fleetOn(services, db.url, blobStore);
+      const f: Registry = { ...fleet, apiKey: embedded.apiKey };
+      try {
+        // Every listing as SQLite had it: same records, same ids, timestamps and order.
+        expect(await releaseSnapshot(f, flow.overridePrn)).toEqual(before);
+        const next = await ok(f, 'GET', `/events?limit=3&page=${encodeURIComponent(firstPage.next_page)}`);
+        expect(next.events).toEqual(before.events.slice(3, 6));
+        expect(await downloadSha256Via(apiOf(f.baseUrl, f.apiKey), flow.base.binaryPrn)).toBe(flow.base.hash);
+
+        // The phase is full with device 0's claim: device 1 is still refused (checked first, so a lost
+        // claim would admit it), device 0 is offered the phased release again.
+        for (const [device, body] of [flow.checks[1]!, flow.checks[0]!, flow.checks[2]!, flow.checks[3]!]) {
+          const reply = await call(f, 'POST', `/devices/${device}/update`, { body });
+          expect(reply.status, reply.text).toBe(200);
+          expect(offered(reply.json)).toEqual(flow.answers.get(device));
+        }
+        // New records get ids and places after the copied ones (the sequences were moved past them).
+        const added = await call(f, 'POST', '/devices', {
+          body: { identifier: 'after-migration', product_prn: flow.productPrn, cohort_prn: flow.cohortPrn },
+        });
+        expect(added.status, added.text).toBe(201);
+        const events = (await releaseSnapshot(f, flow.overridePrn)).events;
+        expect(events.slice(0, before.events.length)).toEqual(before.events);
+        expect(events.length).toBeGreaterThanOrEqual(before.events.length + 4);
+        const devices = (await ok(f, 'GET', '/devices?limit=100')).devices;
+        expect(devices.at(-1).identifier).toBe('after-migration');
+      } finally {
+        await fleet.stop();
+      }
+
+      // Once more over the registry in use: nothing written, nothing of the fleet's own undone.
+      const inUse = await tableCounts(db.url);
+      const again = await run();
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(again.stdout).toContain(
+        `0 of ${total} rows written by this run (the others were there already)`,
+      );
+      expect(again.stdout).toMatch(/3 binaries \(0 bytes verified and copied\)/);
+      expect(await tableCounts(db.url)).toEqual(inUse);
+    } finally {
+      await db.drop();
+    }
+  }, 240_000);
 });

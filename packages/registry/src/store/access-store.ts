@@ -64,11 +64,6 @@ export interface AccessStore {
    * write). Same table and meaning as ReleaseStore.appendEvent.
    */
   appendEvents(events: NewEvent[]): Promise<void>;
-  /**
-   * Inserts events as they were recorded elsewhere (id and time kept), in order; an id already here is
-   * skipped. For `migrate`, which carries the event log to another store.
-   */
-  copyEvents(events: EventRecord[]): Promise<void>;
 
   insertApiKey(row: ApiKeyRecord): Promise<ApiKeyRecord>;
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;

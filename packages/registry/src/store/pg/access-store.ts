@@ -1,4 +1,3 @@
-import type { EventRecord } from '../../releases/types.js';
 import type {
   AccessStore,
   ApiKeyRecord,
@@ -10,7 +9,7 @@ import type {
 import type { NewEvent } from '../release-store.js';
 import type { ListQuery } from '../store.js';
 import type { Sql, Value } from './connection.js';
-import { copyEvents, eventOf, insertEvents, type EventRow } from './events.js';
+import { eventOf, insertEvents, type EventRow } from './events.js';
 import { listTable } from './list.js';
 import type { PgDatabase } from './release-tables.js';
 
@@ -111,11 +110,6 @@ export class PgAccessStore implements AccessStore {
       for (let i = 0; i < events.length; i += EVENTS_PER_STATEMENT)
         await insertEvents(tx, this.org, events.slice(i, i + EVENTS_PER_STATEMENT));
     });
-  }
-
-  async copyEvents(events: EventRecord[]) {
-    // One transaction: the copied events get one xid, so the fan-out keeps their order.
-    await this.db.sqlTransaction((tx) => copyEvents(tx, this.org, events));
   }
 
   async insertApiKey(row: ApiKeyRecord) {

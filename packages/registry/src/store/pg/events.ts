@@ -48,14 +48,3 @@ export async function insertEvents(sql: Sql, org: string, events: NewEvent[]): P
   );
   return inserted.map(eventOf);
 }
-
-/** Events as they were recorded elsewhere (id and time kept), in order; an id already here is skipped. */
-export async function copyEvents(sql: Sql, org: string, events: EventRecord[]): Promise<void> {
-  for (const e of events) {
-    await sql.run(
-      `INSERT INTO events (id, org, type, subtype, resource_prn, actor_prn, data, inserted_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
-      [e.id, org, e.type, e.subtype, e.resource_prn, e.actor_prn, JSON.stringify(e.data), e.inserted_at],
-    );
-  }
-}

@@ -3,7 +3,6 @@ import type { SQLInputValue } from 'node:sqlite';
 import type { NewEvent } from '../release-store.js';
 import { nowTimestamp } from '../../time.js';
 import type { Role } from '../../access/roles.js';
-import type { EventRecord } from '../../releases/types.js';
 import type {
   AccessStore,
   ApiKeyRecord,
@@ -95,24 +94,6 @@ export class SqliteAccessStore implements AccessStore {
           event.actor_prn,
           JSON.stringify(event.data),
           nowTimestamp(),
-        );
-      }
-    });
-  }
-
-  async copyEvents(events: EventRecord[]) {
-    this.db.transaction(() => {
-      for (const e of events) {
-        this.db.run(
-          'INSERT OR IGNORE INTO events (id, org, type, subtype, resource_prn, actor_prn, data, inserted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          e.id,
-          this.org,
-          e.type,
-          e.subtype,
-          e.resource_prn,
-          e.actor_prn,
-          JSON.stringify(e.data),
-          e.inserted_at,
         );
       }
     });

@@ -3,11 +3,23 @@ import type { Repositories, Store } from '../store.js';
 import type { AccessStore } from '../access-store.js';
 import type { ReleaseStore } from '../release-store.js';
 import { SqliteAccessStore } from './access-store.js';
-import { Database } from './database.js';
+import { Database, type Row } from './database.js';
 import { SqliteReleaseStore } from './release-store.js';
 import { sqliteRepositories } from './repositories.js';
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
+
+export interface StoredTable {
+  name: string;
+  columns: string[];
+  rows: number;
+}
+
+/** A table's name as it may be written into SQL (the names come from the schema, this only makes sure). */
+function tableName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unexpected table name ${JSON.stringify(name)}`);
+  return name;
+}
 
 /**
  * Store over one node:sqlite database file. One connection serves everything, so transactions are
@@ -119,6 +131,39 @@ export class SqliteStore implements Store {
         throw err;
       }
     });
+  }
+
+  /**
+   * Every table of the database with its columns and row count: what `migrate` must account for
+   * (../copy-records.ts), so a table added by a later schema is never left behind unnoticed.
+   */
+  describeTables(): Promise<StoredTable[]> {
+    this.assertOutsideTransaction('describeTables');
+    return this.exclusive(async () =>
+      this.db
+        .all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .map(({ name }) => ({
+          name,
+          columns: this.db
+            .all<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, name)
+            .map((c) => c.name),
+          rows: this.db.get<{ n: number }>(`SELECT count(*) AS n FROM "${tableName(name)}"`)!.n,
+        })),
+    );
+  }
+
+  /** Up to `limit` rows of a table as stored, in rowid order after `afterRowid` (a page of `migrate`). */
+  tablePage(table: string, afterRowid: number, limit: number): Promise<{ rowid: number; row: Row }[]> {
+    this.assertOutsideTransaction('tablePage');
+    return this.exclusive(async () =>
+      this.db
+        .all<Row & { __rowid: number }>(
+          `SELECT rowid AS __rowid, * FROM "${tableName(table)}" WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+          afterRowid,
+          limit,
+        )
+        .map(({ __rowid, ...row }) => ({ rowid: Number(__rowid), row })),
+    );
   }
 
   async close(): Promise<void> {
