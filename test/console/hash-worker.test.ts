@@ -1,29 +1,18 @@
 /**
  * The console's hash worker in a real Chromium, served by the real registry (`npm run bundle` first): the
- * whole-file hash (WebAssembly) and every part's (WebCrypto, in the part worker) of in-page Blobs against
- * node:crypto, with part plans that make the two part buffers go round several times, an empty file, odd
- * sizes, and a file that does not match its plan.
+ * whole-file hash (WebAssembly) and every part's (WebCrypto, in the part worker) of a File picked in the
+ * page, against node:crypto, with part plans that make the two part buffers go round several times, an
+ * empty file, odd sizes, and a file that does not match its plan.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScene, type Scene } from '../e2e/scene.js';
 import { launchBrowser, watchErrors, type Browser } from './browser.js';
 
 const MIB = 1024 * 1024;
-
-/** xorshift32 bytes, so the page and the test make the same content without sending it across. */
-function content(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function plan(size: number, partSize: number) {
   const parts = [];
@@ -48,6 +37,13 @@ describe('console hash worker', () => {
     page = await browser.context.newPage();
     errors = watchErrors(page);
     await page.goto(`${scene.registry.baseUrl}/console/`);
+    await page.evaluate(() => {
+      const document = (globalThis as any).document;
+      const input = document.createElement('input');
+      input.type = 'file';
+      input.id = 'picked';
+      document.body.append(input);
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -55,34 +51,38 @@ describe('console hash worker', () => {
     await scene?.stop();
   });
 
-  /** Runs the served worker on a Blob of `size` bytes from `seed` (optionally `blobSize` bytes instead). */
-  const hashInPage = (size: number, seed: number, parts: Parts, blobSize = size) =>
-    page.evaluate(
-      ([blobSize, seed, parts, source]) => {
-        const make = new Function(`return ${source}`)() as (size: number, seed: number) => Uint8Array;
-        const file = new Blob([make(blobSize, seed) as Uint8Array<ArrayBuffer>]);
-        const worker = new Worker('/console/hash-worker.js', { type: 'module' });
-        return new Promise<Answer>((resolve) => {
-          let progress = 0;
-          worker.onmessage = ({ data }: MessageEvent) => {
-            if (data.kind === 'progress') return (progress += data.bytes as number);
-            worker.terminate();
-            if (data.kind === 'error') resolve({ error: data.message as string, progress });
-            else resolve({ hash: data.hash, partHashes: data.partHashes, progress });
-          };
-          worker.postMessage({ file, parts });
-        });
-      },
-      [blobSize, seed, parts, content.toString()] as const,
-    );
+  /**
+   * Runs the served worker on a File of `data` (picked through a file input, as a user picks it) with the
+   * given part plan; returns its answer and the progress it reported.
+   */
+  const hashInPage = async (data: Uint8Array, parts: Parts): Promise<Answer> => {
+    const path = join(scene.dir, `hash-${data.length}.bin`);
+    writeFileSync(path, data);
+    await page.setInputFiles('#picked', path);
+    return page.evaluate((parts) => {
+      // The page's DOM and Worker; this file is type-checked without the DOM library.
+      const page = globalThis as any;
+      const file = page.document.getElementById('picked').files[0];
+      const worker = new page.Worker('/console/hash-worker.js', { type: 'module' });
+      return new Promise<Answer>((resolve) => {
+        let progress = 0;
+        worker.onmessage = ({ data }: MessageEvent) => {
+          if (data.kind === 'progress') return (progress += data.bytes as number);
+          worker.terminate();
+          if (data.kind === 'error') resolve({ error: data.message as string, progress });
+          else resolve({ hash: data.hash, partHashes: data.partHashes, progress });
+        };
+        worker.postMessage({ file, parts });
+      });
+    }, parts);
+  };
 
-  const expected = (size: number, seed: number, parts: Parts) => {
-    const data = content(size, seed);
+  const expected = (data: Uint8Array, parts: Parts) => {
     const hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
     return {
       hash: hex(data),
       partHashes: parts.map((p) => hex(data.subarray(p.offset, p.offset + p.size))),
-      progress: size,
+      progress: data.length,
     };
   };
 
@@ -95,18 +95,18 @@ describe('console hash worker', () => {
   ])(
     'hashes %s like node:crypto, whole and per part',
     async (_name, size, partSize) => {
+      const data = randomBytes(size);
       const parts = plan(size, partSize);
-      const seed = 0x9e3779b9 ^ size;
-      expect(await hashInPage(size, seed, parts)).toEqual(expected(size, seed, parts));
+      expect(await hashInPage(data, parts)).toEqual(expected(data, parts));
       expect(errors).toEqual([]);
     },
     60_000,
   );
 
   it('fails with a message when the file is shorter or longer than its plan', async () => {
-    const short = await hashInPage(3000, 7, plan(3000, 1000), 2500);
+    const short = await hashInPage(randomBytes(2500), plan(3000, 1000));
     expect(short.error).toBe('the file ended at 2500 bytes; was it changed?');
-    const long = await hashInPage(3000, 7, plan(3000, 1000), 3001);
+    const long = await hashInPage(randomBytes(3001), plan(3000, 1000));
     expect(long.error).toBe('the file is longer than when it was picked; was it changed?');
     expect(errors).toEqual([]);
   }, 60_000);

@@ -231,7 +231,7 @@ function compress(): Code {
 }
 
 /** The module's bytes: exports `memory` and `compress(ptr: i32, blocks: i32)`. */
-export function assembleSha256(): Uint8Array {
+export function assembleSha256(): Uint8Array<ArrayBuffer> {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec([[I32], [I32]]), ...vec([])]])),
@@ -246,5 +246,5 @@ export function assembleSha256(): Uint8Array {
     ),
     ...section(10, vec([compress()])),
   ];
-  return Uint8Array.from(bytes);
+  return new Uint8Array(bytes);
 }
