@@ -164,13 +164,16 @@ function compress(): Code {
     body.push(...set(W(4 * q + 2), shuffle(get(hi01), get(hi23), low64)));
     body.push(...set(W(4 * q + 3), shuffle(get(hi01), get(hi23), high64)));
   }
+  // W[t] + K[t] is stored as soon as W[t] is known, so only the last 16 words are live at any time.
+  const storeWk = (t: number) =>
+    body.push(...vstore(i32(0), LAYOUT.wk + 16 * t, vadd(get(W(t)), vsplat(K[t]!))));
+  for (let t = 0; t < 16; t++) storeWk(t);
   for (let t = 16; t < 64; t++) {
     const s0 = vxor3(vrotr(get(W(t - 15)), 7), vrotr(get(W(t - 15)), 18), vshr(get(W(t - 15)), 3));
     const s1 = vxor3(vrotr(get(W(t - 2)), 17), vrotr(get(W(t - 2)), 19), vshr(get(W(t - 2)), 10));
     body.push(...set(W(t), vadd(vadd(s1, get(W(t - 7))), vadd(s0, get(W(t - 16))))));
+    storeWk(t);
   }
-  for (let t = 0; t < 64; t++)
-    body.push(...vstore(i32(0), LAYOUT.wk + 16 * t, vadd(get(W(t)), vsplat(K[t]!))));
 
   // lanes = min(blocks, 4); then the blocks of this group one by one. The lane loop is not unrolled: four
   // copies of the rounds measured slower (the 64 rounds alone about fill the CPU's decoded-op cache).
