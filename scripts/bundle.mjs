@@ -1,5 +1,6 @@
 // Builds one ncc bundle per action (and the registry) into dist/<name>/index.js.
 // Bundles are committed because runners execute them; `npm run check-dist` fails when they are stale.
+import { Buffer } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -93,15 +93,31 @@ async function piecesServer(root: string) {
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
+/** The page's globals the bench touches; these scripts are type-checked without the DOM library. */
+interface PageGlobals {
+  document: {
+    getElementById(id: string): { files: Blob[] } | null;
+    body: { insertAdjacentHTML(position: 'beforeend', html: string): void };
+  };
+  Worker: new (
+    url: string,
+    options: { type: 'module' },
+  ) => {
+    onmessage: ((event: { data: { kind?: string } }) => void) | null;
+    postMessage(message: unknown): void;
+    terminate(): void;
+  };
+}
+
 /** In the page: runs `script` as a module worker on the picked File, resolving with its first answer. */
 function runWorker(page: Page, script: string, message: Record<string, unknown>) {
   return page.evaluate(
     ([script, message]) => {
-      const document = (globalThis as unknown as { document: { getElementById(id: string): any } }).document;
-      const file = document.getElementById('picked').files[0] as Blob;
-      const worker = new (globalThis as any).Worker(script, { type: 'module' });
-      return new Promise<any>((resolve) => {
-        worker.onmessage = ({ data }: MessageEvent) => {
+      const { document, Worker } = globalThis as unknown as PageGlobals;
+      const file = document.getElementById('picked')!.files[0]!;
+      const worker = new Worker(script, { type: 'module' });
+      return new Promise<unknown>((resolve) => {
+        worker.onmessage = ({ data }) => {
           if (data.kind === 'progress') return;
           worker.terminate();
           resolve(data);
@@ -208,7 +224,7 @@ export async function benchConsole(
 
         await page.goto(`${registry.baseUrl}/console/`);
         await page.evaluate(() => {
-          const document = (globalThis as any).document;
+          const { document } = globalThis as unknown as PageGlobals;
           document.body.insertAdjacentHTML('beforeend', '<input type="file" id="picked">');
         });
         await page.setInputFiles('#picked', file.path);

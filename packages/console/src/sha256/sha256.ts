@@ -8,7 +8,7 @@ import { LAYOUT } from './assemble.js';
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object) => {
-    exports: { memory: { buffer: ArrayBuffer }; compress(ptr: number, blocks: number): void };
+    exports: { memory: { buffer: ArrayBuffer }; compress: (ptr: number, blocks: number) => void };
   };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
