@@ -53,7 +53,9 @@ class PartHasher {
       if (next) next.resolve(data.buffer);
       else this.#free.push(data.buffer);
     };
-    this.#worker.onerror = (event) => this.#fail(new Error(event.message));
+    // A worker that fails to load reports a plain Event, without a message.
+    this.#worker.onerror = (event) =>
+      this.#fail(new Error(event.message || 'the part-hashing worker failed to start'));
   }
 
   #fail(err: Error): void {
