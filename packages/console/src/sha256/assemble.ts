@@ -101,7 +101,6 @@ const and = op(0x71);
 const xor = op(0x73);
 const ltU = op(0x49);
 const rotr = (a: Code, n: number): Code => [...a, ...i32(n), 0x78];
-const select = (a: Code, b: Code, condition: Code): Code => [...a, ...b, ...condition, 0x1b];
 
 // SIMD instructions (prefix 0xfd, then the opcode as a LEB128).
 const simd = (code: number): Code => [0xfd, ...uleb(code)];
