@@ -7,14 +7,44 @@
  * - that schedule is computed for the next four blocks while the rounds of these four run, a twelfth of it
  *   after every fifth round: the rounds are one long dependency chain of scalar work, so the vector work
  *   fits in beside them nearly for free (measured: the same module with the schedule as a separate phase is
- *   ~25 % slower);
+ *   ~20–30 % slower);
  * - W[t] + K[t] goes to memory, so the rounds keep only the working variables in registers and read one
  *   word per round; the 64 rounds are unrolled with the variables renamed instead of moved, and Maj reuses
  *   the previous round's a ^ b;
  * - one call hashes up to a megabyte, so the JS↔wasm boundary is crossed once per megabyte, not per block.
- * No toolchain is involved: the opcodes below are the few the module needs, from the WebAssembly core and
- * SIMD specifications.
+ * No toolchain is involved: encode.ts writes out the few opcodes the module needs.
  */
+
+import {
+  type Code,
+  uleb,
+  name,
+  vec,
+  section,
+  I32,
+  V128,
+  get,
+  set,
+  i32,
+  load,
+  store,
+  add,
+  sub,
+  and,
+  xor,
+  ltU,
+  rotr,
+  simd,
+  vload,
+  vstore,
+  vsplat,
+  shuffle,
+  vadd,
+  vshr,
+  vrotr,
+  xor3,
+  vxor3,
+} from './encode.js';
 
 /** Byte offsets in the module's memory, shared with sha256.ts. */
 export const LAYOUT = {
@@ -47,89 +77,6 @@ const K = [
   0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
   0xc67178f2,
 ];
-
-type Code = number[];
-
-const uleb = (n: number): Code => {
-  const out: Code = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-};
-
-const sleb = (n: number): Code => {
-  const out: Code = [];
-  n |= 0;
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-};
-
-const name = (s: string): Code => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const vec = (items: Code[]): Code => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: Code): Code => [id, ...uleb(body.length), ...body];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-// Scalar instructions, as expression builders: each returns the code that leaves its value on the stack.
-const get = (local: number): Code => [0x20, ...uleb(local)];
-const set = (local: number, value: Code): Code => [...value, 0x21, ...uleb(local)];
-const i32 = (n: number): Code => [0x41, ...sleb(n)];
-const load = (address: Code, offset: number): Code => [...address, 0x28, 2, ...uleb(offset)];
-const store = (address: Code, offset: number, value: Code): Code => [
-  ...address,
-  ...value,
-  0x36,
-  2,
-  ...uleb(offset),
-];
-const op =
-  (code: number) =>
-  (a: Code, b: Code): Code => [...a, ...b, code];
-const add = op(0x6a);
-const sub = op(0x6b);
-const and = op(0x71);
-const xor = op(0x73);
-const ltU = op(0x49);
-const rotr = (a: Code, n: number): Code => [...a, ...i32(n), 0x78];
-
-// SIMD instructions (prefix 0xfd, then the opcode as a LEB128).
-const simd = (code: number): Code => [0xfd, ...uleb(code)];
-const vload = (address: Code, offset: number): Code => [...address, ...simd(0x00), 4, ...uleb(offset)];
-const vstore = (address: Code, offset: number, value: Code): Code => [
-  ...address,
-  ...value,
-  ...simd(0x0b),
-  4,
-  ...uleb(offset),
-];
-const vsplat = (n: number): Code => {
-  const bytes: Code = [];
-  for (let lane = 0; lane < 4; lane++) bytes.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
-  return [...simd(0x0c), ...bytes];
-};
-const shuffle = (a: Code, b: Code, lanes: number[]): Code => [...a, ...b, ...simd(0x0d), ...lanes];
-const vop =
-  (code: number) =>
-  (a: Code, b: Code): Code => [...a, ...b, ...simd(code)];
-const vxor = vop(0x51);
-const vor = vop(0x50);
-const vadd = vop(0xae);
-const vshl = (a: Code, n: number): Code => [...a, ...i32(n), ...simd(0xab)];
-const vshr = (a: Code, n: number): Code => [...a, ...i32(n), ...simd(0xad)];
-const vrotr = (a: Code, n: number): Code => vor(vshr(a, n), vshl(a, 32 - n));
-
-const xor3 = (a: Code, b: Code, c: Code): Code => xor(xor(a, b), c);
-const vxor3 = (a: Code, b: Code, c: Code): Code => vxor(vxor(a, b), c);
 
 /**
  * compress(ptr, blocks): hashes `blocks` 64-byte blocks at `ptr` into the state. The first group's schedule
