@@ -177,7 +177,9 @@ export async function benchConsole(
   file: BenchFile,
   rounds: number,
 ): Promise<ConsoleResult> {
-  const parts: PlannedPart[] = planParts(file.size, { partSize: ctx.partSize }).parts;
+  // The page plans its parts with planParts' defaults, whatever --part-size says for the actions.
+  const plan = planParts(file.size);
+  const parts: PlannedPart[] = plan.parts;
   const pieces = await piecesServer(ctx.root);
   const browser = await launchBrowser();
   try {
@@ -216,7 +218,7 @@ export async function benchConsole(
         result.load.push(loadAverage());
         for (const piece of result.pieces) {
           const run = await measured(() =>
-            runWorker(piecesPage, '/hashing-worker.js', { mode: piece.mode, partSize: ctx.partSize }),
+            runWorker(piecesPage, '/hashing-worker.js', { mode: piece.mode, partSize: plan.partSize }),
           );
           const answer = run.value as Result | { error: string };
           if ('error' in answer) throw new Error(`${piece.mode}: ${answer.error}`);
