@@ -8,6 +8,11 @@
  *        --wan-rounds 2  --no-wan  --no-downloads  --no-fleet  --growth-scales 1000,10000,100000  --no-growth
  *        --no-s3 (registry on PostgreSQL + S3 vs lib-storage; list latency PG vs SQLite)  --s3-runs 3  --list-binaries 100000
  *        --hash-rounds N  --sweep-size 1G  --no-sweep  --no-resume  --json FILE
+ *        --console (off by default: the web console's in-browser hashing and upload rates in the system
+ *        Chromium, on the 1 GiB file, beside core's and publish-binary's)  --console-rounds 2
+ * The console scenario alone, with the figures it is compared to:
+ *   npx tsx scripts/bench.ts --sizes 1G --runs 1 --hash-rounds 1 --console --no-sweep --no-resume \
+ *     --no-memory --no-wan --no-downloads --no-fleet --no-s3 --no-growth
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +34,7 @@ import { benchDownloads, downloadsReport, nginxAvailable } from './bench/downloa
 import { benchFleet, fleetReport } from './bench/update-check.js';
 import { benchS3Publish, s3Report } from './bench/fleet.js';
 import { benchListLatency, listLatencyReport } from './bench/fleet-list.js';
+import { benchConsole, consoleReport } from './bench/console-hashing.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -58,6 +64,8 @@ const { values: flags } = parseArgs({
     's3-runs': { type: 'string', default: '3' },
     'list-binaries': { type: 'string', default: '100000' },
     'growth-scales': { type: 'string', default: '1000,10000,100000' },
+    console: { type: 'boolean', default: false },
+    'console-rounds': { type: 'string', default: '2' },
   },
 });
 
@@ -112,6 +120,13 @@ async function main(): Promise<number> {
       log(`publish vs curl floor, ${formatSize(size)}`);
       const runs = Number(size > 1024 * MiB ? flags['large-runs'] : flags.runs);
       results.sizes.push(await benchSize(ctx, files.get(size)!, formatSize(size).replace(' ', ''), runs));
+    }
+
+    if (flags.console) {
+      log(`console: in-browser hashing and upload, ${formatSize(hashFileChoice.size)}`);
+      results.extra.push(
+        consoleReport(await benchConsole(ctx, hashFileChoice, Number(flags['console-rounds']))),
+      );
     }
 
     // The sweep runs on the 1 GiB file when there is one (fixed costs matter less, and at the minimum

@@ -1,8 +1,10 @@
 // Builds one ncc bundle per action (and the registry) into dist/<name>/index.js.
 // Bundles are committed because runners execute them; `npm run check-dist` fails when they are stale.
+import { Buffer } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
 const entries = [
@@ -57,6 +59,26 @@ for (const name of entries) {
 }
 
 /**
+ * The console's SHA-256 WebAssembly module, as base64: packages/console/src/sha256/assemble.ts emits the
+ * bytes (no toolchain), run here through an esbuild bundle so plain Node can load the TypeScript.
+ */
+async function sha256Wasm(src, scratchDir) {
+  const { build } = await import('esbuild');
+  const script = join(scratchDir, 'assemble-sha256.mjs');
+  await build({
+    entryPoints: [join(src, 'sha256', 'assemble.ts')],
+    outfile: script,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    logLevel: 'warning',
+  });
+  const { assembleSha256 } = await import(pathToFileURL(script).href);
+  rmSync(script);
+  return Buffer.from(assembleSha256()).toString('base64');
+}
+
+/**
  * The web console (packages/console) goes beside the registry bundle, which serves it at /console/. esbuild
  * output is deterministic for the same sources; no source maps, no build-time stamps.
  */
@@ -66,7 +88,12 @@ async function buildConsole(registryOut) {
   const out = join(registryOut, 'console');
   mkdirSync(out, { recursive: true });
   await build({
-    entryPoints: { app: join(src, 'main.tsx'), 'hash-worker': join(src, 'hash-worker.ts') },
+    entryPoints: {
+      app: join(src, 'main.tsx'),
+      'hash-worker': join(src, 'hash-worker.ts'),
+      'part-worker': join(src, 'part-worker.ts'),
+    },
+    define: { SHA256_WASM_BASE64: JSON.stringify(await sha256Wasm(src, registryOut)) },
     outdir: out,
     bundle: true,
     minify: true,

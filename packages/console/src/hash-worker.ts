@@ -1,10 +1,13 @@
 /**
- * Hashes a File in a worker in one read pass, part by part: File.slice reads one part at a time (the next is
- * read while the current one is hashed), so a multi-GB file is never in memory, at most two parts. Each
- * part's buffer feeds hash-wasm's incremental SHA-256 of the whole file (WebCrypto's digest is one-shot) and,
- * at the same time, WebCrypto's native digest of the part.
+ * Hashes a File in one read pass: the SHA-256 of the whole file here, in WebAssembly (./sha256/, streaming,
+ * the state carried from chunk to chunk), and each part's SHA-256 by WebCrypto in a second worker
+ * (part-worker.ts), so the two run on two threads. The file is read with BYOB reads into a part-sized buffer;
+ * a full part's buffer is transferred to the part worker and comes back for reuse. At most two parts are in
+ * memory, never the whole file.
  */
-import { createSHA256 } from 'hash-wasm';
+import { byteReader } from './byte-reader.js';
+import type { PartAnswer, PartRequest } from './part-worker.js';
+import { Sha256 } from './sha256/sha256.js';
 
 export interface HashRequest {
   file: Blob;
@@ -16,39 +19,113 @@ export type HashMessage =
   | { kind: 'done'; hash: string; partHashes: string[] }
   | { kind: 'error'; message: string };
 
-/** hash-wasm is fed in slices so that progress moves smoothly within a part. */
-const SLICE = 4 * 1024 * 1024;
+/** The module assembleSha256() emitted, put here by scripts/bundle.mjs at build time. */
+declare const SHA256_WASM_BASE64: string;
+const sha256Module = new WebAssembly.Module(
+  Uint8Array.from(atob(SHA256_WASM_BASE64), (c) => c.charCodeAt(0)),
+);
+
+/** Progress goes out every few MiB, not for every read (a read is often only 64 KiB–2 MiB). */
+const PROGRESS_STEP = 4 * 1024 * 1024;
+const PART_BUFFERS = 2;
+
 const scope = self as unknown as {
   postMessage(message: HashMessage): void;
   onmessage: ((event: MessageEvent<HashRequest>) => void) | null;
 };
 
-const hex = (digest: ArrayBuffer) =>
-  Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+/** Part hashes in the part worker, with a pool of PART_BUFFERS buffers that go there and back. */
+class PartHasher {
+  readonly #worker = new Worker('/console/part-worker.js', { type: 'module' });
+  readonly #free: ArrayBuffer[] = [];
+  readonly #waiting: { resolve(buffer: ArrayBuffer): void; reject(err: Error): void }[] = [];
+  readonly #answers = new Map<number, { resolve(hash: string): void; reject(err: Error): void }>();
+  readonly #bufferSize: number;
+  #created = 0;
+
+  constructor(bufferSize: number) {
+    this.#bufferSize = bufferSize;
+    this.#worker.onmessage = ({ data }: MessageEvent<PartAnswer>) => {
+      if ('error' in data) return this.#fail(new Error(`part ${data.index}: ${data.error}`));
+      this.#answers.get(data.index)?.resolve(data.hash);
+      this.#answers.delete(data.index);
+      const next = this.#waiting.shift();
+      if (next) next.resolve(data.buffer);
+      else this.#free.push(data.buffer);
+    };
+    // A worker that fails to load reports a plain Event, without a message.
+    this.#worker.onerror = (event) =>
+      this.#fail(new Error(event.message || 'the part-hashing worker failed to start'));
+  }
+
+  #fail(err: Error): void {
+    for (const waiter of [...this.#answers.values(), ...this.#waiting]) waiter.reject(err);
+    this.#answers.clear();
+    this.#waiting.length = 0;
+  }
+
+  /** A buffer to read the next part into; waits for one to come back when all are out. */
+  buffer(): Promise<ArrayBuffer> {
+    const free = this.#free.pop();
+    if (free) return Promise.resolve(free);
+    if (this.#created < PART_BUFFERS) {
+      this.#created += 1;
+      return Promise.resolve(new ArrayBuffer(this.#bufferSize));
+    }
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  hash(index: number, buffer: ArrayBuffer, size: number): Promise<string> {
+    const answer = new Promise<string>((resolve, reject) => this.#answers.set(index, { resolve, reject }));
+    // Awaited only after the last part is read; marked handled so an early failure is not "uncaught".
+    answer.catch(() => undefined);
+    const request: PartRequest = { index, buffer, size };
+    this.#worker.postMessage(request, [buffer]);
+    return answer;
+  }
+
+  close(): void {
+    this.#worker.terminate();
+  }
+}
+
+async function hashFile({ file, parts }: HashRequest): Promise<HashMessage> {
+  const whole = new Sha256(sha256Module);
+  const read = byteReader(file);
+  const partHasher = new PartHasher(Math.max(1, ...parts.map((p) => p.size)));
+  const partHashes: Promise<string>[] = [];
+  let unreported = 0;
+  try {
+    for (const part of parts) {
+      let buffer = await partHasher.buffer();
+      for (let filled = 0; filled < part.size;) {
+        const chunk = await read(new Uint8Array(buffer, filled, part.size - filled));
+        if (!chunk) throw new Error(`the file ended at ${part.offset + filled} bytes; was it changed?`);
+        buffer = chunk.buffer;
+        whole.update(chunk);
+        filled += chunk.length;
+        unreported += chunk.length;
+        if (unreported >= PROGRESS_STEP) {
+          scope.postMessage({ kind: 'progress', bytes: unreported });
+          unreported = 0;
+        }
+      }
+      partHashes.push(partHasher.hash(part.index, buffer, part.size));
+    }
+    if (await read(new Uint8Array(1)))
+      throw new Error('the file is longer than when it was picked; was it changed?');
+    const hashes = await Promise.all(partHashes);
+    if (unreported > 0) scope.postMessage({ kind: 'progress', bytes: unreported });
+    return { kind: 'done', hash: whole.digestHex(), partHashes: hashes };
+  } finally {
+    partHasher.close();
+  }
+}
 
 scope.onmessage = (event) => {
-  void (async () => {
-    const { file, parts } = event.data;
-    const whole = await createSHA256();
-    whole.init();
-    const read = (i: number) => {
-      const part = parts[i];
-      return part ? file.slice(part.offset, part.offset + part.size).arrayBuffer() : undefined;
-    };
-    const partHashes: string[] = [];
-    let next = read(0);
-    for (let i = 0; i < parts.length; i++) {
-      const buffer = await next!;
-      next = read(i + 1);
-      const partDigest = crypto.subtle.digest('SHA-256', buffer);
-      const bytes = new Uint8Array(buffer);
-      for (let at = 0; at < bytes.length; at += SLICE) {
-        const slice = bytes.subarray(at, at + SLICE);
-        whole.update(slice);
-        scope.postMessage({ kind: 'progress', bytes: slice.length });
-      }
-      partHashes.push(hex(await partDigest));
-    }
-    scope.postMessage({ kind: 'done', hash: whole.digest('hex'), partHashes });
-  })().catch((err: unknown) => scope.postMessage({ kind: 'error', message: String(err) }));
+  hashFile(event.data).then(
+    (message) => scope.postMessage(message),
+    (err: unknown) =>
+      scope.postMessage({ kind: 'error', message: err instanceof Error ? err.message : String(err) }),
+  );
 };
