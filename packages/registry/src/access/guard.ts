@@ -1,4 +1,4 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import { HttpError } from '../http.js';
 import type { EventType } from '../releases/types.js';
 import type { Route, RouteRequest, RouteResult } from '../router.js';

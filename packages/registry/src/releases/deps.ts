@@ -1,4 +1,4 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import type { BinaryLookup } from './binary-lookup.js';
 import type { ReleaseStore } from '../store/release-store.js';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import type { RegistryContext } from '../context.js';
 import { bundleOverrideRoutes } from '../routes/bundle-overrides.js';
 import { bundleSignatureRoutes } from '../routes/bundle-signatures.js';
