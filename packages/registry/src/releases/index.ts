@@ -28,10 +28,15 @@ export function releaseManagementRoutes(d: ReleaseDeps): Route[] {
 }
 
 /** The default wiring: the registry's Store (its release store) and the registry's binaries. */
-export function defaultReleaseDeps(ctx: RegistryContext, logger: Logger): ReleaseDeps {
+export function defaultReleaseDeps(
+  ctx: RegistryContext,
+  logger: Logger,
+  events: ReleaseDeps['events'],
+): ReleaseDeps {
   return {
     org: ctx.org,
     store: ctx.store.releaseStore(ctx.org),
+    events,
     binaries: registryBinaryLookup(ctx),
     logger,
     now: () => new Date(),

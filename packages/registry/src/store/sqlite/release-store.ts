@@ -22,6 +22,7 @@ import {
   TakenError,
   type NewEvent,
   type Page,
+  type PhaseClaim,
   type ReleasePlan,
   type ReleaseStore,
 } from '../release-store.js';
@@ -575,33 +576,34 @@ export class SqliteReleaseStore implements ReleaseStore {
     limit: PhaseLimit,
     makeEvent: () => NewEvent,
   ) {
-    return this.db.transaction(() => {
-      if (
-        this.db.get(
-          'SELECT 1 FROM release_claims WHERE release_id = ? AND device_id = ?',
-          release.id,
-          deviceId,
-        )
-      ) {
-        return { admitted: true, claimed: false };
-      }
-      const max = this.limitNow(release, limit);
-      // The conditional increment is the claim: it cannot pass the limit however many checks run at once.
-      const taken = this.db.run(
-        'UPDATE releases SET claims = claims + 1 WHERE id = ? AND claims < ?',
-        release.id,
-        Number.isFinite(max) ? max : Number.MAX_SAFE_INTEGER,
-      );
-      if (taken.changes === 0) return { admitted: false, claimed: false };
-      this.db.run(
-        'INSERT INTO release_claims (release_id, device_id, inserted_at) VALUES (?, ?, ?)',
-        release.id,
-        deviceId,
-        nowTimestamp(),
-      );
-      this.insertEvent(makeEvent());
-      return { admitted: true, claimed: true };
-    });
+    return this.db.transaction(() => this.claimOne({ release, deviceId, limit, makeEvent }));
+  }
+  /** Several claims in one transaction, in order, each exactly as claimPhaseSlot decides it. */
+  async claimPhaseSlots(claims: PhaseClaim[]) {
+    return this.db.transaction(() => claims.map((claim) => this.claimOne(claim)));
+  }
+  private claimOne({ release, deviceId, limit, makeEvent }: PhaseClaim) {
+    if (
+      this.db.get('SELECT 1 FROM release_claims WHERE release_id = ? AND device_id = ?', release.id, deviceId)
+    ) {
+      return { admitted: true, claimed: false };
+    }
+    const max = this.limitNow(release, limit);
+    // The conditional increment is the claim: it cannot pass the limit however many checks run at once.
+    const taken = this.db.run(
+      'UPDATE releases SET claims = claims + 1 WHERE id = ? AND claims < ?',
+      release.id,
+      Number.isFinite(max) ? max : Number.MAX_SAFE_INTEGER,
+    );
+    if (taken.changes === 0) return { admitted: false, claimed: false };
+    this.db.run(
+      'INSERT INTO release_claims (release_id, device_id, inserted_at) VALUES (?, ?, ?)',
+      release.id,
+      deviceId,
+      nowTimestamp(),
+    );
+    this.insertEvent(makeEvent());
+    return { admitted: true, claimed: true };
   }
   async wouldAdmit(release: Pick<ReleaseRecord, 'id' | 'cohort_id'>, deviceId: string, limit: PhaseLimit) {
     if (
