@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GraphError, placeNew } from '../../src/releases/graph.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -92,6 +93,47 @@ describe('SqliteReleaseStore', () => {
     for (const d of devices) results.push((await store.claimPhaseSlot(r, d.id, share, claimEvent)).admitted);
     expect(results.filter(Boolean)).toHaveLength(2);
     expect(await store.wouldAdmit(r, devices[9]!.id, share)).toBe(false);
+  });
+
+  it('cohortReleases sees every change: through withCohortReleases, another store on the connection, another connection', async () => {
+    const { cohort, bundle } = await cohortWithDevices(0);
+    const a = release(randomUUID(), { cohort_id: cohort.id, bundle_id: bundle.id });
+    await store.withCohortReleases(cohort.id, () => ({ create: a, links: [], result: a }));
+    expect((await store.cohortReleases(cohort.id)).map((r) => r.disabled)).toEqual([false]);
+    // Read twice (the second from what was kept), then changed by a second store over the same connection.
+    expect((await store.cohortReleases(cohort.id)).map((r) => r.disabled)).toEqual([false]);
+    const other = db.releaseStore(ORG);
+    const disabled = { ...a, disabled: true };
+    await other.withCohortReleases(cohort.id, () => ({ update: disabled, links: [], result: a }));
+    expect((await store.cohortReleases(cohort.id)).map((r) => r.disabled)).toEqual([true]);
+    // Another process's connection (an admin command, say) commits a change to the same file.
+    const outside = new DatabaseSync(join(dir, 'registry.db'));
+    try {
+      outside.prepare('UPDATE releases SET disabled = 0 WHERE id = ?').run(a.id);
+    } finally {
+      outside.close();
+    }
+    expect((await store.cohortReleases(cohort.id)).map((r) => r.disabled)).toEqual([false]);
+    // What it returns is the caller's: changing it changes nothing kept.
+    (await store.cohortReleases(cohort.id)).pop();
+    expect(await store.cohortReleases(cohort.id)).toHaveLength(1);
+  });
+
+  it('claims made at once share one transaction and each is decided as alone, in order', async () => {
+    const { cohort, devices, bundle } = await cohortWithDevices(5);
+    const r = release(randomUUID(), { cohort_id: cohort.id, bundle_id: bundle.id, phase_value: 3 });
+    await store.withCohortReleases(cohort.id, () => ({ create: r, links: [], result: r }));
+    const limit = { kind: 'count' as const, count: 3 };
+    const order = [0, 1, 0, 2, 3, 4].map((i) => devices[i]!.id);
+    const results = await Promise.all(order.map((id) => store.claimPhaseSlot(r, id, limit, claimEvent)));
+    expect(results).toEqual([
+      { admitted: true, claimed: true },
+      { admitted: true, claimed: true },
+      { admitted: true, claimed: false },
+      { admitted: true, claimed: true },
+      { admitted: false, claimed: false },
+      { admitted: false, claimed: false },
+    ]);
   });
 
   it('withCohortReleases applies nothing when the plan refuses', async () => {

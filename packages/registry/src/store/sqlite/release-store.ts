@@ -54,11 +54,33 @@ const text = (v: SQLInputValue | undefined): string =>
  * (`releaseStore(org)`) over its own connection and runs each call under its lock, so a call never lands
  * inside another request's transaction; each method here is synchronous inside, hence atomic.
  */
+/** Cohorts whose releases are kept between update checks, per database connection. */
+const RELEASE_CACHE_COHORTS = 256;
+
+/**
+ * The releases of a cohort as last read. Every update check reads all of them, which was the largest part
+ * of its cost once bundles were read lazily. Valid until this connection changes a release (only
+ * withCohortReleases does; it drops the cache) or another connection commits anything (SQLite's
+ * data_version changes then). Shared by every store on one connection, so a change through one is seen
+ * by all.
+ */
+interface ReleaseCache {
+  dataVersion: number | undefined;
+  byCohort: Map<string, readonly Readonly<ReleaseRecord>[]>;
+}
+const releaseCaches = new WeakMap<Database, ReleaseCache>();
+
 export class SqliteReleaseStore implements ReleaseStore {
   constructor(
     private readonly db: Database,
     private readonly org: string,
   ) {}
+
+  private get releaseCache(): ReleaseCache {
+    let cache = releaseCaches.get(this.db);
+    if (!cache) releaseCaches.set(this.db, (cache = { dataVersion: undefined, byCohort: new Map() }));
+    return cache;
+  }
 
   private one(table: string, id: string): Row | undefined {
     return this.db.get<Row>(`SELECT * FROM ${table} WHERE id = ? AND org = ?`, id, this.org);
@@ -388,9 +410,23 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.page(query, 'releases', releaseOf);
   }
   async cohortReleases(cohortId: string) {
-    return this.db
-      .all<Row>('SELECT * FROM releases WHERE cohort_id = ? AND org = ? ORDER BY seq', cohortId, this.org)
-      .map(releaseOf);
+    const cache = this.releaseCache;
+    const version = Number(this.db.get<{ data_version: number }>('PRAGMA data_version')!.data_version);
+    if (version !== cache.dataVersion) {
+      cache.byCohort.clear();
+      cache.dataVersion = version;
+    }
+    const key = `${this.org}/${cohortId}`;
+    let releases = cache.byCohort.get(key);
+    if (!releases) {
+      releases = this.db
+        .all<Row>('SELECT * FROM releases WHERE cohort_id = ? AND org = ? ORDER BY seq', cohortId, this.org)
+        .map((r) => Object.freeze(releaseOf(r)));
+      if (cache.byCohort.size >= RELEASE_CACHE_COHORTS)
+        cache.byCohort.delete(cache.byCohort.keys().next().value!);
+      cache.byCohort.set(key, releases);
+    }
+    return [...releases];
   }
   private writeRelease(r: ReleaseRecord, insert: boolean) {
     const values: SQLInputValue[] = [
@@ -431,6 +467,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     }
   }
   async withCohortReleases<T>(cohortId: string, plan: (releases: ReleaseRecord[]) => ReleasePlan<T>) {
+    // Every change of a release record is made here: whatever it changed, committed or not, is re-read.
+    this.releaseCache.byCohort.clear();
     // BEGIN IMMEDIATE takes SQLite's write lock before the read, so no other change interleaves.
     return this.db.transaction(() => {
       const releases = this.db
