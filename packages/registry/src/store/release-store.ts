@@ -23,14 +23,6 @@ import type {
  * answer one page with an opaque `next_page`; an unsupported search or a bad cursor is a 422 naming it.
  * Every method is scoped to the store's organization.
  */
-/** One claimPhaseSlot call's arguments. */
-export interface PhaseClaim {
-  release: Pick<ReleaseRecord, 'id' | 'cohort_id'>;
-  deviceId: string;
-  limit: PhaseLimit;
-  makeEvent: () => NewEvent;
-}
-
 export interface Page<T> {
   items: T[];
   next_page: string | null;
@@ -144,8 +136,6 @@ export interface ReleaseStore {
     limit: PhaseLimit,
     makeEvent: () => NewEvent,
   ): Promise<{ admitted: boolean; claimed: boolean }>;
-  /** claimPhaseSlot for several devices in one transaction (one durable commit), in order. */
-  claimPhaseSlots(claims: PhaseClaim[]): Promise<{ admitted: boolean; claimed: boolean }[]>;
   /** Whether claimPhaseSlot would admit the device, without claiming. */
   wouldAdmit(
     release: Pick<ReleaseRecord, 'id' | 'cohort_id'>,

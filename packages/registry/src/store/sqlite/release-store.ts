@@ -22,7 +22,6 @@ import {
   TakenError,
   type NewEvent,
   type Page,
-  type PhaseClaim,
   type ReleasePlan,
   type ReleaseStore,
 } from '../release-store.js';
@@ -54,6 +53,14 @@ const text = (v: SQLInputValue | undefined): string =>
  * (`releaseStore(org)`) over its own connection and runs each call under its lock, so a call never lands
  * inside another request's transaction; each method here is synchronous inside, hence atomic.
  */
+/** One claimPhaseSlot call's arguments. */
+export interface PhaseClaim {
+  release: Pick<ReleaseRecord, 'id' | 'cohort_id'>;
+  deviceId: string;
+  limit: PhaseLimit;
+  makeEvent: () => NewEvent;
+}
+
 /** Cohorts whose releases are kept between update checks, per database connection. */
 const RELEASE_CACHE_COHORTS = 256;
 
@@ -616,7 +623,10 @@ export class SqliteReleaseStore implements ReleaseStore {
   ) {
     return this.db.transaction(() => this.claimOne({ release, deviceId, limit, makeEvent }));
   }
-  /** Several claims in one transaction, in order, each exactly as claimPhaseSlot decides it. */
+  /**
+   * Several claims in one transaction (one commit: SQLite's blocks the process for its fsync), in order,
+   * each decided exactly as claimPhaseSlot decides it. SqliteStore groups concurrent claims into it.
+   */
   async claimPhaseSlots(claims: PhaseClaim[]) {
     return this.db.transaction(() => claims.map((claim) => this.claimOne(claim)));
   }

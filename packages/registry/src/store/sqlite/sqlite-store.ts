@@ -2,10 +2,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Repositories, Store } from '../store.js';
 import type { AccessStore } from '../access-store.js';
 import { GroupCommit } from '../../group-commit.js';
-import type { PhaseClaim, ReleaseStore } from '../release-store.js';
+import type { ReleaseStore } from '../release-store.js';
 import { SqliteAccessStore } from './access-store.js';
 import { Database } from './database.js';
-import { SqliteReleaseStore } from './release-store.js';
+import { SqliteReleaseStore, type PhaseClaim } from './release-store.js';
 import { sqliteRepositories } from './repositories.js';
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
