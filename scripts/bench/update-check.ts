@@ -144,13 +144,14 @@ export async function benchFleet(
       product_prn: product.prn,
     });
     let latestBundle = '';
+    let firstRelease = '';
     for (let i = 0; i < options.releases; i++) {
       const binary = await signedBinary(registry, key, i);
       const { bundle } = await api<{ bundle: { prn: string } }>(registry, 'POST', '/bundles', {
         binaries: [{ prn: binary, custom_metadata: null }],
       });
       const last = i === options.releases - 1;
-      await api(registry, 'POST', '/releases', {
+      const { release } = await api<{ release: { prn: string } }>(registry, 'POST', '/releases', {
         bundle_prn: bundle.prn,
         cohort_prn: cohort.prn,
         name: `fleet-${i}`,
@@ -160,7 +161,12 @@ export async function benchFleet(
         version: `1.${i}.0`,
       });
       latestBundle = bundle.prn;
+      firstRelease ||= release.prn;
     }
+    // Every device reports the first release, as one installed with it does: its update is the latest
+    // release for the devices the phase admits, the one before it for the others. A device that reports
+    // nothing is offered nothing, so a body of {} measured only the refusal.
+    const checkBody = { release_prn: firstRelease };
     const devices = await inParallel(options.devices, 16, async (i) => {
       const { device } = await api<{ device: { prn: string } }>(registry, 'POST', '/devices', {
         identifier: `fleet-device-${i}`,
@@ -173,7 +179,7 @@ export async function benchFleet(
     await writeFile(
       script,
       `local prns = {${devices.map((p) => `"${p}"`).join(',')}}\n` +
-        `wrk.method = "POST"\nwrk.body = "{}"\n` +
+        `wrk.method = "POST"\nwrk.body = [[${JSON.stringify(checkBody)}]]\n` +
         `wrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Token ${registry.apiKey}"\n` +
         `request = function() return wrk.format(nil, "/devices/" .. prns[math.random(#prns)] .. "/update") end\n`,
     );
@@ -194,7 +200,7 @@ export async function benchFleet(
         registry,
         'POST',
         `/devices/${devices[i]}/update`,
-        {},
+        checkBody,
       );
       return body.bundle_prn === latestBundle ? 1 : 0;
     });

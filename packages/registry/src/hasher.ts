@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RegistryContext } from './context.js';
 import { binaryLock, blobLock } from './janitor.js';
-import { ContentUnavailable, type DirectUploads } from './blobs/blob-store.js';
+import { ContentUnavailable, hashContent, type DirectUploads } from './blobs/blob-store.js';
 import { changeBinary, findBinary, incompleteReason, resetToUploadable } from './lifecycle.js';
 import type { BinaryRow } from './store/rows.js';
 import { PrefixDigests } from './prefix-digest.js';
@@ -130,10 +130,8 @@ export class Hasher {
           parts.map((p) => p.file ?? ''),
         );
         for (const part of kept ? [] : parts) {
-          for await (const chunk of ctx.blobs.readPart(binaryId, part.file ?? '', this.abort.signal)) {
-            hash.update(chunk);
-            total += chunk.length;
-          }
+          const reader = await ctx.blobs.openPart(binaryId, part.file ?? '');
+          total += await hashContent(reader, hash, this.abort.signal);
         }
         if (kept) ctx.logger.debug(`binary ${binaryId}: content hashed while its parts arrived`);
         digest = kept?.digest ?? hash.digest('hex');

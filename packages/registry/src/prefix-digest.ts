@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { hashContent } from './blobs/blob-store.js';
 import type { RegistryContext } from './context.js';
 
 interface Prefix {
@@ -115,10 +116,8 @@ export class PrefixDigests {
   private async hashFileInto(binaryId: string, file: string, prefix: Prefix): Promise<void> {
     const stamp = await this.ctx.blobs.partVersion(binaryId, file);
     if (stamp === undefined) throw new Error(`part ${file} is gone`);
-    for await (const chunk of this.ctx.blobs.readPart(binaryId, file, this.signal)) {
-      prefix.hash.update(chunk);
-      prefix.bytes += chunk.length;
-    }
+    const reader = await this.ctx.blobs.openPart(binaryId, file);
+    prefix.bytes += await hashContent(reader, prefix.hash, this.signal);
     prefix.files.push(file);
     prefix.stamps.push(stamp);
   }

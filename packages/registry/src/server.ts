@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '@peridio-actions/core/base';
 import { AccessLayer } from './access/layer.js';
+import { EventWriter } from './audit/event-writer.js';
 import { ContentUnavailable, type BlobStore, type DirectUploads } from './blobs/blob-store.js';
 import { LocalBlobStore } from './blobs/local/local-blob-store.js';
 import type { RegistryContext } from './context.js';
@@ -65,7 +66,7 @@ export interface RegistryOptions {
   /** Lets webhooks use http:// URLs (local tests); https:// only otherwise. */
   allowInsecureWebhooks?: boolean;
   /** Webhook delivery timing (tests shorten the backoff). */
-  webhookDispatch?: ConstructorParameters<typeof AccessLayer>[2]['webhookDispatch'];
+  webhookDispatch?: ConstructorParameters<typeof AccessLayer>[3]['webhookDispatch'];
 }
 
 export interface Registry {
@@ -196,10 +197,12 @@ export async function createRegistry(options: RegistryOptions): Promise<Registry
   const sweeper = blobs.direct
     ? startUploadSweeper(context, blobs.direct, options.abandonedUploadAgeMs ?? 24 * 3600_000)
     : undefined;
-  const releases = defaultReleaseDeps(context, logger);
+  // One group commit for every event a request records (the audit trail's, the update check's).
+  const events = new EventWriter(store.accessStore(context.org), () => access.dispatcher.wake());
+  const releases = defaultReleaseDeps(context, logger, events);
   context.binaryDestroyed = (id) => warnBinaryDestroyed(releases, id);
 
-  const access = new AccessLayer(context, releases.store, {
+  const access = new AccessLayer(context, releases.store, events, {
     bootstrapKey: options.apiKey,
     allowInsecureWebhooks: options.allowInsecureWebhooks,
     webhookDispatch: options.webhookDispatch,

@@ -1,4 +1,4 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import { HttpError } from '../http.js';
 import { StoreUnavailable } from '../store/store.js';
 import type { EventType } from '../releases/types.js';

@@ -7,7 +7,7 @@ import { webhookRoutes } from '../webhooks/routes.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { Authenticator, keyDigest, type Actor } from './api-keys.js';
 import { Guard } from './guard.js';
-import { EventWriter } from '../audit/event-writer.js';
+import type { EventWriter } from '../audit/event-writer.js';
 
 export interface AccessOptions {
   /** The key the registry was started with: keeps working as the `admin` key. */
@@ -32,6 +32,7 @@ export class AccessLayer {
   constructor(
     private readonly ctx: RegistryContext,
     private readonly events: ReleaseStore,
+    private readonly writer: EventWriter,
     options: AccessOptions,
   ) {
     const access = ctx.store.accessStore(ctx.org);
@@ -52,8 +53,7 @@ export class AccessLayer {
   }
 
   seal(routes: Route[]): Route[] {
-    const writer = new EventWriter(this.ctx.store.accessStore(this.ctx.org), () => this.dispatcher.wake());
-    this.guard = new Guard(routes, { events: writer, logger: this.ctx.logger });
+    this.guard = new Guard(routes, { events: this.writer, logger: this.ctx.logger });
     this.dispatcher.start();
     return routes;
   }

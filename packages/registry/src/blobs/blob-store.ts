@@ -1,3 +1,5 @@
+import type { Hash } from 'node:crypto';
+
 /**
  * The registry's content, behind one interface so routes and the hasher never touch a filesystem. Parts
  * arrive per binary (`binaryId`, `index`) and are addressed afterwards by the `file` reference that
@@ -9,11 +11,18 @@ export interface BlobStore {
   /**
    * Streams a part's body into temporary storage, computing its size and SHA-256 in the same pass. Stops
    * with `TooLarge` past `maxBytes`. Nothing is visible under the binary until `commit`; `discard` (or a
-   * restart) drops it.
+   * restart) drops it. `releaseChunks`: the body's chunks are the store's alone (a request's), so it may
+   * free each one's memory once it is stored; such a chunk then reads as empty.
    */
-  stagePart(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StagedPart>;
-  /** A committed part's bytes, in order. */
+  stagePart(
+    body: AsyncIterable<Uint8Array>,
+    maxBytes: number,
+    options?: { releaseChunks?: boolean },
+  ): Promise<StagedPart>;
+  /** A committed part's bytes, in order, in chunks the caller may keep. */
   readPart(binaryId: string, file: string, signal?: AbortSignal): AsyncIterable<Buffer>;
+  /** A committed part, read into the caller's buffers (see ContentReader); rejects when it is absent. */
+  openPart(binaryId: string, file: string): Promise<ContentReader>;
   /** Changes whenever the stored bytes of this part may have changed (rewritten, tampered); undefined if absent. */
   partVersion(binaryId: string, file: string): Promise<string | undefined>;
   removePart(binaryId: string, file: string): Promise<void>;
@@ -29,8 +38,10 @@ export interface BlobStore {
   assembleBlob(sha256: string, size: number, binaryId: string, files: string[]): Promise<void>;
   /** The blob's size, or undefined when there is none. */
   statBlob(sha256: string): Promise<{ size: number } | undefined>;
-  /** Bytes [start, end] (inclusive) of the blob. */
+  /** Bytes [start, end] (inclusive) of the blob, in chunks the caller may keep. */
   readBlob(sha256: string, start: number, end: number): AsyncIterable<Buffer>;
+  /** The blob and its size, read into the caller's buffers (see ContentReader); undefined when there is none. */
+  openBlob(sha256: string): Promise<(ContentReader & { readonly size: number }) | undefined>;
   /** Deletes the blob; afterwards it is either whole or gone, even after a crash. */
   removeBlob(sha256: string): Promise<void>;
 
@@ -40,6 +51,38 @@ export interface BlobStore {
    * not used. Absent for stores the registry proxies (the local directory, behind its own HMAC URLs).
    */
   direct?: DirectUploads;
+}
+
+/**
+ * Stored content read by position into buffers the caller owns and re-uses. The chunked iterables above
+ * allocate a buffer per chunk, which is garbage until the next collection: at a few hundred MiB/s (the
+ * hasher, a hundred downloads) that garbage, not the data in flight, is what the process's memory is made of.
+ */
+export interface ContentReader {
+  /**
+   * Fills `buffer` (or its first `length` bytes) from `position` on; fewer bytes only at the end of the
+   * content, 0 past it.
+   */
+  read(buffer: Buffer, position: number, length?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Size of the one buffer `hashContent` reads through. */
+const HASH_BUFFER = 256 * 1024;
+
+/** Feeds the whole content into `hash` through one buffer, then closes the reader; returns the byte count. */
+export async function hashContent(reader: ContentReader, hash: Hash, signal?: AbortSignal): Promise<number> {
+  const buffer = Buffer.allocUnsafeSlow(HASH_BUFFER);
+  let total = 0;
+  try {
+    for (let n; (n = await reader.read(buffer, total)) > 0; total += n) {
+      signal?.throwIfAborted();
+      hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+    }
+  } finally {
+    await reader.close();
+  }
+  return total;
 }
 
 /** One upload of a binary's content: a binary's reset starts the next generation, a new upload. */

@@ -1,11 +1,14 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import type { BinaryLookup } from './binary-lookup.js';
+import type { EventWriter } from '../audit/event-writer.js';
 import type { ReleaseStore } from '../store/release-store.js';
 
 /** What release-management routes need: nothing else of the registry. */
 export interface ReleaseDeps {
   org: string;
   store: ReleaseStore;
+  /** Events a request records: committed in groups, resolved once stored (audit/event-writer.ts). */
+  events: Pick<EventWriter, 'append'>;
   binaries: BinaryLookup;
   logger: Logger;
   now(): Date;

@@ -1,4 +1,4 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import type { RegistryContext } from '../context.js';
 import { bundleOverrideRoutes } from '../routes/bundle-overrides.js';
 import { bundleSignatureRoutes } from '../routes/bundle-signatures.js';
@@ -28,10 +28,15 @@ export function releaseManagementRoutes(d: ReleaseDeps): Route[] {
 }
 
 /** The default wiring: the registry's Store (its release store) and the registry's binaries. */
-export function defaultReleaseDeps(ctx: RegistryContext, logger: Logger): ReleaseDeps {
+export function defaultReleaseDeps(
+  ctx: RegistryContext,
+  logger: Logger,
+  events: ReleaseDeps['events'],
+): ReleaseDeps {
   return {
     org: ctx.org,
     store: ctx.store.releaseStore(ctx.org),
+    events,
     binaries: registryBinaryLookup(ctx),
     logger,
     now: () => new Date(),

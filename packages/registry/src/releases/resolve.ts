@@ -35,8 +35,8 @@ export interface ResolveInput {
   overrides: readonly OverrideRecord[];
   /** All releases of the device's cohort. */
   releases: readonly ReleaseRecord[];
-  /** Whether every binary of the bundle is signed (and none destroyed). */
-  bundleSigned(bundleId: string): boolean;
+  /** Whether every binary of the bundle is signed (and none destroyed); asked only of bundles it reaches. */
+  bundleSigned(bundleId: string): boolean | Promise<boolean>;
   /**
    * Whether a numeric phase admits the device. `commit` is true when the release would be served (its bundle
    * is signed): the caller then claims a slot atomically; false → only look.
@@ -144,7 +144,7 @@ export async function resolve(input: ResolveInput): Promise<Resolution> {
     ) {
       return { status: 'no_update', reason: "the device is already on its bundle override's bundle" };
     }
-    if (!input.bundleSigned(override.bundle_id)) {
+    if (!(await input.bundleSigned(override.bundle_id))) {
       return { status: 'no_update', reason: 'the bundle override has a binary that is not signed' };
     }
     return { status: 'update', source: 'bundle_override', override };
@@ -160,7 +160,7 @@ export async function resolve(input: ResolveInput): Promise<Resolution> {
     if (release.disabled) continue;
     if (!meetsRequirement(release, version)) continue;
     if (!scheduleComplete(release, now)) continue;
-    const signed = input.bundleSigned(release.bundle_id);
+    const signed = await input.bundleSigned(release.bundle_id);
     if (release.phase_mode === 'tags') {
       if (!hasAnyTag(device.tags, release.phase_tags)) continue;
     } else if (isPhased(release) && !(await input.numericPhaseAdmits(release, signed))) {

@@ -30,6 +30,13 @@ function deviceRef(org: string, device: DeviceRecord, cohort: CohortRecord | und
   };
 }
 
+/** One read per key for the whole check: the value is asked for again as resolution goes on. */
+function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) cache.set(key, (value = load()));
+  return value;
+}
+
 export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body, baseUrl: string) {
   const device = await d.store.getDevice(pathId(d.org, devicePrn, 'device'));
   if (!device) throw notFound();
@@ -57,22 +64,17 @@ export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body
   const overrides = await d.store.overridesOfDevice(device.id);
   const releases = cohort ? await d.store.cohortReleases(cohort.id) : [];
 
-  // Everything resolution may look at, read up front so the pure resolver stays synchronous where it can.
-  const bundles = new Map<string, BundleRecord>();
-  const binaries = new Map<string, BinaryInfo | undefined>();
-  for (const bundleId of new Set([
-    ...releases.map((r) => r.bundle_id),
-    ...overrides.map((o) => o.bundle_id),
-  ])) {
-    const bundle = await d.store.getBundle(bundleId);
-    if (!bundle) continue;
-    bundles.set(bundleId, bundle);
-    for (const b of bundle.binaries)
-      if (!binaries.has(b.binary_id)) binaries.set(b.binary_id, await d.binaries.binary(b.binary_id));
-  }
-  const bundleSigned = (id: string) => {
-    const bundle = bundles.get(id);
-    return !!bundle && bundle.binaries.every((b) => binaries.get(b.binary_id)?.state === 'signed');
+  // Bundles and binaries are read as resolution reaches them: a check typically looks at one or two of the
+  // cohort's releases, and reading every release's bundle up front was most of its cost.
+  const bundles = new Map<string, Promise<BundleRecord | undefined>>();
+  const binaries = new Map<string, Promise<BinaryInfo | undefined>>();
+  const bundleOf = (id: string) => memo(bundles, id, () => d.store.getBundle(id));
+  const binaryOf = (id: string) => memo(binaries, id, () => d.binaries.binary(id));
+  const bundleSigned = async (id: string) => {
+    const bundle = await bundleOf(id);
+    if (!bundle) return false;
+    for (const b of bundle.binaries) if ((await binaryOf(b.binary_id))?.state !== 'signed') return false;
+    return true;
   };
   const claimedEvent = (release: ReleaseRecord): NewEvent => ({
     type: 'device',
@@ -92,7 +94,10 @@ export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body
     bundleSigned,
     async numericPhaseAdmits(release, commit) {
       const limit = phaseLimit(release);
-      if (!commit) return d.store.wouldAdmit(release, device.id, limit);
+      // A look first: once a phase is full, most checks are of devices it does not admit, and a claim is a
+      // durable write. A refusal now is what the claim would have answered at this instant.
+      const admits = await d.store.wouldAdmit(release, device.id, limit);
+      if (!admits || !commit) return admits;
       return (await d.store.claimPhaseSlot(release, device.id, limit, () => claimedEvent(release))).admitted;
     },
   });
@@ -101,13 +106,13 @@ export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body
   let targetRelease: ReleaseRecord | undefined;
   let targetBundle: BundleRecord | undefined;
   if (resolution.status === 'update') {
-    targetBundle = bundles.get(
+    targetBundle = (await bundleOf(
       resolution.source === 'release' ? resolution.release.bundle_id : resolution.override.bundle_id,
-    )!;
+    ))!;
     targetRelease = resolution.source === 'release' ? resolution.release : undefined;
     const manifest = [];
     for (const entry of targetBundle.binaries) {
-      const b = binaries.get(entry.binary_id)!;
+      const b = (await binaryOf(entry.binary_id))!;
       manifest.push({
         artifact_prn: prn(d.org, 'artifact', b.artifact_id),
         artifact_version: prn(d.org, 'artifact_version', b.artifact_version_id),
@@ -141,7 +146,7 @@ export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body
     body = { status: resolution.status, source_type: null, source_prn: null, bundle_prn: null, manifest: [] };
   }
 
-  await d.store.appendEvent({
+  await d.events.append({
     type: 'device',
     subtype: 'checked_for_release',
     resource_prn: ref.prn,

@@ -1,4 +1,4 @@
-import { verifyHashSignature } from '@peridio-actions/core';
+import { verifyHashSignature } from '@peridio-actions/core/base';
 import { fieldError, notFound } from '../http.js';
 import type { ReleaseDeps } from '../releases/deps.js';
 import { bundleSignatureJson } from '../releases/json.js';

@@ -77,7 +77,8 @@ async function authorize(
 /** Streams the body into staging; a body longer than the part is refused as soon as it is. */
 async function receive(ctx: RegistryContext, part: PartRow, req: IncomingMessage): Promise<StagedPart> {
   try {
-    return await ctx.blobs.stagePart(req, part.size);
+    // Nothing else reads the body: its chunks can be freed as soon as they are on disk.
+    return await ctx.blobs.stagePart(req, part.size, { releaseChunks: true });
   } catch (err) {
     if (err instanceof TooLarge) {
       await reject(

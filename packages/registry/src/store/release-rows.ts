@@ -115,37 +115,54 @@ export const SEARCH: Record<string, { fields: SearchFields; columns: Columns }> 
 const bool = (v: unknown) => v === 1 || v === 1n || v === true;
 const json = (v: unknown): unknown => (v === null || v === undefined ? null : JSON.parse(v as string));
 
-/** A row as a record: bookkeeping columns dropped, flags as booleans, JSON columns parsed. */
-function recordOf<T>(r: Row, opts: { bools?: string[]; jsons?: string[]; numbers?: string[] } = {}): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(r)) {
-    // Bookkeeping: the insertion order, the organization, a counter, and (PostgreSQL) the inserting transaction.
-    if (key === 'seq' || key === 'org' || key === 'claims' || key === 'xid') continue;
-    if (opts.bools?.includes(key)) out[key] = bool(value);
-    else if (opts.jsons?.includes(key)) out[key] = json(value);
-    else if (opts.numbers?.includes(key)) out[key] = Number(value);
-    else out[key] = typeof value === 'bigint' ? Number(value) : value;
-  }
-  return out as T;
+type Kind = 'bool' | 'json' | 'number';
+
+/**
+ * A row → record conversion: bookkeeping columns dropped, flags as booleans, JSON columns parsed. Built
+ * once per record type: an update check converts every release of the cohort, and looking each column's
+ * kind up in arrays per row was the largest part of its cost.
+ */
+function recordOf<T>(opts: { bools?: string[]; jsons?: string[]; numbers?: string[] } = {}): (r: Row) => T {
+  const kinds = new Map<string, Kind>([
+    ...(opts.bools ?? []).map((k): [string, Kind] => [k, 'bool']),
+    ...(opts.jsons ?? []).map((k): [string, Kind] => [k, 'json']),
+    ...(opts.numbers ?? []).map((k): [string, Kind] => [k, 'number']),
+  ]);
+  return (r) => {
+    const out: Record<string, unknown> = {};
+    for (const key in r) {
+      // Bookkeeping: the insertion order, the organization, a counter, and (PostgreSQL) the inserting transaction.
+      if (key === 'seq' || key === 'org' || key === 'claims' || key === 'xid') continue;
+      const value = r[key];
+      const kind = kinds.get(key);
+      if (kind === 'bool') out[key] = bool(value);
+      else if (kind === 'json') out[key] = json(value);
+      else if (kind === 'number') out[key] = Number(value);
+      else out[key] = typeof value === 'bigint' ? Number(value) : value;
+    }
+    return out as T;
+  };
 }
 
-export const productOf = (r: Row) => recordOf<ProductRecord>(r, { bools: ['archived'] });
-export const cohortOf = (r: Row) => recordOf<CohortRecord>(r);
-export const signatureOf = (r: Row) => recordOf<BundleSignatureRecord>(r);
-export const overrideOf = (r: Row) => recordOf<OverrideRecord>(r);
-export const overrideDeviceOf = (r: Row) => recordOf<OverrideDeviceRecord>(r);
-export const eventOf = (r: Row) => recordOf<EventRecord>(r, { jsons: ['data'] });
-export const releaseOf = (r: Row) =>
-  recordOf<ReleaseRecord>(r, {
-    bools: ['required', 'disabled'],
-    jsons: ['phase_tags'],
-    numbers: ['phase_value'],
-  });
+export const productOf = recordOf<ProductRecord>({ bools: ['archived'] });
+export const cohortOf = recordOf<CohortRecord>();
+export const signatureOf = recordOf<BundleSignatureRecord>();
+export const overrideOf = recordOf<OverrideRecord>();
+export const overrideDeviceOf = recordOf<OverrideDeviceRecord>();
+export const eventOf = recordOf<EventRecord>({ jsons: ['data'] });
+export const releaseOf = recordOf<ReleaseRecord>({
+  bools: ['required', 'disabled'],
+  jsons: ['phase_tags'],
+  numbers: ['phase_value'],
+});
+
+const deviceFields = recordOf<Omit<DeviceRecord, 'reported'> & Record<string, string | null>>({
+  bools: ['quarantined'],
+  jsons: ['tags'],
+});
 
 export function deviceOf(r: Row): DeviceRecord {
-  const { reported_release_prn, reported_bundle_prn, reported_release_version, ...rest } = recordOf<
-    Omit<DeviceRecord, 'reported'> & Record<string, string | null>
-  >(r, { bools: ['quarantined'], jsons: ['tags'] });
+  const { reported_release_prn, reported_bundle_prn, reported_release_version, ...rest } = deviceFields(r);
   return {
     ...rest,
     reported: {

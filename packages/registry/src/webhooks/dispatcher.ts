@@ -1,4 +1,4 @@
-import type { Logger } from '@peridio-actions/core';
+import type { Logger } from '@peridio-actions/core/base';
 import { eventJson } from '../releases/json.js';
 import { prn } from '../releases/prn.js';
 import type { ReleaseStore } from '../store/release-store.js';

@@ -89,6 +89,56 @@ export function describeBlobStoreContract(
       expect((await range(all.length - 1, all.length - 1)).equals(all.subarray(-1))).toBe(true);
     });
 
+    it('opens a blob for reads by position into the caller buffer, across parts and an empty one', async () => {
+      const [p1, empty, p2] = [randomBytes(3000), Buffer.alloc(0), randomBytes(1234)];
+      const all = Buffer.concat([p1, p2]);
+      const binaryId = randomUUID();
+      const files = [
+        await committed(binaryId, 1, p1),
+        await committed(binaryId, 2, empty),
+        await committed(binaryId, 3, p2),
+      ];
+      await blobs.assembleBlob(sha(all), all.length, binaryId, files);
+      expect(await blobs.openBlob('0'.repeat(64))).toBeUndefined();
+      const reader = (await blobs.openBlob(sha(all)))!;
+      try {
+        expect(reader.size).toBe(all.length);
+        const buffer = Buffer.alloc(100);
+        // Filled across the boundary between the parts, the empty one between them skipped.
+        expect(await reader.read(buffer, 2950)).toBe(100);
+        expect(buffer.equals(all.subarray(2950, 3050))).toBe(true);
+        expect(await reader.read(buffer, 10, 5)).toBe(5);
+        expect(buffer.subarray(0, 5).equals(all.subarray(10, 15))).toBe(true);
+        // Fewer bytes only at the end, none past it; reading backwards after that is fine.
+        expect(await reader.read(buffer, all.length - 30)).toBe(30);
+        expect(buffer.subarray(0, 30).equals(all.subarray(-30))).toBe(true);
+        expect(await reader.read(buffer, all.length)).toBe(0);
+        expect(await reader.read(buffer, 0)).toBe(100);
+        expect(buffer.equals(all.subarray(0, 100))).toBe(true);
+      } finally {
+        await reader.close();
+      }
+    });
+
+    it('opens a committed part for reads by position; an absent one is refused', async () => {
+      const bytes = randomBytes(5000);
+      const binaryId = randomUUID();
+      const file = await committed(binaryId, 1, bytes);
+      const reader = await blobs.openPart(binaryId, file);
+      const buffer = Buffer.alloc(4096);
+      try {
+        expect(await reader.read(buffer, 0)).toBe(4096);
+        expect(buffer.equals(bytes.subarray(0, 4096))).toBe(true);
+        expect(await reader.read(buffer, 4096)).toBe(904);
+        expect(buffer.subarray(0, 904).equals(bytes.subarray(4096))).toBe(true);
+        expect(await reader.read(buffer, 5000)).toBe(0);
+      } finally {
+        await reader.close();
+      }
+      await blobs.removePart(binaryId, file);
+      await expect(blobs.openPart(binaryId, file)).rejects.toThrow();
+    });
+
     it('re-uses a complete blob of the same content, and replaces one of the wrong size', async () => {
       const p1 = randomBytes(2000);
       const p2 = randomBytes(500);

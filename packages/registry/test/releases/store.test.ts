@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GraphError, placeNew } from '../../src/releases/graph.js';
 import { PgStore } from '../../src/store/pg/pg-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -274,6 +275,64 @@ describeReleaseStore('SqliteReleaseStore', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+// What the SQLite store keeps between calls (a cohort's releases) and how it groups claims: its own.
+describe('SqliteReleaseStore, kept releases and grouped claims', () => {
+  const ORG = '11111111-1111-4111-8111-111111111111';
+  let dir: string;
+  let db: SqliteStore;
+  let store: ReleaseStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'release-store-'));
+    db = new SqliteStore(join(dir, 'registry.db'));
+    store = db.releaseStore(ORG);
+  });
+  afterEach(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('cohortReleases sees every change: through withCohortReleases, another store on the connection, another connection', async () => {
+    const { cohort, bundle } = await cohortWithDevices(store, 0);
+    const a = release(randomUUID(), { cohort_id: cohort.id, bundle_id: bundle.id });
+    await store.withCohortReleases(cohort.id, () => ({ create: a, links: [], result: a }));
+    expect((await store.cohortReleases(cohort.id)).map((r) => r.disabled)).toEqual([false]);
+    // Read twice (the second from what was kept), then changed by a second store over the same connection.
+    expect((await store.cohortReleases(cohort.id)).map((r) => r.disabled)).toEqual([false]);
+    const other = db.releaseStore(ORG);
+    const disabled = { ...a, disabled: true };
+    await other.withCohortReleases(cohort.id, () => ({ update: disabled, links: [], result: a }));
+    expect((await store.cohortReleases(cohort.id)).map((r) => r.disabled)).toEqual([true]);
+    // Another process's connection (an admin command, say) commits a change to the same file.
+    const outside = new DatabaseSync(join(dir, 'registry.db'));
+    try {
+      outside.prepare('UPDATE releases SET disabled = 0 WHERE id = ?').run(a.id);
+    } finally {
+      outside.close();
+    }
+    expect((await store.cohortReleases(cohort.id)).map((r) => r.disabled)).toEqual([false]);
+    // What it returns is the caller's: changing it changes nothing kept.
+    (await store.cohortReleases(cohort.id)).pop();
+    expect(await store.cohortReleases(cohort.id)).toHaveLength(1);
+  });
+
+  it('claims made at once share one transaction and each is decided as alone, in order', async () => {
+    const { cohort, devices, bundle } = await cohortWithDevices(store, 5);
+    const r = release(randomUUID(), { cohort_id: cohort.id, bundle_id: bundle.id, phase_value: 3 });
+    await store.withCohortReleases(cohort.id, () => ({ create: r, links: [], result: r }));
+    const limit = { kind: 'count' as const, count: 3 };
+    const order = [0, 1, 0, 2, 3, 4].map((i) => devices[i]!.id);
+    const results = await Promise.all(order.map((id) => store.claimPhaseSlot(r, id, limit, claimEvent)));
+    expect(results).toEqual([
+      { admitted: true, claimed: true },
+      { admitted: true, claimed: true },
+      { admitted: true, claimed: false },
+      { admitted: true, claimed: true },
+      { admitted: false, claimed: false },
+      { admitted: false, claimed: false },
+    ]);
+  });
 });
 
 describeWithServices('PgReleaseStore', (env) => {

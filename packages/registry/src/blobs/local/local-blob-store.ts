@@ -1,14 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TooLarge, type BlobStore, type StagedPart } from '../blob-store.js';
+import { TooLarge, type BlobStore, type ContentReader, type StagedPart } from '../blob-store.js';
+import { fileSink } from './file-sink.js';
+import { chunksOf, FilesReader, type Segment } from './files-reader.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 const PART_FILE = /^\d{1,5}-[0-9a-f]{64}$/;
+/** Chunk size of the iterable reads (readPart, readBlob), whose every chunk is a new buffer. */
+const CHUNK = 1024 * 1024;
 
 /**
  * Content in a directory. Parts live under parts/<binary-uuid>/<index>-<sha256>: the name carries the hash
@@ -56,21 +58,21 @@ export class LocalBlobStore implements BlobStore {
     return join(this.blobsDir, sha256.slice(0, 2), sha256);
   }
 
-  async stagePart(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StagedPart> {
+  async stagePart(
+    body: AsyncIterable<Uint8Array>,
+    maxBytes: number,
+    options: { releaseChunks?: boolean } = {},
+  ): Promise<StagedPart> {
     const tmp = this.tmpPath();
     const hash = createHash('sha256');
     let bytes = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytes += chunk.length;
-        if (bytes > maxBytes) return callback(new TooLarge(maxBytes));
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
+    const inspect = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) throw new TooLarge(maxBytes);
+      hash.update(chunk);
+    };
     try {
-      // `flush` fsyncs the file before it is closed: the bytes are durable before any rename.
-      await pipeline(body, meter, createWriteStream(tmp, { flags: 'wx', flush: true }));
+      await pipeline(body, fileSink(tmp, { inspect, releaseChunks: options.releaseChunks ?? false }));
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
@@ -91,8 +93,13 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async *readPart(binaryId: string, file: string, signal?: AbortSignal): AsyncIterable<Buffer> {
-    const stream = createReadStream(this.partPath(binaryId, file), { signal, highWaterMark: 1024 * 1024 });
-    for await (const chunk of stream) yield chunk as Buffer;
+    yield* chunksOf(await this.openPart(binaryId, file), 0, Infinity, CHUNK, signal);
+  }
+
+  async openPart(binaryId: string, file: string): Promise<ContentReader> {
+    const path = this.partPath(binaryId, file);
+    await stat(path); // absent: ENOENT now, not at the first read
+    return new FilesReader([{ path, size: Infinity }]);
   }
 
   async partVersion(binaryId: string, file: string): Promise<string | undefined> {
@@ -132,7 +139,7 @@ export class LocalBlobStore implements BlobStore {
     await fsyncDir(join(this.blobsDir, sha256.slice(0, 2)));
   }
 
-  private async segments(sha256: string): Promise<{ path: string; size: number }[] | undefined> {
+  private async segments(sha256: string): Promise<Segment[] | undefined> {
     const dir = this.blobPath(sha256);
     let names: string[];
     try {
@@ -152,18 +159,13 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async *readBlob(sha256: string, start: number, end: number): AsyncIterable<Buffer> {
-    let offset = 0;
-    for (const segment of (await this.segments(sha256)) ?? []) {
-      const segStart = offset;
-      const segEnd = offset + segment.size - 1;
-      offset += segment.size;
-      if (segment.size === 0 || segEnd < start || segStart > end) continue;
-      const stream = createReadStream(segment.path, {
-        start: Math.max(0, start - segStart),
-        end: Math.min(segment.size - 1, end - segStart),
-      });
-      for await (const chunk of stream) yield chunk as Buffer;
-    }
+    const reader = await this.openBlob(sha256);
+    if (reader) yield* chunksOf(reader, start, Math.min(end, reader.size - 1), CHUNK);
+  }
+
+  async openBlob(sha256: string): Promise<FilesReader | undefined> {
+    const segments = await this.segments(sha256);
+    return segments && new FilesReader(segments);
   }
 
   async removeBlob(sha256: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { S3Client } from '@aws-sdk/client-s3';
+/** Where an S3 store is and how to reach it: no SDK here, so choosing the local directory never loads it. */
 
 export interface S3Location {
   bucket: string;
@@ -38,17 +38,4 @@ export function s3Settings(env: NodeJS.ProcessEnv, forcePathStyle: boolean): S3S
         }
       : {}),
   };
-}
-
-export function s3Client(settings: S3Settings): S3Client {
-  return new S3Client({
-    region: settings.region,
-    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
-    forcePathStyle: settings.forcePathStyle,
-    ...(settings.credentials ? { credentials: settings.credentials } : {}),
-    // Checksums only where the operation needs one: the registry signs the part's SHA-256 itself, and
-    // servers without flexible checksums (Ceph RGW 16) refuse streamed bodies the SDK would checksum.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
 }

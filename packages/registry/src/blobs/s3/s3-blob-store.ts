@@ -21,6 +21,7 @@ import { nowTimestamp } from '../../time.js';
 import {
   ContentUnavailable,
   type BlobStore,
+  type ContentReader,
   type DirectUploads,
   type StagedPart,
   type StoredPart,
@@ -331,6 +332,9 @@ export class S3BlobStore implements BlobStore, DirectUploads {
   readPart(): AsyncIterable<Buffer> {
     return this.notProxied();
   }
+  openPart(): Promise<ContentReader> {
+    return this.notProxied();
+  }
   partVersion(): Promise<string | undefined> {
     return this.notProxied();
   }
@@ -341,6 +345,9 @@ export class S3BlobStore implements BlobStore, DirectUploads {
     return this.notProxied();
   }
   readBlob(): AsyncIterable<Buffer> {
+    return this.notProxied();
+  }
+  openBlob(): Promise<undefined> {
     return this.notProxied();
   }
   /** A part is replaced in S3 by uploading its number again; nothing to delete. */

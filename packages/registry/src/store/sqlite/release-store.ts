@@ -50,11 +50,41 @@ const text = (v: unknown): string =>
  * (`releaseStore(org)`) over its own connection and runs each call under its lock, so a call never lands
  * inside another request's transaction; each method here is synchronous inside, hence atomic.
  */
+/** One claimPhaseSlot call's arguments. */
+export interface PhaseClaim {
+  release: Pick<ReleaseRecord, 'id' | 'cohort_id'>;
+  deviceId: string;
+  limit: PhaseLimit;
+  makeEvent: () => NewEvent;
+}
+
+/** Cohorts whose releases are kept between update checks, per database connection. */
+const RELEASE_CACHE_COHORTS = 256;
+
+/**
+ * The releases of a cohort as last read. Every update check reads all of them, which was the largest part
+ * of its cost once bundles were read lazily. Valid until this connection changes a release (only
+ * withCohortReleases does; it drops the cache) or another connection commits anything (SQLite's
+ * data_version changes then). Shared by every store on one connection, so a change through one is seen
+ * by all.
+ */
+interface ReleaseCache {
+  dataVersion: number | undefined;
+  byCohort: Map<string, readonly Readonly<ReleaseRecord>[]>;
+}
+const releaseCaches = new WeakMap<Database, ReleaseCache>();
+
 export class SqliteReleaseStore implements ReleaseStore {
   constructor(
     private readonly db: Database,
     private readonly org: string,
   ) {}
+
+  private get releaseCache(): ReleaseCache {
+    let cache = releaseCaches.get(this.db);
+    if (!cache) releaseCaches.set(this.db, (cache = { dataVersion: undefined, byCohort: new Map() }));
+    return cache;
+  }
 
   private one(table: string, id: string): Row | undefined {
     return this.db.get<Row>(`SELECT * FROM ${table} WHERE id = ? AND org = ?`, id, this.org);
@@ -384,9 +414,23 @@ export class SqliteReleaseStore implements ReleaseStore {
     return this.page(query, 'releases', releaseOf);
   }
   async cohortReleases(cohortId: string) {
-    return this.db
-      .all<Row>('SELECT * FROM releases WHERE cohort_id = ? AND org = ? ORDER BY seq', cohortId, this.org)
-      .map(releaseOf);
+    const cache = this.releaseCache;
+    const version = Number(this.db.get<{ data_version: number }>('PRAGMA data_version')!.data_version);
+    if (version !== cache.dataVersion) {
+      cache.byCohort.clear();
+      cache.dataVersion = version;
+    }
+    const key = `${this.org}/${cohortId}`;
+    let releases = cache.byCohort.get(key);
+    if (!releases) {
+      releases = this.db
+        .all<Row>('SELECT * FROM releases WHERE cohort_id = ? AND org = ? ORDER BY seq', cohortId, this.org)
+        .map((r) => Object.freeze(releaseOf(r)));
+      if (cache.byCohort.size >= RELEASE_CACHE_COHORTS)
+        cache.byCohort.delete(cache.byCohort.keys().next().value!);
+      cache.byCohort.set(key, releases);
+    }
+    return [...releases];
   }
   private writeRelease(r: ReleaseRecord, insert: boolean) {
     const values: SQLInputValue[] = [
@@ -427,6 +471,8 @@ export class SqliteReleaseStore implements ReleaseStore {
     }
   }
   async withCohortReleases<T>(cohortId: string, plan: (releases: ReleaseRecord[]) => ReleasePlan<T>) {
+    // Every change of a release record is made here: whatever it changed, committed or not, is re-read.
+    this.releaseCache.byCohort.clear();
     // BEGIN IMMEDIATE takes SQLite's write lock before the read, so no other change interleaves.
     return this.db.transaction(() => {
       const releases = this.db
@@ -572,33 +618,37 @@ export class SqliteReleaseStore implements ReleaseStore {
     limit: PhaseLimit,
     makeEvent: () => NewEvent,
   ) {
-    return this.db.transaction(() => {
-      if (
-        this.db.get(
-          'SELECT 1 FROM release_claims WHERE release_id = ? AND device_id = ?',
-          release.id,
-          deviceId,
-        )
-      ) {
-        return { admitted: true, claimed: false };
-      }
-      const max = this.limitNow(release, limit);
-      // The conditional increment is the claim: it cannot pass the limit however many checks run at once.
-      const taken = this.db.run(
-        'UPDATE releases SET claims = claims + 1 WHERE id = ? AND claims < ?',
-        release.id,
-        Number.isFinite(max) ? max : Number.MAX_SAFE_INTEGER,
-      );
-      if (taken.changes === 0) return { admitted: false, claimed: false };
-      this.db.run(
-        'INSERT INTO release_claims (release_id, device_id, inserted_at) VALUES (?, ?, ?)',
-        release.id,
-        deviceId,
-        nowTimestamp(),
-      );
-      this.insertEvent(makeEvent());
-      return { admitted: true, claimed: true };
-    });
+    return this.db.transaction(() => this.claimOne({ release, deviceId, limit, makeEvent }));
+  }
+  /**
+   * Several claims in one transaction (one commit: SQLite's blocks the process for its fsync), in order,
+   * each decided exactly as claimPhaseSlot decides it. SqliteStore groups concurrent claims into it.
+   */
+  async claimPhaseSlots(claims: PhaseClaim[]) {
+    return this.db.transaction(() => claims.map((claim) => this.claimOne(claim)));
+  }
+  private claimOne({ release, deviceId, limit, makeEvent }: PhaseClaim) {
+    if (
+      this.db.get('SELECT 1 FROM release_claims WHERE release_id = ? AND device_id = ?', release.id, deviceId)
+    ) {
+      return { admitted: true, claimed: false };
+    }
+    const max = this.limitNow(release, limit);
+    // The conditional increment is the claim: it cannot pass the limit however many checks run at once.
+    const taken = this.db.run(
+      'UPDATE releases SET claims = claims + 1 WHERE id = ? AND claims < ?',
+      release.id,
+      Number.isFinite(max) ? max : Number.MAX_SAFE_INTEGER,
+    );
+    if (taken.changes === 0) return { admitted: false, claimed: false };
+    this.db.run(
+      'INSERT INTO release_claims (release_id, device_id, inserted_at) VALUES (?, ?, ?)',
+      release.id,
+      deviceId,
+      nowTimestamp(),
+    );
+    this.insertEvent(makeEvent());
+    return { admitted: true, claimed: true };
   }
   async wouldAdmit(release: Pick<ReleaseRecord, 'id' | 'cohort_id'>, deviceId: string, limit: PhaseLimit) {
     if (

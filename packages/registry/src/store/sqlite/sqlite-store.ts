@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Repositories, Store } from '../store.js';
 import type { AccessStore } from '../access-store.js';
+import { GroupCommit } from '../../group-commit.js';
 import type { ReleaseStore } from '../release-store.js';
 import { SqliteAccessStore } from './access-store.js';
 import { Database, type Row } from './database.js';
-import { SqliteReleaseStore } from './release-store.js';
+import { SqliteReleaseStore, type PhaseClaim } from './release-store.js';
 import { sqliteRepositories } from './repositories.js';
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
@@ -83,19 +84,18 @@ export class SqliteStore implements Store {
 
   releaseStore(org: string): ReleaseStore {
     const inner = new SqliteReleaseStore(this.db, org);
-    // Its methods live on the prototype (a class), so they are bound one by one.
-    const methods = Object.getOwnPropertyNames(SqliteReleaseStore.prototype).filter(
-      (n) => n !== 'constructor',
+    const store = this.lockedClass('releaseStore', inner) as unknown as ReleaseStore;
+    // The update checks' claims share commits (each still decided exactly, in order, in one transaction).
+    const claims = new GroupCommit((batch: PhaseClaim[]) =>
+      this.exclusive(() => inner.claimPhaseSlots(batch)),
     );
-    return Object.fromEntries(
-      methods.map((name) => [
-        name,
-        (...args: unknown[]) => {
-          this.assertOutsideTransaction(`releaseStore().${name}`);
-          return this.exclusive(() => (inner as unknown as Record<string, AnyFn>)[name]!.apply(inner, args));
-        },
-      ]),
-    ) as unknown as ReleaseStore;
+    return {
+      ...store,
+      claimPhaseSlot: (release, deviceId, limit, makeEvent) => {
+        this.assertOutsideTransaction('releaseStore().claimPhaseSlot');
+        return claims.submit({ release, deviceId, limit, makeEvent });
+      },
+    };
   }
 
   accessStore(org: string): AccessStore {
