@@ -9,7 +9,18 @@ export interface Phases {
   verifyMs?: number;
 }
 
-const UNIT_BYTES: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+/** The action logs IEC units (core's formatBytes/formatRate); the SI ones are what it logged before. */
+const UNIT_BYTES: Record<string, number> = {
+  B: 1,
+  KiB: 2 ** 10,
+  MiB: 2 ** 20,
+  GiB: 2 ** 30,
+  TiB: 2 ** 40,
+  kB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+};
 
 function durationMs(text: string): number | undefined {
   const match = /^(?:(\d+) min )?([\d.]+) (ms|s)$/.exec(text.trim());
@@ -23,9 +34,10 @@ export function phasesOf(lines: { ms: number; text: string }[]): Phases {
   for (const { text } of lines) {
     const hashed = /hashed in ((?:\d+ min )?[\d.]+ (?:ms|s))/.exec(text);
     if (hashed) phases.hashMs = durationMs(hashed[1]!);
-    const sent = /, ([\d.]+) (B|kB|MB|GB|TB) at ([\d.]+) MB\/s/.exec(text);
+    const sent = /, ([\d.]+) (B|KiB|MiB|GiB|TiB|kB|MB|GB|TB) at ([\d.]+) (MiB|MB)\/s/.exec(text);
     if (sent && Number(sent[3]) > 0) {
-      phases.uploadMs = ((Number(sent[1]) * UNIT_BYTES[sent[2]!]!) / (Number(sent[3]) * 1e6)) * 1000;
+      const rate = Number(sent[3]) * UNIT_BYTES[sent[4]!]!;
+      phases.uploadMs = ((Number(sent[1]) * UNIT_BYTES[sent[2]!]!) / rate) * 1000;
     }
   }
   const start = lines.findIndex((l) => /::group::Registry verification/.test(l.text));
