@@ -14,6 +14,12 @@ export interface BlobStore {
   stagePart(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StagedPart>;
   /** A committed part's bytes, in order. */
   readPart(binaryId: string, file: string, signal?: AbortSignal): AsyncIterable<Buffer>;
+  /**
+   * Running SHA-256 hashes over committed parts, appended in order: the whole content's hash while its
+   * parts arrive. Computed off the caller's thread where the store can (a worker thread for the local
+   * directory), so that pass never stalls the uploads the registry is receiving.
+   */
+  partHashes(): PartHashes;
   /** Changes whenever the stored bytes of this part may have changed (rewritten, tampered); undefined if absent. */
   partVersion(binaryId: string, file: string): Promise<string | undefined>;
   removePart(binaryId: string, file: string): Promise<void>;
@@ -40,6 +46,22 @@ export interface BlobStore {
    * not used. Absent for stores the registry proxies (the local directory, behind its own HMAC URLs).
    */
   direct?: DirectUploads;
+}
+
+export interface PartHashes {
+  /** A new running hash, over nothing yet. */
+  open(): RunningHash;
+  /** Stops the hashing; running hashes fail from then on. */
+  close(): Promise<void>;
+}
+
+export interface RunningHash {
+  /** Hashes a committed part's bytes onto the running hash; resolves with their count. */
+  append(binaryId: string, file: string): Promise<number>;
+  /** Lowercase hex SHA-256 of everything appended; the hash ends. */
+  digest(): Promise<string>;
+  /** Ends the hash without a digest (the caller no longer needs it). */
+  drop(): void;
 }
 
 /** One upload of a binary's content: a binary's reset starts the next generation, a new upload. */

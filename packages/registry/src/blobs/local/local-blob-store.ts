@@ -4,7 +4,8 @@ import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TooLarge, type BlobStore, type StagedPart } from '../blob-store.js';
+import { TooLarge, type BlobStore, type PartHashes, type StagedPart } from '../blob-store.js';
+import { PartHashWorker } from './part-hash-worker.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -21,6 +22,7 @@ export class LocalBlobStore implements BlobStore {
   private readonly partsDir: string;
   private readonly blobsDir: string;
   private readonly tmpDir: string;
+  private hashes: PartHashWorker | undefined;
 
   private constructor(dataDir: string) {
     this.partsDir = join(dataDir, 'parts');
@@ -93,6 +95,12 @@ export class LocalBlobStore implements BlobStore {
   async *readPart(binaryId: string, file: string, signal?: AbortSignal): AsyncIterable<Buffer> {
     const stream = createReadStream(this.partPath(binaryId, file), { signal, highWaterMark: 1024 * 1024 });
     for await (const chunk of stream) yield chunk as Buffer;
+  }
+
+  partHashes(): PartHashes {
+    // One worker for the store, started on first use.
+    this.hashes ??= new PartHashWorker((binaryId, file) => this.partPath(binaryId, file));
+    return this.hashes;
   }
 
   async partVersion(binaryId: string, file: string): Promise<string | undefined> {

@@ -22,6 +22,7 @@ import {
   ContentUnavailable,
   type BlobStore,
   type DirectUploads,
+  type PartHashes,
   type StagedPart,
   type StoredPart,
   type UploadRef,
@@ -329,6 +330,9 @@ export class S3BlobStore implements BlobStore, DirectUploads {
     return this.notProxied();
   }
   readPart(): AsyncIterable<Buffer> {
+    return this.notProxied();
+  }
+  partHashes(): PartHashes {
     return this.notProxied();
   }
   partVersion(): Promise<string | undefined> {
