@@ -1,5 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
-import { hashContent } from './blobs/blob-store.js';
+import type { PartHashes, RunningHash } from './blobs/blob-store.js';
 import type { RegistryContext } from './context.js';
 
 interface Prefix {
@@ -10,7 +9,8 @@ interface Prefix {
   /** Each hashed file's identity and change times when it was read: a later write shows up here. */
   stamps: string[];
   bytes: number;
-  hash: Hash;
+  /** Kept by the blob store (off the event loop for the local directory). */
+  hash: RunningHash;
   /** The advance under way, so reads of one binary never interleave. */
   busy: Promise<void>;
   touched: number;
@@ -30,11 +30,14 @@ const MAX_TRACKED = 64;
  */
 export class PrefixDigests {
   private readonly prefixes = new Map<string, Prefix>();
+  private hashes: PartHashes | undefined;
 
   constructor(
     private readonly ctx: Pick<RegistryContext, 'store' | 'blobs' | 'logger'>,
     private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    signal.addEventListener('abort', () => void this.hashes?.close(), { once: true });
+  }
 
   /** A part of this binary just became valid: hash on as far as the valid parts are contiguous. */
   partValid(binaryId: string): void {
@@ -43,7 +46,7 @@ export class PrefixDigests {
       .then(() => this.advance(binaryId, prefix))
       .catch((err: unknown) => {
         // A failed read only costs the shortcut: the check reads everything itself.
-        this.prefixes.delete(binaryId);
+        this.forget(binaryId, prefix);
         if (!this.signal.aborted) this.ctx.logger.debug(`prefix hash of ${binaryId} dropped: ${String(err)}`);
       });
   }
@@ -56,18 +59,27 @@ export class PrefixDigests {
     const prefix = this.prefixes.get(binaryId);
     if (!prefix) return undefined;
     await prefix.busy;
+    if (this.prefixes.get(binaryId) !== prefix) return undefined; // dropped by a failed read meanwhile
     this.prefixes.delete(binaryId);
-    if (prefix.files.length === 0 || !samePrefix(prefix.files, files)) return undefined;
+    if (prefix.files.length === 0 || !samePrefix(prefix.files, files)) {
+      prefix.hash.drop();
+      return undefined;
+    }
     const stamps = await Promise.all(prefix.files.map((file) => this.ctx.blobs.partVersion(binaryId, file)));
     const unchanged = stamps.every((stamp, i) => stamp !== undefined && stamp === prefix.stamps[i]);
     if (!unchanged) {
       this.ctx.logger.warning(
         `binary ${binaryId}: a part changed on disk after it arrived; reading it all again`,
       );
+      prefix.hash.drop();
       return undefined;
     }
-    for (const file of files.slice(prefix.files.length)) await this.hashFileInto(binaryId, file, prefix);
-    return { digest: prefix.hash.digest('hex'), bytes: prefix.bytes };
+    try {
+      for (const file of files.slice(prefix.files.length)) await this.hashFileInto(binaryId, file, prefix);
+      return { digest: await prefix.hash.digest(), bytes: prefix.bytes };
+    } finally {
+      prefix.hash.drop();
+    }
   }
 
   private prefixFor(binaryId: string): Prefix {
@@ -75,14 +87,14 @@ export class PrefixDigests {
     if (!prefix) {
       if (this.prefixes.size >= MAX_TRACKED) {
         const oldest = [...this.prefixes.entries()].sort((a, b) => a[1].touched - b[1].touched)[0]!;
-        this.prefixes.delete(oldest[0]);
+        this.forget(oldest[0], oldest[1]);
       }
       prefix = {
         files: [],
         keys: [],
         stamps: [],
         bytes: 0,
-        hash: createHash('sha256'),
+        hash: this.newHash(),
         busy: Promise.resolve(),
         touched: 0,
       };
@@ -103,7 +115,8 @@ export class PrefixDigests {
       prefix.keys = [];
       prefix.stamps = [];
       prefix.bytes = 0;
-      prefix.hash = createHash('sha256');
+      prefix.hash.drop();
+      prefix.hash = this.newHash();
     }
     for (let i = prefix.files.length; i < parts.length; i++) {
       const part = parts[i]!;
@@ -116,10 +129,19 @@ export class PrefixDigests {
   private async hashFileInto(binaryId: string, file: string, prefix: Prefix): Promise<void> {
     const stamp = await this.ctx.blobs.partVersion(binaryId, file);
     if (stamp === undefined) throw new Error(`part ${file} is gone`);
-    const reader = await this.ctx.blobs.openPart(binaryId, file);
-    prefix.bytes += await hashContent(reader, prefix.hash, this.signal);
+    prefix.bytes += await prefix.hash.append(binaryId, file);
     prefix.files.push(file);
     prefix.stamps.push(stamp);
+  }
+
+  private newHash(): RunningHash {
+    this.hashes ??= this.ctx.blobs.partHashes();
+    return this.hashes.open();
+  }
+
+  private forget(binaryId: string, prefix: Prefix): void {
+    if (this.prefixes.get(binaryId) === prefix) this.prefixes.delete(binaryId);
+    prefix.hash.drop();
   }
 }
 

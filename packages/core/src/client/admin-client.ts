@@ -129,7 +129,11 @@ export class PeridioClient {
   // Binary parts
 
   /** Creates or overwrites part `index` (1-based) and returns where to PUT its bytes. */
-  createBinaryPart(binaryPrn: string, part: PartBody): Promise<CreatedBinaryPart> {
+  createBinaryPart(
+    binaryPrn: string,
+    part: PartBody,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<CreatedBinaryPart> {
     const { index, expected_binary_size, hash, size } = part;
     const headers: Record<string, string> = {};
     // The SDK's content-range assumes every part has this part's size (wrong for a short last part);
@@ -141,6 +145,7 @@ export class PeridioClient {
       path: `/binaries/${binaryPrn}/parts/${index}`,
       body: { binary_prn: binaryPrn, index, expected_binary_size, hash, size },
       headers,
+      signal: options.signal,
     });
   }
 

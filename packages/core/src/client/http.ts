@@ -43,6 +43,8 @@ export interface HttpRequest {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Cancels this call (and its retries) besides the client's own signal. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -95,10 +97,12 @@ export class HttpTransport {
 
   /** Sends the request, retrying transient failures (the flows built on top are idempotent). */
   async request(req: HttpRequest): Promise<HttpResponse> {
-    return withRetry(() => this.once(req), {
+    const client = this.#options.signal;
+    const signal = req.signal && client ? AbortSignal.any([req.signal, client]) : (req.signal ?? client);
+    return withRetry(() => this.once(req, signal), {
       label: `${req.method} ${req.path}`,
       policy: this.#options.retry,
-      signal: this.#options.signal,
+      signal,
       logger: this.logger,
     });
   }
@@ -108,7 +112,7 @@ export class HttpTransport {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  private async once(req: HttpRequest): Promise<HttpResponse> {
+  private async once(req: HttpRequest, signal: AbortSignal | undefined): Promise<HttpResponse> {
     const query = encodeQuery(req.query);
     const shownPath = query ? `${req.path}?${query}` : req.path;
     const headers: Record<string, string> = { ...this.#headers, ...req.headers };
@@ -128,7 +132,7 @@ export class HttpTransport {
         body: payload,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
-        signal: this.#options.signal,
+        signal,
       });
       const text = await res.body.text();
       this.logger.debug(`${req.method} ${shownPath} -> ${res.statusCode} (${elapsed()} ms)`);
@@ -145,7 +149,7 @@ export class HttpTransport {
       return { status: res.statusCode, body: parseJson(text, req, res.statusCode) };
     } catch (err) {
       if (err instanceof PeridioError) throw err;
-      if (this.#options.signal?.aborted) throw this.#options.signal.reason;
+      if (signal?.aborted) throw signal.reason;
       if (err instanceof TypeError || codeOf(err) === 'UND_ERR_INVALID_ARG') {
         // A bug on our side (a malformed header or URL), not a transient failure: do not retry it.
         const message = redactSecrets(err instanceof Error ? err.message : String(err), this.#secrets);

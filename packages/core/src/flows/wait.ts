@@ -38,7 +38,9 @@ export async function waitWhileHashing(options: WaitOptions): Promise<Binary> {
   const maxDelayMs = options.maxDelayMs ?? 10_000;
   const startedAt = now();
   const deadline = startedAt + timeoutMs;
-  const firstDelayMs = options.firstDelayMs ?? 100;
+  // The local registry's check of a GiB is done some tens of ms after `hashing` (the content was hashed
+  // while it arrived): a first poll at 200 ms made every publish wait most of that time for nothing.
+  const firstDelayMs = options.firstDelayMs ?? 50;
   let lastReportAt = startedAt;
   let first = true;
   for (;;) {

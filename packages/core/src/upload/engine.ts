@@ -11,16 +11,23 @@ import { runPool } from './pool.js';
 import type { RetryPolicy } from '../retry.js';
 import type { BinaryPart, CreatedBinaryPart } from '../types.js';
 import type { PartBody } from '../client/bodies.js';
-import { assertFileUnchanged, sendPart, type PartContext } from './part.js';
+import { assertFileUnchanged, createPartUrl, sendPart, type PartContext } from './part.js';
+import { ReadBufferPool } from './part-body.js';
 import { ProgressTracker, type UploadProgress } from './progress.js';
 import { compareParts, describeMissing, formatIndexes, serverPartSize } from './resume.js';
+import { UrlsAhead } from './urls-ahead.js';
 
 export type { UploadProgress } from './progress.js';
 export { PartStalledError, PresignedUrlRefusedError } from './part.js';
 
 /** The two Admin API calls the engine needs; `PeridioClient` satisfies it. */
 export interface PartsApi {
-  createBinaryPart(binaryPrn: string, body: PartBody): Promise<CreatedBinaryPart>;
+  /** `signal` cancels the call (a URL asked for ahead that is no longer needed). */
+  createBinaryPart(
+    binaryPrn: string,
+    body: PartBody,
+    options?: { signal?: AbortSignal },
+  ): Promise<CreatedBinaryPart>;
   listBinaryParts(binaryPrn: string): Promise<BinaryPart[]>;
 }
 
@@ -114,7 +121,7 @@ export async function uploadParts(options: UploadOptions): Promise<UploadResult>
   const startedAt = Date.now();
   const progress = new ProgressTracker(options.onProgress, logger);
   const ctx: PartContext = {
-    createBinaryPart: (prn, body) => api.createBinaryPart(prn, body),
+    createBinaryPart: (prn, body, callOptions) => api.createBinaryPart(prn, body, callOptions),
     binaryPrn,
     binarySize: options.binarySize,
     filePath: options.filePath,
@@ -123,6 +130,7 @@ export async function uploadParts(options: UploadOptions): Promise<UploadResult>
     retry: options.retry,
     logger,
     progress,
+    buffers: new ReadBufferPool(concurrency),
     dispatcher: options.dispatcher,
   };
 
@@ -145,17 +153,25 @@ export async function uploadParts(options: UploadOptions): Promise<UploadResult>
   let bytesUploaded = 0;
   const send = async (parts: PartDigest[]): Promise<void> => {
     progress.plan(sum(parts), parts.length);
-    await runPool(
-      parts,
-      concurrency,
-      async (part, poolSignal) => {
-        await sendPart(ctx, part, poolSignal);
-        partsUploaded += 1;
-        bytesUploaded += part.size;
-        logger.debug(`part ${part.index}: sent ${part.size} bytes`);
-      },
-      signal,
-    );
+    const position = new Map(parts.map((part, i) => [part.index, i]));
+    const ahead = new UrlsAhead((part, askSignal) => createPartUrl(ctx, part, askSignal), logger, signal);
+    try {
+      await runPool(
+        parts,
+        concurrency,
+        async (part, poolSignal) => {
+          // The part that takes this slot's place next: its URL is there by the time this part is done.
+          ahead.prefetch(parts[position.get(part.index)! + concurrency]);
+          await sendPart(ctx, part, poolSignal, ahead.take(part));
+          partsUploaded += 1;
+          bytesUploaded += part.size;
+          logger.debug(`part ${part.index}: sent ${part.size} bytes`);
+        },
+        signal,
+      );
+    } finally {
+      await ahead.close();
+    }
   };
 
   await send(initial.missing);

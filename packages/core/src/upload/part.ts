@@ -1,13 +1,13 @@
 /**
- * One part: ask the API for a presigned URL, then PUT the part's bytes there, streamed from disk.
- * Every attempt opens a fresh read stream (a consumed stream cannot be replayed), checks first that the
- * file is still the one that was hashed, and is aborted when nothing moves for `stallTimeoutMs`.
+ * One part: ask the API for a presigned URL (or take the one asked for ahead of time), then PUT the part's
+ * bytes there, read from disk into reused buffers (part-body.ts). Every attempt reads the part from its
+ * start (a consumed body cannot be replayed), checks first that the file is still the one that was hashed,
+ * and is aborted when nothing moves for `stallTimeoutMs`.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { stat, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
-import { ApiError, ConflictError, NetworkError, TimeoutError } from '../errors.js';
+import { ApiError, ConflictError, NetworkError, PeridioError, TimeoutError } from '../errors.js';
 import type { FileDigest, PartDigest } from '../hash.js';
 import type { Logger } from '../logger.js';
 import { presignedUrlExpiring } from './presigned-expiry.js';
@@ -15,11 +15,16 @@ import { redactUrl } from '../redact.js';
 import { isRetryable, parseRetryAfter, withRetry, type RetryPolicy } from '../retry.js';
 import type { PartBody } from '../client/bodies.js';
 import type { CreatedBinaryPart } from '../types.js';
+import { openForParts, PartReader, ReadBufferPool } from './part-body.js';
 import type { ProgressTracker } from './progress.js';
 import { classifyRefusal, readDetail, scrubUrls } from './storage-errors.js';
 
 export interface PartContext {
-  createBinaryPart(binaryPrn: string, body: PartBody): Promise<CreatedBinaryPart>;
+  createBinaryPart(
+    binaryPrn: string,
+    body: PartBody,
+    options?: { signal?: AbortSignal },
+  ): Promise<CreatedBinaryPart>;
   binaryPrn: string;
   binarySize: number;
   filePath: string;
@@ -28,6 +33,8 @@ export interface PartContext {
   retry?: Partial<RetryPolicy>;
   logger: Logger;
   progress: ProgressTracker;
+  /** Read buffers shared by the parts in flight (default: this part's own). */
+  buffers?: ReadBufferPool;
   dispatcher?: Dispatcher;
 }
 
@@ -44,15 +51,22 @@ export class PresignedUrlRefusedError extends ApiError {
   override name = 'PresignedUrlRefusedError';
 }
 
-/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
-const READ_CHUNK = 256 * 1024;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
  */
 const MAX_URL_REFUSALS = 3;
 
-export async function sendPart(ctx: PartContext, part: PartDigest, signal?: AbortSignal): Promise<void> {
+/**
+ * Sends one part, with retries. `early` is the part's URL asked for ahead of time (urls-ahead.ts), taken
+ * for the first attempt only; undefined in it means that ask failed and this part asks itself.
+ */
+export async function sendPart(
+  ctx: PartContext,
+  part: PartDigest,
+  signal?: AbortSignal,
+  early?: Promise<string | undefined>,
+): Promise<void> {
   // The client already retried its own API calls; retrying them again here would multiply the attempts.
   const apiFailures = new WeakSet<object>();
   let url: string | undefined;
@@ -62,16 +76,15 @@ export async function sendPart(ctx: PartContext, part: PartDigest, signal?: Abor
   await withRetry(
     async (attempt) => {
       attempts = attempt;
-      // A retry after a dropped connection may hold a URL that has run out meanwhile.
+      if (early) {
+        url = await early;
+        early = undefined;
+      }
+      // A URL asked for ahead, or held by a retry after a dropped connection, may have run out meanwhile.
       if (url !== undefined && presignedUrlExpiring(url)) url = undefined;
       if (url === undefined) {
         try {
-          const created = await ctx.createBinaryPart(ctx.binaryPrn, {
-            index: part.index,
-            expected_binary_size: ctx.binarySize,
-            hash: part.sha256Hex,
-            size: part.size,
-          });
+          const created = await createPartUrl(ctx, part, signal);
           url = created.presigned_upload_url;
         } catch (err) {
           if (typeof err === 'object' && err !== null) apiFailures.add(err);
@@ -108,6 +121,21 @@ export async function sendPart(ctx: PartContext, part: PartDigest, signal?: Abor
   }
 }
 
+/** Creates (or re-creates) the part record; its answer carries the presigned upload URL. */
+export function createPartUrl(
+  ctx: Pick<PartContext, 'createBinaryPart' | 'binaryPrn' | 'binarySize'>,
+  part: PartDigest,
+  signal?: AbortSignal,
+): Promise<CreatedBinaryPart> {
+  const body = {
+    index: part.index,
+    expected_binary_size: ctx.binarySize,
+    hash: part.sha256Hex,
+    size: part.size,
+  };
+  return ctx.createBinaryPart(ctx.binaryPrn, body, { signal });
+}
+
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */
 export async function assertFileUnchanged(
   ctx: Pick<PartContext, 'filePath' | 'digest'>,
@@ -135,7 +163,11 @@ async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?:
   const stall = new AbortController();
   const requestSignal = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
   let timer: NodeJS.Timeout | undefined;
+  // Once the attempt is over nothing may re-arm its timer: a pull of the body after a failure would
+  // otherwise keep the process alive for another stallTimeoutMs.
+  let ended = false;
   const arm = (): void => {
+    if (ended) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       stall.abort(
@@ -145,29 +177,24 @@ async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?:
   };
 
   let bytesThisAttempt = 0;
-  const file =
-    part.size > 0
-      ? createReadStream(ctx.filePath, {
-          start: part.offset,
-          end: part.offset + part.size - 1,
-          highWaterMark: READ_CHUNK,
-        })
-      : undefined;
-  const counted = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      bytesThisAttempt += chunk.length;
-      ctx.progress.bytesRead(chunk.length);
-      arm();
-      callback(null, chunk);
-    },
-  });
-  if (file) {
-    file.on('error', (err) => counted.destroy(err));
-    file.pipe(counted);
-  }
-
-  let completed = false;
+  let handle: FileHandle | undefined;
+  let body: PartReader | undefined;
+  let answered = false;
   try {
+    if (part.size > 0) {
+      handle = await openForParts(ctx.filePath);
+      body = new PartReader(
+        handle,
+        part.offset,
+        part.size,
+        ctx.buffers ?? new ReadBufferPool(1),
+        (length) => {
+          bytesThisAttempt += length;
+          ctx.progress.bytesRead(length);
+          arm();
+        },
+      );
+    }
     arm();
     let response: Dispatcher.ResponseData;
     try {
@@ -178,7 +205,9 @@ async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?:
           'content-type': 'application/octet-stream',
           'x-amz-checksum-sha256': part.sha256Base64,
         },
-        body: file ? counted : Buffer.alloc(0),
+        // undici takes an async iterable body (its docs say so, its types do not), and pulling it one chunk
+        // at a time after the socket took the last is what lets PartReader reuse its buffers.
+        body: body ? (body.chunks() as unknown as Readable) : Buffer.alloc(0),
         signal: requestSignal,
         dispatcher: ctx.dispatcher,
       });
@@ -191,17 +220,18 @@ async function putPart(ctx: PartContext, part: PartDigest, url: string, signal?:
       await drain(response, arm).catch((err: unknown) => {
         throw transportError(err, where, stall.signal, signal);
       });
-      completed = true;
+      answered = true;
       ctx.progress.partDone();
       return;
     }
     const detail = await readDetail(response, arm).catch(() => '(no readable body)');
     throw await refusal(ctx, part, where, statusCode, detail, response.headers['retry-after']);
   } finally {
+    ended = true;
     clearTimeout(timer);
-    file?.destroy();
-    counted.destroy();
-    if (!completed) ctx.progress.attemptFailed(bytesThisAttempt);
+    await body?.release(answered);
+    await handle?.close().catch(() => {});
+    if (!answered) ctx.progress.attemptFailed(bytesThisAttempt);
   }
 }
 
@@ -238,7 +268,8 @@ async function refusal(
 function transportError(err: unknown, where: string, stall: AbortSignal, outer?: AbortSignal): unknown {
   if (stall.aborted && !outer?.aborted) return stall.reason;
   if (outer?.aborted) return outer.reason ?? err;
-  if (err instanceof NetworkError || err instanceof ApiError) return err;
+  // Ours, thrown from inside the body (the file shrank while being read): already says what happened.
+  if (err instanceof PeridioError) return err;
   const e = err as { message?: string; code?: string };
   const message = e?.message ? scrubUrls(e.message) : String(err);
   return new NetworkError(`${where}: PUT failed: ${message}`, e?.code, { cause: err });

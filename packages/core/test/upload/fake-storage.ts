@@ -51,6 +51,8 @@ export class FakeStorage {
   maxInFlight = 0;
   /** Hold every successful answer this long, so parts overlap in the concurrency test. */
   answerDelayMs = 0;
+  /** Pause this long after each body chunk: a slow reader, so the client's writes back up in its socket. */
+  readPauseMs = 0;
   private readonly faults = new Map<number, Fault[]>();
   private readonly deadTokens = new Set<string>();
   private readonly tokens = new Map<string, number>();
@@ -149,6 +151,10 @@ export class FakeStorage {
       chunks.push(chunk);
       hash.update(chunk);
       if (fault?.kind === 'reset' && put.bytesIn >= fault.afterBytes) req.socket.destroy();
+      else if (this.readPauseMs > 0) {
+        req.pause();
+        setTimeout(() => req.resume(), this.readPauseMs);
+      }
     });
     req.on('end', () => {
       const answer = (status: number, body = '', headers: Record<string, string> = {}): void => {

@@ -133,6 +133,8 @@ describe('uploadParts against the registry', () => {
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as Error).message).toMatch(/part 1 .*invalid_hash/);
     const parts = await client.listBinaryParts(prn);
-    expect(parts.map((p) => [p.index, p.state])).toEqual([[1, 'invalid_hash']]);
+    expect(parts.find((p) => p.index === 1)?.state).toBe('invalid_hash');
+    // Part 2's URL may have been asked for ahead of time (its record exists); no bytes of it were sent.
+    expect(parts.filter((p) => p.index !== 1).map((p) => p.state)).not.toContain('valid');
   });
 });

@@ -188,7 +188,8 @@ describe('uploadParts', () => {
 
     expect((error as Error).message).toMatch(/part 1 .*HTTP 403: .*Request has expired/);
     expect(storage.putsOf(1)).toHaveLength(3);
-    expect(storage.creates).toHaveLength(3);
+    // Part 2's URL may have been asked for ahead; part 1 asked three times.
+    expect(storage.creates.filter((c) => c.index === 1)).toHaveLength(3);
   });
 
   it('resumes: skips parts valid with the same size and hash, re-sends a valid part with another hash', async () => {

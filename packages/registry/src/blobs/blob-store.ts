@@ -23,6 +23,12 @@ export interface BlobStore {
   readPart(binaryId: string, file: string, signal?: AbortSignal): AsyncIterable<Buffer>;
   /** A committed part, read into the caller's buffers (see ContentReader); rejects when it is absent. */
   openPart(binaryId: string, file: string): Promise<ContentReader>;
+  /**
+   * Running SHA-256 hashes over committed parts, appended in order: the whole content's hash while its
+   * parts arrive. Computed off the caller's thread where the store can (a worker thread for the local
+   * directory), so that pass never stalls the uploads the registry is receiving.
+   */
+  partHashes(): PartHashes;
   /** Changes whenever the stored bytes of this part may have changed (rewritten, tampered); undefined if absent. */
   partVersion(binaryId: string, file: string): Promise<string | undefined>;
   removePart(binaryId: string, file: string): Promise<void>;
@@ -83,6 +89,22 @@ export async function hashContent(reader: ContentReader, hash: Hash, signal?: Ab
     await reader.close();
   }
   return total;
+}
+
+export interface PartHashes {
+  /** A new running hash, over nothing yet. */
+  open(): RunningHash;
+  /** Stops the hashing; running hashes fail from then on. */
+  close(): Promise<void>;
+}
+
+export interface RunningHash {
+  /** Hashes a committed part's bytes onto the running hash; resolves with their count. */
+  append(binaryId: string, file: string): Promise<number>;
+  /** Lowercase hex SHA-256 of everything appended; the hash ends. */
+  digest(): Promise<string>;
+  /** Ends the hash without a digest (the caller no longer needs it). */
+  drop(): void;
 }
 
 /** One upload of a binary's content: a binary's reset starts the next generation, a new upload. */

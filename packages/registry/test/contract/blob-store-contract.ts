@@ -59,6 +59,49 @@ export function describeBlobStoreContract(
       await expect(discarded.commit(randomUUID(), 1)).rejects.toThrow();
     });
 
+    it('keeps a running hash over committed parts in the order they are appended', async () => {
+      const binaryId = randomUUID();
+      const parts = [randomBytes(3 * 1024 * 1024 + 17), randomBytes(0), randomBytes(4321)];
+      const files = [];
+      for (const [i, bytes] of parts.entries()) files.push(await committed(binaryId, i + 1, bytes));
+      const hashes = blobs.partHashes();
+      try {
+        const running = hashes.open();
+        const other = hashes.open();
+        const counts = [];
+        for (const file of files) counts.push(await running.append(binaryId, file));
+        await other.append(binaryId, files[2]!);
+        expect(counts).toEqual(parts.map((p) => p.length));
+        expect(await running.digest()).toBe(sha(Buffer.concat(parts)));
+        expect(await other.digest()).toBe(sha(parts[2]!));
+        // An ended hash takes nothing more, rather than starting over.
+        await expect(running.append(binaryId, files[0]!)).rejects.toThrow(/ended/);
+      } finally {
+        await hashes.close();
+      }
+    });
+
+    it('a running hash that could not read a part ends: it never goes on from the start', async () => {
+      const binaryId = randomUUID();
+      const bytes = randomBytes(1000);
+      const file = await committed(binaryId, 1, bytes);
+      const hashes = blobs.partHashes();
+      try {
+        const running = hashes.open();
+        await running.append(binaryId, file);
+        await blobs.removePart(binaryId, file);
+        await expect(running.append(binaryId, file)).rejects.toThrow(/ENOENT/);
+        await expect(running.digest()).rejects.toThrow(/ended/);
+        const dropped = hashes.open();
+        dropped.drop();
+        await expect(dropped.digest()).rejects.toThrow(/ended/);
+      } finally {
+        await hashes.close();
+      }
+      // Once closed, nothing hashes any more.
+      expect(() => hashes.open()).toThrow(/stopping/);
+    });
+
     it('removes one part or all parts of a binary', async () => {
       const binaryId = randomUUID();
       const f1 = await committed(binaryId, 1, randomBytes(10));

@@ -2,9 +2,16 @@ import { createHash, randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { TooLarge, type BlobStore, type ContentReader, type StagedPart } from '../blob-store.js';
+import {
+  TooLarge,
+  type BlobStore,
+  type ContentReader,
+  type PartHashes,
+  type StagedPart,
+} from '../blob-store.js';
 import { fileSink } from './file-sink.js';
 import { chunksOf, FilesReader, type Segment } from './files-reader.js';
+import { PartHashWorker } from './part-hash-worker.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -23,6 +30,7 @@ export class LocalBlobStore implements BlobStore {
   private readonly partsDir: string;
   private readonly blobsDir: string;
   private readonly tmpDir: string;
+  private hashes: PartHashWorker | undefined;
 
   private constructor(dataDir: string) {
     this.partsDir = join(dataDir, 'parts');
@@ -100,6 +108,12 @@ export class LocalBlobStore implements BlobStore {
     const path = this.partPath(binaryId, file);
     await stat(path); // absent: ENOENT now, not at the first read
     return new FilesReader([{ path, size: Infinity }]);
+  }
+
+  partHashes(): PartHashes {
+    // One worker for the store, started on first use.
+    this.hashes ??= new PartHashWorker((binaryId, file) => this.partPath(binaryId, file));
+    return this.hashes;
   }
 
   async partVersion(binaryId: string, file: string): Promise<string | undefined> {

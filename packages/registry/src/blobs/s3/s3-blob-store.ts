@@ -23,6 +23,7 @@ import {
   type BlobStore,
   type ContentReader,
   type DirectUploads,
+  type PartHashes,
   type StagedPart,
   type StoredPart,
   type UploadRef,
@@ -333,6 +334,9 @@ export class S3BlobStore implements BlobStore, DirectUploads {
     return this.notProxied();
   }
   openPart(): Promise<ContentReader> {
+    return this.notProxied();
+  }
+  partHashes(): PartHashes {
     return this.notProxied();
   }
   partVersion(): Promise<string | undefined> {
