@@ -28307,7 +28307,7 @@ class errors_InputError extends errors_UserError {
     }
 }
 /** The server answered with a non-2xx status. `fieldErrors` holds the 422 validation map, if any. */
-class errors_ApiError extends PeridioError {
+class ApiError extends PeridioError {
     status;
     method;
     path;
@@ -28350,14 +28350,14 @@ class TimeoutError extends PeridioError {
  * For a lookup of something the user named: a 404 becomes an InputError on that input, saying `reason`;
  * any other error is returned as it is. Use as `catch (err) { throw notFoundAsInput(err, ...) }`.
  */
-function notFoundAsInput(err, input, reason) {
-    return err instanceof errors_ApiError && err.status === 404 ? new errors_InputError(input, reason, { cause: err }) : err;
+function errors_notFoundAsInput(err, input, reason) {
+    return err instanceof ApiError && err.status === 404 ? new errors_InputError(input, reason, { cause: err }) : err;
 }
 /** True when the user, not the code, must act: input errors, conflicts, and 4xx API answers. */
 function isUserError(err) {
     if (err instanceof errors_UserError)
         return true;
-    if (err instanceof errors_ApiError)
+    if (err instanceof ApiError)
         return err.isClientError;
     return false;
 }
@@ -28781,6 +28781,7 @@ const TYPES = [
     'device',
     'bundle',
     'bundle_signature',
+    'bundle_override',
     'release',
 ];
 /** A UUID in its 8-4-4-4-12 hex form, either case: the id inside every PRN. */
@@ -36244,7 +36245,7 @@ function isRetryable(err) {
     // InputError and ConflictError are UserErrors: the same request would fail the same way.
     if (err instanceof errors_UserError)
         return false;
-    if (err instanceof errors_ApiError)
+    if (err instanceof ApiError)
         return RETRYABLE_STATUSES.has(err.status);
     return err instanceof NetworkError || err instanceof TimeoutError;
 }
@@ -36286,7 +36287,7 @@ async function withRetry(fn, options) {
             if (attempt >= policy.maxAttempts || !shouldRetry(err))
                 throw err;
             let delay = backoffDelay(attempt, policy, options.random);
-            const retryAfter = err instanceof errors_ApiError ? err.retryAfterMs : undefined;
+            const retryAfter = err instanceof ApiError ? err.retryAfterMs : undefined;
             if (retryAfter !== undefined)
                 delay = Math.max(delay, retryAfter);
             if (now() + delay > deadline) {
@@ -36382,8 +36383,6 @@ async function runPool(items, limit, worker, signal) {
     signal?.throwIfAborted();
 }
 
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./packages/core/src/upload/presigned-expiry.ts
@@ -36419,6 +36418,154 @@ function presignedUrlExpiresAt(url) {
 function presignedUrlExpiring(url, nowMs = Date.now(), marginMs = 5_000) {
     const expiresAt = presignedUrlExpiresAt(url);
     return expiresAt !== undefined && expiresAt - nowMs <= marginMs;
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./packages/core/src/upload/part-body.ts
+/**
+ * A part's request body, read from disk into buffers reused from part to part. A fresh read stream per
+ * part allocates a new buffer for every chunk; those wait for the garbage collector and showed as tens of
+ * MiB of saw-tooth in the client's RSS. Here an attempt borrows two buffers from a pool shared by the parts
+ * in flight (one being written to the socket, the next being read from disk).
+ *
+ * A buffer may be refilled only once nothing can read it any more:
+ * - Within an attempt, undici pulls an async-iterable body one chunk at a time, and after a chunk whose
+ *   `socket.write` returned false it waits for 'drain' (every queued byte handed to the kernel) or 'close'
+ *   before it pulls the next. A chunk at least as large as the socket's high-water mark always returns
+ *   false, so when the chunk after next is read into the first buffer, the socket is done with it.
+ * - At the end of an attempt the buffers go back to the pool only if undici pulled past the last chunk
+ *   (so the last write completed too) and the server answered 2xx after reading every byte. After any other
+ *   ending (reset, stall, abort, refusal, an answer before the end of the body) a write may still be queued
+ *   on a socket undici is tearing down: the buffers are dropped, and the pool allocates fresh ones later.
+ *   Taking from the pool never waits, so a retry can never wait for buffers its own failed attempt holds.
+ * - After the end of an attempt the body reads nothing more: undici may pull once more after a failure,
+ *   and that pull must not read into a buffer, count progress, or re-arm the attempt's stall timer.
+ */
+
+
+
+/**
+ * Per read: larger than the 64 KiB stream default to cut per-chunk overhead, and never below a socket's
+ * default high-water mark, which the reuse above relies on.
+ */
+const PART_READ_CHUNK = Math.max(256 * 1024, (0,external_node_stream_.getDefaultHighWaterMark)(false));
+/** Buffers each attempt holds: the one being sent and the one being read ahead. */
+const BUFFERS_PER_ATTEMPT = 2;
+/**
+ * Free read buffers shared by the parts in flight. It keeps at most `BUFFERS_PER_ATTEMPT × attempts` of
+ * them, so the read buffers of an upload stay at that many chunks (2 MiB at 4 parts in flight) however
+ * many parts it sends, far under part size × concurrency.
+ */
+class ReadBufferPool {
+    chunkSize;
+    free = [];
+    keep;
+    /** Buffers allocated so far; with reuse it stays at the buffers of the attempts that ran at once. */
+    allocated = 0;
+    constructor(attemptsAtOnce, chunkSize = PART_READ_CHUNK) {
+        this.chunkSize = chunkSize;
+        this.keep = BUFFERS_PER_ATTEMPT * attemptsAtOnce;
+    }
+    /** Never waits: an empty pool allocates. */
+    take() {
+        const buffer = this.free.pop();
+        if (buffer)
+            return buffer;
+        this.allocated += 1;
+        return Buffer.allocUnsafeSlow(this.chunkSize);
+    }
+    give(buffer) {
+        if (this.free.length < this.keep)
+            this.free.push(buffer);
+    }
+}
+/** The body refused a pull that came after its attempt had ended. */
+class AttemptEndedError extends Error {
+    name = 'AttemptEndedError';
+}
+/** The bytes [offset, offset + size) of an open file, as one attempt's request body. */
+class PartReader {
+    handle;
+    offset;
+    size;
+    pool;
+    onChunk;
+    buffers;
+    ended = false;
+    /** undici asked for the chunk after the last one: every write of this body completed. */
+    consumed = false;
+    /** The read in flight, if any: at most one, into the buffer not being sent. */
+    reading;
+    constructor(handle, offset, size, pool, 
+    /** Called as each chunk is handed to the request, never after `release`. */
+    onChunk) {
+        this.handle = handle;
+        this.offset = offset;
+        this.size = size;
+        this.pool = pool;
+        this.onChunk = onChunk;
+        this.buffers = Array.from({ length: BUFFERS_PER_ATTEMPT }, () => pool.take());
+    }
+    async *chunks() {
+        let position = 0;
+        let turn = 0;
+        let next = this.size > 0 ? this.read(this.buffers[0], 0) : undefined;
+        while (next) {
+            const chunk = await next;
+            if (this.ended)
+                throw new AttemptEndedError('the attempt ended');
+            position += chunk.length;
+            turn = (turn + 1) % this.buffers.length;
+            next = position < this.size ? this.read(this.buffers[turn], position) : undefined;
+            this.onChunk(chunk.length);
+            yield chunk;
+            if (this.ended)
+                throw new AttemptEndedError('the attempt ended');
+        }
+        this.consumed = true;
+    }
+    /**
+     * Ends the attempt's use of the body: no read starts after this, the read in flight is waited for, and
+     * the buffers go back to the pool only if `answered` (the server answered 2xx) and the body ran to its end.
+     */
+    async release(answered) {
+        this.ended = true;
+        await this.reading?.catch(() => { });
+        if (answered && this.consumed)
+            for (const buffer of this.buffers)
+                this.pool.give(buffer);
+    }
+    read(buffer, position) {
+        if (this.ended)
+            return Promise.reject(new AttemptEndedError('the attempt ended'));
+        const reading = this.fill(buffer, position);
+        this.reading = reading;
+        // Awaited by the next pull, or by `release`; this only keeps an abandoned read from going unhandled.
+        reading.catch(() => { });
+        return reading;
+    }
+    async fill(buffer, position) {
+        const length = Math.min(buffer.length, this.size - position);
+        for (let filled = 0; filled < length;) {
+            const at = this.offset + position + filled;
+            const { bytesRead } = await this.handle.read(buffer, filled, length - filled, at);
+            if (bytesRead === 0) {
+                throw new ConflictError(`file shrank since it was hashed (ended at byte ${at}, part needs ${this.offset + this.size})`);
+            }
+            filled += bytesRead;
+        }
+        return buffer.subarray(0, length);
+    }
+}
+async function openForParts(path) {
+    try {
+        return await (0,promises_namespaceObject.open)(path, 'r');
+    }
+    catch (err) {
+        const code = err.code ?? 'error';
+        throw new ConflictError(`${path}: file changed since it was hashed (${code})`, { cause: err });
+    }
 }
 
 ;// CONCATENATED MODULE: ./packages/core/src/upload/storage-errors.ts
@@ -36481,11 +36628,11 @@ function scrubUrls(text) {
 
 ;// CONCATENATED MODULE: ./packages/core/src/upload/part.ts
 /**
- * One part: ask the API for a presigned URL, then PUT the part's bytes there, streamed from disk.
- * Every attempt opens a fresh read stream (a consumed stream cannot be replayed), checks first that the
- * file is still the one that was hashed, and is aborted when nothing moves for `stallTimeoutMs`.
+ * One part: ask the API for a presigned URL (or take the one asked for ahead of time), then PUT the part's
+ * bytes there, read from disk into reused buffers (part-body.ts). Every attempt reads the part from its
+ * start (a consumed body cannot be replayed), checks first that the file is still the one that was hashed,
+ * and is aborted when nothing moves for `stallTimeoutMs`.
  */
-
 
 
 
@@ -36502,17 +36649,19 @@ class PartStalledError extends TimeoutError {
  * The storage refused the presigned URL itself (expired, bad signature, forbidden). The part is
  * retried with a fresh URL from the API rather than hammering the dead one.
  */
-class PresignedUrlRefusedError extends errors_ApiError {
+class PresignedUrlRefusedError extends ApiError {
     name = 'PresignedUrlRefusedError';
 }
-/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
-const READ_CHUNK = 256 * 1024;
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
  */
 const MAX_URL_REFUSALS = 3;
-async function sendPart(ctx, part, signal) {
+/**
+ * Sends one part, with retries. `early` is the part's URL asked for ahead of time (urls-ahead.ts), taken
+ * for the first attempt only; undefined in it means that ask failed and this part asks itself.
+ */
+async function sendPart(ctx, part, signal, early) {
     // The client already retried its own API calls; retrying them again here would multiply the attempts.
     const apiFailures = new WeakSet();
     let url;
@@ -36521,17 +36670,16 @@ async function sendPart(ctx, part, signal) {
     let attempts = 0;
     await withRetry(async (attempt) => {
         attempts = attempt;
-        // A retry after a dropped connection may hold a URL that has run out meanwhile.
+        if (early) {
+            url = await early;
+            early = undefined;
+        }
+        // A URL asked for ahead, or held by a retry after a dropped connection, may have run out meanwhile.
         if (url !== undefined && presignedUrlExpiring(url))
             url = undefined;
         if (url === undefined) {
             try {
-                const created = await ctx.createBinaryPart(ctx.binaryPrn, {
-                    index: part.index,
-                    expected_binary_size: ctx.binarySize,
-                    hash: part.sha256Hex,
-                    size: part.size,
-                });
+                const created = await createPartUrl(ctx, part, signal);
                 url = created.presigned_upload_url;
             }
             catch (err) {
@@ -36567,6 +36715,16 @@ async function sendPart(ctx, part, signal) {
         ctx.logger.info(`part ${part.index}: sent after ${attempts} attempts (last failure: ${reason})`);
     }
 }
+/** Creates (or re-creates) the part record; its answer carries the presigned upload URL. */
+function createPartUrl(ctx, part, signal) {
+    const body = {
+        index: part.index,
+        expected_binary_size: ctx.binarySize,
+        hash: part.sha256Hex,
+        size: part.size,
+    };
+    return ctx.createBinaryPart(ctx.binaryPrn, body, { signal });
+}
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */
 async function assertFileUnchanged(ctx, part) {
     const { filePath, digest } = ctx;
@@ -36587,34 +36745,30 @@ async function putPart(ctx, part, url, signal) {
     const stall = new AbortController();
     const requestSignal = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
     let timer;
+    // Once the attempt is over nothing may re-arm its timer: a pull of the body after a failure would
+    // otherwise keep the process alive for another stallTimeoutMs.
+    let ended = false;
     const arm = () => {
+        if (ended)
+            return;
         clearTimeout(timer);
         timer = setTimeout(() => {
             stall.abort(new PartStalledError(`${where}: no progress for ${ctx.stallTimeoutMs} ms; dropping the attempt`));
         }, ctx.stallTimeoutMs);
     };
     let bytesThisAttempt = 0;
-    const file = part.size > 0
-        ? (0,external_node_fs_namespaceObject.createReadStream)(ctx.filePath, {
-            start: part.offset,
-            end: part.offset + part.size - 1,
-            highWaterMark: READ_CHUNK,
-        })
-        : undefined;
-    const counted = new external_node_stream_.Transform({
-        transform(chunk, _encoding, callback) {
-            bytesThisAttempt += chunk.length;
-            ctx.progress.bytesRead(chunk.length);
-            arm();
-            callback(null, chunk);
-        },
-    });
-    if (file) {
-        file.on('error', (err) => counted.destroy(err));
-        file.pipe(counted);
-    }
-    let completed = false;
+    let handle;
+    let body;
+    let answered = false;
     try {
+        if (part.size > 0) {
+            handle = await openForParts(ctx.filePath);
+            body = new PartReader(handle, part.offset, part.size, ctx.buffers ?? new ReadBufferPool(1), (length) => {
+                bytesThisAttempt += length;
+                ctx.progress.bytesRead(length);
+                arm();
+            });
+        }
         arm();
         let response;
         try {
@@ -36625,7 +36779,9 @@ async function putPart(ctx, part, url, signal) {
                     'content-type': 'application/octet-stream',
                     'x-amz-checksum-sha256': part.sha256Base64,
                 },
-                body: file ? counted : Buffer.alloc(0),
+                // undici takes an async iterable body (its docs say so, its types do not), and pulling it one chunk
+                // at a time after the socket took the last is what lets PartReader reuse its buffers.
+                body: body ? body.chunks() : Buffer.alloc(0),
                 signal: requestSignal,
                 dispatcher: ctx.dispatcher,
             });
@@ -36639,7 +36795,7 @@ async function putPart(ctx, part, url, signal) {
             await drain(response, arm).catch((err) => {
                 throw transportError(err, where, stall.signal, signal);
             });
-            completed = true;
+            answered = true;
             ctx.progress.partDone();
             return;
         }
@@ -36647,10 +36803,11 @@ async function putPart(ctx, part, url, signal) {
         throw await refusal(ctx, part, where, statusCode, detail, response.headers['retry-after']);
     }
     finally {
+        ended = true;
         clearTimeout(timer);
-        file?.destroy();
-        counted.destroy();
-        if (!completed)
+        await body?.release(answered);
+        await handle?.close().catch(() => { });
+        if (!answered)
             ctx.progress.attemptFailed(bytesThisAttempt);
     }
 }
@@ -36671,14 +36828,15 @@ async function refusal(ctx, part, where, status, detail, retryAfter) {
             `hash the file again and re-run.`);
     }
     const header = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter;
-    return new errors_ApiError(status, 'PUT', where, detail, {}, parseRetryAfter(header));
+    return new ApiError(status, 'PUT', where, detail, {}, parseRetryAfter(header));
 }
 function transportError(err, where, stall, outer) {
     if (stall.aborted && !outer?.aborted)
         return stall.reason;
     if (outer?.aborted)
         return outer.reason ?? err;
-    if (err instanceof NetworkError || err instanceof errors_ApiError)
+    // Ours, thrown from inside the body (the file shrank while being read): already says what happened.
+    if (err instanceof PeridioError)
         return err;
     const e = err;
     const message = e?.message ? scrubUrls(e.message) : String(err);
@@ -36844,7 +37002,49 @@ function formatIndexes(indexes, max = 20) {
     return `${ranges.slice(0, max).join(', ')} and ${ranges.length - max} more ranges`;
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/upload/urls-ahead.ts
+class UrlsAhead {
+    ask;
+    logger;
+    asked = new Map();
+    stop = new AbortController();
+    signal;
+    constructor(ask, logger, outer) {
+        this.ask = ask;
+        this.logger = logger;
+        this.signal = outer ? AbortSignal.any([outer, this.stop.signal]) : this.stop.signal;
+    }
+    /** Starts asking for `part`'s URL, unless it was asked for already or the pass is over. */
+    prefetch(part) {
+        if (!part || this.asked.has(part.index) || this.signal.aborted)
+            return;
+        const url = this.ask(part, this.signal).then((created) => created.presigned_upload_url, (err) => {
+            if (!this.signal.aborted) {
+                const reason = err instanceof Error ? err.message : String(err);
+                this.logger.debug(`part ${part.index}: asking for its URL ahead failed (${reason}); it asks again`);
+            }
+            return undefined;
+        });
+        this.asked.set(part.index, url);
+    }
+    /** The URL asked for ahead (undefined if the ask failed), once; undefined when none was asked for. */
+    take(part) {
+        const url = this.asked.get(part.index);
+        // Kept in the map (as taken) so a later prefetch of the same part does not ask again.
+        this.asked.set(part.index, TAKEN);
+        return url === TAKEN ? undefined : url;
+    }
+    /** Cancels the asks nobody took and waits until they have settled. */
+    async close() {
+        this.stop.abort(new Error('the upload pass ended'));
+        await Promise.all(this.asked.values());
+    }
+}
+const TAKEN = Promise.resolve(undefined);
+
 ;// CONCATENATED MODULE: ./packages/core/src/upload/engine.ts
+
+
 
 
 
@@ -36903,7 +37103,7 @@ async function uploadParts(options) {
     const startedAt = Date.now();
     const progress = new ProgressTracker(options.onProgress, logger);
     const ctx = {
-        createBinaryPart: (prn, body) => api.createBinaryPart(prn, body),
+        createBinaryPart: (prn, body, callOptions) => api.createBinaryPart(prn, body, callOptions),
         binaryPrn,
         binarySize: options.binarySize,
         filePath: options.filePath,
@@ -36912,6 +37112,7 @@ async function uploadParts(options) {
         retry: options.retry,
         logger,
         progress,
+        buffers: new ReadBufferPool(concurrency),
         dispatcher: options.dispatcher,
     };
     // Fail before asking for anything if the file is no longer the one that was hashed.
@@ -36930,12 +37131,21 @@ async function uploadParts(options) {
     let bytesUploaded = 0;
     const send = async (parts) => {
         progress.plan(sum(parts), parts.length);
-        await runPool(parts, concurrency, async (part, poolSignal) => {
-            await sendPart(ctx, part, poolSignal);
-            partsUploaded += 1;
-            bytesUploaded += part.size;
-            logger.debug(`part ${part.index}: sent ${part.size} bytes`);
-        }, signal);
+        const position = new Map(parts.map((part, i) => [part.index, i]));
+        const ahead = new UrlsAhead((part, askSignal) => createPartUrl(ctx, part, askSignal), logger, signal);
+        try {
+            await runPool(parts, concurrency, async (part, poolSignal) => {
+                // The part that takes this slot's place next: its URL is there by the time this part is done.
+                ahead.prefetch(parts[position.get(part.index) + concurrency]);
+                await sendPart(ctx, part, poolSignal, ahead.take(part));
+                partsUploaded += 1;
+                bytesUploaded += part.size;
+                logger.debug(`part ${part.index}: sent ${part.size} bytes`);
+            }, signal);
+        }
+        finally {
+            await ahead.close();
+        }
     };
     await send(initial.missing);
     for (let round = 0;; round++) {
@@ -37013,7 +37223,7 @@ function formatValue(field, value) {
  * answers for a unique name, version or target.
  */
 function isAlreadyTaken(err) {
-    if (!(err instanceof errors_ApiError))
+    if (!(err instanceof ApiError))
         return false;
     if (err.status === 409)
         return true;
@@ -37046,7 +37256,7 @@ async function changeOrReread(change, refusedWith, reread, decide) {
         return await change();
     }
     catch (err) {
-        if (!(err instanceof errors_ApiError) || !refusedWith.includes(err.status))
+        if (!(err instanceof ApiError) || !refusedWith.includes(err.status))
             throw err;
         const decided = await decide(await reread(), err);
         if (decided === undefined)
@@ -37111,7 +37321,7 @@ async function ensureArtifact(api, nameOrPrn, logger) {
             return { artifact: await api.getArtifact(prn), created: false };
         }
         catch (err) {
-            throw notFoundAsInput(err, 'artifact', `no artifact ${prn} is visible to this API key; check the PRN and the key's organization`);
+            throw errors_notFoundAsInput(err, 'artifact', `no artifact ${prn} is visible to this API key; check the PRN and the key's organization`);
         }
     }
     if (value.length === 0)
@@ -37255,7 +37465,7 @@ async function* byTarget(api, artifactVersionPrn, target) {
         }
     }
     catch (err) {
-        throw notFoundAsInput(err, 'artifact-version-prn', `no artifact version ${artifactVersionPrn} is visible to this API key`);
+        throw errors_notFoundAsInput(err, 'artifact-version-prn', `no artifact version ${artifactVersionPrn} is visible to this API key`);
     }
 }
 function destroyedError(binary) {
@@ -37316,6 +37526,9 @@ function checkCustomMetadataSize(metadata, inputName) {
  * Waiting for the registry's own hash check (`hashing` → `signable`). Peridio's CLI polls every 10 s for
  * at most 5 minutes; a small binary on a local registry is done in milliseconds, a large one on the cloud
  * may take longer than 5 minutes. So: poll soon, back off to a cap, and stop at a deadline the user sets.
+ * The delay follows the time waited so far (a tenth of it), not a fixed growth factor: a check that ends
+ * is noticed within about 10 % of its own length (×1.5 growth could notice a 4 s check 2 s late, which on a
+ * 1 GiB publish is most of what the action adds to the check), for one cheap GET per poll.
  */
 
 
@@ -37334,7 +37547,9 @@ async function waitWhileHashing(options) {
     const maxDelayMs = options.maxDelayMs ?? 10_000;
     const startedAt = now();
     const deadline = startedAt + timeoutMs;
-    let delayMs = options.firstDelayMs ?? 200;
+    // The local registry's check of a GiB is done some tens of ms after `hashing` (the content was hashed
+    // while it arrived): a first poll at 200 ms made every publish wait most of that time for nothing.
+    const firstDelayMs = options.firstDelayMs ?? 50;
     let lastReportAt = startedAt;
     let first = true;
     for (;;) {
@@ -37358,8 +37573,8 @@ async function waitWhileHashing(options) {
             logger.info(`Waiting for the registry's hash check: ${formatDuration(lastReportAt - startedAt)} elapsed, ` +
                 `deadline in ${formatDuration(Math.max(0, deadline - lastReportAt))} (hashing-timeout ${formatDuration(timeoutMs)})`);
         }
+        const delayMs = Math.min(maxDelayMs, Math.max(firstDelayMs, Math.ceil((now() - startedAt) / 10)));
         await sleep(Math.min(delayMs, remaining), options.signal);
-        delayMs = Math.min(maxDelayMs, Math.ceil(delayMs * 1.5));
     }
 }
 
@@ -37392,7 +37607,7 @@ async function findSigningKey(api, key, prn) {
             registered = await api.getSigningKey(checked);
         }
         catch (err) {
-            throw notFoundAsInput(err, 'signing-key-prn', `no signing key ${checked} is registered for this API key's organization`);
+            throw errors_notFoundAsInput(err, 'signing-key-prn', `no signing key ${checked} is registered for this API key's organization`);
         }
         if (!samePublicKey(registered, key)) {
             throw new errors_InputError('signing-key-prn', `${checked} is registered with another public key (keyid ${registered.keyid ?? 'unknown'}) than the one of ` +
@@ -37403,7 +37618,7 @@ async function findSigningKey(api, key, prn) {
     }
     const bySearch = await paging_findFirst((p) => api.listSigningKeys(p), { search: search_searchQuery({ value: key.publicKey.value }), limit: 100 }, (k) => samePublicKey(k, key)).catch((err) => {
         // A registry without `value:` search answers 400/422; the full scan below still finds the key.
-        if (err instanceof errors_ApiError && (err.status === 400 || err.status === 422))
+        if (err instanceof ApiError && (err.status === 400 || err.status === 422))
             return undefined;
         throw err;
     });
@@ -37547,7 +37762,7 @@ async function getBinary(api, prn) {
         return await api.getBinary(prn);
     }
     catch (err) {
-        throw notFoundAsInput(err, 'binary-prn', `no binary ${prn} is visible to this API key`);
+        throw errors_notFoundAsInput(err, 'binary-prn', `no binary ${prn} is visible to this API key`);
     }
 }
 function signatureBy(binary, signingKey) {
@@ -37574,7 +37789,7 @@ async function postSignature(api, signed, signature, signingKey) {
 }
 /** A registry that knows only Ed25519 (Peridio's cloud) refuses other signatures: say so plainly. */
 function refusedKeyType(err, key) {
-    if (!(err instanceof errors_ApiError) || err.status !== 422 || key.publicKey.algorithm === 'ed25519')
+    if (!(err instanceof ApiError) || err.status !== 422 || key.publicKey.algorithm === 'ed25519')
         return err;
     return new errors_UserError(`the registry refused the ${keys_ALGORITHM_NAMES[key.publicKey.algorithm]} signature (${err.message}). ` +
         `Peridio's cloud accepts only Ed25519 signing keys; sign with an Ed25519 key there, or use a registry ` +
@@ -37828,7 +38043,7 @@ function finished(run) {
 }
 /** What a concurrent reset of the record looks like from here: refused URLs, vanished parts, failed moves. */
 function isInterference(err) {
-    return ((err instanceof errors_ApiError && [403, 409, 422].includes(err.status)) || err instanceof IncompleteUploadError);
+    return ((err instanceof ApiError && [403, 409, 422].includes(err.status)) || err instanceof IncompleteUploadError);
 }
 function assertOwnContent(binary, digest, target) {
     if (binary.hash === digest.sha256Hex && binary.size === digest.size)
@@ -37843,7 +38058,7 @@ async function getArtifactVersion(api, prn) {
         return await api.getArtifactVersion(prn);
     }
     catch (err) {
-        throw notFoundAsInput(err, 'artifact-version-prn', `no artifact version ${prn} is visible to this API key`);
+        throw errors_notFoundAsInput(err, 'artifact-version-prn', `no artifact version ${prn} is visible to this API key`);
     }
 }
 /**
@@ -37979,10 +38194,7 @@ async function uploadPartFile(options) {
         binary = await api.getBinary(binaryPrn);
     }
     catch (err) {
-        if (err instanceof errors_ApiError && err.status === 404) {
-            throw new errors_InputError('binary-prn', `no binary ${binaryPrn} is visible to this API key`);
-        }
-        throw err;
+        throw errors_notFoundAsInput(err, 'binary-prn', `no binary ${binaryPrn} is visible to this API key`);
     }
     if (binary.state !== 'uploadable') {
         throw new errors_InputError('binary-prn', `binary ${binaryPrn} is ${binary.state}; parts can only be added while it is uploadable`);
@@ -38047,7 +38259,7 @@ async function lookup_orUndefined(read) {
         return await read;
     }
     catch (err) {
-        if (err instanceof errors_ApiError && err.status === 404)
+        if (err instanceof ApiError && err.status === 404)
             return undefined;
         throw err;
     }
@@ -38279,7 +38491,7 @@ async function createBundle(options) {
             });
         }
         catch (err) {
-            if (err instanceof errors_ApiError && err.status === 422 && 'signing_key_keyid' in err.fieldErrors) {
+            if (err instanceof ApiError && err.status === 422 && 'signing_key_keyid' in err.fieldErrors) {
                 throw new errors_InputError('signing-key-private', `its public key (keyid ${options.key.keyid.slice(0, 16)}…) is not a registered signing key; register it (value ${options.key.publicValue}), then re-run. The bundle ${bundle.prn} is kept`, { cause: err });
             }
             throw err;
@@ -38340,6 +38552,7 @@ function isComplete(r) {
 
 
 
+
 function defaultVersionRequirement(version) {
     return `< ${version}`;
 }
@@ -38352,11 +38565,36 @@ async function releasesOf(api, cohortPrn) {
     }
     return out;
 }
+/** The placement PRNs, checked for shape before anything is read. */
+function placementOf(options) {
+    const next = options.nextReleasePrn === undefined
+        ? undefined
+        : prn_requirePrn(options.nextReleasePrn, 'release', 'next-release-prn');
+    const previous = options.previousReleasePrn === undefined
+        ? undefined
+        : prn_requirePrn(options.previousReleasePrn, 'release', 'previous-release-prn');
+    if (next !== undefined && options.completePrevious) {
+        throw new errors_InputError('complete-previous', 'applies to a new latest release only; with next-release-prn the release goes before an existing one');
+    }
+    return { next, previous };
+}
+/** The graph rules stay the API's; this only names a release that is not in the cohort before asking. */
+function checkPlacement(placement, releases, cohortName) {
+    for (const [prn, input] of [
+        [placement.next, 'next-release-prn'],
+        [placement.previous, 'previous-release-prn'],
+    ]) {
+        if (prn !== undefined && !releases.some((r) => r.prn === prn)) {
+            throw new errors_InputError(input, `${prn} is not a release of cohort ${cohortName}`);
+        }
+    }
+}
 async function createRelease(options) {
     const { api } = options;
     const logger = options.logger ?? logger_silentLogger;
     const now = options.now ?? (() => new Date());
     const version = strictVersion(options.version);
+    const placement = placementOf(options);
     const requirement = options.versionRequirement ?? defaultVersionRequirement(version);
     const bundle = await lookup_orUndefined(api.releases.getBundle(options.bundlePrn));
     if (!bundle) {
@@ -38385,9 +38623,11 @@ async function createRelease(options) {
     if (sameName) {
         throw new errors_InputError('name', `cohort ${cohort.name} already has a release named '${options.name}' (${sameName.prn}) with another bundle (${sameName.bundle_prn}); use another name, or a new tag`);
     }
+    checkPlacement(placement, releases, cohort.name);
     let completedPrevious;
     const latest = releases.find((r) => r.next_release_prn === null);
-    const rolling = latest && stillRollingOut(latest, now());
+    // Only a new latest release must follow a complete one; one placed before another need not.
+    const rolling = placement.next === undefined && latest && stillRollingOut(latest, now());
     if (latest && rolling) {
         if (!options.completePrevious) {
             throw new errors_InputError('complete-previous', `cohort ${cohort.name}'s latest release '${latest.name}' (${latest.prn}) is still ${rolling}, and a new release can only follow a complete one. ` +
@@ -38412,6 +38652,9 @@ async function createRelease(options) {
             schedule_date: options.scheduleDate ?? now().toISOString(),
             version,
             version_requirement: requirement,
+            ...(options.description === undefined ? {} : { description: options.description }),
+            ...(placement.next === undefined ? {} : { next_release_prn: placement.next }),
+            ...(placement.previous === undefined ? {} : { previous_release_prn: placement.previous }),
             ...('tags' in phase
                 ? { phase_mode: 'tags', phase_tags: phase.tags, phase_value: 1 }
                 : { phase_mode: 'numeric', phase_value: phase.value }),
@@ -38419,7 +38662,7 @@ async function createRelease(options) {
     }
     catch (err) {
         // A racing job may have just made a phased release of this bundle: then it is ours too.
-        if (err instanceof errors_ApiError && err.status === 422) {
+        if (err instanceof ApiError && err.status === 422) {
             const winner = mineIn(await releasesOf(api, cohort.prn));
             if (winner)
                 return result(winner, false, completedPrevious);
@@ -38433,7 +38676,7 @@ async function createRelease(options) {
         logger.warning(`another job released this bundle to ${cohort.name} at the same time: using ${winner.prn}, deleted this job's ${created.prn}`);
         return result(winner, false, completedPrevious);
     }
-    logger.info(`Created release ${created.name} (${version}, requirement '${requirement}') of bundle ${bundle.prn} in cohort ${cohort.name} at ${'tags' in phase ? `tags ${phase.tags.join(', ')}` : describePhase(phase.value)}: ${created.prn}`);
+    logger.info(`Created release ${created.name} (${version}, requirement '${requirement}') of bundle ${bundle.prn} in cohort ${cohort.name} at ${'tags' in phase ? `tags ${phase.tags.join(', ')}` : describePhase(phase.value)}${placement.next ? `, before ${placement.next}` : ''}: ${created.prn}`);
     return result(created, true, completedPrevious);
 }
 
@@ -38858,9 +39101,7 @@ async function getOrInputError(get, input, message) {
         return await get();
     }
     catch (err) {
-        if (err instanceof ApiError && err.status === 404)
-            throw new InputError(input, message);
-        throw err;
+        throw notFoundAsInput(err, input, message);
     }
 }
 
@@ -38903,7 +39144,7 @@ function parseApiError(input) {
     for (const [field, messages] of Object.entries(fieldErrors)) {
         redactedFields[field] = messages.map((message) => redactSecrets(message, secrets));
     }
-    return new errors_ApiError(input.status, input.method, input.path, redactSecrets(detail, secrets), redactedFields, parseRetryAfter(input.retryAfter, input.nowMs));
+    return new ApiError(input.status, input.method, input.path, redactSecrets(detail, secrets), redactedFields, parseRetryAfter(input.retryAfter, input.nowMs));
 }
 /** Reads every body shape the SDK accepts, plus the legacy `{code, context}` list and plain text. */
 function describeErrorBody(status, body) {
@@ -39059,10 +39300,12 @@ class HttpTransport {
     }
     /** Sends the request, retrying transient failures (the flows built on top are idempotent). */
     async request(req) {
-        return withRetry(() => this.once(req), {
+        const client = this.#options.signal;
+        const signal = req.signal && client ? AbortSignal.any([req.signal, client]) : (req.signal ?? client);
+        return withRetry(() => this.once(req, signal), {
             label: `${req.method} ${req.path}`,
             policy: this.#options.retry,
-            signal: this.#options.signal,
+            signal,
             logger: this.logger,
         });
     }
@@ -39071,7 +39314,7 @@ class HttpTransport {
         if (this.ownsDispatcher)
             await this.dispatcher.close();
     }
-    async once(req) {
+    async once(req, signal) {
         const query = encodeQuery(req.query);
         const shownPath = query ? `${req.path}?${query}` : req.path;
         const headers = { ...this.#headers, ...req.headers };
@@ -39091,7 +39334,7 @@ class HttpTransport {
                 body: payload,
                 headersTimeout: this.timeoutMs,
                 bodyTimeout: this.timeoutMs,
-                signal: this.#options.signal,
+                signal,
             });
             const text = await res.body.text();
             this.logger.debug(`${req.method} ${shownPath} -> ${res.statusCode} (${elapsed()} ms)`);
@@ -39110,8 +39353,8 @@ class HttpTransport {
         catch (err) {
             if (err instanceof PeridioError)
                 throw err;
-            if (this.#options.signal?.aborted)
-                throw this.#options.signal.reason;
+            if (signal?.aborted)
+                throw signal.reason;
             if (err instanceof TypeError || codeOf(err) === 'UND_ERR_INVALID_ARG') {
                 // A bug on our side (a malformed header or URL), not a transient failure: do not retry it.
                 const message = redactSecrets(err instanceof Error ? err.message : String(err), this.#secrets);
@@ -39268,8 +39511,14 @@ class ReleaseClient {
     createProduct(body) {
         return this.one('product', { method: 'POST', path: '/products', body });
     }
+    getProduct(prn) {
+        return this.one('product', { method: 'GET', path: `/products/${prn}` });
+    }
     listProducts(params) {
         return this.page('products', '/products', params);
+    }
+    updateProduct(prn, body) {
+        return this.one('product', { method: 'PATCH', path: `/products/${prn}`, body: { prn, ...body } });
     }
     createCohort(body) {
         return this.one('cohort', { method: 'POST', path: '/cohorts', body });
@@ -39292,6 +39541,9 @@ class ReleaseClient {
     listDevices(params) {
         return this.page('devices', '/devices', params);
     }
+    updateDevice(prn, body) {
+        return this.one('device', { method: 'PATCH', path: `/devices/${prn}`, body: { prn, ...body } });
+    }
     async createBundle(body) {
         // A repeated id with the same content answers 200 with the existing bundle, a new one 201.
         const req = { method: 'POST', path: '/bundles', body };
@@ -39300,6 +39552,50 @@ class ReleaseClient {
     }
     getBundle(prn) {
         return this.one('bundle', { method: 'GET', path: `/bundles/${prn}` });
+    }
+    listBundles(params) {
+        return this.page('bundles', '/bundles', params);
+    }
+    /** Only the name: a bundle's binaries are immutable. */
+    updateBundle(prn, body) {
+        return this.one('bundle', { method: 'PATCH', path: `/bundles/${prn}`, body: { prn, ...body } });
+    }
+    /** Refused (4xx) while a release or bundle override uses the bundle. */
+    deleteBundle(prn) {
+        return this.remove(`/bundles/${prn}`);
+    }
+    createBundleOverride(body) {
+        return this.one('bundle_override', { method: 'POST', path: '/bundle_overrides', body });
+    }
+    getBundleOverride(prn) {
+        return this.one('bundle_override', { method: 'GET', path: `/bundle_overrides/${prn}` });
+    }
+    listBundleOverrides(params) {
+        return this.page('bundle_overrides', '/bundle_overrides', params);
+    }
+    updateBundleOverride(prn, body) {
+        return this.one('bundle_override', {
+            method: 'PATCH',
+            path: `/bundle_overrides/${prn}`,
+            body: { prn, ...body },
+        });
+    }
+    deleteBundleOverride(prn) {
+        return this.remove(`/bundle_overrides/${prn}`);
+    }
+    /** Adding a device the override already has answers with the existing entry. */
+    addBundleOverrideDevice(prn, devicePrn) {
+        return this.one('device', {
+            method: 'POST',
+            path: `/bundle_overrides/${prn}/devices`,
+            body: { device_prn: devicePrn },
+        });
+    }
+    listBundleOverrideDevices(prn, params) {
+        return this.page('devices', `/bundle_overrides/${prn}/devices`, params);
+    }
+    removeBundleOverrideDevice(prn, devicePrn) {
+        return this.remove(`/bundle_overrides/${prn}/devices/${devicePrn}`);
     }
     createBundleSignature(body) {
         return this.one('bundle_signature', { method: 'POST', path: '/bundle_signatures', body });
@@ -39316,8 +39612,8 @@ class ReleaseClient {
     updateRelease(prn, body) {
         return this.one('release', { method: 'PATCH', path: `/releases/${prn}`, body: { prn, ...body } });
     }
-    async deleteRelease(prn) {
-        await this.http.request({ method: 'DELETE', path: `/releases/${prn}` });
+    deleteRelease(prn) {
+        return this.remove(`/releases/${prn}`);
     }
     /** The Admin API's update check for a device (what the device agent asks). */
     async checkUpdate(devicePrn, body) {
@@ -39337,6 +39633,9 @@ class ReleaseClient {
         const req = { method: 'GET', path, query: { limit, order, search, page } };
         const { body } = await this.http.request(req);
         return { items: expectArray(body, key, req), next_page: nextPageOf(body) };
+    }
+    async remove(path) {
+        await this.http.request({ method: 'DELETE', path });
     }
 }
 
@@ -39436,7 +39735,7 @@ class PeridioClient {
     }
     // Binary parts
     /** Creates or overwrites part `index` (1-based) and returns where to PUT its bytes. */
-    createBinaryPart(binaryPrn, part) {
+    createBinaryPart(binaryPrn, part, options = {}) {
         const { index, expected_binary_size, hash, size } = part;
         const headers = {};
         // The SDK's content-range assumes every part has this part's size (wrong for a short last part);
@@ -39448,6 +39747,7 @@ class PeridioClient {
             path: `/binaries/${binaryPrn}/parts/${index}`,
             body: { binary_prn: binaryPrn, index, expected_binary_size, hash, size },
             headers,
+            signal: options.signal,
         });
     }
     /** All parts: the endpoint is unpaginated, but a `next_page`, should one appear, is followed. */
@@ -39635,14 +39935,14 @@ function checkFile(path, options = {}) {
 var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./packages/cli/src/output.ts
 const OUTPUT_FORMATS = ['json', 'prn', 'table'];
-function one(key, record, columns) {
-    return { kind: 'one', key, record: record, columns };
+function one(key, record, columns, prnField = 'prn') {
+    return { kind: 'one', key, record: record, columns, prnField };
 }
 function answer(record, prnField, columns) {
     return { kind: 'answer', record: record, prnField, columns };
 }
-function list(key, items, nextPage, columns) {
-    return { kind: 'list', key, items: items, nextPage, columns };
+function list(key, items, nextPage, columns, prnField = 'prn') {
+    return { kind: 'list', key, items: items, nextPage, columns, prnField };
 }
 function render(result, format) {
     switch (result.kind) {
@@ -39652,7 +39952,7 @@ function render(result, format) {
             return result.text;
         case 'one':
             if (format === 'prn')
-                return `${result.record.prn ?? ''}\n`;
+                return `${cell(result.record[result.prnField])}\n`;
             if (format === 'table')
                 return table([result.record], result.columns);
             return `${JSON.stringify({ [result.key]: result.record })}\n`;
@@ -39664,7 +39964,7 @@ function render(result, format) {
             return `${JSON.stringify(result.record)}\n`;
         case 'list':
             if (format === 'prn')
-                return result.items.map((item) => `${item.prn ?? ''}\n`).join('');
+                return result.items.map((item) => `${cell(item[result.prnField])}\n`).join('');
             if (format === 'table')
                 return table(result.items, result.columns);
             return `${JSON.stringify({ [result.key]: result.items, next_page: result.nextPage })}\n`;
@@ -39731,10 +40031,10 @@ const GLOBAL_FLAGS = [
     { name: 'version', type: 'boolean', description: 'Print the version' },
 ];
 function parseLine(argv, resources) {
-    const [first, second] = positionals(argv, resources);
+    const [first, second, third] = positionals(argv, resources);
     const resource = first === undefined ? undefined : findByName(resources, first);
-    const verb = resource && second !== undefined ? findByName(resource.verbs, second) : undefined;
-    const unknown = first !== undefined && !resource ? first : second !== undefined && !verb ? second : undefined;
+    const { verb, words, unknown: unknownVerb } = findVerb(resource, second, third);
+    const unknown = first !== undefined && !resource ? first : unknownVerb;
     // A verb's own flag wins over a global of the same name (`artifact-versions create --version 1.0.0`).
     const verbNames = new Set((verb?.flags ?? []).map((f) => f.name));
     const globalsHere = GLOBAL_FLAGS.filter((f) => !verbNames.has(f.name));
@@ -39754,8 +40054,9 @@ function parseLine(argv, resources) {
         parsed = (0,external_node_util_.parseArgs)({ args: argv, options, strict: true, allowPositionals: true });
     }
     catch (err) {
+        // An unknown word is the mistake to report: its flags are unknown only because its verb is.
         const help = (0,external_node_util_.parseArgs)({ args: argv, options, strict: false }).values.help === true;
-        if (!help || unknown)
+        if (!help && !unknown)
             throw new UsageError(cleanParseError(err), helpTopic(resource, verb));
         parsed = (0,external_node_util_.parseArgs)({ args: argv, options, strict: false, allowPositionals: true });
     }
@@ -39772,8 +40073,8 @@ function parseLine(argv, resources) {
             delete values[alias];
         }
     }
-    const extra = parsed.positionals.slice(2);
-    if (extra.length > 0 && !values.help) {
+    const extra = parsed.positionals.slice(1 + words);
+    if (extra.length > 0 && !values.help && !unknown) {
         throw new UsageError(`unexpected argument '${extra[0]}'`, helpTopic(resource, verb));
     }
     const output = values.output ?? 'json';
@@ -39806,7 +40107,25 @@ function checkFlags(verb, resource, flags) {
         }
     }
 }
-/** The first two words that are not flags or flag values. */
+/**
+ * The verb a line names: one word (`bundles list`), or two where Peridio's CLI nests a group
+ * (`bundle-overrides devices add`, declared as the verb `devices add`). `words` is how many it took.
+ */
+function findVerb(resource, second, third) {
+    if (!resource || second === undefined)
+        return { words: second === undefined ? 0 : 1 };
+    const isGroup = resource.verbs.some((v) => v.name.startsWith(`${second} `));
+    if (isGroup) {
+        // `bundle-overrides devices` alone is like a resource without a verb: its help lists the verbs.
+        if (third === undefined)
+            return { words: 1 };
+        const verb = findByName(resource.verbs, `${second} ${third}`);
+        return verb ? { verb, words: 2 } : { words: 2, unknown: `${second} ${third}` };
+    }
+    const verb = findByName(resource.verbs, second);
+    return verb ? { verb, words: 1 } : { words: 1, unknown: second };
+}
+/** The first three words that are not flags or flag values: resource, verb, and a nested verb's second word. */
 function positionals(argv, resources) {
     const booleans = new Set();
     const shortBooleans = new Set();
@@ -39820,10 +40139,10 @@ function positionals(argv, resources) {
             shortBooleans.add(spec.short);
     }
     const words = [];
-    for (let i = 0; i < argv.length && words.length < 2; i++) {
+    for (let i = 0; i < argv.length && words.length < 3; i++) {
         const arg = argv[i];
         if (arg === '--') {
-            words.push(...argv.slice(i + 1, i + 1 + (2 - words.length)));
+            words.push(...argv.slice(i + 1, i + 1 + (3 - words.length)));
             break;
         }
         if (arg.startsWith('--')) {
@@ -40459,12 +40778,10 @@ async function create(ctx) {
         });
         return one('binary', result.binary, binaries_COLUMNS);
     }
-    const version = await client.getArtifactVersion(artifactVersionPrn).catch((err) => {
-        throw notFoundAsInput(err, 'artifact-version-prn', `no artifact version ${artifactVersionPrn} is visible to this API key`);
-    });
+    const { artifact, version } = await findArtifactVersion(client, { prn: artifactVersionPrn }, 'artifact-version-prn');
     const result = await publishBinary({
         api: client,
-        artifact: version.artifact_prn,
+        artifact: artifact.prn,
         version: version.version,
         target,
         filePath: contentPath,
@@ -40680,6 +40997,137 @@ function signatureHex(value) {
     throw new errors_InputError('signature', 'must be a 64-byte Ed25519 signature in hex (128 characters) or base64');
 }
 
+;// CONCATENATED MODULE: ./packages/cli/src/commands/bundle-overrides.ts
+/**
+ * Bundle overrides: a bundle for chosen devices during a time window, ahead of any release of their
+ * cohort. The device verbs are nested as in Peridio's CLI: `bundle-overrides devices add|list|remove`.
+ */
+
+
+
+const bundle_overrides_COLUMNS = ['prn', 'name', 'bundle_prn', 'starts_at', 'ends_at'];
+const DEVICE_COLUMNS = ['device_prn', 'inserted_at'];
+const deviceFlag = (what) => ({
+    name: 'device-prn',
+    required: true,
+    description: `PRN of the device to ${what}`,
+});
+const bundleOverrides = {
+    name: 'bundle-overrides',
+    summary: 'Bundle overrides: a bundle for chosen devices in a time window, ahead of releases',
+    verbs: [
+        {
+            name: 'create',
+            summary: 'Create a bundle override; add its devices with `bundle-overrides devices add`',
+            details: 'From --starts-at until --ends-at (open-ended without it) the update check offers the\n' +
+                'override’s devices its bundle, whatever their cohort’s releases say. Times are ISO 8601.',
+            flags: [
+                { name: 'name', required: true, description: 'Override name' },
+                { name: 'bundle-prn', required: true, description: 'PRN of the bundle the devices get' },
+                { name: 'starts-at', required: true, description: 'When it starts (ISO 8601)', valueName: 'TIME' },
+                { name: 'ends-at', description: 'When it ends (ISO 8601, after --starts-at)', valueName: 'TIME' },
+                { name: 'description', description: 'Free text shown to people' },
+            ],
+            examples: [
+                'OVERRIDE_PRN=$(peridio bundle-overrides create --name "pin sn-0001" --bundle-prn "$BUNDLE_PRN" \\\n    --starts-at 2026-01-01T00:00:00Z --output prn)',
+            ],
+            run: async (ctx) => one('bundle_override', await ctx.client().releases.createBundleOverride({
+                name: str(ctx.flags, 'name'),
+                bundle_prn: str(ctx.flags, 'bundle-prn'),
+                starts_at: str(ctx.flags, 'starts-at'),
+                ...defined('ends_at', str(ctx.flags, 'ends-at')),
+                ...defined('description', str(ctx.flags, 'description')),
+            }), bundle_overrides_COLUMNS),
+        },
+        {
+            name: 'get',
+            summary: 'Show one bundle override',
+            flags: [prnFlag('bundle override')],
+            examples: ['peridio bundle-overrides get --prn "$OVERRIDE_PRN" --output table'],
+            run: async (ctx) => one('bundle_override', await ctx.client().releases.getBundleOverride(str(ctx.flags, 'prn')), bundle_overrides_COLUMNS),
+        },
+        {
+            name: 'list',
+            summary: 'List bundle overrides (one page)',
+            flags: LIST_FLAGS,
+            examples: [`peridio bundle-overrides list --search "bundle_prn:'$BUNDLE_PRN'" --output prn`],
+            run: async (ctx) => {
+                const page = await ctx.client().releases.listBundleOverrides(listParams(ctx.flags));
+                return list('bundle_overrides', page.items, page.next_page, bundle_overrides_COLUMNS);
+            },
+        },
+        {
+            name: 'update',
+            summary: 'Change a bundle override’s bundle, window, name or description',
+            flags: [
+                prnFlag('bundle override'),
+                { name: 'bundle-prn', description: 'PRN of the bundle the devices get' },
+                { name: 'starts-at', description: 'When it starts (ISO 8601)', valueName: 'TIME' },
+                { name: 'ends-at', description: 'When it ends (ISO 8601, after the start)', valueName: 'TIME' },
+                { name: 'name', description: 'New name' },
+                { name: 'description', description: 'Free text shown to people' },
+            ],
+            examples: [
+                'peridio bundle-overrides update --prn "$OVERRIDE_PRN" --ends-at 2030-01-01T00:00:00Z --output table',
+            ],
+            run: async (ctx) => one('bundle_override', await ctx.client().releases.updateBundleOverride(str(ctx.flags, 'prn'), {
+                ...defined('bundle_prn', str(ctx.flags, 'bundle-prn')),
+                ...defined('starts_at', str(ctx.flags, 'starts-at')),
+                ...defined('ends_at', str(ctx.flags, 'ends-at')),
+                ...defined('name', str(ctx.flags, 'name')),
+                ...defined('description', str(ctx.flags, 'description')),
+            }), bundle_overrides_COLUMNS),
+        },
+        {
+            name: 'delete',
+            summary: 'Delete a bundle override (its devices go back to their releases)',
+            flags: [prnFlag('bundle override')],
+            examples: ['peridio bundle-overrides delete --prn "$OVERRIDE_PRN"'],
+            run: async (ctx) => {
+                await ctx.client().releases.deleteBundleOverride(str(ctx.flags, 'prn'));
+                return { kind: 'none' };
+            },
+        },
+        {
+            name: 'devices add',
+            summary: 'Add a device to a bundle override (adding it again changes nothing)',
+            flags: [prnFlag('bundle override'), deviceFlag('add')],
+            examples: [
+                'peridio bundle-overrides devices add --prn "$OVERRIDE_PRN" --device-prn "$DEVICE_PRN" --output prn',
+            ],
+            run: async (ctx) => one('device', await ctx
+                .client()
+                .releases.addBundleOverrideDevice(str(ctx.flags, 'prn'), str(ctx.flags, 'device-prn')), DEVICE_COLUMNS, 'device_prn'),
+        },
+        {
+            name: 'devices list',
+            summary: 'List the devices of a bundle override (one page)',
+            details: '--output prn prints the device PRNs.',
+            flags: [prnFlag('bundle override'), ...LIST_FLAGS.filter((f) => f.name !== 'search')],
+            examples: ['peridio bundle-overrides devices list --prn "$OVERRIDE_PRN" --output prn'],
+            run: async (ctx) => {
+                const { limit, order, page } = listParams(ctx.flags);
+                const result = await ctx
+                    .client()
+                    .releases.listBundleOverrideDevices(str(ctx.flags, 'prn'), { limit, order, page });
+                return list('devices', result.items, result.next_page, DEVICE_COLUMNS, 'device_prn');
+            },
+        },
+        {
+            name: 'devices remove',
+            summary: 'Remove a device from a bundle override',
+            flags: [prnFlag('bundle override'), deviceFlag('remove')],
+            examples: ['peridio bundle-overrides devices remove --prn "$OVERRIDE_PRN" --device-prn "$DEVICE_PRN"'],
+            run: async (ctx) => {
+                await ctx
+                    .client()
+                    .releases.removeBundleOverrideDevice(str(ctx.flags, 'prn'), str(ctx.flags, 'device-prn'));
+                return { kind: 'none' };
+            },
+        },
+    ],
+};
+
 ;// CONCATENATED MODULE: ./packages/cli/src/commands/bundles.ts
 /**
  * Bundles: the signed binaries a release ships. `create` goes through core: from artifact versions with
@@ -40764,6 +41212,33 @@ const bundles = {
             examples: ['peridio bundles get --prn "$BUNDLE_PRN" --output table'],
             run: async (ctx) => one('bundle', await ctx.client().releases.getBundle(str(ctx.flags, 'prn')), bundles_COLUMNS),
         },
+        {
+            name: 'list',
+            summary: 'List bundles (one page)',
+            flags: LIST_FLAGS,
+            examples: [`peridio bundles list --search "name:'firmware 1.2.0'" --output table`],
+            run: async (ctx) => {
+                const page = await ctx.client().releases.listBundles(listParams(ctx.flags));
+                return list('bundles', page.items, page.next_page, bundles_COLUMNS);
+            },
+        },
+        {
+            name: 'update',
+            summary: 'Rename a bundle (its binaries never change)',
+            flags: [prnFlag('bundle'), { name: 'name', required: true, description: 'New name' }],
+            examples: ['peridio bundles update --prn "$BUNDLE_PRN" --name "firmware 1.2.0 (rc)" --output prn'],
+            run: async (ctx) => one('bundle', await ctx.client().releases.updateBundle(str(ctx.flags, 'prn'), { name: str(ctx.flags, 'name') }), bundles_COLUMNS),
+        },
+        {
+            name: 'delete',
+            summary: 'Delete a bundle that no release or bundle override uses',
+            flags: [prnFlag('bundle')],
+            examples: ['peridio bundles delete --prn "$BUNDLE_PRN"'],
+            run: async (ctx) => {
+                await ctx.client().releases.deleteBundle(str(ctx.flags, 'prn'));
+                return { kind: 'none' };
+            },
+        },
     ],
 };
 
@@ -40831,7 +41306,14 @@ const cohorts = {
 
 
 
+
 const devices_COLUMNS = ['prn', 'identifier', 'cohort_prn', 'reported_release_version'];
+/** What both create and update set, as Peridio's CLI spells it. */
+const DEVICE_FLAGS = [
+    { name: 'description', description: 'Free text shown to people' },
+    { name: 'quarantined', choices: BOOL_CHOICES, description: 'true: the update check offers it nothing' },
+    { name: 'target', description: 'The device’s target, e.g. arm64-linux' },
+];
 const UPDATE_COLUMNS = ['status', 'source_type', 'source_prn', 'bundle_prn', 'manifest'];
 const devices = {
     name: 'devices',
@@ -40850,6 +41332,7 @@ const devices = {
                     description: 'Tags, repeated or delimited by ","',
                     valueName: 'TAGS',
                 },
+                ...DEVICE_FLAGS,
             ],
             examples: [
                 'DEVICE_PRN=$(peridio devices create --identifier sn-0001 --product-prn "$PRODUCT_PRN" \\\n    --cohort-prn "$COHORT_PRN" --tags lab,eu --output prn)',
@@ -40859,6 +41342,9 @@ const devices = {
                 product_prn: str(ctx.flags, 'product-prn'),
                 cohort_prn: str(ctx.flags, 'cohort-prn') ?? null,
                 tags: csv(ctx.flags, 'tags') ?? null,
+                ...defined('description', str(ctx.flags, 'description')),
+                ...defined('quarantined', bool(ctx.flags, 'quarantined')),
+                ...defined('target', str(ctx.flags, 'target')),
             }), devices_COLUMNS),
         },
         {
@@ -40877,6 +41363,34 @@ const devices = {
                 const page = await ctx.client().releases.listDevices(listParams(ctx.flags));
                 return list('devices', page.items, page.next_page, devices_COLUMNS);
             },
+        },
+        {
+            name: 'update',
+            summary: 'Move a device to another cohort, re-tag it, quarantine it, or describe it',
+            details: 'Only the flags given change. --tags replaces the tags (--tags "" clears them); the cohort must\n' +
+                'be one of the device’s product, which cannot change.',
+            flags: [
+                prnFlag('device'),
+                { name: 'cohort-prn', description: 'PRN of the cohort to move the device to' },
+                {
+                    name: 'tags',
+                    multiple: true,
+                    description: 'The new tags, repeated or delimited by ","',
+                    valueName: 'TAGS',
+                },
+                ...DEVICE_FLAGS,
+            ],
+            examples: [
+                'peridio devices update --prn "$DEVICE_PRN" --tags lab,eu,beta --output prn',
+                'peridio devices update --prn "$DEVICE_PRN" --quarantined true --description "Returned for repair" --output prn',
+            ],
+            run: async (ctx) => one('device', await ctx.client().releases.updateDevice(str(ctx.flags, 'prn'), {
+                ...defined('cohort_prn', str(ctx.flags, 'cohort-prn')),
+                ...defined('tags', csv(ctx.flags, 'tags')),
+                ...defined('description', str(ctx.flags, 'description')),
+                ...defined('quarantined', bool(ctx.flags, 'quarantined')),
+                ...defined('target', str(ctx.flags, 'target')),
+            }), devices_COLUMNS),
         },
         {
             name: 'get-update',
@@ -40922,6 +41436,7 @@ const devices = {
 ;// CONCATENATED MODULE: ./packages/cli/src/commands/products.ts
 
 
+
 const products_COLUMNS = ['prn', 'name', 'archived'];
 const products = {
     name: 'products',
@@ -40930,9 +41445,22 @@ const products = {
         {
             name: 'create',
             summary: 'Create a product',
-            flags: [{ name: 'name', required: true, description: 'Product name, unique in the organization' }],
+            flags: [
+                { name: 'name', required: true, description: 'Product name, unique in the organization' },
+                { name: 'archived', choices: BOOL_CHOICES, description: 'true: created archived' },
+            ],
             examples: ['PRODUCT_PRN=$(peridio products create --name gateway --output prn)'],
-            run: async (ctx) => one('product', await ctx.client().releases.createProduct({ name: str(ctx.flags, 'name') }), products_COLUMNS),
+            run: async (ctx) => one('product', await ctx.client().releases.createProduct({
+                name: str(ctx.flags, 'name'),
+                ...defined('archived', bool(ctx.flags, 'archived')),
+            }), products_COLUMNS),
+        },
+        {
+            name: 'get',
+            summary: 'Show one product',
+            flags: [prnFlag('product')],
+            examples: ['peridio products get --prn "$PRODUCT_PRN" --output table'],
+            run: async (ctx) => one('product', await ctx.client().releases.getProduct(str(ctx.flags, 'prn')), products_COLUMNS),
         },
         {
             name: 'list',
@@ -40943,6 +41471,20 @@ const products = {
                 const page = await ctx.client().releases.listProducts(listParams(ctx.flags));
                 return list('products', page.items, page.next_page, products_COLUMNS);
             },
+        },
+        {
+            name: 'update',
+            summary: 'Rename a product, or archive it',
+            flags: [
+                prnFlag('product'),
+                { name: 'name', description: 'New name, unique in the organization' },
+                { name: 'archived', choices: BOOL_CHOICES, description: 'true: archive the product' },
+            ],
+            examples: ['peridio products update --prn "$PRODUCT_PRN" --name gateway-v2 --output table'],
+            run: async (ctx) => one('product', await ctx.client().releases.updateProduct(str(ctx.flags, 'prn'), {
+                ...defined('name', str(ctx.flags, 'name')),
+                ...defined('archived', bool(ctx.flags, 'archived')),
+            }), products_COLUMNS),
         },
     ],
 };
@@ -40994,7 +41536,9 @@ const releases = {
             details: 'Running it again with the same bundle and cohort prints the existing release. Without a phase\n' +
                 'the release is for every device; without --schedule-date it is available now. --version is\n' +
                 'SemVer; --version-requirement defaults to "< VERSION". If the latest release is still phased,\n' +
-                '--complete-previous (an addition of this CLI) opens it to every device first.',
+                '--complete-previous (an addition of this CLI) opens it to every device first.\n' +
+                'The new release is the cohort’s latest unless --next-release-prn places it before that release;\n' +
+                'with --previous-release-prn too it goes between the two, which must be linked.',
             flags: [
                 { name: 'bundle-prn', required: true, description: 'PRN of the bundle to release' },
                 { name: 'cohort-prn', required: true, description: 'PRN of the cohort' },
@@ -41005,6 +41549,12 @@ const releases = {
                 { name: 'required', type: 'boolean', description: 'Devices must pass through this release' },
                 { name: 'disabled', choices: BOOL_CHOICES, description: 'true: not offered until enabled' },
                 { name: 'schedule-date', description: 'When it becomes available (ISO 8601; default now)' },
+                { name: 'description', description: 'Free text shown to people' },
+                { name: 'next-release-prn', description: 'Place it before this release of the cohort' },
+                {
+                    name: 'previous-release-prn',
+                    description: 'Place it after this release (alone: only after the latest)',
+                },
                 {
                     name: 'complete-previous',
                     type: 'boolean',
@@ -41015,6 +41565,7 @@ const releases = {
             examples: [
                 'RELEASE_PRN=$(peridio releases create --bundle-prn "$BUNDLE_PRN" --cohort-prn "$COHORT_PRN" \\\n    --name v1.0.0 --version 1.0.0 --output prn)',
                 'peridio releases create --bundle-prn "$BUNDLE_PRN" --cohort-prn "$COHORT_PRN" --name v1.1.0 \\\n    --version 1.1.0 --phase-value 0.1 --schedule-date 2030-01-01T00:00:00Z --output table',
+                'peridio releases create --bundle-prn "$HOTFIX_BUNDLE_PRN" --cohort-prn "$COHORT_PRN" --name v1.0.1 \\\n    --version 1.0.1 --previous-release-prn "$R1" --next-release-prn "$R2" --required --output prn',
             ],
             run: async (ctx) => {
                 const { release } = await createRelease({
@@ -41028,6 +41579,9 @@ const releases = {
                     required: ctx.flags.required === true,
                     disabled: bool(ctx.flags, 'disabled'),
                     scheduleDate: str(ctx.flags, 'schedule-date'),
+                    description: str(ctx.flags, 'description'),
+                    nextReleasePrn: str(ctx.flags, 'next-release-prn'),
+                    previousReleasePrn: str(ctx.flags, 'previous-release-prn'),
                     completePrevious: ctx.flags['complete-previous'] === true,
                     logger: ctx.logger,
                 });
@@ -41080,6 +41634,16 @@ const releases = {
                     ...defined('schedule_date', str(ctx.flags, 'schedule-date')),
                     ...defined('description', str(ctx.flags, 'description')),
                 }), releases_COLUMNS);
+            },
+        },
+        {
+            name: 'delete',
+            summary: 'Delete a release; the releases before it then lead to the one after it',
+            flags: [prnFlag('release')],
+            examples: ['peridio releases delete --prn "$RELEASE_PRN"'],
+            run: async (ctx) => {
+                await ctx.client().releases.deleteRelease(str(ctx.flags, 'prn'));
+                return { kind: 'none' };
             },
         },
         {
@@ -41199,6 +41763,7 @@ const signingKeys = {
 
 
 
+
 const RESOURCES = [
     artifacts,
     artifactVersions,
@@ -41211,6 +41776,7 @@ const RESOURCES = [
     devices,
     bundles,
     releases,
+    bundleOverrides,
 ];
 
 ;// CONCATENATED MODULE: ./packages/cli/src/completion.ts
@@ -41223,14 +41789,26 @@ const RESOURCES = [
 function completionScript(shell, resources) {
     const globals = GLOBAL_FLAGS.map((f) => `--${f.name}`).join(' ');
     const resourceNames = [...resources.map((r) => r.name), 'completion'].join(' ');
+    // A nested verb (`devices add`) completes its first word as a verb, then its second as a sub-verb.
+    const names = (v) => [v.name, ...(v.aliases ?? [])];
     const verbCases = resources
-        .map((r) => `    ${r.name}) verbs="${r.verbs.flatMap((v) => [v.name, ...(v.aliases ?? [])]).join(' ')}" ;;`)
+        .map((r) => `    ${r.name}) verbs="${[...new Set(r.verbs.flatMap(names).map((n) => n.split(' ')[0]))].join(' ')}" ;;`)
+        .join('\n');
+    const subCases = resources
+        .flatMap((r) => {
+        const groups = new Map();
+        for (const [group, sub] of r.verbs.flatMap(names).map((n) => n.split(' '))) {
+            if (sub !== undefined)
+                groups.set(group, [...(groups.get(group) ?? []), sub]);
+        }
+        return [...groups].map(([group, subs]) => `    "${r.name} ${group}") subs="${subs.join(' ')}" ;;`);
+    })
         .join('\n');
     const flagCases = resources
-        .flatMap((r) => r.verbs.flatMap((v) => [v.name, ...(v.aliases ?? [])].map((name) => `    "${r.name} ${name}") flags="${v.flags.flatMap((f) => [f.name, ...(f.aliases ?? [])].map((n) => `--${n}`)).join(' ')}" ;;`)))
+        .flatMap((r) => r.verbs.flatMap((v) => names(v).map((name) => `    "${r.name} ${name}") flags="${v.flags.flatMap((f) => [f.name, ...(f.aliases ?? [])].map((n) => `--${n}`)).join(' ')}" ;;`)))
         .join('\n');
-    // Both shells run the same word logic: the first two non-flag words pick resource and verb.
-    const body = `  local resource="" verb="" w i skip=0
+    // Both shells run the same word logic: the first non-flag words pick resource, verb and sub-verb.
+    const body = `  local resource="" verb="" sub="" w i skip=0
   for ((i = 1; i < cword; i++)); do
     w="\${words[i]}"
     if [[ $skip == 1 ]]; then skip=0; continue; fi
@@ -41238,21 +41816,27 @@ function completionScript(shell, resources) {
       --verbose|--help|-h|--version) ;;
       --*=*) ;;
       -*) skip=1 ;;
-      *) if [[ -z $resource ]]; then resource="$w"; elif [[ -z $verb ]]; then verb="$w"; fi ;;
+      *) if [[ -z $resource ]]; then resource="$w"; elif [[ -z $verb ]]; then verb="$w"; elif [[ -z $sub ]]; then sub="$w"; fi ;;
     esac
   done
-  local verbs="" flags=""
+  local verbs="" subs="" flags=""
   case "$resource" in
 ${verbCases}
     completion) verbs="bash zsh" ;;
   esac
   case "$resource $verb" in
+${subCases}
+  esac
+  local key="$resource $verb"
+  if [[ -n $subs ]]; then key="$resource $verb $sub"; fi
+  case "$key" in
 ${flagCases}
   esac
   local cur="\${words[cword]}" candidates
   if [[ $cur == -* ]]; then candidates="$flags ${globals}"
   elif [[ -z $resource ]]; then candidates="${resourceNames}"
   elif [[ -z $verb ]]; then candidates="$verbs"
+  elif [[ -n $subs && -z $sub ]]; then candidates="$subs"
   else candidates=""
   fi`;
     if (shell === 'bash') {
@@ -41304,7 +41888,7 @@ function exitCodeOf(err) {
         return EXIT.usage;
     if (err instanceof errors_InputError || isUserError(err))
         return EXIT.user;
-    if (err instanceof errors_ApiError || err instanceof NetworkError || err instanceof TimeoutError)
+    if (err instanceof ApiError || err instanceof NetworkError || err instanceof TimeoutError)
         return EXIT.remote;
     // Other PeridioErrors come from the registry's side (an upload it never completes); a plain bug is 1.
     if (err instanceof PeridioError)
@@ -41608,7 +42192,7 @@ function describe(err, flags, inputFlags) {
         const known = flags.some((f) => f.name === flag) || ['api-key', 'profile', 'config-directory'].includes(flag);
         return `${known ? `--${flag}` : `'${flag}'`}: ${detail}`;
     }
-    if (err instanceof errors_ApiError && err.status >= 400 && err.status < 500) {
+    if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
         // A field the API refused that this command set from a flag (cohort_prn ← --cohort-prn): name the flag.
         const named = Object.keys(err.fieldErrors)
             .map((field) => field.replace(/_/g, '-'))

@@ -32039,6 +32039,7 @@ const TYPES = [
     'device',
     'bundle',
     'bundle_signature',
+    'bundle_override',
     'release',
 ];
 /** A UUID in its 8-4-4-4-12 hex form, either case: the id inside every PRN. */
@@ -39607,6 +39608,152 @@ async function paging_findFirst(list, params, match) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ./packages/core/src/upload/part-body.ts
+/**
+ * A part's request body, read from disk into buffers reused from part to part. A fresh read stream per
+ * part allocates a new buffer for every chunk; those wait for the garbage collector and showed as tens of
+ * MiB of saw-tooth in the client's RSS. Here an attempt borrows two buffers from a pool shared by the parts
+ * in flight (one being written to the socket, the next being read from disk).
+ *
+ * A buffer may be refilled only once nothing can read it any more:
+ * - Within an attempt, undici pulls an async-iterable body one chunk at a time, and after a chunk whose
+ *   `socket.write` returned false it waits for 'drain' (every queued byte handed to the kernel) or 'close'
+ *   before it pulls the next. A chunk at least as large as the socket's high-water mark always returns
+ *   false, so when the chunk after next is read into the first buffer, the socket is done with it.
+ * - At the end of an attempt the buffers go back to the pool only if undici pulled past the last chunk
+ *   (so the last write completed too) and the server answered 2xx after reading every byte. After any other
+ *   ending (reset, stall, abort, refusal, an answer before the end of the body) a write may still be queued
+ *   on a socket undici is tearing down: the buffers are dropped, and the pool allocates fresh ones later.
+ *   Taking from the pool never waits, so a retry can never wait for buffers its own failed attempt holds.
+ * - After the end of an attempt the body reads nothing more: undici may pull once more after a failure,
+ *   and that pull must not read into a buffer, count progress, or re-arm the attempt's stall timer.
+ */
+
+
+
+/**
+ * Per read: larger than the 64 KiB stream default to cut per-chunk overhead, and never below a socket's
+ * default high-water mark, which the reuse above relies on.
+ */
+const PART_READ_CHUNK = Math.max(256 * 1024, (0,external_node_stream_.getDefaultHighWaterMark)(false));
+/** Buffers each attempt holds: the one being sent and the one being read ahead. */
+const BUFFERS_PER_ATTEMPT = 2;
+/**
+ * Free read buffers shared by the parts in flight. It keeps at most `BUFFERS_PER_ATTEMPT × attempts` of
+ * them, so the read buffers of an upload stay at that many chunks (2 MiB at 4 parts in flight) however
+ * many parts it sends, far under part size × concurrency.
+ */
+class part_body_ReadBufferPool {
+    chunkSize;
+    free = [];
+    keep;
+    /** Buffers allocated so far; with reuse it stays at the buffers of the attempts that ran at once. */
+    allocated = 0;
+    constructor(attemptsAtOnce, chunkSize = PART_READ_CHUNK) {
+        this.chunkSize = chunkSize;
+        this.keep = BUFFERS_PER_ATTEMPT * attemptsAtOnce;
+    }
+    /** Never waits: an empty pool allocates. */
+    take() {
+        const buffer = this.free.pop();
+        if (buffer)
+            return buffer;
+        this.allocated += 1;
+        return Buffer.allocUnsafeSlow(this.chunkSize);
+    }
+    give(buffer) {
+        if (this.free.length < this.keep)
+            this.free.push(buffer);
+    }
+}
+/** The body refused a pull that came after its attempt had ended. */
+class AttemptEndedError extends (/* unused pure expression or super */ null && (Error)) {
+    name = 'AttemptEndedError';
+}
+/** The bytes [offset, offset + size) of an open file, as one attempt's request body. */
+class part_body_PartReader {
+    handle;
+    offset;
+    size;
+    pool;
+    onChunk;
+    buffers;
+    ended = false;
+    /** undici asked for the chunk after the last one: every write of this body completed. */
+    consumed = false;
+    /** The read in flight, if any: at most one, into the buffer not being sent. */
+    reading;
+    constructor(handle, offset, size, pool, 
+    /** Called as each chunk is handed to the request, never after `release`. */
+    onChunk) {
+        this.handle = handle;
+        this.offset = offset;
+        this.size = size;
+        this.pool = pool;
+        this.onChunk = onChunk;
+        this.buffers = Array.from({ length: BUFFERS_PER_ATTEMPT }, () => pool.take());
+    }
+    async *chunks() {
+        let position = 0;
+        let turn = 0;
+        let next = this.size > 0 ? this.read(this.buffers[0], 0) : undefined;
+        while (next) {
+            const chunk = await next;
+            if (this.ended)
+                throw new AttemptEndedError('the attempt ended');
+            position += chunk.length;
+            turn = (turn + 1) % this.buffers.length;
+            next = position < this.size ? this.read(this.buffers[turn], position) : undefined;
+            this.onChunk(chunk.length);
+            yield chunk;
+            if (this.ended)
+                throw new AttemptEndedError('the attempt ended');
+        }
+        this.consumed = true;
+    }
+    /**
+     * Ends the attempt's use of the body: no read starts after this, the read in flight is waited for, and
+     * the buffers go back to the pool only if `answered` (the server answered 2xx) and the body ran to its end.
+     */
+    async release(answered) {
+        this.ended = true;
+        await this.reading?.catch(() => { });
+        if (answered && this.consumed)
+            for (const buffer of this.buffers)
+                this.pool.give(buffer);
+    }
+    read(buffer, position) {
+        if (this.ended)
+            return Promise.reject(new AttemptEndedError('the attempt ended'));
+        const reading = this.fill(buffer, position);
+        this.reading = reading;
+        // Awaited by the next pull, or by `release`; this only keeps an abandoned read from going unhandled.
+        reading.catch(() => { });
+        return reading;
+    }
+    async fill(buffer, position) {
+        const length = Math.min(buffer.length, this.size - position);
+        for (let filled = 0; filled < length;) {
+            const at = this.offset + position + filled;
+            const { bytesRead } = await this.handle.read(buffer, filled, length - filled, at);
+            if (bytesRead === 0) {
+                throw new ConflictError(`file shrank since it was hashed (ended at byte ${at}, part needs ${this.offset + this.size})`);
+            }
+            filled += bytesRead;
+        }
+        return buffer.subarray(0, length);
+    }
+}
+async function part_body_openForParts(path) {
+    try {
+        return await open(path, 'r');
+    }
+    catch (err) {
+        const code = err.code ?? 'error';
+        throw new ConflictError(`${path}: file changed since it was hashed (${code})`, { cause: err });
+    }
+}
+
 ;// CONCATENATED MODULE: ./packages/core/src/upload/storage-errors.ts
 
 /** S3 answers 400 to a body that stopped arriving; the AWS SDKs retry these. */
@@ -39667,11 +39814,11 @@ function storage_errors_scrubUrls(text) {
 
 ;// CONCATENATED MODULE: ./packages/core/src/upload/part.ts
 /**
- * One part: ask the API for a presigned URL, then PUT the part's bytes there, streamed from disk.
- * Every attempt opens a fresh read stream (a consumed stream cannot be replayed), checks first that the
- * file is still the one that was hashed, and is aborted when nothing moves for `stallTimeoutMs`.
+ * One part: ask the API for a presigned URL (or take the one asked for ahead of time), then PUT the part's
+ * bytes there, read from disk into reused buffers (part-body.ts). Every attempt reads the part from its
+ * start (a consumed body cannot be replayed), checks first that the file is still the one that was hashed,
+ * and is aborted when nothing moves for `stallTimeoutMs`.
  */
-
 
 
 
@@ -39691,14 +39838,16 @@ class PartStalledError extends (/* unused pure expression or super */ null && (T
 class PresignedUrlRefusedError extends (/* unused pure expression or super */ null && (ApiError)) {
     name = 'PresignedUrlRefusedError';
 }
-/** Reads per part stream: larger than the 64 KiB default to cut per-chunk overhead, small enough × 16 parts. */
-const READ_CHUNK = (/* unused pure expression or super */ null && (256 * 1024));
 /**
  * Fresh URLs refused again and again are not expiry (clock skew, missing permission, a part that takes
  * longer than the URL lives): more attempts would only re-send the bytes.
  */
 const MAX_URL_REFUSALS = 3;
-async function part_sendPart(ctx, part, signal) {
+/**
+ * Sends one part, with retries. `early` is the part's URL asked for ahead of time (urls-ahead.ts), taken
+ * for the first attempt only; undefined in it means that ask failed and this part asks itself.
+ */
+async function part_sendPart(ctx, part, signal, early) {
     // The client already retried its own API calls; retrying them again here would multiply the attempts.
     const apiFailures = new WeakSet();
     let url;
@@ -39707,17 +39856,16 @@ async function part_sendPart(ctx, part, signal) {
     let attempts = 0;
     await withRetry(async (attempt) => {
         attempts = attempt;
-        // A retry after a dropped connection may hold a URL that has run out meanwhile.
+        if (early) {
+            url = await early;
+            early = undefined;
+        }
+        // A URL asked for ahead, or held by a retry after a dropped connection, may have run out meanwhile.
         if (url !== undefined && presignedUrlExpiring(url))
             url = undefined;
         if (url === undefined) {
             try {
-                const created = await ctx.createBinaryPart(ctx.binaryPrn, {
-                    index: part.index,
-                    expected_binary_size: ctx.binarySize,
-                    hash: part.sha256Hex,
-                    size: part.size,
-                });
+                const created = await part_createPartUrl(ctx, part, signal);
                 url = created.presigned_upload_url;
             }
             catch (err) {
@@ -39753,6 +39901,16 @@ async function part_sendPart(ctx, part, signal) {
         ctx.logger.info(`part ${part.index}: sent after ${attempts} attempts (last failure: ${reason})`);
     }
 }
+/** Creates (or re-creates) the part record; its answer carries the presigned upload URL. */
+function part_createPartUrl(ctx, part, signal) {
+    const body = {
+        index: part.index,
+        expected_binary_size: ctx.binarySize,
+        hash: part.sha256Hex,
+        size: part.size,
+    };
+    return ctx.createBinaryPart(ctx.binaryPrn, body, { signal });
+}
 /** The file still has the size and mtime it had when hashed; otherwise its parts' hashes are stale. */
 async function part_assertFileUnchanged(ctx, part) {
     const { filePath, digest } = ctx;
@@ -39773,34 +39931,30 @@ async function putPart(ctx, part, url, signal) {
     const stall = new AbortController();
     const requestSignal = signal ? AbortSignal.any([signal, stall.signal]) : stall.signal;
     let timer;
+    // Once the attempt is over nothing may re-arm its timer: a pull of the body after a failure would
+    // otherwise keep the process alive for another stallTimeoutMs.
+    let ended = false;
     const arm = () => {
+        if (ended)
+            return;
         clearTimeout(timer);
         timer = setTimeout(() => {
             stall.abort(new PartStalledError(`${where}: no progress for ${ctx.stallTimeoutMs} ms; dropping the attempt`));
         }, ctx.stallTimeoutMs);
     };
     let bytesThisAttempt = 0;
-    const file = part.size > 0
-        ? createReadStream(ctx.filePath, {
-            start: part.offset,
-            end: part.offset + part.size - 1,
-            highWaterMark: READ_CHUNK,
-        })
-        : undefined;
-    const counted = new Transform({
-        transform(chunk, _encoding, callback) {
-            bytesThisAttempt += chunk.length;
-            ctx.progress.bytesRead(chunk.length);
-            arm();
-            callback(null, chunk);
-        },
-    });
-    if (file) {
-        file.on('error', (err) => counted.destroy(err));
-        file.pipe(counted);
-    }
-    let completed = false;
+    let handle;
+    let body;
+    let answered = false;
     try {
+        if (part.size > 0) {
+            handle = await openForParts(ctx.filePath);
+            body = new PartReader(handle, part.offset, part.size, ctx.buffers ?? new ReadBufferPool(1), (length) => {
+                bytesThisAttempt += length;
+                ctx.progress.bytesRead(length);
+                arm();
+            });
+        }
         arm();
         let response;
         try {
@@ -39811,7 +39965,9 @@ async function putPart(ctx, part, url, signal) {
                     'content-type': 'application/octet-stream',
                     'x-amz-checksum-sha256': part.sha256Base64,
                 },
-                body: file ? counted : Buffer.alloc(0),
+                // undici takes an async iterable body (its docs say so, its types do not), and pulling it one chunk
+                // at a time after the socket took the last is what lets PartReader reuse its buffers.
+                body: body ? body.chunks() : Buffer.alloc(0),
                 signal: requestSignal,
                 dispatcher: ctx.dispatcher,
             });
@@ -39825,7 +39981,7 @@ async function putPart(ctx, part, url, signal) {
             await drain(response, arm).catch((err) => {
                 throw transportError(err, where, stall.signal, signal);
             });
-            completed = true;
+            answered = true;
             ctx.progress.partDone();
             return;
         }
@@ -39833,10 +39989,11 @@ async function putPart(ctx, part, url, signal) {
         throw await refusal(ctx, part, where, statusCode, detail, response.headers['retry-after']);
     }
     finally {
+        ended = true;
         clearTimeout(timer);
-        file?.destroy();
-        counted.destroy();
-        if (!completed)
+        await body?.release(answered);
+        await handle?.close().catch(() => { });
+        if (!answered)
             ctx.progress.attemptFailed(bytesThisAttempt);
     }
 }
@@ -39864,7 +40021,8 @@ function transportError(err, where, stall, outer) {
         return stall.reason;
     if (outer?.aborted)
         return outer.reason ?? err;
-    if (err instanceof NetworkError || err instanceof ApiError)
+    // Ours, thrown from inside the body (the file shrank while being read): already says what happened.
+    if (err instanceof PeridioError)
         return err;
     const e = err;
     const message = e?.message ? scrubUrls(e.message) : String(err);
@@ -39951,7 +40109,49 @@ function resume_formatIndexes(indexes, max = 20) {
     return `${ranges.slice(0, max).join(', ')} and ${ranges.length - max} more ranges`;
 }
 
+;// CONCATENATED MODULE: ./packages/core/src/upload/urls-ahead.ts
+class urls_ahead_UrlsAhead {
+    ask;
+    logger;
+    asked = new Map();
+    stop = new AbortController();
+    signal;
+    constructor(ask, logger, outer) {
+        this.ask = ask;
+        this.logger = logger;
+        this.signal = outer ? AbortSignal.any([outer, this.stop.signal]) : this.stop.signal;
+    }
+    /** Starts asking for `part`'s URL, unless it was asked for already or the pass is over. */
+    prefetch(part) {
+        if (!part || this.asked.has(part.index) || this.signal.aborted)
+            return;
+        const url = this.ask(part, this.signal).then((created) => created.presigned_upload_url, (err) => {
+            if (!this.signal.aborted) {
+                const reason = err instanceof Error ? err.message : String(err);
+                this.logger.debug(`part ${part.index}: asking for its URL ahead failed (${reason}); it asks again`);
+            }
+            return undefined;
+        });
+        this.asked.set(part.index, url);
+    }
+    /** The URL asked for ahead (undefined if the ask failed), once; undefined when none was asked for. */
+    take(part) {
+        const url = this.asked.get(part.index);
+        // Kept in the map (as taken) so a later prefetch of the same part does not ask again.
+        this.asked.set(part.index, TAKEN);
+        return url === TAKEN ? undefined : url;
+    }
+    /** Cancels the asks nobody took and waits until they have settled. */
+    async close() {
+        this.stop.abort(new Error('the upload pass ended'));
+        await Promise.all(this.asked.values());
+    }
+}
+const TAKEN = Promise.resolve(undefined);
+
 ;// CONCATENATED MODULE: ./packages/core/src/upload/engine.ts
+
+
 
 
 
@@ -40010,7 +40210,7 @@ async function engine_uploadParts(options) {
     const startedAt = Date.now();
     const progress = new ProgressTracker(options.onProgress, logger);
     const ctx = {
-        createBinaryPart: (prn, body) => api.createBinaryPart(prn, body),
+        createBinaryPart: (prn, body, callOptions) => api.createBinaryPart(prn, body, callOptions),
         binaryPrn,
         binarySize: options.binarySize,
         filePath: options.filePath,
@@ -40019,6 +40219,7 @@ async function engine_uploadParts(options) {
         retry: options.retry,
         logger,
         progress,
+        buffers: new ReadBufferPool(concurrency),
         dispatcher: options.dispatcher,
     };
     // Fail before asking for anything if the file is no longer the one that was hashed.
@@ -40037,12 +40238,21 @@ async function engine_uploadParts(options) {
     let bytesUploaded = 0;
     const send = async (parts) => {
         progress.plan(sum(parts), parts.length);
-        await runPool(parts, concurrency, async (part, poolSignal) => {
-            await sendPart(ctx, part, poolSignal);
-            partsUploaded += 1;
-            bytesUploaded += part.size;
-            logger.debug(`part ${part.index}: sent ${part.size} bytes`);
-        }, signal);
+        const position = new Map(parts.map((part, i) => [part.index, i]));
+        const ahead = new UrlsAhead((part, askSignal) => createPartUrl(ctx, part, askSignal), logger, signal);
+        try {
+            await runPool(parts, concurrency, async (part, poolSignal) => {
+                // The part that takes this slot's place next: its URL is there by the time this part is done.
+                ahead.prefetch(parts[position.get(part.index) + concurrency]);
+                await sendPart(ctx, part, poolSignal, ahead.take(part));
+                partsUploaded += 1;
+                bytesUploaded += part.size;
+                logger.debug(`part ${part.index}: sent ${part.size} bytes`);
+            }, signal);
+        }
+        finally {
+            await ahead.close();
+        }
     };
     await send(initial.missing);
     for (let round = 0;; round++) {
@@ -40423,6 +40633,9 @@ function percent(done, total) {
  * Waiting for the registry's own hash check (`hashing` → `signable`). Peridio's CLI polls every 10 s for
  * at most 5 minutes; a small binary on a local registry is done in milliseconds, a large one on the cloud
  * may take longer than 5 minutes. So: poll soon, back off to a cap, and stop at a deadline the user sets.
+ * The delay follows the time waited so far (a tenth of it), not a fixed growth factor: a check that ends
+ * is noticed within about 10 % of its own length (×1.5 growth could notice a 4 s check 2 s late, which on a
+ * 1 GiB publish is most of what the action adds to the check), for one cheap GET per poll.
  */
 
 
@@ -40441,7 +40654,9 @@ async function wait_waitWhileHashing(options) {
     const maxDelayMs = options.maxDelayMs ?? 10_000;
     const startedAt = now();
     const deadline = startedAt + timeoutMs;
-    let delayMs = options.firstDelayMs ?? 200;
+    // The local registry's check of a GiB is done some tens of ms after `hashing` (the content was hashed
+    // while it arrived): a first poll at 200 ms made every publish wait most of that time for nothing.
+    const firstDelayMs = options.firstDelayMs ?? 50;
     let lastReportAt = startedAt;
     let first = true;
     for (;;) {
@@ -40465,8 +40680,8 @@ async function wait_waitWhileHashing(options) {
             logger.info(`Waiting for the registry's hash check: ${format_formatDuration(lastReportAt - startedAt)} elapsed, ` +
                 `deadline in ${format_formatDuration(Math.max(0, deadline - lastReportAt))} (hashing-timeout ${format_formatDuration(timeoutMs)})`);
         }
+        const delayMs = Math.min(maxDelayMs, Math.max(firstDelayMs, Math.ceil((now() - startedAt) / 10)));
         await sleep(Math.min(delayMs, remaining), options.signal);
-        delayMs = Math.min(maxDelayMs, Math.ceil(delayMs * 1.5));
     }
 }
 
@@ -41067,10 +41282,7 @@ async function uploadPartFile(options) {
         binary = await api.getBinary(binaryPrn);
     }
     catch (err) {
-        if (err instanceof ApiError && err.status === 404) {
-            throw new InputError('binary-prn', `no binary ${binaryPrn} is visible to this API key`);
-        }
-        throw err;
+        throw notFoundAsInput(err, 'binary-prn', `no binary ${binaryPrn} is visible to this API key`);
     }
     if (binary.state !== 'uploadable') {
         throw new InputError('binary-prn', `binary ${binaryPrn} is ${binary.state}; parts can only be added while it is uploadable`);
@@ -41428,6 +41640,7 @@ function phase_isComplete(r) {
 
 
 
+
 function defaultVersionRequirement(version) {
     return `< ${version}`;
 }
@@ -41440,11 +41653,36 @@ async function releasesOf(api, cohortPrn) {
     }
     return out;
 }
+/** The placement PRNs, checked for shape before anything is read. */
+function placementOf(options) {
+    const next = options.nextReleasePrn === undefined
+        ? undefined
+        : requirePrn(options.nextReleasePrn, 'release', 'next-release-prn');
+    const previous = options.previousReleasePrn === undefined
+        ? undefined
+        : requirePrn(options.previousReleasePrn, 'release', 'previous-release-prn');
+    if (next !== undefined && options.completePrevious) {
+        throw new InputError('complete-previous', 'applies to a new latest release only; with next-release-prn the release goes before an existing one');
+    }
+    return { next, previous };
+}
+/** The graph rules stay the API's; this only names a release that is not in the cohort before asking. */
+function checkPlacement(placement, releases, cohortName) {
+    for (const [prn, input] of [
+        [placement.next, 'next-release-prn'],
+        [placement.previous, 'previous-release-prn'],
+    ]) {
+        if (prn !== undefined && !releases.some((r) => r.prn === prn)) {
+            throw new InputError(input, `${prn} is not a release of cohort ${cohortName}`);
+        }
+    }
+}
 async function createRelease(options) {
     const { api } = options;
     const logger = options.logger ?? silentLogger;
     const now = options.now ?? (() => new Date());
     const version = strictVersion(options.version);
+    const placement = placementOf(options);
     const requirement = options.versionRequirement ?? defaultVersionRequirement(version);
     const bundle = await orUndefined(api.releases.getBundle(options.bundlePrn));
     if (!bundle) {
@@ -41473,9 +41711,11 @@ async function createRelease(options) {
     if (sameName) {
         throw new InputError('name', `cohort ${cohort.name} already has a release named '${options.name}' (${sameName.prn}) with another bundle (${sameName.bundle_prn}); use another name, or a new tag`);
     }
+    checkPlacement(placement, releases, cohort.name);
     let completedPrevious;
     const latest = releases.find((r) => r.next_release_prn === null);
-    const rolling = latest && stillRollingOut(latest, now());
+    // Only a new latest release must follow a complete one; one placed before another need not.
+    const rolling = placement.next === undefined && latest && stillRollingOut(latest, now());
     if (latest && rolling) {
         if (!options.completePrevious) {
             throw new InputError('complete-previous', `cohort ${cohort.name}'s latest release '${latest.name}' (${latest.prn}) is still ${rolling}, and a new release can only follow a complete one. ` +
@@ -41500,6 +41740,9 @@ async function createRelease(options) {
             schedule_date: options.scheduleDate ?? now().toISOString(),
             version,
             version_requirement: requirement,
+            ...(options.description === undefined ? {} : { description: options.description }),
+            ...(placement.next === undefined ? {} : { next_release_prn: placement.next }),
+            ...(placement.previous === undefined ? {} : { previous_release_prn: placement.previous }),
             ...('tags' in phase
                 ? { phase_mode: 'tags', phase_tags: phase.tags, phase_value: 1 }
                 : { phase_mode: 'numeric', phase_value: phase.value }),
@@ -41521,7 +41764,7 @@ async function createRelease(options) {
         logger.warning(`another job released this bundle to ${cohort.name} at the same time: using ${winner.prn}, deleted this job's ${created.prn}`);
         return result(winner, false, completedPrevious);
     }
-    logger.info(`Created release ${created.name} (${version}, requirement '${requirement}') of bundle ${bundle.prn} in cohort ${cohort.name} at ${'tags' in phase ? `tags ${phase.tags.join(', ')}` : describePhase(phase.value)}: ${created.prn}`);
+    logger.info(`Created release ${created.name} (${version}, requirement '${requirement}') of bundle ${bundle.prn} in cohort ${cohort.name} at ${'tags' in phase ? `tags ${phase.tags.join(', ')}` : describePhase(phase.value)}${placement.next ? `, before ${placement.next}` : ''}: ${created.prn}`);
     return result(created, true, completedPrevious);
 }
 
@@ -41946,9 +42189,7 @@ async function getOrInputError(get, input, message) {
         return await get();
     }
     catch (err) {
-        if (err instanceof errors_ApiError && err.status === 404)
-            throw new errors_InputError(input, message);
-        throw err;
+        throw errors_notFoundAsInput(err, input, message);
     }
 }
 
@@ -42147,10 +42388,12 @@ class HttpTransport {
     }
     /** Sends the request, retrying transient failures (the flows built on top are idempotent). */
     async request(req) {
-        return retry_withRetry(() => this.once(req), {
+        const client = this.#options.signal;
+        const signal = req.signal && client ? AbortSignal.any([req.signal, client]) : (req.signal ?? client);
+        return retry_withRetry(() => this.once(req, signal), {
             label: `${req.method} ${req.path}`,
             policy: this.#options.retry,
-            signal: this.#options.signal,
+            signal,
             logger: this.logger,
         });
     }
@@ -42159,7 +42402,7 @@ class HttpTransport {
         if (this.ownsDispatcher)
             await this.dispatcher.close();
     }
-    async once(req) {
+    async once(req, signal) {
         const query = encodeQuery(req.query);
         const shownPath = query ? `${req.path}?${query}` : req.path;
         const headers = { ...this.#headers, ...req.headers };
@@ -42179,7 +42422,7 @@ class HttpTransport {
                 body: payload,
                 headersTimeout: this.timeoutMs,
                 bodyTimeout: this.timeoutMs,
-                signal: this.#options.signal,
+                signal,
             });
             const text = await res.body.text();
             this.logger.debug(`${req.method} ${shownPath} -> ${res.statusCode} (${elapsed()} ms)`);
@@ -42198,8 +42441,8 @@ class HttpTransport {
         catch (err) {
             if (err instanceof errors_PeridioError)
                 throw err;
-            if (this.#options.signal?.aborted)
-                throw this.#options.signal.reason;
+            if (signal?.aborted)
+                throw signal.reason;
             if (err instanceof TypeError || codeOf(err) === 'UND_ERR_INVALID_ARG') {
                 // A bug on our side (a malformed header or URL), not a transient failure: do not retry it.
                 const message = redactSecrets(err instanceof Error ? err.message : String(err), this.#secrets);
@@ -42356,8 +42599,14 @@ class ReleaseClient {
     createProduct(body) {
         return this.one('product', { method: 'POST', path: '/products', body });
     }
+    getProduct(prn) {
+        return this.one('product', { method: 'GET', path: `/products/${prn}` });
+    }
     listProducts(params) {
         return this.page('products', '/products', params);
+    }
+    updateProduct(prn, body) {
+        return this.one('product', { method: 'PATCH', path: `/products/${prn}`, body: { prn, ...body } });
     }
     createCohort(body) {
         return this.one('cohort', { method: 'POST', path: '/cohorts', body });
@@ -42380,6 +42629,9 @@ class ReleaseClient {
     listDevices(params) {
         return this.page('devices', '/devices', params);
     }
+    updateDevice(prn, body) {
+        return this.one('device', { method: 'PATCH', path: `/devices/${prn}`, body: { prn, ...body } });
+    }
     async createBundle(body) {
         // A repeated id with the same content answers 200 with the existing bundle, a new one 201.
         const req = { method: 'POST', path: '/bundles', body };
@@ -42388,6 +42640,50 @@ class ReleaseClient {
     }
     getBundle(prn) {
         return this.one('bundle', { method: 'GET', path: `/bundles/${prn}` });
+    }
+    listBundles(params) {
+        return this.page('bundles', '/bundles', params);
+    }
+    /** Only the name: a bundle's binaries are immutable. */
+    updateBundle(prn, body) {
+        return this.one('bundle', { method: 'PATCH', path: `/bundles/${prn}`, body: { prn, ...body } });
+    }
+    /** Refused (4xx) while a release or bundle override uses the bundle. */
+    deleteBundle(prn) {
+        return this.remove(`/bundles/${prn}`);
+    }
+    createBundleOverride(body) {
+        return this.one('bundle_override', { method: 'POST', path: '/bundle_overrides', body });
+    }
+    getBundleOverride(prn) {
+        return this.one('bundle_override', { method: 'GET', path: `/bundle_overrides/${prn}` });
+    }
+    listBundleOverrides(params) {
+        return this.page('bundle_overrides', '/bundle_overrides', params);
+    }
+    updateBundleOverride(prn, body) {
+        return this.one('bundle_override', {
+            method: 'PATCH',
+            path: `/bundle_overrides/${prn}`,
+            body: { prn, ...body },
+        });
+    }
+    deleteBundleOverride(prn) {
+        return this.remove(`/bundle_overrides/${prn}`);
+    }
+    /** Adding a device the override already has answers with the existing entry. */
+    addBundleOverrideDevice(prn, devicePrn) {
+        return this.one('device', {
+            method: 'POST',
+            path: `/bundle_overrides/${prn}/devices`,
+            body: { device_prn: devicePrn },
+        });
+    }
+    listBundleOverrideDevices(prn, params) {
+        return this.page('devices', `/bundle_overrides/${prn}/devices`, params);
+    }
+    removeBundleOverrideDevice(prn, devicePrn) {
+        return this.remove(`/bundle_overrides/${prn}/devices/${devicePrn}`);
     }
     createBundleSignature(body) {
         return this.one('bundle_signature', { method: 'POST', path: '/bundle_signatures', body });
@@ -42404,8 +42700,8 @@ class ReleaseClient {
     updateRelease(prn, body) {
         return this.one('release', { method: 'PATCH', path: `/releases/${prn}`, body: { prn, ...body } });
     }
-    async deleteRelease(prn) {
-        await this.http.request({ method: 'DELETE', path: `/releases/${prn}` });
+    deleteRelease(prn) {
+        return this.remove(`/releases/${prn}`);
     }
     /** The Admin API's update check for a device (what the device agent asks). */
     async checkUpdate(devicePrn, body) {
@@ -42425,6 +42721,9 @@ class ReleaseClient {
         const req = { method: 'GET', path, query: { limit, order, search, page } };
         const { body } = await this.http.request(req);
         return { items: expectArray(body, key, req), next_page: nextPageOf(body) };
+    }
+    async remove(path) {
+        await this.http.request({ method: 'DELETE', path });
     }
 }
 
@@ -42524,7 +42823,7 @@ class PeridioClient {
     }
     // Binary parts
     /** Creates or overwrites part `index` (1-based) and returns where to PUT its bytes. */
-    createBinaryPart(binaryPrn, part) {
+    createBinaryPart(binaryPrn, part, options = {}) {
         const { index, expected_binary_size, hash, size } = part;
         const headers = {};
         // The SDK's content-range assumes every part has this part's size (wrong for a short last part);
@@ -42536,6 +42835,7 @@ class PeridioClient {
             path: `/binaries/${binaryPrn}/parts/${index}`,
             body: { binary_prn: binaryPrn, index, expected_binary_size, hash, size },
             headers,
+            signal: options.signal,
         });
     }
     /** All parts: the endpoint is unpaginated, but a `next_page`, should one appear, is followed. */

@@ -1,0 +1,1 @@
+var n=self,a=r=>Array.from(new Uint8Array(r),e=>e.toString(16).padStart(2,"0")).join("");n.onmessage=({data:{index:r,buffer:e,size:t}})=>{crypto.subtle.digest("SHA-256",new Uint8Array(e,0,t)).then(s=>n.postMessage({index:r,hash:a(s),buffer:e},[e]),s=>n.postMessage({index:r,error:String(s)}))};
