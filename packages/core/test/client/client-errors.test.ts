@@ -190,6 +190,20 @@ describe('transport failures', () => {
     expect(err.message).toBe('cancelled by test');
     expect(stub.requests).toHaveLength(1);
   });
+
+  it("a call's own signal stops that call only, and it is not retried", async () => {
+    stub.reply({ hang: true });
+    const controller = new AbortController();
+    const client = makeClient();
+    setTimeout(() => controller.abort(new Error('no longer needed')), 50);
+    const part = { index: 2, expected_binary_size: 100, hash: 'a'.repeat(64), size: 50 };
+    const err = await failure(client.createBinaryPart(PRN, part, { signal: controller.signal }));
+    expect(err.message).toBe('no longer needed');
+    expect(stub.requests).toHaveLength(1);
+    // The client itself is not cancelled: its next call goes out.
+    stub.reply({ status: 200, json: { binary: { prn: PRN } } });
+    await expect(client.getBinary(PRN)).resolves.toMatchObject({ prn: PRN });
+  });
 });
 
 async function freePort(): Promise<number> {
