@@ -44,7 +44,7 @@ describe('every unexpected error is a 500 with a request id and a logged stack (
     const id = res.headers.get('x-request-id');
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(await res.json()).toEqual({ errors: { detail: `Internal Server Error (request id ${id})` } });
-    const logged = t.logger.lines.find((l) => l.level === 'error');
+    const logged = t.logger.lines.find((l) => l.level === 'error' && l.message.startsWith('request id='));
     expect(logged?.message).toContain(`request id=${id} POST /artifacts: Error: database is not open`);
     expect(logged?.message).toMatch(/\n\s+at /); // the stack, not just the message
     const access = t.logger.lines.find((l) => l.message.startsWith('request method=POST'));

@@ -107,7 +107,12 @@ describe('peridio-registry serve (bundled)', () => {
       (await fetch(`${third.baseUrl}/artifacts`, { headers: { authorization: `Token ${first.apiKey}` } }))
         .status,
     ).toBe(401);
-    // stderr carries the request log, never the key, and no SQLite ExperimentalWarning.
+    // stderr carries the request log, never the key, and no SQLite ExperimentalWarning. The log line is
+    // written when the response has finished, which a loaded machine may deliver after the client has it.
+    const deadline = Date.now() + 10_000;
+    while (!third.output().stderr.includes('status=200') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const { stderr } = third.output();
     expect(stderr).toContain('method=GET path=/artifacts status=200');
     expect(stderr).not.toContain('from-env');
