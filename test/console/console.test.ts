@@ -190,8 +190,11 @@ describe('web console', () => {
     ]);
   }, 120_000);
 
+  // Retried: under heavy CPU load (a CPU hog on both cores) this test has hung once in three runs right
+  // after the reload, before the registry answered the listing; not yet explained (see the stop's note).
   it(
     'resumes after a reload mid-upload without sending again the parts the registry holds',
+    { timeout: 120_000, retry: 2 },
     async () => {
       const file = await writeTestFile(scene.dir, 'resume.img', 40 * MIB); // parts of 16 + 16 + 8 MiB
       const p = await openPage();
@@ -231,10 +234,7 @@ describe('web console', () => {
       const resent = puts.slice(before).map((r) => new URL(r.url()).pathname.split('/').pop());
       expect(resent.sort()).toEqual(['1', '2']);
       expect((await getBinary(scene, prn)).hash).toBe(file.sha256);
-      // Retried: under heavy CPU load (a CPU hog on both cores) this test has hung once in three runs right
-      // after the reload, before the registry answered the listing; not yet explained (see the stop's note).
     },
-    { timeout: 120_000, retry: 2 },
   );
 
   it('destroys a binary only after the target is typed into the confirmation', async () => {
