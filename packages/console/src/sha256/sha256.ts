@@ -33,23 +33,38 @@ export class Sha256 {
   }
 
   update(data: Uint8Array): this {
+    return this.write(data).flush();
+  }
+
+  /**
+   * Copies `data` in, hashing each full data area on the way, and leaves the last area's blocks for flush():
+   * the caller can let go of `data` (start the next read into its buffer) before the longest step runs.
+   */
+  write(data: Uint8Array): this {
     this.#length += data.length;
     for (let at = 0; at < data.length;) {
+      if (this.#pending === LAYOUT.capacity) this.flush();
       const take = Math.min(data.length - at, LAYOUT.capacity - this.#pending);
       this.#bytes.set(data.subarray(at, at + take), LAYOUT.data + this.#pending);
       at += take;
       this.#pending += take;
-      const whole = this.#pending & ~63;
-      if (whole === 0) continue;
-      this.#compress(LAYOUT.data, whole >>> 6);
-      this.#bytes.copyWithin(LAYOUT.data, LAYOUT.data + whole, LAYOUT.data + this.#pending);
-      this.#pending -= whole;
     }
+    return this;
+  }
+
+  /** Hashes the whole blocks written so far; fewer than 64 bytes stay behind. */
+  flush(): this {
+    const whole = this.#pending & ~63;
+    if (whole === 0) return this;
+    this.#compress(LAYOUT.data, whole >>> 6);
+    this.#bytes.copyWithin(LAYOUT.data, LAYOUT.data + whole, LAYOUT.data + this.#pending);
+    this.#pending -= whole;
     return this;
   }
 
   /** The digest as lowercase hex; the hasher is spent afterwards. */
   digestHex(): string {
+    this.flush();
     const end = LAYOUT.data + this.#pending;
     const blocks = this.#pending < 56 ? 1 : 2;
     this.#bytes.fill(0, end, LAYOUT.data + 64 * blocks);
