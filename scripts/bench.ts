@@ -212,8 +212,10 @@ async function main(): Promise<number> {
     }
 
     if (flags.fleet) {
-      log('fleet: 10,000 devices, 50 releases, update checks under wrk');
-      results.extra.push(fleetReport(await benchFleet(ctx)));
+      for (const backend of ['SQLite', 'PostgreSQL'] as const) {
+        log(`fleet on ${backend}: 10,000 devices, 50 releases, update checks under wrk`);
+        results.extra.push(fleetReport(await benchFleet(ctx, backend)));
+      }
     }
 
     if (flags.s3) {

@@ -23,6 +23,8 @@ export interface RegistryPlacement {
   wrap?: string[];
   host?: string;
   publicUrl?: string;
+  /** Variables over the bench's own, e.g. PERIDIO_REGISTRY_DATABASE_URL for PostgreSQL. */
+  env?: Record<string, string>;
 }
 
 export async function startRegistry(
@@ -37,7 +39,7 @@ export async function startRegistry(
   if (placement.publicUrl) args.push('--public-url', placement.publicUrl);
   const [command, ...prefix] = [...(placement.wrap ?? []), process.execPath];
   const child = spawn(command, [...prefix, ...args], {
-    env: { ...process.env, PERIDIO_REGISTRY_API_KEY: apiKey },
+    env: { ...process.env, ...placement.env, PERIDIO_REGISTRY_API_KEY: apiKey },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -1,19 +1,23 @@
 /**
  * The update check under a fleet: one product, one cohort of 10,000 devices, 50 releases in it (one
- * signed binary and bundle each), the latest phased to a device count. `wrk` (Debian) then sends
- * `POST /devices/{prn}/update` for random devices of the cohort for a while; checks/s and the latency
- * percentiles are wrk's own. Claims must stay exact under that load: afterwards every device checks
+ * signed binary and bundle each), the latest phased to a device count, on SQLite and on PostgreSQL (+ S3).
+ * `wrk` (Debian) sends `POST /devices/{prn}/update` for random devices of the cohort twice: as fast as 64
+ * connections go (the registry's capacity), then paced to 2,000 checks/s (what 10,000 devices checking every
+ * 5 s offer: the latency they see). Claims must stay exact under that load: afterwards every device checks
  * once more, and the number offered the phased release must equal its phase count exactly.
- * Skipped (with the reason printed) when the registry has no release routes yet, or wrk is missing.
+ * Skipped (with the reason printed) when wrk is missing, or for PostgreSQL when the services do not start.
  */
-import { spawnSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runTimed } from './proc.js';
+import pg from 'pg';
+import { servicesEnv } from './fleet.js';
 import { api, presignSinglePart, startRegistry, type BenchRegistry } from './registry.js';
 import type { BenchContext } from './publish.js';
 import type { Check } from './report.js';
+import { runWrk, wrkMissing, type WrkFigures } from './wrk.js';
+
+export type FleetBackend = 'SQLite' | 'PostgreSQL';
 
 export interface FleetOptions {
   devices: number;
@@ -22,13 +26,15 @@ export interface FleetOptions {
   phaseCount: number;
   seconds: number;
   connections: number;
+  /** The paced run's offered checks per second. */
+  rate: number;
 }
 
 export interface FleetResult {
+  backend: FleetBackend;
   options: FleetOptions;
-  requestsPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number };
-  errors: string;
+  saturated?: WrkFigures;
+  paced?: WrkFigures;
   offeredPhased: number;
   skipped?: string;
 }
@@ -39,19 +45,10 @@ const DEFAULT_FLEET: FleetOptions = {
   phaseCount: 2_500,
   seconds: 20,
   connections: 64,
+  rate: 2_000,
 };
 
 type Reg = Pick<BenchRegistry, 'baseUrl' | 'apiKey'>;
-
-async function status(reg: Reg, method: string, path: string, body?: unknown): Promise<number> {
-  const r = await fetch(`${reg.baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Token ${reg.apiKey}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  await r.arrayBuffer();
-  return r.status;
-}
 
 /** A small signed binary through the Admin API: create, one presigned PUT, the registry's check, a signature. */
 async function signedBinary(
@@ -97,38 +94,45 @@ async function inParallel<T>(count: number, width: number, fn: (i: number) => Pr
   return out;
 }
 
-function parseWrk(text: string): { rps: number; p50: number; p90: number; p99: number; errors: string } {
-  const ms = (v: string, unit: string): number => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? NaN);
-  const pct = (p: string): number => {
-    const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(text);
-    return m ? ms(m[1]!, m[2]!) : NaN;
+/** A PostgreSQL database of its own on the services' server, dropped afterwards; content in their S3. */
+async function postgresPlacement(): Promise<{ env: Record<string, string>; down(): Promise<void> }> {
+  const services = servicesEnv(256 * 1024 * 1024);
+  const admin = new pg.Client({ connectionString: services.env.PERIDIO_REGISTRY_DATABASE_URL });
+  await admin.connect();
+  const name = `bench_fleet_${randomUUID().replaceAll('-', '')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(services.env.PERIDIO_REGISTRY_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return {
+    env: { ...services.env, PERIDIO_REGISTRY_DATABASE_URL: url.toString() },
+    async down() {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+      await admin.end();
+      services.down();
+    },
   };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? NaN);
-  const errors = [/Socket errors:.*$/m.exec(text)?.[0], /Non-2xx or 3xx responses: \d+/.exec(text)?.[0]]
-    .filter(Boolean)
-    .join('; ');
-  return { rps, p50: pct('50'), p90: pct('90'), p99: pct('99'), errors: errors || 'none' };
 }
 
 export async function benchFleet(
   ctx: BenchContext,
+  backend: FleetBackend,
   options: FleetOptions = DEFAULT_FLEET,
 ): Promise<FleetResult> {
-  const empty = {
-    options,
-    requestsPerSecond: 0,
-    latencyMs: { p50: 0, p90: 0, p99: 0 },
-    errors: '',
-    offeredPhased: 0,
-  };
-  if (spawnSync('wrk', ['--version']).error)
-    return { ...empty, skipped: 'wrk is not installed (apt-get install wrk)' };
-  const dataDir = join(ctx.tmp, 'registry-fleet');
-  const registry = await startRegistry(ctx.root, dataDir);
+  const result: FleetResult = { backend, options, offeredPhased: 0 };
+  const missing = wrkMissing();
+  if (missing) return { ...result, skipped: missing };
+  let placement: Awaited<ReturnType<typeof postgresPlacement>> | undefined;
+  if (backend === 'PostgreSQL') {
+    try {
+      placement = await postgresPlacement();
+    } catch (err) {
+      return { ...result, skipped: `the services did not start: ${(err as Error).message.split('\n')[0]}` };
+    }
+  }
+  const dataDir = join(ctx.tmp, `registry-fleet-${backend}`);
+  const registry = await startRegistry(ctx.root, dataDir, { env: placement?.env });
   ctx.registries.add(registry);
   try {
-    if ((await status(registry, 'GET', '/products')) === 404)
-      return { ...empty, skipped: 'this registry has no release routes yet (POST /devices/{prn}/update)' };
     const pair = generateKeyPairSync('ed25519');
     const spki = pair.publicKey.export({ format: 'der', type: 'spki' });
     const { signing_key } = await api<{ signing_key: { prn: string } }>(registry, 'POST', '/signing_keys', {
@@ -175,25 +179,15 @@ export async function benchFleet(
       });
       return device.prn;
     });
+    const request = {
+      paths: devices.map((prn) => `/devices/${prn}/update`),
+      body: JSON.stringify(checkBody),
+      headers: { 'content-type': 'application/json', authorization: `Token ${registry.apiKey}` },
+    };
     const script = join(ctx.tmp, 'fleet.lua');
-    await writeFile(
-      script,
-      `local prns = {${devices.map((p) => `"${p}"`).join(',')}}\n` +
-        `wrk.method = "POST"\nwrk.body = [[${JSON.stringify(checkBody)}]]\n` +
-        `wrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Token ${registry.apiKey}"\n` +
-        `request = function() return wrk.format(nil, "/devices/" .. prns[math.random(#prns)] .. "/update") end\n`,
-    );
-    const run = await runTimed('wrk', [
-      '-t2',
-      `-c${options.connections}`,
-      `-d${options.seconds}s`,
-      '--latency',
-      '-s',
-      script,
-      registry.baseUrl,
-    ]);
-    await rm(script, { force: true });
-    const figures = parseWrk(run.stdout);
+    const load = { connections: options.connections, seconds: options.seconds };
+    result.saturated = await runWrk(script, registry.baseUrl, request, load);
+    result.paced = await runWrk(script, registry.baseUrl, request, { ...load, rate: options.rate });
     // Every device once more, in turn: the phased release must be offered to exactly its phase count.
     const offers = await inParallel(devices.length, 16, async (i) => {
       const body = await api<{ bundle_prn: string | null }>(
@@ -204,47 +198,50 @@ export async function benchFleet(
       );
       return body.bundle_prn === latestBundle ? 1 : 0;
     });
-    return {
-      options,
-      requestsPerSecond: figures.rps,
-      latencyMs: { p50: figures.p50, p90: figures.p90, p99: figures.p99 },
-      errors: figures.errors,
-      offeredPhased: offers.reduce<number>((a, b) => a + b, 0),
-    };
+    result.offeredPhased = offers.reduce<number>((sum, o) => sum + o, 0);
+    return result;
   } finally {
     await registry.stop();
     ctx.registries.delete(registry);
     await rm(dataDir, { recursive: true, force: true });
+    await placement?.down();
   }
 }
 
+const row = (what: string, f: WrkFigures) =>
+  `| ${what} | ${f.rps.toFixed(0)} | ${f.p50.toFixed(1)} ms | ${f.p90.toFixed(1)} ms | ${f.p99.toFixed(1)} ms | ${f.errors} |`;
+
 export function fleetReport(r: FleetResult): { section: string; checks: Check[] } {
   const o = r.options;
-  const title = `### Update check: ${o.devices.toLocaleString('en-US')} devices in one cohort, ${o.releases} releases, the latest phased to ${o.phaseCount.toLocaleString('en-US')}`;
-  if (r.skipped) return { section: `${title}\n\nNot measured: ${r.skipped}.`, checks: [] };
+  const title = `### Update check on ${r.backend}: ${o.devices.toLocaleString('en-US')} devices in one cohort, ${o.releases} releases, the latest phased to ${o.phaseCount.toLocaleString('en-US')}`;
+  if (r.skipped || !r.saturated || !r.paced)
+    return { section: `${title}\n\nNot measured: ${r.skipped ?? 'no figures'}.`, checks: [] };
+  const rate = o.rate.toLocaleString('en-US');
   const section =
-    `${title}\n\nwrk, 2 threads, ${o.connections} connections, ${o.seconds} s, random devices.\n\n` +
-    '| checks/s | p50 | p90 | p99 | errors | offered the phased release afterwards |\n|---|---|---|---|---|---|\n' +
-    `| ${r.requestsPerSecond.toFixed(0)} | ${r.latencyMs.p50.toFixed(1)} ms | ${r.latencyMs.p90.toFixed(1)} ms | ${r.latencyMs.p99.toFixed(1)} ms | ${r.errors} | ${r.offeredPhased} of ${o.devices} |`;
+    `${title}\n\nwrk, 2 threads, ${o.connections} connections, ${o.seconds} s each, random devices; then every device ` +
+    `checks once more to count the offers of the phased release: ${r.offeredPhased} of ${o.devices}.\n\n` +
+    '| load | checks/s | p50 | p90 | p99 | errors |\n|---|---|---|---|---|---|\n' +
+    `${row('as fast as the connections go', r.saturated)}\n${row(`paced to ${rate} checks/s`, r.paced)}`;
+  const at = `${r.backend}, ${rate}/s offered`;
   return {
     section,
     checks: [
       {
-        measure: 'update checks per second (SQLite)',
-        figure: `${r.requestsPerSecond.toFixed(0)}/s`,
-        ratio: `${(r.requestsPerSecond / 2000).toFixed(2)}×`,
-        target: '≥ 2,000/s',
-        pass: r.requestsPerSecond >= 2000,
+        measure: `update checks per second, ${r.backend} (most the registry answers)`,
+        figure: `${r.saturated.rps.toFixed(0)}/s (p99 ${r.saturated.p99.toFixed(1)} ms at ${o.connections} connections)`,
+        ratio: `${(r.saturated.rps / o.rate).toFixed(2)}×`,
+        target: `≥ ${rate}/s`,
+        pass: r.saturated.rps >= o.rate,
       },
       {
-        measure: 'update check p99 under that load',
-        figure: `${r.latencyMs.p99.toFixed(1)} ms`,
-        ratio: `${(r.latencyMs.p99 / 50).toFixed(2)}×`,
+        measure: `update check p99, ${at}`,
+        figure: `${r.paced.p99.toFixed(1)} ms at ${r.paced.rps.toFixed(0)}/s`,
+        ratio: `${(r.paced.p99 / 50).toFixed(2)}×`,
         target: '≤ 50 ms',
-        pass: r.latencyMs.p99 <= 50,
+        pass: r.paced.p99 <= 50 && r.paced.rps >= o.rate * 0.98,
       },
       {
-        measure: 'claims of the phased release after the load',
+        measure: `claims of the phased release after the load, ${r.backend}`,
         figure: `${r.offeredPhased}`,
         ratio: '–',
         target: `exactly ${o.phaseCount}`,
