@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConsoleMessage, Page, Request } from 'playwright-core';
+import type { ConsoleMessage, Page, Request, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../helpers/run-action.js';
 import {
@@ -190,33 +190,45 @@ describe('web console', () => {
     ]);
   }, 120_000);
 
-  // Retried: under heavy CPU load (a CPU hog on both cores) this test has hung once in three runs right
-  // after the reload, before the registry answered the listing; not yet explained (see the stop's note).
+  let resumeAttempt = 0;
   it(
     'resumes after a reload mid-upload without sending again the parts the registry holds',
-    { timeout: 120_000, retry: 2 },
+    { timeout: 120_000, retry: 1 },
     async () => {
+      // A target of its own per attempt, so that a retry does not meet the binary of the attempt before it.
+      const target = `resume-target-${++resumeAttempt}`;
       const file = await writeTestFile(scene.dir, 'resume.img', 40 * MIB); // parts of 16 + 16 + 8 MiB
-      const p = await openPage();
+      // The two held parts are reset on purpose (below): Chromium logs each as a failed load.
+      const p = await openPage(
+        (m) => m.text().includes('ERR_CONNECTION_RESET') && m.location().url.includes('/_presigned/parts/'),
+      );
       await signIn(p);
       const puts: Request[] = [];
       p.on('request', (r) => r.method() === 'PUT' && r.url().includes('/_presigned/parts/') && puts.push(r));
       // Parts 1 and 2 hang until the reload (a slow link); part 3 goes through.
-      await p.route(/\/_presigned\/parts\/[^/]+\/[12]\?/, () => undefined);
+      const held: Route[] = [];
+      let holding = true;
+      await p.route(/\/_presigned\/parts\/[^/]+\/[12]\?/, (route) =>
+        holding ? void held.push(route) : route.continue(),
+      );
       await p.goto(`${scene.registry.baseUrl}/console/#/versions/${published.versionPrn}`);
-      await p.getByLabel('Target', { exact: true }).fill('resume-target');
+      await p.getByLabel('Target', { exact: true }).fill(target);
       await p.getByLabel('File', { exact: true }).setInputFiles(file.path);
       await p.getByRole('button', { name: 'Create and upload' }).click();
       await p.getByText(/1 parts sent/).waitFor({ timeout: 60_000 });
       await expect.poll(() => puts.length).toBe(3);
-      await p.screenshot({ path: join(shots, 'upload-in-progress.png'), fullPage: true });
+      await p.screenshot({ path: join(shots, 'upload-in-progress.png'), timeout: 20_000 });
 
-      await p.unrouteAll({ behavior: 'ignoreErrors' });
+      // The held parts fail as a dropped connection does, and later ones go through. Left pending, they
+      // made a full-page screenshot hang for minutes in some runs, and `unrouteAll` hung (117 s) even after
+      // they were aborted, so the route stays and lets requests pass.
+      holding = false;
+      await Promise.all(held.map((route) => route.abort('connectionreset').catch(() => undefined)));
       await p.reload();
       const before = puts.length;
       const { body: listed } = await scene.api<{ binaries: { prn: string }[] }>(
         'GET',
-        `/binaries?search=${encodeURIComponent("target:'resume-target'")}`,
+        `/binaries?search=${encodeURIComponent(`target:'${target}'`)}`,
       );
       const prn = listed.binaries[0]!.prn;
       const { body: parts } = await scene.api<{ binary_parts: { index: number; state: string }[] }>(
@@ -226,7 +238,7 @@ describe('web console', () => {
       const valid = parts.binary_parts.filter((part) => part.state === 'valid').map((part) => part.index);
       expect(valid).toEqual([3]);
 
-      await p.getByLabel('Target', { exact: true }).fill('resume-target');
+      await p.getByLabel('Target', { exact: true }).fill(target);
       await p.getByLabel('File', { exact: true }).setInputFiles(file.path);
       await p.getByRole('button', { name: 'Create and upload' }).click();
       await p.getByText('Done: the registry verified the content.').waitFor({ timeout: 60_000 });

@@ -1,7 +1,7 @@
 /**
  * The console's hash worker in a real Chromium, served by the real registry (`npm run bundle` first): the
  * whole-file hash (WebAssembly) and every part's (WebCrypto, in the part worker) of a File picked in the
- * page, against node:crypto, with part plans that make the two part buffers go round several times, an
+ * page, against node:crypto, with part plans that make the part buffers go round several times, an
  * empty file, odd sizes, and a file that does not match its plan.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -89,7 +89,7 @@ describe('console hash worker', () => {
   it.each([
     ['an empty file (one empty part)', 0, 1024],
     ['one byte', 1, 1024],
-    ['1000 bytes in parts of 300 (the two buffers go round twice)', 1000, 300],
+    ['1000 bytes in parts of 300 (four parts: the three buffers go round)', 1000, 300],
     ['5 MiB + 3 in parts of 1 MiB + 7', 5 * MIB + 3, MIB + 7],
     ['40 MiB + 5 in the default 16 MiB parts', 40 * MIB + 5, 16 * MIB],
   ])(

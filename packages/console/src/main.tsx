@@ -25,6 +25,9 @@ function useRoute() {
       window.scrollTo(0, 0);
     };
     addEventListener('hashchange', onChange);
+    // The hash may have changed between the first render and this effect (a link followed at once after
+    // signing in); that hashchange went unheard, so read it again now.
+    setRoute(parseHash());
     return () => removeEventListener('hashchange', onChange);
   }, []);
   return route;
