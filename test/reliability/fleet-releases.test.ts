@@ -196,4 +196,53 @@ describeWithServices('fleet: release management on two instances sharing Postgre
       second_round_ms: second.ms,
     });
   }, 180_000);
+
+  it('a release made or disabled through A is in the very next update check through B, which keeps catalog reads between checks', async () => {
+    const key = makeKey();
+    const keyPrn = await registerKey(a, key);
+    const bundleOf = async (name: string) => {
+      const { versionPrn } = await createArtifactVersion(a, name);
+      const binary = await publishRaw(a, {
+        versionPrn,
+        target: 'arm',
+        content: Buffer.from(`${name} firmware\n`.repeat(50)),
+        key,
+        keyPrn,
+      });
+      return (await ok(a, 'POST', '/bundles', { binaries: [{ prn: binary.prn, custom_metadata: null }] }))
+        .bundle.prn as string;
+    };
+    const { product } = await ok(a, 'POST', '/products', { name: 'cached-product' });
+    const { cohort } = await ok(a, 'POST', '/cohorts', { name: 'cached', product_prn: product.prn });
+    const releaseOf = async (bundlePrn: string, version: string) =>
+      (
+        await ok(a, 'POST', '/releases', {
+          bundle_prn: bundlePrn,
+          cohort_prn: cohort.prn,
+          name: `cached ${version}`,
+          version,
+          required: false,
+          schedule_date: '2025-01-01T00:00:00Z',
+          phase_value: 1,
+        })
+      ).release;
+    const base = await releaseOf(await bundleOf('cached-base'), '1.0.0');
+    const { device } = await ok(a, 'POST', '/devices', {
+      identifier: 'cached-device',
+      product_prn: product.prn,
+      cohort_prn: cohort.prn,
+    });
+    const check = async () => {
+      const r = await call(b, 'POST', `/devices/${device.prn}/update`, { body: { release_prn: base.prn } });
+      expect(r.status, r.text).toBe(200);
+      return r.json as { status: string; source_prn: string | null };
+    };
+    // B has read the cohort's releases, twice, so they are in its cache.
+    expect((await check()).status).toBe('no_update');
+    expect((await check()).status).toBe('no_update');
+    const next = await releaseOf(await bundleOf('cached-next'), '2.0.0');
+    expect(await check()).toMatchObject({ status: 'update', source_prn: next.prn });
+    await ok(a, 'PATCH', `/releases/${next.prn}`, { disabled: true });
+    expect((await check()).status).toBe('no_update');
+  }, 120_000);
 });

@@ -23,7 +23,11 @@ export async function partUploadUrl(
   );
 }
 
-export async function downloadUrl(ctx: RegistryContext, baseUrl: string, binary: BinaryRow): Promise<string> {
+export async function downloadUrl(
+  ctx: RegistryContext,
+  baseUrl: string,
+  binary: Pick<BinaryRow, 'id' | 'blob_hash' | 'upload_generation'>,
+): Promise<string> {
   const direct = ctx.blobs.direct;
   if (!direct) return ctx.presigner.downloadUrl(baseUrl, binary.id, binary.blob_hash!);
   return direct.presignDownload(

@@ -11,6 +11,7 @@ import { productRoutes } from '../routes/products.js';
 import { releaseRoutes } from '../routes/releases.js';
 import type { Route } from '../router.js';
 import { registryBinaryLookup } from './binary-lookup.js';
+import { CatalogCache } from './catalog-cache.js';
 import type { ReleaseDeps } from './deps.js';
 
 export function releaseManagementRoutes(d: ReleaseDeps): Route[] {
@@ -33,11 +34,14 @@ export function defaultReleaseDeps(
   logger: Logger,
   events: ReleaseDeps['events'],
 ): ReleaseDeps {
+  const store = ctx.store.releaseStore(ctx.org);
+  const binaries = registryBinaryLookup(ctx);
   return {
     org: ctx.org,
-    store: ctx.store.releaseStore(ctx.org),
+    store,
     events,
-    binaries: registryBinaryLookup(ctx),
+    binaries,
+    catalog: new CatalogCache(store, binaries),
     logger,
     now: () => new Date(),
   };

@@ -1,5 +1,4 @@
 import { fieldError, notFound } from '../http.js';
-import type { BinaryInfo } from './binary-lookup.js';
 import type { ReleaseDeps } from './deps.js';
 import { optionalBoolean } from './fields.js';
 import { phaseLimit } from './phase.js';
@@ -30,16 +29,10 @@ function deviceRef(org: string, device: DeviceRecord, cohort: CohortRecord | und
   };
 }
 
-/** One read per key for the whole check: the value is asked for again as resolution goes on. */
-function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
-  let value = cache.get(key);
-  if (!value) cache.set(key, (value = load()));
-  return value;
-}
-
 export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body, baseUrl: string) {
-  const device = await d.store.getDevice(pathId(d.org, devicePrn, 'device'));
-  if (!device) throw notFound();
+  const found = await d.store.deviceForCheck(pathId(d.org, devicePrn, 'device'));
+  if (!found) throw notFound();
+  const { device, overrides } = found;
   const write = optionalBoolean(input, 'write') ?? false;
   let request: ResolveRequest = {
     release_prn: reportedField(input, 'release_prn'),
@@ -59,17 +52,15 @@ export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body
     };
   }
   const now = d.now();
-  const cohort = device.cohort_id === null ? undefined : await d.store.getCohort(device.cohort_id);
+  const catalog = d.catalog.view(found.catalogVersion);
+  const cohort = device.cohort_id === null ? undefined : await catalog.getCohort(device.cohort_id);
   const ref = deviceRef(d.org, device, cohort);
-  const overrides = await d.store.overridesOfDevice(device.id);
-  const releases = cohort ? await d.store.cohortReleases(cohort.id) : [];
+  const releases = cohort ? await catalog.cohortReleases(cohort.id) : [];
 
   // Bundles and binaries are read as resolution reaches them: a check typically looks at one or two of the
   // cohort's releases, and reading every release's bundle up front was most of its cost.
-  const bundles = new Map<string, Promise<BundleRecord | undefined>>();
-  const binaries = new Map<string, Promise<BinaryInfo | undefined>>();
-  const bundleOf = (id: string) => memo(bundles, id, () => d.store.getBundle(id));
-  const binaryOf = (id: string) => memo(binaries, id, () => d.binaries.binary(id));
+  const bundleOf = (id: string) => catalog.getBundle(id);
+  const binaryOf = (id: string) => catalog.binary(id);
   const bundleSigned = async (id: string) => {
     const bundle = await bundleOf(id);
     if (!bundle) return false;
@@ -127,7 +118,7 @@ export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body
         })),
         size: b.size,
         target: b.target,
-        url: await d.binaries.downloadUrl(baseUrl, b.id),
+        url: await d.binaries.downloadUrl(baseUrl, b),
       });
     }
     body = {

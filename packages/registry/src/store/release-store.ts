@@ -46,6 +46,18 @@ export interface ReleasePlan<T> {
   result: T;
 }
 
+interface DeviceForCheck {
+  device: DeviceRecord;
+  overrides: OverrideRecord[];
+  /**
+   * A number that grows with every committed change to what an update check reads of the catalog (cohorts,
+   * releases apart from their claims, bundles, binaries and their signatures), read before any of it: it
+   * tells whether what was read at an earlier number may be used again (releases/catalog-cache.ts).
+   * Undefined where the store has none (SQLite: its reads are in-process and cheap), so all is read again.
+   */
+  catalogVersion: number | undefined;
+}
+
 export interface ReleaseStore {
   createProduct(input: Pick<ProductRecord, 'name' | 'archived'>): Promise<ProductRecord>;
   getProduct(id: string): Promise<ProductRecord | undefined>;
@@ -61,6 +73,8 @@ export interface ReleaseStore {
     input: Omit<DeviceRecord, 'id' | 'inserted_at' | 'updated_at' | 'last_connected_at' | 'reported'>,
   ): Promise<DeviceRecord>;
   getDevice(id: string): Promise<DeviceRecord | undefined>;
+  /** What an update check reads first, in one round trip where the store has them (PostgreSQL). */
+  deviceForCheck(id: string): Promise<DeviceForCheck | undefined>;
   listDevices(query: URLSearchParams): Promise<Page<DeviceRecord>>;
   updateDevice(
     id: string,

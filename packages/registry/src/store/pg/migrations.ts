@@ -339,4 +339,38 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
   CREATE INDEX events_fanout ON events (org, xid, seq);
   `,
+  // The catalog's version, for the update check's cache (releases/catalog-cache.ts): one counter, raised at
+  // commit by every transaction that changes what a check reads of the catalog (cohorts, releases but not
+  // their claims, bundles, binaries, their signatures, keys, versions, artifacts). Deferred to commit, the
+  // counter's row lock is the last lock a transaction takes, so it cannot be part of a deadlock; and a
+  // reader that sees the new number sees the changes committed with it.
+  `
+  CREATE TABLE catalog_version (only_row BOOLEAN PRIMARY KEY DEFAULT true CHECK (only_row), n BIGINT NOT NULL);
+  INSERT INTO catalog_version (n) VALUES (0);
+  CREATE FUNCTION catalog_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    UPDATE catalog_version SET n = n + 1;
+    RETURN NULL;
+  END
+  $$;
+  ${[
+    'cohorts',
+    'bundles',
+    'bundle_binaries',
+    'binaries',
+    'binary_signatures',
+    'signing_keys',
+    'artifacts',
+    'artifact_versions',
+  ]
+    .map(
+      (table) => `CREATE CONSTRAINT TRIGGER catalog_changed AFTER INSERT OR UPDATE OR DELETE ON ${table}
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION catalog_changed();`,
+    )
+    .join('\n  ')}
+  CREATE CONSTRAINT TRIGGER catalog_changed AFTER INSERT OR DELETE OR UPDATE OF cohort_id, bundle_id, name,
+    description, required, disabled, schedule_date, phase_mode, phase_value, phase_tags, version,
+    version_requirement, next_release_id ON releases
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION catalog_changed();
+  `,
 ];

@@ -13,6 +13,7 @@ import {
   deviceOf,
   eventFilters,
   eventOf,
+  overrideOf,
   productOf,
   releaseOf,
   type Row,
@@ -122,6 +123,24 @@ export class PgReleaseStore extends PgBundleStore implements ReleaseStore {
   async getDevice(id: string) {
     const r = await this.one(this.db.sql, 'devices', id);
     return r && deviceOf(r);
+  }
+  async deviceForCheck(id: string) {
+    // One round trip instead of three: under a fleet's checks the registry's cost is mostly its queries.
+    const r = await this.db.sql.get<Row>(
+      `SELECT d.*, (SELECT n FROM catalog_version) AS catalog_version,
+         (SELECT coalesce(json_agg(o ORDER BY o.seq), '[]') FROM bundle_overrides o
+            JOIN bundle_override_devices od ON od.override_id = o.id
+           WHERE od.device_id = d.id AND o.org = d.org) AS overrides
+       FROM devices d WHERE d.id = $1 AND d.org = $2`,
+      [id, this.org],
+    );
+    if (!r) return undefined;
+    const { catalog_version, overrides, ...device } = r;
+    return {
+      device: deviceOf(device),
+      overrides: (overrides as Row[]).map(overrideOf),
+      catalogVersion: Number(catalog_version),
+    };
   }
   async listDevices(query: URLSearchParams) {
     return this.page(query, 'devices', deviceOf);

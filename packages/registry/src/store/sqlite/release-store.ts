@@ -219,6 +219,10 @@ export class SqliteReleaseStore implements ReleaseStore {
     const r = this.one('devices', id);
     return r && deviceOf(r);
   }
+  async deviceForCheck(id: string) {
+    const device = await this.getDevice(id);
+    return device && { device, overrides: await this.overridesOfDevice(id), catalogVersion: undefined };
+  }
   async listDevices(query: URLSearchParams) {
     return this.page(query, 'devices', deviceOf);
   }
