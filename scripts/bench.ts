@@ -31,7 +31,7 @@ import { benchLink, wanAvailable, wanReport, type LinkResult } from './bench/wan
 import { machineTop } from './bench/proc.js';
 import { benchGrowth, growthReport } from './bench/growth.js';
 import { benchDownloads, downloadsReport, nginxAvailable } from './bench/downloads.js';
-import { benchFleet, fleetReport } from './bench/update-check.js';
+import { benchFleet, benchFleetGrowth, fleetGrowthReport, fleetReport } from './bench/update-check.js';
 import { benchS3Publish, s3Report } from './bench/fleet.js';
 import { benchListLatency, listLatencyReport } from './bench/fleet-list.js';
 import { benchConsole, consoleReport } from './bench/console-hashing.js';
@@ -244,6 +244,10 @@ async function main(): Promise<number> {
       const scales = flags['growth-scales'].split(',').map(Number);
       log(`growth: ${scales.join(' / ')} binaries`);
       results.extra.push(growthReport(await benchGrowth(ctx, small, scales)));
+      if (flags.fleet) {
+        log('growth: the update check at 1,000 / 10,000 / 100,000 devices');
+        results.extra.push(fleetGrowthReport(await benchFleetGrowth(ctx, [1, 10, 100])));
+      }
     }
 
     if (flags.resume && mid) {

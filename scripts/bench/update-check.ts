@@ -28,6 +28,8 @@ export interface FleetOptions {
   connections: number;
   /** The paced run's offered checks per second. */
   rate: number;
+  /** Also the run as fast as the connections go (off for the growth curve, which compares latency). */
+  saturate?: boolean;
 }
 
 export interface FleetResult {
@@ -186,7 +188,7 @@ export async function benchFleet(
     };
     const script = join(ctx.tmp, 'fleet.lua');
     const load = { connections: options.connections, seconds: options.seconds };
-    result.saturated = await runWrk(script, registry.baseUrl, request, load);
+    if (options.saturate !== false) result.saturated = await runWrk(script, registry.baseUrl, request, load);
     result.paced = await runWrk(script, registry.baseUrl, request, { ...load, rate: options.rate });
     // Every device once more, in turn: the phased release must be offered to exactly its phase count.
     const offers = await inParallel(devices.length, 16, async (i) => {
@@ -246,6 +248,67 @@ export function fleetReport(r: FleetResult): { section: string; checks: Check[] 
         ratio: '–',
         target: `exactly ${o.phaseCount}`,
         pass: r.offeredPhased === o.phaseCount,
+      },
+    ],
+  };
+}
+
+export interface FleetGrowthResult {
+  points: FleetResult[];
+}
+
+/**
+ * The update check's latency as the fleet grows: at each scale a fresh SQLite registry with 1,000 × scale
+ * devices and 5 × scale releases (the latest phased to a quarter of the devices), paced to the same rate.
+ */
+export async function benchFleetGrowth(
+  ctx: BenchContext,
+  scales: number[],
+  rate = 1_000,
+): Promise<FleetGrowthResult> {
+  const points: FleetResult[] = [];
+  for (const scale of scales) {
+    points.push(
+      await benchFleet(ctx, 'SQLite', {
+        devices: 1_000 * scale,
+        releases: 5 * scale,
+        phaseCount: 250 * scale,
+        seconds: 10,
+        connections: 64,
+        rate,
+        saturate: false,
+      }),
+    );
+  }
+  return { points };
+}
+
+export function fleetGrowthReport(r: FleetGrowthResult): { section: string; checks: Check[] } {
+  const title = '### Growth: the update check as the fleet grows (SQLite, paced)';
+  const done = r.points.filter((p) => p.paced);
+  if (done.length === 0)
+    return { section: `${title}\n\nNot measured: ${r.points[0]?.skipped ?? 'no scales'}.`, checks: [] };
+  const rate = done[0]!.options.rate.toLocaleString('en-US');
+  const rows = done.map(
+    (p) =>
+      `| ${p.options.devices.toLocaleString('en-US')} | ${p.options.releases} | ${p.paced!.rps.toFixed(0)} | ${p.paced!.p50.toFixed(1)} ms | ${p.paced!.p99.toFixed(1)} ms | ${p.offeredPhased} of ${p.options.phaseCount} |`,
+  );
+  const first = done[0]!;
+  const last = done.at(-1)!;
+  const growth = last.options.devices / first.options.devices;
+  const ratio = last.paced!.p99 / first.paced!.p99;
+  return {
+    section:
+      `${title}\n\nwrk, 64 connections, 10 s paced to ${rate} checks/s, at each scale; claims counted afterwards.\n\n` +
+      '| devices | releases | checks/s | p50 | p99 | offered the phased release |\n|---|---|---|---|---|---|\n' +
+      rows.join('\n'),
+    checks: [
+      {
+        measure: `update check p99 at ${growth}× the devices and releases (${rate}/s offered)`,
+        figure: `${last.paced!.p99.toFixed(1)} ms vs ${first.paced!.p99.toFixed(1)} ms`,
+        ratio: `${ratio.toFixed(2)}×`,
+        target: `no faster than linear (≤ ${growth}×); flat wanted`,
+        pass: ratio <= growth && done.every((p) => p.offeredPhased === p.options.phaseCount),
       },
     ],
   };
