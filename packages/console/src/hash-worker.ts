@@ -3,8 +3,8 @@
  * the state carried from chunk to chunk), and each part's SHA-256 by WebCrypto in a second worker
  * (part-worker.ts), so the two run on two threads. The file is read with BYOB reads into a part-sized buffer;
  * a full part's buffer is transferred to the part worker and comes back for reuse. At most three parts are in
- * memory, never the whole file. Each read goes out
- * before the bytes of the one before are hashed, so reading and hashing overlap.
+ * memory, never the whole file. Each read goes out before the bytes of the one before are hashed, so
+ * reading and hashing overlap.
  */
 import { byteReader } from './byte-reader.js';
 import type { PartAnswer, PartRequest } from './part-worker.js';

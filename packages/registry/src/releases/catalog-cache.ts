@@ -17,8 +17,8 @@ const MAX_ENTRIES = 50_000;
 
 /**
  * The catalog reads of update checks, kept from one check to the next while the store's catalog version
- * (DeviceForCheck.catalogVersion) stays the same. On PostgreSQL a check otherwise makes a dozen round trips for rows that change a few times
- * a day (measured: 350 checks/s, the registry busy writing queries to its sockets).
+ * (DeviceForCheck.catalogVersion) stays the same. On PostgreSQL a check otherwise made ~17 round trips for
+ * rows that change a few times a day (measured: 401 checks/s, the registry busy writing queries to sockets).
  *
  * Why it is exact: every check reads the version before any catalog row, and every entry was read after the
  * version it is kept under was seen, so an entry holds at least every change committed before that

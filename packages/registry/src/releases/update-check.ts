@@ -59,12 +59,11 @@ export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body
 
   // Bundles and binaries are read as resolution reaches them: a check typically looks at one or two of the
   // cohort's releases, and reading every release's bundle up front was most of its cost.
-  const bundleOf = (id: string) => catalog.getBundle(id);
-  const binaryOf = (id: string) => catalog.binary(id);
   const bundleSigned = async (id: string) => {
-    const bundle = await bundleOf(id);
+    const bundle = await catalog.getBundle(id);
     if (!bundle) return false;
-    for (const b of bundle.binaries) if ((await binaryOf(b.binary_id))?.state !== 'signed') return false;
+    for (const b of bundle.binaries)
+      if ((await catalog.binary(b.binary_id))?.state !== 'signed') return false;
     return true;
   };
   const claimedEvent = (release: ReleaseRecord): NewEvent => ({
@@ -97,13 +96,13 @@ export async function updateCheck(d: ReleaseDeps, devicePrn: string, input: Body
   let targetRelease: ReleaseRecord | undefined;
   let targetBundle: BundleRecord | undefined;
   if (resolution.status === 'update') {
-    targetBundle = (await bundleOf(
+    targetBundle = (await catalog.getBundle(
       resolution.source === 'release' ? resolution.release.bundle_id : resolution.override.bundle_id,
     ))!;
     targetRelease = resolution.source === 'release' ? resolution.release : undefined;
     const manifest = [];
     for (const entry of targetBundle.binaries) {
-      const b = (await binaryOf(entry.binary_id))!;
+      const b = (await catalog.binary(entry.binary_id))!;
       manifest.push({
         artifact_prn: prn(d.org, 'artifact', b.artifact_id),
         artifact_version: prn(d.org, 'artifact_version', b.artifact_version_id),

@@ -5,7 +5,7 @@ import { CatalogCache } from '../../src/releases/catalog-cache.js';
 import type { CohortRecord } from '../../src/releases/types.js';
 import { PgStore } from '../../src/store/pg/pg-store.js';
 import { describeWithServices, freshDatabase } from '../../../../test/services/services.js';
-import { release } from './fixtures.js';
+import { newDevice, release } from './fixtures.js';
 
 /** A store that counts its reads; `version` is what the test says the check saw. */
 function fakeStore() {
@@ -96,15 +96,7 @@ describeWithServices('the catalog version on PostgreSQL', (env) => {
     const version = async () => (await sb.deviceForCheck(deviceId))!.catalogVersion!;
     const product = await sa.createProduct({ name: 'p', archived: false });
     const cohort = await sa.createCohort({ product_id: product.id, name: 'c', description: null });
-    const device = await sa.createDevice({
-      product_id: product.id,
-      cohort_id: cohort.id,
-      identifier: 'd',
-      description: null,
-      quarantined: false,
-      tags: null,
-      target: null,
-    });
+    const device = await sa.createDevice(newDevice(product.id, cohort.id));
     deviceId = device.id;
     const bundle = (await sa.createBundle({ id: randomUUID(), name: null, hash: 'h', binaries: [] })).bundle;
     let seen = await version();
@@ -136,15 +128,7 @@ describeWithServices('the catalog version on PostgreSQL', (env) => {
     const org = randomUUID();
     const store = b.releaseStore(org);
     const product = await store.createProduct({ name: 'p', archived: false });
-    const device = await store.createDevice({
-      product_id: product.id,
-      cohort_id: null,
-      identifier: 'd',
-      description: null,
-      quarantined: false,
-      tags: null,
-      target: null,
-    });
+    const device = await store.createDevice(newDevice(product.id, null));
     const version = async () => (await store.deviceForCheck(device.id))!.catalogVersion!;
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -167,15 +151,7 @@ describeWithServices('the catalog version on PostgreSQL', (env) => {
     const org = randomUUID();
     const store = a.releaseStore(org);
     const product = await store.createProduct({ name: 'p', archived: false });
-    const device = await store.createDevice({
-      product_id: product.id,
-      cohort_id: null,
-      identifier: 'd',
-      description: null,
-      quarantined: false,
-      tags: ['x'],
-      target: 'arm',
-    });
+    const device = await store.createDevice({ ...newDevice(product.id, null), tags: ['x'], target: 'arm' });
     const bundle = (await store.createBundle({ id: randomUUID(), name: null, hash: 'h', binaries: [] }))
       .bundle;
     for (const name of ['first', 'second']) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ReleaseRecord } from '../../src/releases/types.js';
 
 /** A release record for unit tests: unphased, scheduled in the past, no version. */
@@ -30,3 +31,14 @@ export function chain(ids: string[], over: Record<string, Partial<ReleaseRecord>
 
 export const NOW = new Date('2026-06-01T00:00:00Z');
 export const FUTURE = '2027-01-01T00:00:00.000000Z';
+
+/** A device record to create, in a product and (or not) a cohort; a fresh identifier unless one is given. */
+export const newDevice = (productId: string, cohortId: string | null, identifier = `d-${randomUUID()}`) => ({
+  product_id: productId,
+  cohort_id: cohortId,
+  identifier,
+  description: null,
+  quarantined: false,
+  tags: null,
+  target: null,
+});

@@ -11,7 +11,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { TakenError, type ReleaseStore } from '../../src/releases/store.js';
 import { describeWithServices, freshDatabase } from '../../../../test/services/services.js';
-import { release } from './fixtures.js';
+import { newDevice, release } from './fixtures.js';
 
 /**
  * The ReleaseStore contract, run against SQLite and PostgreSQL. Each test works in an organization of its
@@ -38,16 +38,6 @@ async function cohortWithDevices(store: ReleaseStore, n: number) {
   const bundle = (await store.createBundle({ id: randomUUID(), name: null, hash: 'h', binaries: [] })).bundle;
   return { product, cohort, devices, bundle };
 }
-
-const newDevice = (productId: string, cohortId: string | null, identifier = `d-${randomUUID()}`) => ({
-  product_id: productId,
-  cohort_id: cohortId,
-  identifier,
-  description: null,
-  quarantined: false,
-  tags: null,
-  target: null,
-});
 
 function describeReleaseStore(name: string, open: () => Promise<Opened>) {
   describe(name, () => {
